@@ -1,0 +1,139 @@
+//! Reports: the counters of every VM and radio as JSON (control socket) and as a table.
+
+use std::fmt::Write as _;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::core::{Core, VmShared};
+use crate::switch::Radio;
+
+/// A radio's figures.
+#[derive(Serialize, Debug, Clone)]
+pub struct RadioStats {
+    /// `vmN/aa:bb:…`.
+    pub radio: String,
+    /// VM id.
+    pub vm: u32,
+    /// Wire address.
+    pub wire: String,
+    /// Addresses it answers to.
+    pub addresses: Vec<String>,
+    /// Frames sent.
+    pub tx_frames: u64,
+    /// Of those, acknowledged (unicast) or sent (group).
+    pub tx_acked: u64,
+    /// TX statuses written back.
+    pub tx_status_sent: u64,
+    /// TX statuses dropped.
+    pub tx_status_dropped: u64,
+    /// Frames received.
+    pub rx_delivered: u64,
+    /// Frames for it dropped for back-pressure.
+    pub rx_dropped: u64,
+    /// Frames for it lost by the medium.
+    pub rx_lost: u64,
+}
+
+/// A VM's figures.
+#[derive(Serialize, Debug, Clone)]
+pub struct VmStats {
+    /// VM id.
+    pub id: u32,
+    /// Still connected.
+    pub connected: bool,
+    /// Seconds since it connected.
+    pub uptime_s: f64,
+    /// Named counters.
+    pub counters: std::collections::BTreeMap<&'static str, u64>,
+    /// Parse errors by name.
+    pub malformed: std::collections::BTreeMap<&'static str, u64>,
+}
+
+/// Everything.
+#[derive(Serialize, Debug, Clone)]
+pub struct Stats {
+    /// Medium name.
+    pub medium: &'static str,
+    /// Pool buffers allocated.
+    pub pool_allocated: usize,
+    /// Pool buffers free.
+    pub pool_free: usize,
+    /// VMs, connected ones first.
+    pub vms: Vec<VmStats>,
+    /// Radios of connected VMs.
+    pub radios: Vec<RadioStats>,
+}
+
+fn vm_stats(vm: &VmShared, connected: bool) -> VmStats {
+    VmStats {
+        id: vm.id,
+        connected,
+        uptime_s: vm.connected_at.elapsed().as_secs_f64(),
+        counters: vm.counters.snapshot().into_iter().collect(),
+        malformed: vm.malformed.snapshot().into_iter().collect(),
+    }
+}
+
+/// Radio figures.
+pub fn radio_stats(r: &Arc<Radio>, addresses: Vec<String>) -> RadioStats {
+    let c = &r.counters;
+    RadioStats {
+        radio: r.key.to_string(),
+        vm: r.key.vm,
+        wire: r.key.wire.to_string(),
+        addresses,
+        tx_frames: c.tx_frames.load(Ordering::Relaxed),
+        tx_acked: c.tx_acked.load(Ordering::Relaxed),
+        tx_status_sent: c.tx_status_sent.load(Ordering::Relaxed),
+        tx_status_dropped: c.tx_status_dropped.load(Ordering::Relaxed),
+        rx_delivered: c.rx_delivered.load(Ordering::Relaxed),
+        rx_dropped: c.rx_dropped.load(Ordering::Relaxed),
+        rx_lost: c.rx_lost.load(Ordering::Relaxed),
+    }
+}
+
+/// Collects the daemon's figures.
+pub fn collect(core: &Core) -> Stats {
+    let routing = core.routing.snapshot();
+    let mut vms: Vec<VmStats> = core.vms().iter().map(|v| vm_stats(v, true)).collect();
+    vms.extend(core.gone_vms().iter().map(|v| vm_stats(v, false)));
+    let radios = routing
+        .radios
+        .iter()
+        .map(|r| {
+            let addrs = routing
+                .addresses_of(&r.key)
+                .iter()
+                .map(|a| a.to_string())
+                .collect();
+            radio_stats(r, addrs)
+        })
+        .collect();
+    Stats {
+        medium: core.medium.name(),
+        pool_allocated: core.pool.allocated(),
+        pool_free: core.pool.free(),
+        vms,
+        radios,
+    }
+}
+
+/// A per-radio table.
+pub fn radio_table(radios: &[RadioStats]) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{:<26} {:>9} {:>9} {:>9} {:>9} {:>9}",
+        "radio", "sent", "acked", "delivered", "dropped", "lost"
+    );
+    for r in radios {
+        let _ = writeln!(
+            s,
+            "{:<26} {:>9} {:>9} {:>9} {:>9} {:>9}",
+            r.radio, r.tx_frames, r.tx_acked, r.rx_delivered, r.rx_dropped, r.rx_lost
+        );
+    }
+    s
+}

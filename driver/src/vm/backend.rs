@@ -1,0 +1,119 @@
+//! The vhost-user protocol side of one VM connection: features, queues, events. What a message
+//! means is the worker's business.
+
+use std::sync::{Arc, Mutex};
+
+use vhost::vhost_user::message::{VhostUserProtocolFeatures, VhostUserVirtioFeatures};
+use vhost_user_backend::{VhostUserBackend, VringRwLock};
+use virtio_bindings::virtio_config::{VIRTIO_F_NOTIFY_ON_EMPTY, VIRTIO_F_VERSION_1};
+use virtio_bindings::virtio_ring::{VIRTIO_RING_F_EVENT_IDX, VIRTIO_RING_F_INDIRECT_DESC};
+use vmm_sys_util::epoll::EventSet;
+use vmm_sys_util::event::{new_event_consumer_and_notifier, EventConsumer, EventFlag, EventNotifier};
+
+use super::worker::{GuestMem, VmWorker};
+use crate::core::{Core, VmShared};
+
+/// Queue indices (`enum hwsim_vqs`).
+pub const TX_QUEUE: u16 = 0;
+/// Device→driver queue.
+pub const RX_QUEUE: u16 = 1;
+/// Number of queues.
+pub const NUM_QUEUES: usize = 2;
+/// Largest ring we accept (UML uses 256, QEMU 64; allow room).
+pub const MAX_QUEUE_SIZE: usize = 1024;
+/// epoll id of the inbox eventfd (ids up to NUM_QUEUES are the library's).
+pub const INBOX_EVENT: u16 = NUM_QUEUES as u16 + 1;
+
+/// One VM's vhost-user backend.
+pub struct VmBackend {
+    vm: Arc<VmShared>,
+    worker: Mutex<VmWorker>,
+}
+
+impl VmBackend {
+    /// A backend for `vm`.
+    pub fn new(core: Arc<Core>, vm: Arc<VmShared>) -> Self {
+        VmBackend {
+            worker: Mutex::new(VmWorker::new(core, Arc::clone(&vm))),
+            vm,
+        }
+    }
+
+    /// The VM this backend serves.
+    pub fn vm(&self) -> &Arc<VmShared> {
+        &self.vm
+    }
+
+    fn worker(&self) -> std::sync::MutexGuard<'_, VmWorker> {
+        // The lock is per VM (its epoll thread and its protocol thread), never shared with
+        // another VM; a poisoned lock only means a previous event panicked — keep serving.
+        self.worker.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl VhostUserBackend for VmBackend {
+    type Bitmap = ();
+    type Vring = VringRwLock<GuestMem>;
+
+    fn num_queues(&self) -> usize {
+        NUM_QUEUES
+    }
+
+    fn max_queue_size(&self) -> usize {
+        MAX_QUEUE_SIZE
+    }
+
+    fn features(&self) -> u64 {
+        (1 << VIRTIO_F_VERSION_1)
+            | (1 << VIRTIO_F_NOTIFY_ON_EMPTY)
+            | (1 << VIRTIO_RING_F_EVENT_IDX)
+            | (1 << VIRTIO_RING_F_INDIRECT_DESC)
+            | VhostUserVirtioFeatures::PROTOCOL_FEATURES.bits()
+    }
+
+    fn protocol_features(&self) -> VhostUserProtocolFeatures {
+        VhostUserProtocolFeatures::MQ | VhostUserProtocolFeatures::REPLY_ACK
+    }
+
+    fn set_event_idx(&self, _enabled: bool) {
+        // virtio-queue tracks EVENT_IDX per queue; the worker's loops work either way.
+    }
+
+    fn update_memory(&self, mem: GuestMem) -> std::io::Result<()> {
+        self.worker().set_memory(mem);
+        Ok(())
+    }
+
+    fn exit_event(&self, _thread_index: usize) -> Option<(EventConsumer, EventNotifier)> {
+        new_event_consumer_and_notifier(EventFlag::NONBLOCK | EventFlag::CLOEXEC).ok()
+    }
+
+    fn handle_event(
+        &self,
+        device_event: u16,
+        evset: EventSet,
+        vrings: &[Self::Vring],
+        _thread_id: usize,
+    ) -> std::io::Result<()> {
+        if evset != EventSet::IN {
+            return Ok(());
+        }
+        let (Some(tx), Some(rx)) = (
+            vrings.get(usize::from(TX_QUEUE)),
+            vrings.get(usize::from(RX_QUEUE)),
+        ) else {
+            return Ok(());
+        };
+        let mut worker = self.worker();
+        match device_event {
+            TX_QUEUE => {
+                worker.process_tx(tx);
+            }
+            RX_QUEUE => {}
+            INBOX_EVENT => worker.inbox_signalled(),
+            _ => return Ok(()),
+        }
+        worker.flush_rx(rx);
+        Ok(())
+    }
+}

@@ -1,0 +1,7 @@
+//! One vhost-user backend per VM connection.
+
+pub mod backend;
+pub mod chain;
+pub mod worker;
+
+pub use backend::VmBackend;

@@ -1,0 +1,502 @@
+//! One VM's data path: drain its TX queue (parse, route, decide, queue statuses and deliveries)
+//! and fill its RX queue (statuses first, then frames from its inbox).
+//!
+//! Runs only on the VM's own epoll thread. Nothing here allocates per frame: the TX scratch
+//! buffer, the status queue and the list of inboxes to wake are sized once.
+
+use std::collections::VecDeque;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use hwsim_frame::mac;
+use hwsim_frame::nl::{tx_flags, GuestMessage, RxFrameRepr, TxFrameRepr, TxInfoRepr};
+use hwsim_frame::MacAddr;
+use vhost_user_backend::{VringRwLock, VringState, VringT};
+use virtio_queue::QueueT;
+use vm_memory::{GuestAddressSpace, GuestMemoryAtomic, GuestMemoryMmap};
+
+use super::chain::{ChainError, Segments};
+use crate::core::{Core, VmShared};
+use crate::medium::{Candidate, Reception, Transmission};
+use crate::switch::{Delivery, Inbox, Radio, RadioKey};
+
+/// Guest memory as the vhost-user handler hands it to us.
+pub type GuestMem = GuestMemoryAtomic<GuestMemoryMmap<()>>;
+
+/// Largest TX message accepted. The guest's skbs are ≈3.7 KiB on 4 KiB pages and ≈7.7 KiB on
+/// larger pages; anything bigger than this is not a message the driver can produce.
+pub const MAX_TX_MESSAGE: usize = 16 * 1024;
+
+/// Largest TX status message (header + 6 small attributes).
+const STATUS_MSG_LEN: usize = 128;
+
+const INBOXES_TO_WAKE: usize = 64;
+
+/// The VM's data-path state.
+pub struct VmWorker {
+    core: Arc<Core>,
+    vm: Arc<VmShared>,
+    mem: Option<GuestMem>,
+    scratch: Box<[u8]>,
+    statuses: VecDeque<TxInfoRepr>,
+    stash: Option<Delivery>,
+    wake: Vec<Arc<Inbox>>,
+}
+
+impl VmWorker {
+    /// A worker for `vm`.
+    pub fn new(core: Arc<Core>, vm: Arc<VmShared>) -> Self {
+        let status_capacity = core.limits.status_capacity;
+        VmWorker {
+            core,
+            vm,
+            mem: None,
+            scratch: vec![0u8; MAX_TX_MESSAGE].into_boxed_slice(),
+            statuses: VecDeque::with_capacity(status_capacity),
+            stash: None,
+            wake: Vec::with_capacity(INBOXES_TO_WAKE),
+        }
+    }
+
+    /// New guest memory map (SET_MEM_TABLE).
+    pub fn set_memory(&mut self, mem: GuestMem) {
+        self.mem = Some(mem);
+    }
+
+    /// Drains the TX queue. Returns whether anything was processed.
+    pub fn process_tx(&mut self, vring: &VringRwLock<GuestMem>) -> bool {
+        let Some(mem) = self.mem.clone() else {
+            return false;
+        };
+        let mem = mem.memory();
+        let mut any = false;
+        loop {
+            let mut state = vring.get_mut();
+            let _ = state.disable_notification();
+            while let Some(chain) = state.get_queue_mut().pop_descriptor_chain(&*mem) {
+                any = true;
+                self.vm.counters.tx_buffers.fetch_add(1, Ordering::Relaxed);
+                let head = chain.head_index();
+                let read = Segments::collect(chain, false)
+                    .and_then(|segs| read_message(&*mem, &segs, &mut self.scratch));
+                // Return the buffer at once: the guest frees its skb only here, and a full TX
+                // ring makes it drop frames.
+                let _ = state.add_used(head, 0);
+                match read {
+                    Ok(len) => {
+                        drop(state);
+                        self.handle_message(len);
+                        state = vring.get_mut();
+                    }
+                    Err(_) => {
+                        self.vm
+                            .counters
+                            .tx_bad_descriptor
+                            .fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }
+            match state.enable_notification() {
+                Ok(true) => continue,
+                _ => {
+                    if state.needs_notification().unwrap_or(true) {
+                        let _ = state.signal_used_queue();
+                    }
+                    break;
+                }
+            }
+        }
+        self.wake_receivers();
+        any
+    }
+
+    fn handle_message(&mut self, len: usize) {
+        let scratch = std::mem::take(&mut self.scratch);
+        match GuestMessage::parse(&scratch[..len]) {
+            Err(e) => {
+                self.vm.counters.tx_malformed.fetch_add(1, Ordering::Relaxed);
+                self.vm.malformed.count(e.name());
+            }
+            Ok(GuestMessage::Frame(f)) => self.handle_frame(&f),
+            Ok(GuestMessage::AddMacAddr(m)) => {
+                self.vm.counters.add_mac_addr.fetch_add(1, Ordering::Relaxed);
+                let key = self.key(m.radio);
+                self.ensure_radio(key);
+                self.core.routing.bind(key, m.addr, true);
+            }
+            Ok(GuestMessage::DelMacAddr(m)) => {
+                self.vm.counters.del_mac_addr.fetch_add(1, Ordering::Relaxed);
+                self.core.routing.unbind(self.key(m.radio), m.addr);
+            }
+            Ok(GuestMessage::StartPmsr(_)) => {
+                self.vm.counters.start_pmsr.fetch_add(1, Ordering::Relaxed);
+            }
+            Ok(GuestMessage::AbortPmsr(_)) => {
+                self.vm.counters.abort_pmsr.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        self.scratch = scratch;
+    }
+
+    fn key(&self, wire: MacAddr) -> RadioKey {
+        RadioKey {
+            vm: self.vm.id,
+            wire,
+        }
+    }
+
+    fn ensure_radio(&self, key: RadioKey) -> Arc<Radio> {
+        if let Some(r) = self.core.routing.load().radio(&key) {
+            return Arc::clone(r);
+        }
+        self.core.routing.add_radio(key, &self.vm.inbox)
+    }
+
+    fn handle_frame(&mut self, f: &TxFrameRepr<'_>) {
+        let counters = &self.vm.counters;
+        counters.tx_frames.fetch_add(1, Ordering::Relaxed);
+        let key = self.key(f.transmitter);
+        let radio = self.ensure_radio(key);
+        radio.counters.tx_frames.fetch_add(1, Ordering::Relaxed);
+        let seq = radio.tx_seq.fetch_add(1, Ordering::Relaxed) + 1;
+        let freq = f.freq.unwrap_or(2412);
+
+        let header = match mac::Frame::new_checked(f.frame) {
+            Ok(h) => h,
+            Err(_) => {
+                counters.tx_bad_header.fetch_add(1, Ordering::Relaxed);
+                self.queue_status(f, freq, false, None);
+                return;
+            }
+        };
+        let receiver = header.addr1();
+        self.learn_transmitter(key, header.addr2(), freq);
+
+        let routing = self.core.routing.load();
+        let tx = Transmission {
+            from: key,
+            seq,
+            freq,
+            frame: f.frame,
+            receiver,
+            group: receiver.is_group(),
+            flags: f.flags,
+            rates: f.tx_info,
+        };
+        let mut ack_from: Option<Reception> = None;
+        if tx.group {
+            for r in routing.radios.iter().filter(|r| r.key != key) {
+                let cand = Candidate {
+                    radio: r.key,
+                    addressed: true,
+                    on_channel: true,
+                };
+                self.offer(&tx, r, &cand);
+            }
+        } else {
+            let bindings = routing.bindings(&receiver);
+            if bindings.iter().all(|b| b.radio.key == key) {
+                // Nobody answers to addr1: flood the channel (monitors see it), no ACK.
+                counters
+                    .unicast_unknown_receiver
+                    .fetch_add(1, Ordering::Relaxed);
+                for r in routing.radios.iter().filter(|r| r.key != key) {
+                    let cand = Candidate {
+                        radio: r.key,
+                        addressed: false,
+                        on_channel: false,
+                    };
+                    self.offer(&tx, r, &cand);
+                }
+            } else {
+                for b in bindings.iter().filter(|b| b.radio.key != key) {
+                    let cand = Candidate {
+                        radio: b.radio.key,
+                        addressed: true,
+                        on_channel: b.on_channel(freq),
+                    };
+                    if let Some(rec) = self.offer(&tx, &b.radio, &cand) {
+                        if cand.on_channel && ack_from.is_none() {
+                            ack_from = Some(rec);
+                        }
+                    }
+                }
+            }
+        }
+        drop(routing);
+        let status = self.core.medium.status(&tx, ack_from.as_ref());
+        if status.acked {
+            radio.counters.tx_acked.fetch_add(1, Ordering::Relaxed);
+        }
+        self.queue_status(f, freq, status.acked, Some(&status));
+    }
+
+    /// Learns that `addr2` belongs to the transmitting radio and is on `freq`.
+    fn learn_transmitter(&self, key: RadioKey, addr2: Option<MacAddr>, freq: u32) {
+        let Some(a2) = addr2.filter(|a| !a.is_group()) else {
+            return;
+        };
+        let routing = self.core.routing.load();
+        match routing.binding(&a2, &key) {
+            Some(b) => {
+                if b.last_tx_freq.load(Ordering::Relaxed) != freq {
+                    b.last_tx_freq.store(freq, Ordering::Relaxed);
+                }
+            }
+            None => {
+                drop(routing);
+                self.core.routing.bind(key, a2, false);
+                if let Some(b) = self.core.routing.load().binding(&a2, &key) {
+                    b.last_tx_freq.store(freq, Ordering::Relaxed);
+                }
+            }
+        }
+    }
+
+    /// Asks the medium whether `to` hears `tx`; queues the delivery if so.
+    fn offer(&mut self, tx: &Transmission<'_>, to: &Arc<Radio>, cand: &Candidate) -> Option<Reception> {
+        let counters = &self.vm.counters;
+        let Some(rec) = self.core.medium.hear(tx, cand) else {
+            counters.deliveries_lost.fetch_add(1, Ordering::Relaxed);
+            to.counters.rx_lost.fetch_add(1, Ordering::Relaxed);
+            return None;
+        };
+        let Some(mut buf) = self.core.pool.take() else {
+            counters.dropped_pool_empty.fetch_add(1, Ordering::Relaxed);
+            to.counters.rx_dropped.fetch_add(1, Ordering::Relaxed);
+            return Some(rec);
+        };
+        let repr = RxFrameRepr {
+            receiver: to.key.wire,
+            frame: tx.frame,
+            rx_rate: rec.rx_rate,
+            freq: Some(tx.freq),
+            signal: rec.signal_dbm,
+        };
+        match repr.emit(buf.space()) {
+            Ok(n) => buf.set_len(n),
+            Err(_) => {
+                // Cannot happen for a parsed frame (≤ 2304 bytes); counted rather than trusted.
+                counters.dropped_pool_empty.fetch_add(1, Ordering::Relaxed);
+                return Some(rec);
+            }
+        }
+        let delivery = Delivery {
+            msg: buf,
+            to: Arc::clone(to),
+        };
+        if to.inbox.push(delivery).is_err() {
+            counters.dropped_inbox_full.fetch_add(1, Ordering::Relaxed);
+            to.counters.rx_dropped.fetch_add(1, Ordering::Relaxed);
+            return Some(rec);
+        }
+        counters.deliveries_queued.fetch_add(1, Ordering::Relaxed);
+        if to.key.vm != self.vm.id && !self.wake.iter().any(|i| Arc::ptr_eq(i, &to.inbox)) {
+            if self.wake.len() < INBOXES_TO_WAKE {
+                self.wake.push(Arc::clone(&to.inbox));
+            } else {
+                to.inbox.notify();
+            }
+        }
+        Some(rec)
+    }
+
+    fn queue_status(
+        &mut self,
+        f: &TxFrameRepr<'_>,
+        freq: u32,
+        acked: bool,
+        status: Option<&crate::medium::TxStatus>,
+    ) {
+        let flags = if acked {
+            f.flags | tx_flags::STAT_ACK
+        } else {
+            f.flags & !tx_flags::STAT_ACK
+        };
+        let rates = status
+            .map(|s| s.rates)
+            .unwrap_or_else(|| crate::medium::fill_retry_chain(f.tx_info, None));
+        let repr = TxInfoRepr {
+            transmitter: f.transmitter,
+            flags,
+            cookie: f.cookie,
+            signal: status.map_or(0, |s| s.signal_dbm),
+            tx_info: rates,
+            freq: Some(freq),
+        };
+        if self.statuses.len() >= self.core.limits.status_capacity {
+            self.vm
+                .counters
+                .tx_status_dropped
+                .fetch_add(1, Ordering::Relaxed);
+            if let Some(r) = self.core.routing.load().radio(&self.key(f.transmitter)) {
+                r.counters.tx_status_dropped.fetch_add(1, Ordering::Relaxed);
+            }
+            return;
+        }
+        self.vm
+            .counters
+            .tx_status_queued
+            .fetch_add(1, Ordering::Relaxed);
+        self.statuses.push_back(repr);
+    }
+
+    fn wake_receivers(&mut self) {
+        for inbox in self.wake.drain(..) {
+            inbox.notify();
+        }
+    }
+
+    /// The inbox eventfd fired.
+    pub fn inbox_signalled(&mut self) {
+        self.vm.inbox.begin_drain();
+    }
+
+    /// Writes pending statuses and inbox deliveries into the guest's RX buffers.
+    pub fn flush_rx(&mut self, vring: &VringRwLock<GuestMem>) {
+        let Some(mem) = self.mem.clone() else {
+            return;
+        };
+        let mem = mem.memory();
+        let mut state = vring.get_mut();
+        let mut used = false;
+        let mut status_buf = [0u8; STATUS_MSG_LEN];
+        loop {
+            // Pick the next message without removing it: statuses first, so a sender is never
+            // starved of TX completions by a flood of received frames.
+            let pending = if let Some(s) = self.statuses.front() {
+                match s.emit(&mut status_buf) {
+                    Ok(n) => Pending::Status(n),
+                    Err(_) => {
+                        self.statuses.pop_front();
+                        continue;
+                    }
+                }
+            } else {
+                if self.stash.is_none() {
+                    self.stash = self.vm.inbox.pop();
+                }
+                match &self.stash {
+                    Some(_) => Pending::Delivery,
+                    None => break,
+                }
+            };
+            let msg: &[u8] = match pending {
+                Pending::Status(n) => &status_buf[..n],
+                Pending::Delivery => match &self.stash {
+                    Some(d) => d.msg.message(),
+                    None => break,
+                },
+            };
+            let Some(chain) = next_rx_chain(&mut state, &*mem) else {
+                break;
+            };
+            let head = chain.head_index();
+            match Segments::collect(chain, true) {
+                Ok(segs) if segs.total_len() < msg.len() as u64 => {
+                    let _ = state.add_used(head, 0);
+                    used = true;
+                    self.vm
+                        .counters
+                        .rx_buffer_too_small
+                        .fetch_add(1, Ordering::Relaxed);
+                    continue;
+                }
+                Ok(segs) => match segs.write(&*mem, 0, msg) {
+                    Ok(()) => {
+                        let _ = state.add_used(head, msg.len() as u32);
+                        used = true;
+                    }
+                    Err(_) => {
+                        let _ = state.add_used(head, 0);
+                        used = true;
+                        self.vm
+                            .counters
+                            .rx_bad_descriptor
+                            .fetch_add(1, Ordering::Relaxed);
+                        continue;
+                    }
+                },
+                Err(_) => {
+                    let _ = state.add_used(head, 0);
+                    used = true;
+                    self.vm
+                        .counters
+                        .rx_bad_descriptor
+                        .fetch_add(1, Ordering::Relaxed);
+                    continue;
+                }
+            }
+            self.vm.counters.rx_written.fetch_add(1, Ordering::Relaxed);
+            match pending {
+                Pending::Status(_) => {
+                    if let Some(s) = self.statuses.pop_front() {
+                        if let Some(r) = self.core.routing.load().radio(&self.key(s.transmitter)) {
+                            r.counters.tx_status_sent.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                }
+                Pending::Delivery => {
+                    if let Some(d) = self.stash.take() {
+                        d.to.counters.rx_delivered.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }
+        }
+        if used && state.needs_notification().unwrap_or(true) {
+            let _ = state.signal_used_queue();
+        }
+    }
+
+    /// Messages still waiting for RX buffers.
+    pub fn backlog(&self) -> usize {
+        self.statuses.len() + usize::from(self.stash.is_some()) + self.vm.inbox.len()
+    }
+}
+
+enum Pending {
+    Status(usize),
+    Delivery,
+}
+
+/// Next RX buffer; with notifications re-enabled when the ring is empty, so the guest's next
+/// refill kicks us.
+fn next_rx_chain<'m>(
+    state: &mut VringState<GuestMem>,
+    mem: &'m GuestMemoryMmap<()>,
+) -> Option<virtio_queue::DescriptorChain<&'m GuestMemoryMmap<()>>> {
+    if let Some(c) = state.get_queue_mut().pop_descriptor_chain(mem) {
+        return Some(c);
+    }
+    match state.enable_notification() {
+        Ok(true) => {
+            let c = state.get_queue_mut().pop_descriptor_chain(mem);
+            if c.is_some() {
+                let _ = state.disable_notification();
+            }
+            c
+        }
+        _ => None,
+    }
+}
+
+/// Reads the netlink message at the start of a TX chain into `scratch`; returns its length.
+/// The chain covers the guest's whole skb; the message length is `nlmsg_len`.
+fn read_message(
+    mem: &GuestMemoryMmap<()>,
+    segs: &Segments,
+    scratch: &mut [u8],
+) -> Result<usize, ChainError> {
+    let avail = segs.total_len().min(scratch.len() as u64) as usize;
+    if avail < 4 {
+        // Too short to hold a length: let the parser name it.
+        segs.read(mem, 0, &mut scratch[..avail])?;
+        return Ok(avail);
+    }
+    segs.read(mem, 0, &mut scratch[..4])?;
+    let nlmsg_len = u32::from_ne_bytes([scratch[0], scratch[1], scratch[2], scratch[3]]) as usize;
+    // A length beyond the chain is malformed; read what there is and let the parser reject it.
+    let len = nlmsg_len.clamp(4, avail);
+    segs.read(mem, 4, &mut scratch[4..len])?;
+    Ok(len)
+}

@@ -1,0 +1,163 @@
+//! A hostile guest: malformed messages and bad descriptors are counted and dropped; the daemon
+//! keeps serving the other VM.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use hwsim_frame::nl::{tx_flags, GuestMessage, TxFrameRepr};
+use hwsim_frame::MacAddr;
+use hwsim_guest::RawDesc;
+
+const VIRTQ_DESC_F_NEXT: u16 = 1;
+const VIRTQ_DESC_F_WRITE: u16 = 2;
+
+fn frame_msg(from: TestRadio, frame: &[u8], cookie: u64) -> Vec<u8> {
+    let m = GuestMessage::Frame(TxFrameRepr {
+        transmitter: from.wire,
+        frame,
+        flags: tx_flags::REQ_TX_STATUS,
+        freq: Some(2412),
+        tx_info: RATES,
+        tx_info_flags: None,
+        cookie,
+    });
+    let mut buf = vec![0u8; m.buffer_len()];
+    let n = m.emit(&mut buf).unwrap();
+    buf.truncate(n);
+    buf
+}
+
+/// A FRAME message built attribute by attribute, so it can break the rules the emitter keeps.
+fn raw_frame_msg(from: TestRadio, frame_len: usize) -> Vec<u8> {
+    fn nla(out: &mut Vec<u8>, kind: u16, payload: &[u8]) {
+        out.extend_from_slice(&((4 + payload.len()) as u16).to_ne_bytes());
+        out.extend_from_slice(&kind.to_ne_bytes());
+        out.extend_from_slice(payload);
+        while out.len() % 4 != 0 {
+            out.push(0);
+        }
+    }
+    let mut m = vec![0u8; 16];
+    m.extend_from_slice(&[2, 1, 0, 0]);
+    nla(&mut m, 2, &from.wire.0);
+    nla(&mut m, 3, &vec![0x08; frame_len]);
+    nla(&mut m, 4, &0u32.to_ne_bytes());
+    nla(&mut m, 8, &5u64.to_ne_bytes());
+    let len = m.len() as u32;
+    m[0..4].copy_from_slice(&len.to_ne_bytes());
+    m
+}
+
+/// The good VMs still talk after whatever the bad one did.
+fn assert_still_serving(good_a: &mut hwsim_guest::Guest, good_b: &mut hwsim_guest::Guest, cookie: u64) {
+    let (ra, rb) = (TestRadio::new(1, 0), TestRadio::new(2, 0));
+    let f = data_frame(rb.vif, ra.vif, b"still there?");
+    send_frame(good_a, ra, &f, 2412, tx_flags::REQ_TX_STATUS, cookie);
+    let got = until(good_a, |g| !statuses(g).is_empty());
+    assert!(statuses(&got).iter().any(|s| matches!(s, Got::Status { cookie: c, .. } if *c == cookie) && s.acked()));
+    until(good_b, |g| !frames_for(g, rb).is_empty());
+}
+
+fn setup(name: &str) -> (Daemon, hwsim_guest::Guest, hwsim_guest::Guest, hwsim_guest::Guest) {
+    let d = Daemon::start(name);
+    let mut a = d.guest();
+    let mut b = d.guest();
+    announce(&mut a, TestRadio::new(1, 0), TestRadio::new(1, 0).vif);
+    announce(&mut b, TestRadio::new(2, 0), TestRadio::new(2, 0).vif);
+    let evil = d.guest();
+    std::thread::sleep(Duration::from_millis(100));
+    (d, a, b, evil)
+}
+
+#[test]
+fn malformed_messages_are_counted_and_dropped() {
+    let (mut d, mut a, mut b, mut evil) = setup("malformed");
+    let r = TestRadio::new(9, 0);
+    let good = frame_msg(r, &data_frame(MacAddr::BROADCAST, r.vif, b"x"), 1);
+
+    // nlmsg_len below the header.
+    let mut m = good.clone();
+    m[0..4].copy_from_slice(&10u32.to_ne_bytes());
+    evil.send(&m).unwrap();
+    // nlmsg_len beyond the descriptor (the descriptor is the guest's whole buffer).
+    let mut m = good.clone();
+    m[0..4].copy_from_slice(&100_000u32.to_ne_bytes());
+    evil.send(&m).unwrap();
+    // An attribute whose length runs past the message.
+    let mut m = good.clone();
+    m[20..22].copy_from_slice(&0xfff0u16.to_ne_bytes());
+    evil.send(&m).unwrap();
+    // A transmitter address of 7 bytes: first attribute is ADDR_TRANSMITTER with nla_len 10.
+    let mut m = good.clone();
+    m[20..22].copy_from_slice(&11u16.to_ne_bytes());
+    evil.send(&m).unwrap();
+    // Unknown command.
+    let mut m = good.clone();
+    m[16] = 99;
+    evil.send(&m).unwrap();
+    // Oversized frame (2305 bytes).
+    evil.send(&raw_frame_msg(r, 2305)).unwrap();
+    // A message of 3 bytes.
+    evil.send(&[1, 2, 3]).unwrap();
+    // A valid frame whose 802.11 header is too short to route: counted, still gets a status.
+    evil.send(&frame_msg(r, &[0x08, 0x00, 0, 0], 3)).unwrap();
+
+    std::thread::sleep(Duration::from_millis(200));
+    assert_still_serving(&mut a, &mut b, 77);
+    assert!(d.alive());
+    assert_eq!(d.vm_counter("tx_malformed"), 7, "{}", d.stats());
+    assert!(d.malformed("unknown_command") >= 1);
+    assert!(d.malformed("frame_too_long") >= 1);
+    assert_eq!(d.vm_counter("tx_bad_header"), 1);
+    let got = until(&mut evil, |g| !statuses(g).is_empty());
+    assert!(statuses(&got).iter().any(|s| matches!(s, Got::Status { cookie: 3, .. })), "even an unroutable frame gets its status");
+}
+
+#[test]
+fn bad_descriptors_are_counted_and_dropped() {
+    let (mut d, mut a, mut b, mut evil) = setup("descriptors");
+    let end = evil.mem_base() + evil.mem_size();
+    // TX descriptor pointing outside guest memory.
+    evil.send_raw_descriptors(&[RawDesc { addr: end + 0x10_0000, len: 256, flags: 0, next: 0 }]).unwrap();
+    // TX descriptor straddling the end of guest memory.
+    evil.send_raw_descriptors(&[RawDesc { addr: end - 8, len: 64, flags: 0, next: 0 }]).unwrap();
+    // A write-only descriptor on the TX queue.
+    evil.send_raw_descriptors(&[RawDesc { addr: evil.mem_base(), len: 64, flags: VIRTQ_DESC_F_WRITE, next: 0 }]).unwrap();
+    // A chain that loops on itself.
+    evil.send_raw_descriptors(&[RawDesc { addr: evil.mem_base(), len: 64, flags: VIRTQ_DESC_F_NEXT, next: 0 }]).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    assert_still_serving(&mut a, &mut b, 78);
+    assert!(d.alive());
+    assert!(d.vm_counter("tx_bad_descriptor") >= 3, "{}", d.stats());
+}
+
+#[test]
+fn too_small_and_bad_rx_buffers_are_returned_empty() {
+    let d = Daemon::start("rxbufs");
+    let mut a = d.guest();
+    let mut b = d.guest();
+    let mut evil = d.guest_with(|c| c.queue_size = 8);
+    announce(&mut a, TestRadio::new(1, 0), TestRadio::new(1, 0).vif);
+    announce(&mut b, TestRadio::new(2, 0), TestRadio::new(2, 0).vif);
+    // The evil guest first uses up its good RX buffers by receiving broadcasts, then posts
+    // a 16-byte buffer, a read-only buffer and one outside its memory.
+    let ra = TestRadio::new(1, 0);
+    for c in 0..8 {
+        send_frame(&mut a, ra, &data_frame(MacAddr::BROADCAST, ra.vif, b"fill"), 2412, 0, 100 + c);
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    let base = evil.mem_base();
+    let end = base + evil.mem_size();
+    evil.post_rx_raw(&[RawDesc { addr: base, len: 16, flags: VIRTQ_DESC_F_WRITE, next: 0 }]).unwrap();
+    evil.post_rx_raw(&[RawDesc { addr: base, len: 4096, flags: 0, next: 0 }]).unwrap();
+    evil.post_rx_raw(&[RawDesc { addr: end + 4096, len: 4096, flags: VIRTQ_DESC_F_WRITE, next: 0 }]).unwrap();
+    send_frame(&mut a, ra, &data_frame(MacAddr::BROADCAST, ra.vif, b"more"), 2412, 0, 200);
+    std::thread::sleep(Duration::from_millis(300));
+    let stats = d.stats();
+    assert!(d.vm_counter("rx_buffer_too_small") >= 1, "{stats}");
+    assert!(d.vm_counter("rx_bad_descriptor") >= 2, "{stats}");
+    assert_eq!(evil.stats().rx_len_violations, 0, "never report used.len above the buffer");
+    assert_still_serving(&mut a, &mut b, 79);
+}

@@ -1,0 +1,245 @@
+//! `hwsim-load`: drives a vhost-hwsim daemon from separate guest processes and reports
+//! throughput, latency (TX kick to RX delivery) and the daemon's peak memory.
+//!
+//! The parent starts the daemon (unless `--socket` names a running one), spawns one worker
+//! process per VM, starts them at the same instant and merges their reports. Latency is measured
+//! with CLOCK_MONOTONIC timestamps carried in the frames, so it spans processes.
+
+mod histogram;
+mod worker;
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use clap::{Parser, Subcommand};
+use histogram::Histogram;
+
+/// Load generator for vhost-hwsim.
+#[derive(Parser, Debug)]
+#[command(name = "hwsim-load", version)]
+struct Args {
+    /// Socket of a running daemon (default: start one).
+    #[arg(long)]
+    socket: Option<PathBuf>,
+    /// Daemon binary to start when no --socket is given (default: vhost-hwsim next to this binary).
+    #[arg(long)]
+    daemon: Option<PathBuf>,
+    /// Number of VMs (worker processes).
+    #[arg(long, default_value_t = 2)]
+    vms: u8,
+    /// Radios per VM.
+    #[arg(long, default_value_t = 2)]
+    radios: u8,
+    /// 802.11 frame size in bytes (24..=2304).
+    #[arg(long, default_value_t = 256)]
+    size: usize,
+    /// Seconds of traffic.
+    #[arg(long, default_value_t = 5.0)]
+    seconds: f64,
+    /// Percentage of frames sent to the broadcast address.
+    #[arg(long, default_value_t = 0)]
+    broadcast: u8,
+    /// Frames per second per VM (0: as fast as possible).
+    #[arg(long, default_value_t = 0)]
+    rate: u64,
+    /// Also measure a bare eventfd ping-pong between two threads (the wake-up baseline).
+    #[arg(long)]
+    baseline: bool,
+    #[command(subcommand)]
+    command: Option<Cmd>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// One VM (internal: the parent spawns these).
+    #[command(hide = true)]
+    Worker(worker::WorkerArgs),
+}
+
+fn main() {
+    let args = Args::parse();
+    let result = match &args.command {
+        Some(Cmd::Worker(w)) => worker::run(w),
+        None => run(&args),
+    };
+    if let Err(e) = result {
+        eprintln!("hwsim-load: {e}");
+        std::process::exit(1);
+    }
+}
+
+/// CLOCK_MONOTONIC in nanoseconds; the same clock in every process on the machine.
+pub fn monotonic_ns() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec; CLOCK_MONOTONIC is always available on Linux.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
+struct DaemonProc {
+    child: Child,
+    dir: PathBuf,
+}
+
+impl Drop for DaemonProc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn start_daemon(args: &Args) -> Result<(DaemonProc, PathBuf), String> {
+    let bin = match &args.daemon {
+        Some(p) => p.clone(),
+        None => {
+            let me = std::env::current_exe().map_err(|e| e.to_string())?;
+            me.with_file_name("vhost-hwsim")
+        }
+    };
+    if !bin.exists() {
+        return Err(format!(
+            "daemon binary {} not found (build it with `cargo build --release -p vhost-hwsim`, or pass --daemon/--socket)",
+            bin.display()
+        ));
+    }
+    let dir = std::env::temp_dir().join(format!("hwsim-load-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let socket = dir.join("hwsim.sock");
+    let child = Command::new(&bin)
+        .arg("--socket")
+        .arg(&socket)
+        .arg("--log")
+        .arg("warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("start {}: {e}", bin.display()))?;
+    let d = DaemonProc { child, dir };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !socket.exists() {
+        if Instant::now() > deadline {
+            return Err("daemon did not create its socket".into());
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    Ok((d, socket))
+}
+
+/// Peak resident set (VmHWM) of a process, KiB.
+fn peak_rss_kib(pid: u32) -> Option<u64> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    s.lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+}
+
+fn run(args: &Args) -> Result<(), String> {
+    if !(24..=2304).contains(&args.size) {
+        return Err("--size must be within 24..=2304 (an 802.11 frame the guest could send)".into());
+    }
+    if args.vms == 0 || args.radios == 0 || args.broadcast > 100 {
+        return Err("--vms and --radios must be ≥ 1, --broadcast ≤ 100".into());
+    }
+    if !(args.seconds > 0.0) {
+        return Err("--seconds must be positive".into());
+    }
+    let baseline = if args.baseline {
+        Some(worker::eventfd_baseline(20_000)?)
+    } else {
+        None
+    };
+    let (daemon, socket) = match &args.socket {
+        Some(s) => (None, s.clone()),
+        None => {
+            let (d, s) = start_daemon(args)?;
+            (Some(d), s)
+        }
+    };
+    let me = std::env::current_exe().map_err(|e| e.to_string())?;
+    let start_at = monotonic_ns() + 700_000_000;
+    let mut workers = Vec::new();
+    for vm in 0..args.vms {
+        let child = Command::new(&me)
+            .arg("worker")
+            .arg("--socket")
+            .arg(&socket)
+            .args(["--vm", &vm.to_string()])
+            .args(["--vms", &args.vms.to_string()])
+            .args(["--radios", &args.radios.to_string()])
+            .args(["--size", &args.size.to_string()])
+            .args(["--seconds", &args.seconds.to_string()])
+            .args(["--broadcast", &args.broadcast.to_string()])
+            .args(["--rate", &args.rate.to_string()])
+            .args(["--start-at", &start_at.to_string()])
+            .stdout(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("spawn worker: {e}"))?;
+        workers.push(child);
+    }
+    let mut total = worker::Report::default();
+    let mut hist = Histogram::default();
+    let mut failures = Vec::new();
+    for (vm, w) in workers.into_iter().enumerate() {
+        let out = w.wait_with_output().map_err(|e| e.to_string())?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        match text.lines().last().map(worker::Report::parse) {
+            Some(Ok((r, h))) if out.status.success() => {
+                total.add(&r);
+                hist.merge(&h);
+            }
+            Some(Err(e)) => failures.push(format!("vm{vm}: {e}")),
+            _ => failures.push(format!("vm{vm}: exited with {}", out.status)),
+        }
+    }
+    let rss = daemon.as_ref().and_then(|d| peak_rss_kib(d.child.id()));
+    drop(daemon);
+    if !failures.is_empty() {
+        return Err(failures.join("; "));
+    }
+    let secs = args.seconds;
+    let fps = total.received as f64 / secs;
+    let gbps = total.rx_bytes as f64 * 8.0 / secs / 1e9;
+    println!(
+        "vms={} radios={} size={} broadcast={}% rate={} seconds={}",
+        args.vms, args.radios, args.size, args.broadcast, args.rate, secs
+    );
+    println!(
+        "sent={} tx_statuses={} acked={} received={} tx_ring_full={} lost={}",
+        total.sent,
+        total.statuses,
+        total.acked,
+        total.received,
+        total.ring_full,
+        total.sent.saturating_sub(total.statuses)
+    );
+    if let Some(b) = &baseline {
+        println!(
+            "baseline eventfd wake-up (thread to thread): p50_us={:.1} p99_us={:.1} p999_us={:.1}",
+            b.quantile(0.5) as f64 / 1e3,
+            b.quantile(0.99) as f64 / 1e3,
+            b.quantile(0.999) as f64 / 1e3
+        );
+    }
+    let mut last = format!(
+        "frames_per_s={:.0} gbit_per_s={:.3} p50_us={:.1} p99_us={:.1} p999_us={:.1}",
+        fps,
+        gbps,
+        hist.quantile(0.5) as f64 / 1e3,
+        hist.quantile(0.99) as f64 / 1e3,
+        hist.quantile(0.999) as f64 / 1e3
+    );
+    if let Some(b) = &baseline {
+        last.push_str(&format!(" baseline_p99_us={:.1}", b.quantile(0.99) as f64 / 1e3));
+    }
+    if let Some(kib) = rss {
+        last.push_str(&format!(" daemon_peak_rss_mib={:.1}", kib as f64 / 1024.0));
+    }
+    println!("{last}");
+    Ok(())
+}

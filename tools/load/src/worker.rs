@@ -1,0 +1,269 @@
+//! One load-generating VM: its radios send data frames carrying a CLOCK_MONOTONIC timestamp to
+//! radios of the next VM, as fast as the TX ring allows (or at `--rate`), and measure delivery
+//! latency on receipt.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use hwsim_frame::nl::{tx_flags, DeviceMessage, GuestMessage, MacAddrRepr, TxFrameRepr, TxRate};
+use hwsim_frame::MacAddr;
+use hwsim_guest::{Guest, GuestConfig};
+
+use crate::histogram::Histogram;
+use crate::monotonic_ns;
+
+/// Worker options (set by the parent).
+#[derive(clap::Args, Debug)]
+pub struct WorkerArgs {
+    #[arg(long)]
+    socket: PathBuf,
+    #[arg(long)]
+    vm: u8,
+    #[arg(long)]
+    vms: u8,
+    #[arg(long)]
+    radios: u8,
+    #[arg(long)]
+    size: usize,
+    #[arg(long)]
+    seconds: f64,
+    #[arg(long)]
+    broadcast: u8,
+    #[arg(long)]
+    rate: u64,
+    #[arg(long)]
+    start_at: u64,
+}
+
+/// A worker's totals.
+#[derive(Default, Debug, Clone, Copy)]
+pub struct Report {
+    /// Frames queued on the TX ring.
+    pub sent: u64,
+    /// TX statuses received.
+    pub statuses: u64,
+    /// Of those, acknowledged.
+    pub acked: u64,
+    /// Frames received.
+    pub received: u64,
+    /// Bytes of 802.11 frames received.
+    pub rx_bytes: u64,
+    /// Sends refused because the TX ring was full.
+    pub ring_full: u64,
+}
+
+impl Report {
+    /// Adds another report.
+    pub fn add(&mut self, o: &Report) {
+        self.sent += o.sent;
+        self.statuses += o.statuses;
+        self.acked += o.acked;
+        self.received += o.received;
+        self.rx_bytes += o.rx_bytes;
+        self.ring_full += o.ring_full;
+    }
+
+    fn line(&self, h: &Histogram) -> String {
+        format!(
+            "report sent={} statuses={} acked={} received={} rx_bytes={} ring_full={} hist={}",
+            self.sent,
+            self.statuses,
+            self.acked,
+            self.received,
+            self.rx_bytes,
+            self.ring_full,
+            h.encode()
+        )
+    }
+
+    /// Parses a worker's report line.
+    pub fn parse(line: &str) -> Result<(Report, Histogram), String> {
+        let mut r = Report::default();
+        let mut h = None;
+        let mut words = line.split_whitespace();
+        if words.next() != Some("report") {
+            return Err(format!("not a report: {line:?}"));
+        }
+        for w in words {
+            let (k, v) = w.split_once('=').ok_or_else(|| format!("bad field {w:?}"))?;
+            if k == "hist" {
+                h = Some(Histogram::decode(v)?);
+                continue;
+            }
+            let n: u64 = v.parse().map_err(|_| format!("bad value in {w:?}"))?;
+            match k {
+                "sent" => r.sent = n,
+                "statuses" => r.statuses = n,
+                "acked" => r.acked = n,
+                "received" => r.received = n,
+                "rx_bytes" => r.rx_bytes = n,
+                "ring_full" => r.ring_full = n,
+                _ => return Err(format!("unknown field {k:?}")),
+            }
+        }
+        Ok((r, h.ok_or("report without histogram")?))
+    }
+}
+
+fn wire(vm: u8, r: u8) -> MacAddr {
+    MacAddr([0x42, 0, 0, vm + 1, r, 0])
+}
+
+fn vif(vm: u8, r: u8) -> MacAddr {
+    MacAddr([0x02, 0, 0, vm + 1, r, 0])
+}
+
+const BATCH: usize = 32;
+const TS_OFFSET: usize = 24;
+
+/// Runs one worker and prints its report line.
+pub fn run(a: &WorkerArgs) -> Result<(), String> {
+    let mut guest = Guest::connect(&GuestConfig {
+        socket: a.socket.clone(),
+        ..GuestConfig::default()
+    })
+    .map_err(|e| format!("connect: {e}"))?;
+    let queue = usize::from(GuestConfig::default().queue_size);
+    let mut msg = vec![0u8; 4096];
+    for r in 0..a.radios {
+        let m = GuestMessage::AddMacAddr(MacAddrRepr { radio: wire(a.vm, r), addr: vif(a.vm, r) });
+        let n = m.emit(&mut msg).map_err(|e| e.to_string())?;
+        guest.send(&msg[..n]).map_err(|e| e.to_string())?;
+    }
+    // Destination of each radio: the same radio index in the next VM (or the next radio of
+    // this VM when there is only one VM).
+    let dests: Vec<MacAddr> = (0..a.radios)
+        .map(|r| {
+            if a.vms > 1 {
+                vif((a.vm + 1) % a.vms, r)
+            } else {
+                vif(a.vm, (r + 1) % a.radios)
+            }
+        })
+        .collect();
+    let mut frame = vec![0u8; a.size];
+    frame[0] = 0x08; // data
+    let mut arena = vec![0u8; BATCH * (a.size + 128)];
+    let mut lens = [0usize; BATCH];
+
+    while monotonic_ns() < a.start_at {
+        std::thread::sleep(Duration::from_micros(200));
+    }
+    let end = a.start_at + (a.seconds * 1e9) as u64;
+    let mut rep = Report::default();
+    let mut hist = Histogram::default();
+    let mut cookie = 0u64;
+    let mut radio = 0u8;
+    let mut rng = 0x9e37_79b9_7f4a_7c15u64 ^ u64::from(a.vm);
+    let record = |m: &[u8], rep: &mut Report, hist: &mut Histogram| match DeviceMessage::parse(m) {
+        Ok(DeviceMessage::Frame(f)) => {
+            rep.received += 1;
+            rep.rx_bytes += f.frame.len() as u64;
+            if let Some(ts) = f.frame.get(TS_OFFSET..TS_OFFSET + 8) {
+                let sent = u64::from_le_bytes(ts.try_into().unwrap_or([0; 8]));
+                hist.record(monotonic_ns().saturating_sub(sent));
+            }
+        }
+        Ok(DeviceMessage::TxInfo(s)) => {
+            rep.statuses += 1;
+            if s.flags & tx_flags::STAT_ACK != 0 {
+                rep.acked += 1;
+            }
+        }
+        Err(_) => {}
+    };
+    loop {
+        let now = monotonic_ns();
+        if now >= end {
+            break;
+        }
+        guest.reclaim_tx();
+        let room = queue.saturating_sub(guest.tx_in_flight());
+        let budget = if a.rate == 0 {
+            room
+        } else {
+            let due = (now - a.start_at) as u128 * u128::from(a.rate) / 1_000_000_000;
+            room.min(due.saturating_sub(u128::from(rep.sent)) as usize)
+        };
+        let n = budget.min(BATCH);
+        for (i, len) in lens.iter_mut().enumerate().take(n) {
+            let r = radio;
+            radio = (radio + 1) % a.radios;
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            let group = (rng % 100) < u64::from(a.broadcast);
+            let dst = if group { MacAddr::BROADCAST } else { dests[usize::from(r)] };
+            frame[4..10].copy_from_slice(&dst.0);
+            frame[10..16].copy_from_slice(&vif(a.vm, r).0);
+            frame[16..22].copy_from_slice(&vif(a.vm, r).0);
+            frame[TS_OFFSET..TS_OFFSET + 8].copy_from_slice(&monotonic_ns().to_le_bytes());
+            cookie += 1;
+            let tx = TxFrameRepr {
+                transmitter: wire(a.vm, r),
+                frame: &frame,
+                flags: tx_flags::REQ_TX_STATUS,
+                freq: Some(5180),
+                tx_info: [TxRate { idx: 7, count: 1 }, TxRate::UNUSED, TxRate::UNUSED, TxRate::UNUSED],
+                tx_info_flags: None,
+                cookie,
+            };
+            let slot = &mut arena[i * (a.size + 128)..(i + 1) * (a.size + 128)];
+            *len = tx.emit(slot).map_err(|e| e.to_string())?;
+        }
+        if n > 0 {
+            let stride = a.size + 128;
+            let msgs = (0..n).map(|i| &arena[i * stride..i * stride + lens[i]]);
+            match guest.send_batch(msgs) {
+                Ok(k) => {
+                    rep.sent += k as u64;
+                    rep.ring_full += (n - k) as u64;
+                }
+                Err(hwsim_guest::Error::TxRingFull) => rep.ring_full += n as u64,
+                Err(e) => return Err(e.to_string()),
+            }
+        }
+        let got = guest.recv_with(|m| record(m, &mut rep, &mut hist));
+        if n == 0 && got == 0 {
+            let _ = guest.wait(Duration::from_millis(1));
+        }
+    }
+    // Collect the statuses of what was sent (the frames in flight at the end are still counted).
+    let deadline = monotonic_ns() + 2_000_000_000;
+    while rep.statuses < rep.sent && monotonic_ns() < deadline {
+        guest.recv_with(|m| record(m, &mut rep, &mut hist));
+        let _ = guest.wait(Duration::from_millis(5));
+    }
+    println!("{}", rep.line(&hist));
+    guest.disconnect();
+    Ok(())
+}
+
+/// One-way wake-up latency through an eventfd between two threads, `n` samples (ns).
+pub fn eventfd_baseline(n: usize) -> Result<Histogram, String> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::Arc;
+    use vmm_sys_util::eventfd::EventFd;
+
+    let ping = Arc::new(EventFd::new(0).map_err(|e| e.to_string())?);
+    let pong = Arc::new(EventFd::new(0).map_err(|e| e.to_string())?);
+    let stamp = Arc::new(AtomicU64::new(0));
+    let (p2, q2, s2) = (Arc::clone(&ping), Arc::clone(&pong), Arc::clone(&stamp));
+    let t = std::thread::spawn(move || {
+        let mut h = Histogram::default();
+        for _ in 0..n {
+            if p2.read().is_err() {
+                break;
+            }
+            h.record(monotonic_ns().saturating_sub(s2.load(Ordering::Acquire)));
+            let _ = q2.write(1);
+        }
+        h
+    });
+    for _ in 0..n {
+        stamp.store(monotonic_ns(), Ordering::Release);
+        ping.write(1).map_err(|e| e.to_string())?;
+        pong.read().map_err(|e| e.to_string())?;
+    }
+    t.join().map_err(|_| "baseline thread panicked".to_string())
+}
