@@ -39,8 +39,7 @@ pub struct Args {
 /// Subcommands.
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Run the daemon with built-in simulated radios (no VM needed) and print a per-radio table.
-    Demo(crate::demo::DemoArgs),
+
     /// Print a running daemon's counters (JSON) from its control socket.
     Stats {
         /// The daemon's control socket.
@@ -84,7 +83,7 @@ impl Args {
 pub fn run(args: Args) -> Result<(), CliError> {
     init_logging(&args.log);
     match &args.command {
-        Some(Command::Demo(d)) => crate::demo::run(d).map_err(CliError::Demo),
+
         Some(Command::Stats { control }) => {
             print!("{}", crate::control::request(control, "stats")?);
             Ok(())

@@ -2,7 +2,7 @@
 //! allocating: a chain is flattened into a small fixed array of checked segments.
 
 use virtio_queue::DescriptorChain;
-use vm_memory::{Bytes, GuestAddress, GuestMemory};
+use vm_memory::{Bytes, GuestAddress, GuestMemory, Permissions};
 
 /// Longest chain accepted. Linux's hwsim driver uses one descriptor per buffer.
 pub const MAX_SEGMENTS: usize = 16;
@@ -32,9 +32,11 @@ pub struct Segments {
 }
 
 impl Segments {
-    /// Flattens `chain`, requiring every descriptor to be write-only (`writable`) or read-only.
-    pub fn collect<M>(chain: DescriptorChain<M>, writable: bool) -> Result<Self, ChainError>
+    /// Flattens `chain`, requiring every descriptor to be write-only (`writable`) or read-only
+    /// and to lie wholly inside guest memory.
+    pub fn collect<G, M>(mem: &G, chain: DescriptorChain<M>, writable: bool) -> Result<Self, ChainError>
     where
+        G: GuestMemory,
         M: std::ops::Deref,
         M::Target: GuestMemory,
     {
@@ -49,6 +51,10 @@ impl Segments {
             }
             if s.n == MAX_SEGMENTS {
                 return Err(ChainError::TooLong);
+            }
+            let access = if writable { Permissions::Write } else { Permissions::Read };
+            if !mem.check_range(desc.addr(), desc.len() as usize, access) {
+                return Err(ChainError::BadAddress);
             }
             s.seg[s.n] = (desc.addr().0, desc.len());
             s.total += u64::from(desc.len());

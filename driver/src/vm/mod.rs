@@ -5,3 +5,5 @@ pub mod chain;
 pub mod worker;
 
 pub use backend::VmBackend;
+#[cfg(test)]
+mod tests;

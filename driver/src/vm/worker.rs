@@ -38,7 +38,7 @@ pub struct VmWorker {
     vm: Arc<VmShared>,
     mem: Option<GuestMem>,
     scratch: Box<[u8]>,
-    statuses: VecDeque<TxInfoRepr>,
+    statuses: VecDeque<(TxInfoRepr, Arc<Radio>)>,
     stash: Option<Delivery>,
     wake: Vec<Arc<Inbox>>,
 }
@@ -77,8 +77,8 @@ impl VmWorker {
                 any = true;
                 self.vm.counters.tx_buffers.fetch_add(1, Ordering::Relaxed);
                 let head = chain.head_index();
-                let read = Segments::collect(chain, false)
-                    .and_then(|segs| read_message(&*mem, &segs, &mut self.scratch));
+                let read = Segments::collect(&*mem, chain, false)
+                    .and_then(|segs| read_message(&mem, &segs, &mut self.scratch));
                 // Return the buffer at once: the guest frees its skb only here, and a full TX
                 // ring makes it drop frames.
                 let _ = state.add_used(head, 0);
@@ -165,7 +165,7 @@ impl VmWorker {
             Ok(h) => h,
             Err(_) => {
                 counters.tx_bad_header.fetch_add(1, Ordering::Relaxed);
-                self.queue_status(f, freq, false, None);
+                self.queue_status(f, &radio, freq, false, None);
                 return;
             }
         };
@@ -228,7 +228,7 @@ impl VmWorker {
         if status.acked {
             radio.counters.tx_acked.fetch_add(1, Ordering::Relaxed);
         }
-        self.queue_status(f, freq, status.acked, Some(&status));
+        self.queue_status(f, &radio, freq, status.acked, Some(&status));
     }
 
     /// Learns that `addr2` belongs to the transmitting radio and is on `freq`.
@@ -304,6 +304,7 @@ impl VmWorker {
     fn queue_status(
         &mut self,
         f: &TxFrameRepr<'_>,
+        radio: &Arc<Radio>,
         freq: u32,
         acked: bool,
         status: Option<&crate::medium::TxStatus>,
@@ -329,16 +330,17 @@ impl VmWorker {
                 .counters
                 .tx_status_dropped
                 .fetch_add(1, Ordering::Relaxed);
-            if let Some(r) = self.core.routing.load().radio(&self.key(f.transmitter)) {
-                r.counters.tx_status_dropped.fetch_add(1, Ordering::Relaxed);
-            }
+            radio
+                .counters
+                .tx_status_dropped
+                .fetch_add(1, Ordering::Relaxed);
             return;
         }
         self.vm
             .counters
             .tx_status_queued
             .fetch_add(1, Ordering::Relaxed);
-        self.statuses.push_back(repr);
+        self.statuses.push_back((repr, Arc::clone(radio)));
     }
 
     fn wake_receivers(&mut self) {
@@ -364,7 +366,7 @@ impl VmWorker {
         loop {
             // Pick the next message without removing it: statuses first, so a sender is never
             // starved of TX completions by a flood of received frames.
-            let pending = if let Some(s) = self.statuses.front() {
+            let pending = if let Some((s, _)) = self.statuses.front() {
                 match s.emit(&mut status_buf) {
                     Ok(n) => Pending::Status(n),
                     Err(_) => {
@@ -388,11 +390,11 @@ impl VmWorker {
                     None => break,
                 },
             };
-            let Some(chain) = next_rx_chain(&mut state, &*mem) else {
+            let Some(chain) = next_rx_chain(&mut state, &mem) else {
                 break;
             };
             let head = chain.head_index();
-            match Segments::collect(chain, true) {
+            match Segments::collect(&*mem, chain, true) {
                 Ok(segs) if segs.total_len() < msg.len() as u64 => {
                     let _ = state.add_used(head, 0);
                     used = true;
@@ -430,10 +432,8 @@ impl VmWorker {
             self.vm.counters.rx_written.fetch_add(1, Ordering::Relaxed);
             match pending {
                 Pending::Status(_) => {
-                    if let Some(s) = self.statuses.pop_front() {
-                        if let Some(r) = self.core.routing.load().radio(&self.key(s.transmitter)) {
-                            r.counters.tx_status_sent.fetch_add(1, Ordering::Relaxed);
-                        }
+                    if let Some((_, r)) = self.statuses.pop_front() {
+                        r.counters.tx_status_sent.fetch_add(1, Ordering::Relaxed);
                     }
                 }
                 Pending::Delivery => {

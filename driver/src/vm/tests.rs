@@ -1,0 +1,278 @@
+//! Queue handling without a VM: rings built by hand with `virtio_queue::mock::MockSplitQueue`
+//! over plain guest memory, then the worker's TX and RX paths run and the used rings and memory
+//! are checked.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use hwsim_frame::nl::{tx_flags, DeviceMessage, GuestMessage, MacAddrRepr, TxFrameRepr, TxRate};
+use hwsim_frame::MacAddr;
+use vhost_user_backend::{VringRwLock, VringT};
+use virtio_queue::desc::split::Descriptor as SplitDescriptor;
+use virtio_queue::desc::RawDescriptor;
+use virtio_queue::mock::MockSplitQueue;
+use vm_memory::{Bytes, GuestAddress, GuestMemoryAtomic, GuestMemoryMmap};
+
+use super::worker::{GuestMem, VmWorker};
+use crate::core::{Core, Limits};
+use crate::medium::PerfectMedium;
+
+const QSIZE: u16 = 16;
+const TX_RING: u64 = 0x0;
+const RX_RING: u64 = 0x4000;
+const TX_BUFS: u64 = 0x10_0000;
+const RX_BUFS: u64 = 0x20_0000;
+const BUF: u32 = 3776;
+const WRITE: u16 = 2;
+
+struct Rig {
+    mem: &'static GuestMemoryMmap<()>,
+    txq: MockSplitQueue<'static, GuestMemoryMmap<()>>,
+    rxq: MockSplitQueue<'static, GuestMemoryMmap<()>>,
+    worker: VmWorker,
+    core: Arc<Core>,
+    vm: Arc<crate::core::VmShared>,
+    tx: VringRwLock<GuestMem>,
+    rx: VringRwLock<GuestMem>,
+    tx_next: u16,
+    rx_next: u16,
+}
+
+fn vring(gm: &GuestMem, q: &MockSplitQueue<GuestMemoryMmap<()>>) -> VringRwLock<GuestMem> {
+    let v = VringRwLock::new(gm.clone(), QSIZE).unwrap();
+    v.set_queue_info(q.desc_table_addr().0, q.avail_addr().0, q.used_addr().0)
+        .unwrap();
+    v.set_queue_size(QSIZE);
+    v.set_queue_ready(true);
+    v.set_enabled(true);
+    v
+}
+
+impl Rig {
+    fn new() -> Rig {
+        // Leaked so the mock rings (which borrow it) can live in the rig; a test's worth.
+        let mem: &'static GuestMemoryMmap<()> = Box::leak(Box::new(
+            GuestMemoryMmap::<()>::from_ranges(&[(GuestAddress(0), 0x40_0000)]).unwrap(),
+        ));
+        let gm = GuestMemoryAtomic::new(mem.clone());
+        let txq = MockSplitQueue::create(mem, GuestAddress(TX_RING), QSIZE);
+        let rxq = MockSplitQueue::create(mem, GuestAddress(RX_RING), QSIZE);
+        let (tx, rx) = (vring(&gm, &txq), vring(&gm, &rxq));
+        let core = Core::new(Arc::new(PerfectMedium::default()), Limits::default());
+        let vm = core.new_vm().unwrap();
+        core.register_vm(&vm);
+        let mut worker = VmWorker::new(Arc::clone(&core), Arc::clone(&vm));
+        worker.set_memory(gm);
+        Rig { mem, txq, rxq, worker, core, vm, tx, rx, tx_next: 0, rx_next: 0 }
+    }
+
+    /// Puts a message on the TX ring the way Linux does: one read-only descriptor covering a
+    /// whole 3776-byte buffer whose tail is garbage.
+    fn push_tx(&mut self, msg: &[u8]) {
+        let addr = TX_BUFS + u64::from(self.tx_next) * 0x1000;
+        self.mem.write_slice(&[0xa5; BUF as usize], GuestAddress(addr)).unwrap();
+        self.mem.write_slice(msg, GuestAddress(addr)).unwrap();
+        self.push_tx_desc(&[SplitDescriptor::new(addr, BUF, 0, 0)]);
+    }
+
+    fn push_tx_desc(&mut self, descs: &[SplitDescriptor]) {
+        let raw: Vec<RawDescriptor> = descs.iter().map(|d| RawDescriptor::from(*d)).collect();
+        self.txq.add_desc_chains(&raw, self.tx_next).unwrap();
+        self.tx_next += descs.len() as u16;
+    }
+
+    fn post_rx(&mut self, len: u32, flags: u16) {
+        let addr = RX_BUFS + u64::from(self.rx_next) * 0x1000;
+        let d = RawDescriptor::from(SplitDescriptor::new(addr, len, flags, 0));
+        self.rxq.add_desc_chains(&[d], self.rx_next).unwrap();
+        self.rx_next += 1;
+    }
+
+    fn run(&mut self) {
+        self.worker.process_tx(&self.tx);
+        self.worker.flush_rx(&self.rx);
+    }
+
+    /// (used len, message bytes) of RX used-ring entries so far.
+    fn rx_used(&self) -> Vec<(u32, Vec<u8>)> {
+        let q = &self.rxq;
+        let n = q.used().idx().load();
+        (0..n)
+            .map(|i| {
+                let e = q.used().ring().ref_at(usize::from(i)).unwrap().load();
+                let addr = RX_BUFS + u64::from(e.id()) * 0x1000;
+                let mut buf = vec![0u8; e.len() as usize];
+                self.mem.read_slice(&mut buf, GuestAddress(addr)).unwrap();
+                (e.len(), buf)
+            })
+            .collect()
+    }
+
+    fn tx_used(&self) -> Vec<(u32, u32)> {
+        let q = &self.txq;
+        let n = q.used().idx().load();
+        (0..n)
+            .map(|i| {
+                let e = q.used().ring().ref_at(usize::from(i)).unwrap().load();
+                (e.id(), e.len())
+            })
+            .collect()
+    }
+}
+
+fn radio(i: u8) -> (MacAddr, MacAddr) {
+    (MacAddr([0x42, 0, 0, 0, i, 0]), MacAddr([0x02, 0, 0, 0, i, 0]))
+}
+
+fn emit(m: &GuestMessage<'_>) -> Vec<u8> {
+    let mut b = vec![0u8; m.buffer_len()];
+    let n = m.emit(&mut b).unwrap();
+    b.truncate(n);
+    b
+}
+
+fn frame_msg(from: MacAddr, frame: &[u8], cookie: u64) -> Vec<u8> {
+    emit(&GuestMessage::Frame(TxFrameRepr {
+        transmitter: from,
+        frame,
+        flags: tx_flags::REQ_TX_STATUS,
+        freq: Some(2437),
+        tx_info: [TxRate { idx: 4, count: 1 }, TxRate::UNUSED, TxRate::UNUSED, TxRate::UNUSED],
+        tx_info_flags: None,
+        cookie,
+    }))
+}
+
+fn data(dst: MacAddr, src: MacAddr) -> Vec<u8> {
+    let mut f = vec![0x08, 0, 0, 0];
+    f.extend_from_slice(&dst.0);
+    f.extend_from_slice(&src.0);
+    f.extend_from_slice(&src.0);
+    f.extend_from_slice(&[0, 0, 1, 2, 3, 4]);
+    f
+}
+
+#[test]
+fn frame_between_radios_of_one_vm_then_status() {
+    let mut rig = Rig::new();
+    let (a_wire, a_vif) = radio(0);
+    let (b_wire, b_vif) = radio(1);
+    rig.push_tx(&emit(&GuestMessage::AddMacAddr(MacAddrRepr { radio: b_wire, addr: b_vif })));
+    let f = data(b_vif, a_vif);
+    rig.push_tx(&frame_msg(a_wire, &f, 77));
+    for _ in 0..4 {
+        rig.post_rx(BUF, WRITE);
+    }
+    rig.run();
+
+    // Both TX buffers returned, with length 0.
+    assert_eq!(rig.tx_used(), vec![(0, 0), (1, 0)]);
+    let used = rig.rx_used();
+    assert_eq!(used.len(), 2, "one status and one frame");
+    // Status first.
+    match DeviceMessage::parse(&used[0].1).unwrap() {
+        DeviceMessage::TxInfo(s) => {
+            assert_eq!(s.transmitter, a_wire);
+            assert_eq!(s.cookie, 77);
+            assert_ne!(s.flags & tx_flags::STAT_ACK, 0);
+            assert_eq!(s.tx_info[0], TxRate { idx: 4, count: 1 });
+        }
+        other => panic!("expected a status, got {other:?}"),
+    }
+    match DeviceMessage::parse(&used[1].1).unwrap() {
+        DeviceMessage::Frame(r) => {
+            assert_eq!(r.receiver, b_wire);
+            assert_eq!(r.frame, &f[..]);
+            assert_eq!(r.freq, Some(2437));
+        }
+        other => panic!("expected a frame, got {other:?}"),
+    }
+    // used.len is exactly the message length (the guest trusts it).
+    for (len, msg) in &used {
+        assert_eq!(*len as usize, msg.len());
+        let nlmsg_len = u32::from_ne_bytes(msg[0..4].try_into().unwrap());
+        assert_eq!(nlmsg_len, *len);
+    }
+    assert_eq!(rig.vm.counters.rx_written.load(Ordering::Relaxed), 2);
+}
+
+#[test]
+fn too_small_rx_buffer_is_returned_empty_and_the_message_waits() {
+    let mut rig = Rig::new();
+    let (a_wire, a_vif) = radio(0);
+    rig.push_tx(&frame_msg(a_wire, &data(MacAddr::BROADCAST, a_vif), 1));
+    rig.post_rx(16, WRITE);
+    rig.post_rx(BUF, WRITE);
+    rig.run();
+    let used = rig.rx_used();
+    assert_eq!(used.len(), 2);
+    assert_eq!(used[0].0, 0, "too small: returned with length 0");
+    assert!(matches!(DeviceMessage::parse(&used[1].1), Ok(DeviceMessage::TxInfo(_))));
+    assert_eq!(rig.vm.counters.rx_buffer_too_small.load(Ordering::Relaxed), 1);
+}
+
+#[test]
+fn read_only_rx_buffer_is_refused() {
+    let mut rig = Rig::new();
+    let (a_wire, a_vif) = radio(0);
+    rig.push_tx(&frame_msg(a_wire, &data(MacAddr::BROADCAST, a_vif), 1));
+    rig.post_rx(BUF, 0);
+    rig.run();
+    let used = rig.rx_used();
+    assert_eq!(used, vec![(0, vec![])]);
+    assert_eq!(rig.vm.counters.rx_bad_descriptor.load(Ordering::Relaxed), 1);
+    assert_eq!(rig.worker.backlog(), 1, "the status still waits for a good buffer");
+    rig.post_rx(BUF, WRITE);
+    rig.worker.flush_rx(&rig.rx);
+    assert_eq!(rig.rx_used().len(), 2);
+    assert_eq!(rig.worker.backlog(), 0);
+}
+
+#[test]
+fn bad_tx_descriptors_are_returned_and_counted() {
+    let mut rig = Rig::new();
+    // Write-only descriptor on TX.
+    rig.push_tx_desc(&[SplitDescriptor::new(TX_BUFS, 64, WRITE, 0)]);
+    // Outside guest memory.
+    rig.push_tx_desc(&[SplitDescriptor::new(0x1000_0000, 64, 0, 0)]);
+    // Straddling the end of guest memory.
+    rig.push_tx_desc(&[SplitDescriptor::new(0x40_0000 - 8, 64, 0, 0)]);
+    rig.run();
+    assert_eq!(rig.tx_used().len(), 3, "every chain is returned");
+    assert_eq!(rig.vm.counters.tx_bad_descriptor.load(Ordering::Relaxed), 3);
+    assert_eq!(rig.vm.counters.tx_frames.load(Ordering::Relaxed), 0);
+}
+
+#[test]
+fn message_split_across_descriptors_is_reassembled() {
+    let mut rig = Rig::new();
+    let (a_wire, a_vif) = radio(0);
+    let msg = frame_msg(a_wire, &data(MacAddr::BROADCAST, a_vif), 5);
+    let (first, second) = msg.split_at(7);
+    rig.mem.write_slice(first, GuestAddress(TX_BUFS)).unwrap();
+    rig.mem.write_slice(second, GuestAddress(TX_BUFS + 0x1000)).unwrap();
+    rig.push_tx_desc(&[
+        SplitDescriptor::new(TX_BUFS, first.len() as u32, 1, 1),
+        SplitDescriptor::new(TX_BUFS + 0x1000, 2000, 0, 0),
+    ]);
+    rig.post_rx(BUF, WRITE);
+    rig.run();
+    let used = rig.rx_used();
+    match DeviceMessage::parse(&used[0].1) {
+        Ok(DeviceMessage::TxInfo(s)) => assert_eq!(s.cookie, 5),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn malformed_message_is_counted_by_name() {
+    let mut rig = Rig::new();
+    let (a_wire, a_vif) = radio(0);
+    let mut msg = frame_msg(a_wire, &data(MacAddr::BROADCAST, a_vif), 5);
+    msg[16] = 42; // unknown command
+    rig.push_tx(&msg);
+    rig.run();
+    assert_eq!(rig.vm.counters.tx_malformed.load(Ordering::Relaxed), 1);
+    assert_eq!(rig.vm.malformed.snapshot(), vec![("unknown_command", 1)]);
+    assert_eq!(rig.core.routing.load().radios.len(), 0);
+}
