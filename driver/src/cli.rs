@@ -11,7 +11,11 @@ use crate::medium::PerfectMedium;
 
 /// Command-line arguments.
 #[derive(Parser, Debug)]
-#[command(name = "vhost-hwsim", version, about = "Wi-Fi medium for mac80211_hwsim guests (vhost-user, virtio ID 29)")]
+#[command(
+    name = "vhost-hwsim",
+    version,
+    about = "Wi-Fi medium for mac80211_hwsim guests (vhost-user, virtio ID 29)"
+)]
 pub struct Args {
     /// vhost-user socket to serve; every connection is one VM.
     #[arg(long, global = false)]
@@ -28,9 +32,10 @@ pub struct Args {
     /// Message buffers in the daemon.
     #[arg(long, default_value_t = Limits::default().pool_buffers)]
     pub pool: usize,
-    /// Log filter (tracing `EnvFilter` syntax), e.g. `info`, `debug`.
-    #[arg(long, default_value = "info")]
-    pub log: String,
+    /// Log filter (tracing `EnvFilter` syntax), e.g. `info`, `debug` (default: `info`; `warn`
+    /// for `demo`).
+    #[arg(long)]
+    pub log: Option<String>,
     /// Subcommand (default: serve).
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -39,7 +44,8 @@ pub struct Args {
 /// Subcommands.
 #[derive(Subcommand, Debug)]
 pub enum Command {
-
+    /// Run the daemon with built-in simulated radios (no VM needed) and print a per-radio table.
+    Demo(crate::demo::DemoArgs),
     /// Print a running daemon's counters (JSON) from its control socket.
     Stats {
         /// The daemon's control socket.
@@ -69,7 +75,9 @@ impl Args {
     /// Queue limits from the arguments.
     pub fn limits(&self) -> Result<Limits, CliError> {
         if self.inbox == 0 || self.pool == 0 {
-            return Err(CliError::Usage("--inbox and --pool must be at least 1".into()));
+            return Err(CliError::Usage(
+                "--inbox and --pool must be at least 1".into(),
+            ));
         }
         Ok(Limits {
             inbox_capacity: self.inbox,
@@ -81,9 +89,14 @@ impl Args {
 
 /// Runs what the arguments say.
 pub fn run(args: Args) -> Result<(), CliError> {
-    init_logging(&args.log);
+    let quiet = matches!(args.command, Some(Command::Demo(_)));
+    init_logging(
+        args.log
+            .as_deref()
+            .unwrap_or(if quiet { "warn" } else { "info" }),
+    );
     match &args.command {
-
+        Some(Command::Demo(d)) => crate::demo::run(d).map_err(CliError::Demo),
         Some(Command::Stats { control }) => {
             print!("{}", crate::control::request(control, "stats")?);
             Ok(())
@@ -93,10 +106,9 @@ pub fn run(args: Args) -> Result<(), CliError> {
 }
 
 fn serve(args: &Args) -> Result<(), CliError> {
-    let socket = args
-        .socket
-        .clone()
-        .ok_or_else(|| CliError::Usage("--socket PATH is required (or try `vhost-hwsim demo`)".into()))?;
+    let socket = args.socket.clone().ok_or_else(|| {
+        CliError::Usage("--socket PATH is required (or try `vhost-hwsim demo`)".into())
+    })?;
     let medium = PerfectMedium {
         signal_dbm: args.signal,
         ..PerfectMedium::default()
@@ -113,7 +125,10 @@ fn serve(args: &Args) -> Result<(), CliError> {
     tracing::info!(socket = %socket.display(), "serving");
     let _ = signals.wait();
     tracing::info!("shutting down");
-    eprint!("{}", crate::stats::radio_table(&crate::stats::collect(&core).radios));
+    eprint!(
+        "{}",
+        crate::stats::radio_table(&crate::stats::collect(&core).radios)
+    );
     let _ = std::fs::remove_file(&socket);
     if let Some(c) = &args.control {
         let _ = std::fs::remove_file(c);

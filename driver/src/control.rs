@@ -27,8 +27,7 @@ pub fn spawn(core: Arc<Core>, path: &Path) -> std::io::Result<()> {
 fn answer(core: &Core, conn: UnixStream) -> std::io::Result<()> {
     conn.set_read_timeout(Some(Duration::from_secs(5)))?;
     let mut line = String::new();
-    BufReader::new(conn.try_clone()?)
-        .take_line(&mut line)?;
+    BufReader::new(conn.try_clone()?).take_line(&mut line)?;
     let reply = match line.trim() {
         "stats" => serde_json::to_string(&crate::stats::collect(core))
             .unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}")),

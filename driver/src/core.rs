@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use crate::counters::{MalformedCounters, VmCounters};
 use crate::medium::Medium;
-use crate::switch::{BufferPool, Inbox, RoutingTable, VmId};
+use crate::switch::{BufferPool, Inbox, Radio, RoutingTable, VmId};
 
 /// Sizes of the bounded queues and pools.
 #[derive(Clone, Copy, Debug)]
@@ -24,7 +24,7 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            inbox_capacity: 1024,
+            inbox_capacity: 4096,
             status_capacity: 1024,
             pool_buffers: 8192,
         }
@@ -58,6 +58,8 @@ pub struct Core {
     vms: Mutex<BTreeMap<VmId, Arc<VmShared>>>,
     /// VMs that disconnected, with their final counters (for reports).
     gone: Mutex<Vec<Arc<VmShared>>>,
+    /// Radios of VMs that disconnected, with their final counters.
+    gone_radios: Mutex<Vec<Arc<Radio>>>,
     next_vm: AtomicU32,
 }
 
@@ -71,6 +73,7 @@ impl Core {
             limits,
             vms: Mutex::new(BTreeMap::new()),
             gone: Mutex::new(Vec::new()),
+            gone_radios: Mutex::new(Vec::new()),
             next_vm: AtomicU32::new(1),
         })
     }
@@ -97,7 +100,19 @@ impl Core {
 
     /// Forgets a VM: its radios leave the routing table, its queued deliveries are freed.
     pub fn remove_vm(&self, id: VmId) {
+        let leaving: Vec<Arc<Radio>> = self
+            .routing
+            .load()
+            .radios
+            .iter()
+            .filter(|r| r.key.vm == id)
+            .cloned()
+            .collect();
         self.routing.remove_vm(id);
+        self.gone_radios
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(leaving);
         let vm = self
             .vms
             .lock()
@@ -105,10 +120,7 @@ impl Core {
             .remove(&id);
         if let Some(vm) = vm {
             while vm.inbox.pop().is_some() {}
-            self.gone
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push(vm);
+            self.gone.lock().unwrap_or_else(|e| e.into_inner()).push(vm);
         }
     }
 
@@ -120,6 +132,14 @@ impl Core {
             .values()
             .cloned()
             .collect()
+    }
+
+    /// Radios of VMs that have disconnected.
+    pub fn gone_radios(&self) -> Vec<Arc<Radio>> {
+        self.gone_radios
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// VMs that have disconnected.

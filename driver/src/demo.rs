@@ -58,7 +58,7 @@ fn mac(vm: u8, radio: u8, local: u8) -> MacAddr {
 
 /// Runs the demo and prints the per-radio table.
 pub fn run(args: &DemoArgs) -> Result<(), String> {
-    if !(args.seconds > 0.0 && args.seconds <= 3600.0) {
+    if args.seconds.is_nan() || args.seconds <= 0.0 || args.seconds > 3600.0 {
         return Err("--seconds must be in (0, 3600]".into());
     }
     let socket = args.socket.clone().unwrap_or_else(|| {
@@ -68,34 +68,72 @@ pub fn run(args: &DemoArgs) -> Result<(), String> {
     let server = crate::server::spawn(Arc::clone(&core), &socket).map_err(|e| e.to_string())?;
 
     let unknown = MacAddr([0x02, 0xde, 0xad, 0, 0, 1]);
-    let ap5 = SimRadio { wire: mac(1, 0, 0x42), vif: mac(1, 0, 0x02), freq: 5180, peer: mac(2, 0, 0x02), ap: true };
-    let ap24 = SimRadio { wire: mac(1, 1, 0x42), vif: mac(1, 1, 0x02), freq: 2412, peer: mac(2, 1, 0x02), ap: true };
-    let sta5 = SimRadio { wire: mac(2, 0, 0x42), vif: mac(2, 0, 0x02), freq: 5180, peer: ap5.vif, ap: false };
-    let sta24 = SimRadio { wire: mac(2, 1, 0x42), vif: mac(2, 1, 0x02), freq: 2412, peer: unknown, ap: false };
+    let ap5 = SimRadio {
+        wire: mac(1, 0, 0x42),
+        vif: mac(1, 0, 0x02),
+        freq: 5180,
+        peer: mac(2, 0, 0x02),
+        ap: true,
+    };
+    let ap24 = SimRadio {
+        wire: mac(1, 1, 0x42),
+        vif: mac(1, 1, 0x02),
+        freq: 2412,
+        peer: mac(2, 1, 0x02),
+        ap: true,
+    };
+    let sta5 = SimRadio {
+        wire: mac(2, 0, 0x42),
+        vif: mac(2, 0, 0x02),
+        freq: 5180,
+        peer: ap5.vif,
+        ap: false,
+    };
+    let sta24 = SimRadio {
+        wire: mac(2, 1, 0x42),
+        vif: mac(2, 1, 0x02),
+        freq: 2412,
+        peer: unknown,
+        ap: false,
+    };
     let vms = [vec![ap5, ap24], vec![sta5, sta24]];
 
     let stop = Arc::new(AtomicBool::new(false));
     let mut threads = Vec::new();
-    for radios in vms.iter().cloned() {
+    for radios in vms {
         let socket = socket.clone();
         let stop = Arc::clone(&stop);
         let rate = args.rate;
-        threads.push(std::thread::spawn(move || run_guest(&socket, &radios, rate, &stop)));
+        threads.push(std::thread::spawn(move || {
+            run_guest(&socket, &radios, rate, &stop)
+        }));
     }
     std::thread::sleep(Duration::from_secs_f64(args.seconds));
     stop.store(true, Ordering::Release);
     let mut tallies = Vec::new();
     for t in threads {
-        tallies.push(t.join().map_err(|_| "a simulated guest panicked".to_string())??);
+        tallies.push(
+            t.join()
+                .map_err(|_| "a simulated guest panicked".to_string())??,
+        );
     }
     let stats = crate::stats::collect(&core);
     server.stop();
     let _ = std::fs::remove_file(&socket);
 
-    println!("vhost-hwsim demo: 2 simulated VMs x 2 radios, perfect medium, {:.1} s", args.seconds);
+    println!(
+        "vhost-hwsim demo: 2 simulated VMs x 2 radios, perfect medium, {:.1} s",
+        args.seconds
+    );
     println!("  vm1: AP ch36 (5180 MHz), AP ch1 (2412 MHz); vm2: STA ch36, STA ch1 (sends to an absent address)");
     println!();
     print!("{}", crate::stats::radio_table(&stats.radios));
+    println!(
+        "  sent: frames the radio transmitted; acked: acknowledged (group frames count as sent);"
+    );
+    println!(
+        "  delivered: frames written into the radio's guest; dropped: back-pressure; lost: medium"
+    );
     println!();
     for (i, t) in tallies.iter().enumerate() {
         println!(
@@ -107,7 +145,10 @@ pub fn run(args: &DemoArgs) -> Result<(), String> {
             t.received
         );
     }
-    let lost_status: u64 = tallies.iter().map(|t| t.sent - t.statuses.min(t.sent)).sum();
+    let lost_status: u64 = tallies
+        .iter()
+        .map(|t| t.sent - t.statuses.min(t.sent))
+        .sum();
     if lost_status > 0 {
         return Err(format!("{lost_status} frames got no TX status"));
     }
@@ -130,7 +171,10 @@ fn run_guest(
     let mut buf = vec![0u8; 4096];
     let mut frame = vec![0u8; 256];
     for r in radios {
-        let m = GuestMessage::AddMacAddr(MacAddrRepr { radio: r.wire, addr: r.vif });
+        let m = GuestMessage::AddMacAddr(MacAddrRepr {
+            radio: r.wire,
+            addr: r.vif,
+        });
         let n = m.emit(&mut buf).map_err(|e| e.to_string())?;
         guest.send(&buf[..n]).map_err(|e| e.to_string())?;
     }
@@ -158,7 +202,14 @@ fn run_guest(
                     let len = if beacon {
                         build_beacon(&mut frame, r.vif, seq)
                     } else {
-                        build_data(&mut frame, r.peer, r.vif, if r.ap { r.vif } else { r.peer }, seq, r.ap)
+                        build_data(
+                            &mut frame,
+                            r.peer,
+                            r.vif,
+                            if r.ap { r.vif } else { r.peer },
+                            seq,
+                            r.ap,
+                        )
                     };
                     cookie += 1;
                     let tx = TxFrameRepr {
@@ -166,7 +217,12 @@ fn run_guest(
                         frame: &frame[..len],
                         flags: tx_flags::REQ_TX_STATUS,
                         freq: Some(r.freq),
-                        tx_info: [TxRate { idx: 7, count: 2 }, TxRate { idx: 0, count: 2 }, TxRate::UNUSED, TxRate::UNUSED],
+                        tx_info: [
+                            TxRate { idx: 7, count: 2 },
+                            TxRate { idx: 0, count: 2 },
+                            TxRate::UNUSED,
+                            TxRate::UNUSED,
+                        ],
                         tx_info_flags: None,
                         cookie,
                     };
@@ -204,12 +260,17 @@ fn run_guest(
         }
         if stopping {
             // Give outstanding statuses a moment, but never hang.
-            if !guest.wait(Duration::from_millis(500)).map_err(|e| e.to_string())? {
+            if !guest
+                .wait(Duration::from_millis(500))
+                .map_err(|e| e.to_string())?
+            {
                 break;
             }
             continue;
         }
-        let wait = next_data.min(next_beacon).saturating_duration_since(Instant::now());
+        let wait = next_data
+            .min(next_beacon)
+            .saturating_duration_since(Instant::now());
         let _ = guest.wait(wait.min(Duration::from_millis(10)));
     }
     guest.disconnect();
@@ -231,11 +292,24 @@ fn build_beacon(out: &mut [u8], bssid: MacAddr, seq: u16) -> usize {
 }
 
 /// Data frame with a small LLC/SNAP payload; `from_ap` picks FromDS, else ToDS.
-fn build_data(out: &mut [u8], dst: MacAddr, src: MacAddr, bssid: MacAddr, seq: u16, from_ap: bool) -> usize {
+fn build_data(
+    out: &mut [u8],
+    dst: MacAddr,
+    src: MacAddr,
+    bssid: MacAddr,
+    seq: u16,
+    from_ap: bool,
+) -> usize {
     let fc = if from_ap { [0x08, 0x02] } else { [0x08, 0x01] };
-    let (a1, a2, a3) = if from_ap { (dst, bssid, src) } else { (bssid, src, dst) };
+    let (a1, a2, a3) = if from_ap {
+        (dst, bssid, src)
+    } else {
+        (bssid, src, dst)
+    };
     let h = header(out, fc, a1, a2, a3, seq);
-    let payload = [0xaa, 0xaa, 0x03, 0, 0, 0, 0x88, 0xb5, b'd', b'e', b'm', b'o'];
+    let payload = [
+        0xaa, 0xaa, 0x03, 0, 0, 0, 0x88, 0xb5, b'd', b'e', b'm', b'o',
+    ];
     out[h..h + payload.len()].copy_from_slice(&payload);
     h + payload.len()
 }

@@ -12,7 +12,7 @@ pub mod cli;
 pub mod control;
 pub mod core;
 pub mod counters;
-
+pub mod demo;
 pub mod medium;
 pub mod server;
 pub mod stats;

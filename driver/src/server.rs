@@ -126,8 +126,12 @@ fn serve_next(core: &Arc<Core>, listener: &mut Listener) -> Result<(), ServerErr
         .name(format!("vhost-hwsim-vm{}-wait", vm.id))
         .spawn(move || {
             match daemon.wait() {
-                Ok(()) => tracing::info!(vm = vm.id, "VM disconnected"),
-                Err(e) => tracing::info!(vm = vm.id, "VM connection ended: {e}"),
+                Ok(())
+                | Err(vhost_user_backend::Error::HandleRequest(
+                    vhost::vhost_user::Error::Disconnected
+                    | vhost::vhost_user::Error::PartialMessage,
+                )) => tracing::info!(vm = vm.id, "VM disconnected"),
+                Err(e) => tracing::warn!(vm = vm.id, "VM connection ended: {e}"),
             }
             core.remove_vm(vm.id);
             // Dropping the daemon stops and joins the VM's epoll thread.

@@ -18,6 +18,8 @@ pub struct RadioStats {
     pub vm: u32,
     /// Wire address.
     pub wire: String,
+    /// Its VM is still connected.
+    pub connected: bool,
     /// Addresses it answers to.
     pub addresses: Vec<String>,
     /// Frames sent.
@@ -62,7 +64,7 @@ pub struct Stats {
     pub pool_free: usize,
     /// VMs, connected ones first.
     pub vms: Vec<VmStats>,
-    /// Radios of connected VMs.
+    /// Radios, of connected VMs and of VMs that have left.
     pub radios: Vec<RadioStats>,
 }
 
@@ -77,12 +79,13 @@ fn vm_stats(vm: &VmShared, connected: bool) -> VmStats {
 }
 
 /// Radio figures.
-pub fn radio_stats(r: &Arc<Radio>, addresses: Vec<String>) -> RadioStats {
+pub fn radio_stats(r: &Arc<Radio>, addresses: Vec<String>, connected: bool) -> RadioStats {
     let c = &r.counters;
     RadioStats {
         radio: r.key.to_string(),
         vm: r.key.vm,
         wire: r.key.wire.to_string(),
+        connected,
         addresses,
         tx_frames: c.tx_frames.load(Ordering::Relaxed),
         tx_acked: c.tx_acked.load(Ordering::Relaxed),
@@ -99,7 +102,7 @@ pub fn collect(core: &Core) -> Stats {
     let routing = core.routing.snapshot();
     let mut vms: Vec<VmStats> = core.vms().iter().map(|v| vm_stats(v, true)).collect();
     vms.extend(core.gone_vms().iter().map(|v| vm_stats(v, false)));
-    let radios = routing
+    let mut radios: Vec<RadioStats> = routing
         .radios
         .iter()
         .map(|r| {
@@ -108,9 +111,15 @@ pub fn collect(core: &Core) -> Stats {
                 .iter()
                 .map(|a| a.to_string())
                 .collect();
-            radio_stats(r, addrs)
+            radio_stats(r, addrs, true)
         })
         .collect();
+    radios.extend(
+        core.gone_radios()
+            .iter()
+            .map(|r| radio_stats(r, Vec::new(), false)),
+    );
+    radios.sort_by(|a, b| (a.vm, &a.wire).cmp(&(b.vm, &b.wire)));
     Stats {
         medium: core.medium.name(),
         pool_allocated: core.pool.allocated(),

@@ -38,7 +38,15 @@ fn two_vms(name: &str) -> TwoVms {
         announce(&mut b, r, r.vif);
     }
     std::thread::sleep(SETTLE);
-    TwoVms { d, a, b, a0, a1, b0, b1 }
+    TwoVms {
+        d,
+        a,
+        b,
+        a0,
+        a1,
+        b0,
+        b1,
+    }
 }
 
 #[test]
@@ -52,7 +60,13 @@ fn unicast_between_vms_is_delivered_and_acked_with_cookie() {
     let frames = frames_for(&got_b, t.b1);
     assert_eq!(frames.len(), 1, "b1 receives exactly once: {got_b:?}");
     match frames[0] {
-        Got::Frame { frame, freq, rx_rate, signal, .. } => {
+        Got::Frame {
+            frame,
+            freq,
+            rx_rate,
+            signal,
+            ..
+        } => {
             assert_eq!(frame, &f);
             assert_eq!(*freq, Some(5180), "FREQ is always sent");
             assert!(*rx_rate < 8, "RX_RATE is a legacy index valid on 5 GHz");
@@ -64,14 +78,23 @@ fn unicast_between_vms_is_delivered_and_acked_with_cookie() {
     let st = statuses(&got_a);
     assert_eq!(st.len(), 1);
     match st[0] {
-        Got::Status { transmitter, cookie, flags, tx_info, .. } => {
+        Got::Status {
+            transmitter,
+            cookie,
+            flags,
+            tx_info,
+            ..
+        } => {
             assert_eq!(*transmitter, t.a0.wire);
             assert_eq!(*cookie, 41);
             assert_ne!(flags & tx_flags::STAT_ACK, 0, "acknowledged");
             assert_ne!(flags & tx_flags::REQ_TX_STATUS, 0, "original flags echoed");
             assert_eq!(tx_info[0].idx, 7);
             assert_eq!(tx_info[0].count, 1, "acked at the first attempt");
-            assert_eq!(tx_info[1].idx, -1, "chain terminated after the successful rate");
+            assert_eq!(
+                tx_info[1].idx, -1,
+                "chain terminated after the successful rate"
+            );
         }
         _ => unreachable!(),
     }
@@ -86,10 +109,15 @@ fn broadcast_reaches_every_other_radio_including_same_vm_but_not_sender() {
     let f = data_frame(MacAddr::BROADCAST, t.b0.vif, b"to all");
     send_frame(&mut t.b, t.b0, &f, 2412, tx_flags::REQ_TX_STATUS, 7);
     let got_a = until(&mut t.a, |g| g.len() >= 2);
-    let got_b = until(&mut t.b, |g| frames_for(g, t.b1).len() == 1 && statuses(g).len() == 1);
+    let got_b = until(&mut t.b, |g| {
+        frames_for(g, t.b1).len() == 1 && statuses(g).len() == 1
+    });
     assert_eq!(frames_for(&got_a, t.a0).len(), 1);
     assert_eq!(frames_for(&got_a, t.a1).len(), 1);
-    assert!(frames_for(&got_b, t.b0).is_empty(), "never back to the sender");
+    assert!(
+        frames_for(&got_b, t.b0).is_empty(),
+        "never back to the sender"
+    );
     let st = statuses(&got_b);
     assert!(st[0].acked(), "group frames are reported sent");
     // No duplicates show up later.
@@ -108,7 +136,9 @@ fn radios_of_one_vm_reach_each_other_only_through_the_device() {
     let mut t = two_vms("samevm");
     let f = data_frame(t.a1.vif, t.a0.vif, b"loop");
     send_frame(&mut t.a, t.a0, &f, 5180, tx_flags::REQ_TX_STATUS, 1);
-    let got = until(&mut t.a, |g| frames_for(g, t.a1).len() == 1 && statuses(g).len() == 1);
+    let got = until(&mut t.a, |g| {
+        frames_for(g, t.a1).len() == 1 && statuses(g).len() == 1
+    });
     assert!(statuses(&got)[0].acked());
     assert!(drain(&mut t.b, SETTLE).is_empty(), "other VM not involved");
 }
@@ -117,7 +147,14 @@ fn radios_of_one_vm_reach_each_other_only_through_the_device() {
 fn no_ack_frames_are_delivered_but_not_acknowledged() {
     let mut t = two_vms("noack");
     let f = data_frame(t.b0.vif, t.a0.vif, b"noack");
-    send_frame(&mut t.a, t.a0, &f, 5180, tx_flags::REQ_TX_STATUS | tx_flags::NO_ACK, 9);
+    send_frame(
+        &mut t.a,
+        t.a0,
+        &f,
+        5180,
+        tx_flags::REQ_TX_STATUS | tx_flags::NO_ACK,
+        9,
+    );
     until(&mut t.b, |g| frames_for(g, t.b0).len() == 1);
     let got = until(&mut t.a, |g| statuses(g).len() == 1);
     match statuses(&got)[0] {
@@ -174,7 +211,10 @@ fn cookies_are_echoed_once_per_frame() {
     assert!(statuses(&got).iter().all(|s| s.acked()));
     let got_b = until(&mut t.b, |g| frames_for(g, t.b0).len() as u64 >= n);
     assert_eq!(frames_for(&got_b, t.b0).len() as u64, n);
-    assert!(drain(&mut t.a, SETTLE).is_empty(), "no second status for any cookie");
+    assert!(
+        drain(&mut t.a, SETTLE).is_empty(),
+        "no second status for any cookie"
+    );
 }
 
 #[test]
@@ -225,7 +265,9 @@ fn receiver_on_another_channel_gets_the_frame_but_does_not_ack() {
 #[test]
 fn a_vm_that_disconnects_is_removed_and_can_reconnect() {
     let mut t = two_vms("reconnect");
-    let TwoVms { d, a, b, a0, b0, .. } = &mut t;
+    let TwoVms {
+        d, a, b, a0, b0, ..
+    } = &mut t;
     let b_old = std::mem::replace(b, d.guest());
     b_old.disconnect();
     std::thread::sleep(Duration::from_millis(300));

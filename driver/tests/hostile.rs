@@ -51,16 +51,28 @@ fn raw_frame_msg(from: TestRadio, frame_len: usize) -> Vec<u8> {
 }
 
 /// The good VMs still talk after whatever the bad one did.
-fn assert_still_serving(good_a: &mut hwsim_guest::Guest, good_b: &mut hwsim_guest::Guest, cookie: u64) {
+fn assert_still_serving(
+    good_a: &mut hwsim_guest::Guest,
+    good_b: &mut hwsim_guest::Guest,
+    cookie: u64,
+) {
     let (ra, rb) = (TestRadio::new(1, 0), TestRadio::new(2, 0));
     let f = data_frame(rb.vif, ra.vif, b"still there?");
     send_frame(good_a, ra, &f, 2412, tx_flags::REQ_TX_STATUS, cookie);
-    let got = until(good_a, |g| !statuses(g).is_empty());
-    assert!(statuses(&got).iter().any(|s| matches!(s, Got::Status { cookie: c, .. } if *c == cookie) && s.acked()));
+    let mine = |s: &Got| matches!(s, Got::Status { cookie: c, .. } if *c == cookie);
+    let got = until(good_a, |g| g.iter().any(mine));
+    assert!(got.iter().filter(|s| mine(s)).all(Got::acked), "{got:?}");
     until(good_b, |g| !frames_for(g, rb).is_empty());
 }
 
-fn setup(name: &str) -> (Daemon, hwsim_guest::Guest, hwsim_guest::Guest, hwsim_guest::Guest) {
+fn setup(
+    name: &str,
+) -> (
+    Daemon,
+    hwsim_guest::Guest,
+    hwsim_guest::Guest,
+    hwsim_guest::Guest,
+) {
     let d = Daemon::start(name);
     let mut a = d.guest();
     let mut b = d.guest();
@@ -112,7 +124,12 @@ fn malformed_messages_are_counted_and_dropped() {
     assert!(d.malformed("frame_too_long") >= 1);
     assert_eq!(d.vm_counter("tx_bad_header"), 1);
     let got = until(&mut evil, |g| !statuses(g).is_empty());
-    assert!(statuses(&got).iter().any(|s| matches!(s, Got::Status { cookie: 3, .. })), "even an unroutable frame gets its status");
+    assert!(
+        statuses(&got)
+            .iter()
+            .any(|s| matches!(s, Got::Status { cookie: 3, .. })),
+        "even an unroutable frame gets its status"
+    );
 }
 
 #[test]
@@ -120,13 +137,37 @@ fn bad_descriptors_are_counted_and_dropped() {
     let (mut d, mut a, mut b, mut evil) = setup("descriptors");
     let end = evil.mem_base() + evil.mem_size();
     // TX descriptor pointing outside guest memory.
-    evil.send_raw_descriptors(&[RawDesc { addr: end + 0x10_0000, len: 256, flags: 0, next: 0 }]).unwrap();
+    evil.send_raw_descriptors(&[RawDesc {
+        addr: end + 0x10_0000,
+        len: 256,
+        flags: 0,
+        next: 0,
+    }])
+    .unwrap();
     // TX descriptor straddling the end of guest memory.
-    evil.send_raw_descriptors(&[RawDesc { addr: end - 8, len: 64, flags: 0, next: 0 }]).unwrap();
+    evil.send_raw_descriptors(&[RawDesc {
+        addr: end - 8,
+        len: 64,
+        flags: 0,
+        next: 0,
+    }])
+    .unwrap();
     // A write-only descriptor on the TX queue.
-    evil.send_raw_descriptors(&[RawDesc { addr: evil.mem_base(), len: 64, flags: VIRTQ_DESC_F_WRITE, next: 0 }]).unwrap();
+    evil.send_raw_descriptors(&[RawDesc {
+        addr: evil.mem_base(),
+        len: 64,
+        flags: VIRTQ_DESC_F_WRITE,
+        next: 0,
+    }])
+    .unwrap();
     // A chain that loops on itself.
-    evil.send_raw_descriptors(&[RawDesc { addr: evil.mem_base(), len: 64, flags: VIRTQ_DESC_F_NEXT, next: 0 }]).unwrap();
+    evil.send_raw_descriptors(&[RawDesc {
+        addr: evil.mem_base(),
+        len: 64,
+        flags: VIRTQ_DESC_F_NEXT,
+        next: 0,
+    }])
+    .unwrap();
     std::thread::sleep(Duration::from_millis(200));
     assert_still_serving(&mut a, &mut b, 78);
     assert!(d.alive());
@@ -138,26 +179,64 @@ fn too_small_and_bad_rx_buffers_are_returned_empty() {
     let d = Daemon::start("rxbufs");
     let mut a = d.guest();
     let mut b = d.guest();
-    let mut evil = d.guest_with(|c| c.queue_size = 8);
+    // The hostile guest posts no normal RX buffers at setup: first a 16-byte buffer, a
+    // read-only one and one outside its memory, then a single good one.
+    let mut evil = d.guest_with(|c| {
+        c.queue_size = 8;
+        c.rx_prefill = 0;
+    });
     announce(&mut a, TestRadio::new(1, 0), TestRadio::new(1, 0).vif);
     announce(&mut b, TestRadio::new(2, 0), TestRadio::new(2, 0).vif);
-    // The evil guest first uses up its good RX buffers by receiving broadcasts, then posts
-    // a 16-byte buffer, a read-only buffer and one outside its memory.
+    // A radio becomes known to the switch when it first sends something.
+    announce(&mut evil, TestRadio::new(3, 0), TestRadio::new(3, 0).vif);
+    let (base, end) = (evil.mem_base(), evil.mem_base() + evil.mem_size());
+    evil.post_rx_raw(&[RawDesc {
+        addr: base,
+        len: 16,
+        flags: VIRTQ_DESC_F_WRITE,
+        next: 0,
+    }])
+    .unwrap();
+    evil.post_rx_raw(&[RawDesc {
+        addr: base,
+        len: 4096,
+        flags: 0,
+        next: 0,
+    }])
+    .unwrap();
+    evil.post_rx_raw(&[RawDesc {
+        addr: end + 4096,
+        len: 4096,
+        flags: VIRTQ_DESC_F_WRITE,
+        next: 0,
+    }])
+    .unwrap();
+    evil.post_rx_buffers(1).unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+
     let ra = TestRadio::new(1, 0);
-    for c in 0..8 {
-        send_frame(&mut a, ra, &data_frame(MacAddr::BROADCAST, ra.vif, b"fill"), 2412, 0, 100 + c);
-    }
-    std::thread::sleep(Duration::from_millis(200));
-    let base = evil.mem_base();
-    let end = base + evil.mem_size();
-    evil.post_rx_raw(&[RawDesc { addr: base, len: 16, flags: VIRTQ_DESC_F_WRITE, next: 0 }]).unwrap();
-    evil.post_rx_raw(&[RawDesc { addr: base, len: 4096, flags: 0, next: 0 }]).unwrap();
-    evil.post_rx_raw(&[RawDesc { addr: end + 4096, len: 4096, flags: VIRTQ_DESC_F_WRITE, next: 0 }]).unwrap();
-    send_frame(&mut a, ra, &data_frame(MacAddr::BROADCAST, ra.vif, b"more"), 2412, 0, 200);
-    std::thread::sleep(Duration::from_millis(300));
-    let stats = d.stats();
-    assert!(d.vm_counter("rx_buffer_too_small") >= 1, "{stats}");
-    assert!(d.vm_counter("rx_bad_descriptor") >= 2, "{stats}");
-    assert_eq!(evil.stats().rx_len_violations, 0, "never report used.len above the buffer");
+    send_frame(
+        &mut a,
+        ra,
+        &data_frame(MacAddr::BROADCAST, ra.vif, b"to everyone"),
+        2412,
+        0,
+        200,
+    );
+    let got = until(&mut evil, |g| !g.is_empty());
+    assert!(
+        matches!(&got[0], Got::Frame { frame, .. } if frame.ends_with(b"to everyone")),
+        "{got:?}"
+    );
+    let done = evil.take_raw_completions();
+    assert_eq!(done.len(), 3, "the three bad buffers come back: {done:?}");
+    assert!(done.iter().all(|c| c.len == 0), "returned empty: {done:?}");
+    assert_eq!(d.vm_counter("rx_buffer_too_small"), 1, "{}", d.stats());
+    assert_eq!(d.vm_counter("rx_bad_descriptor"), 2, "{}", d.stats());
+    assert_eq!(
+        evil.stats().rx_len_violations,
+        0,
+        "never report used.len above the buffer"
+    );
     assert_still_serving(&mut a, &mut b, 79);
 }

@@ -91,10 +91,7 @@ pub trait Medium: Send + Sync + 'static {
 pub fn legacy_rate_index(freq: u32, mbps: u32) -> u32 {
     const OFDM: [u32; 8] = [6, 9, 12, 18, 24, 36, 48, 54];
     const DSSS: [u32; 4] = [1, 2, 5, 11];
-    let ofdm = OFDM
-        .iter()
-        .rposition(|&r| r <= mbps)
-        .map(|i| i as u32);
+    let ofdm = OFDM.iter().rposition(|&r| r <= mbps).map(|i| i as u32);
     if is_2ghz(freq) {
         match ofdm {
             Some(i) if mbps >= 6 => 4 + i,
@@ -176,7 +173,10 @@ mod tests {
     #[test]
     fn chain_acked_first_try() {
         let out = fill_retry_chain([r(7, 3), r(5, 2), r(0, 1), r(-1, 0)], Some(1));
-        assert_eq!(out, [r(7, 1), TxRate::UNUSED, TxRate::UNUSED, TxRate::UNUSED]);
+        assert_eq!(
+            out,
+            [r(7, 1), TxRate::UNUSED, TxRate::UNUSED, TxRate::UNUSED]
+        );
     }
 
     #[test]

@@ -4,7 +4,9 @@
 //! is not on. A unicast frame is acknowledged when an addressed radio that is on the channel heard
 //! it; group-addressed frames are reported sent (as wmediumd does).
 
-use super::{fill_retry_chain, legacy_rate_index, Candidate, Medium, Reception, Transmission, TxStatus};
+use super::{
+    fill_retry_chain, legacy_rate_index, Candidate, Medium, Reception, Transmission, TxStatus,
+};
 
 /// Lossless medium with a constant signal.
 #[derive(Clone, Debug)]

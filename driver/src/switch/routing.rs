@@ -273,8 +273,14 @@ mod tests {
     fn bind_unbind_and_remove_vm() {
         let t = RoutingTable::default();
         let inbox = Inbox::new(4).unwrap();
-        let k1 = RadioKey { vm: 1, wire: mac(0x40) };
-        let k2 = RadioKey { vm: 2, wire: mac(0x41) };
+        let k1 = RadioKey {
+            vm: 1,
+            wire: mac(0x40),
+        };
+        let k2 = RadioKey {
+            vm: 2,
+            wire: mac(0x41),
+        };
         t.add_radio(k1, &inbox);
         t.add_radio(k2, &inbox);
         t.bind(k1, mac(1), true);
@@ -292,7 +298,10 @@ mod tests {
     fn learned_binding_keeps_last_frequency_when_announced() {
         let t = RoutingTable::default();
         let inbox = Inbox::new(4).unwrap();
-        let k = RadioKey { vm: 1, wire: mac(0x40) };
+        let k = RadioKey {
+            vm: 1,
+            wire: mac(0x40),
+        };
         t.add_radio(k, &inbox);
         t.bind(k, mac(7), false);
         t.load()

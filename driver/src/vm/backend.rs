@@ -8,7 +8,9 @@ use vhost_user_backend::{VhostUserBackend, VringRwLock};
 use virtio_bindings::virtio_config::{VIRTIO_F_NOTIFY_ON_EMPTY, VIRTIO_F_VERSION_1};
 use virtio_bindings::virtio_ring::{VIRTIO_RING_F_EVENT_IDX, VIRTIO_RING_F_INDIRECT_DESC};
 use vmm_sys_util::epoll::EventSet;
-use vmm_sys_util::event::{new_event_consumer_and_notifier, EventConsumer, EventFlag, EventNotifier};
+use vmm_sys_util::event::{
+    new_event_consumer_and_notifier, EventConsumer, EventFlag, EventNotifier,
+};
 
 use super::worker::{GuestMem, VmWorker};
 use crate::core::{Core, VmShared};
@@ -21,6 +23,8 @@ pub const RX_QUEUE: u16 = 1;
 pub const NUM_QUEUES: usize = 2;
 /// Largest ring we accept (UML uses 256, QEMU 64; allow room).
 pub const MAX_QUEUE_SIZE: usize = 1024;
+/// TX buffers processed before the VM's RX queue gets a turn.
+pub const TX_BUDGET: usize = 64;
 /// epoll id of the inbox eventfd (ids up to NUM_QUEUES are the library's).
 pub const INBOX_EVENT: u16 = NUM_QUEUES as u16 + 1;
 
@@ -107,7 +111,9 @@ impl VhostUserBackend for VmBackend {
         let mut worker = self.worker();
         match device_event {
             TX_QUEUE => {
-                worker.process_tx(tx);
+                while worker.process_tx(tx, TX_BUDGET) {
+                    worker.flush_rx(rx);
+                }
             }
             RX_QUEUE => {}
             INBOX_EVENT => worker.inbox_signalled(),

@@ -34,7 +34,11 @@ pub struct Segments {
 impl Segments {
     /// Flattens `chain`, requiring every descriptor to be write-only (`writable`) or read-only
     /// and to lie wholly inside guest memory.
-    pub fn collect<G, M>(mem: &G, chain: DescriptorChain<M>, writable: bool) -> Result<Self, ChainError>
+    pub fn collect<G, M>(
+        mem: &G,
+        chain: DescriptorChain<M>,
+        writable: bool,
+    ) -> Result<Self, ChainError>
     where
         G: GuestMemory,
         M: std::ops::Deref,
@@ -52,7 +56,11 @@ impl Segments {
             if s.n == MAX_SEGMENTS {
                 return Err(ChainError::TooLong);
             }
-            let access = if writable { Permissions::Write } else { Permissions::Read };
+            let access = if writable {
+                Permissions::Write
+            } else {
+                Permissions::Read
+            };
             if !mem.check_range(desc.addr(), desc.len() as usize, access) {
                 return Err(ChainError::BadAddress);
             }
@@ -72,7 +80,12 @@ impl Segments {
     }
 
     /// Reads `buf.len()` bytes starting at byte `offset` of the chain.
-    pub fn read<M: GuestMemory>(&self, mem: &M, offset: u64, buf: &mut [u8]) -> Result<(), ChainError> {
+    pub fn read<M: GuestMemory>(
+        &self,
+        mem: &M,
+        offset: u64,
+        buf: &mut [u8],
+    ) -> Result<(), ChainError> {
         self.walk(offset, buf.len(), |addr, range| {
             mem.read_slice(&mut buf[range], addr)
                 .map_err(|_| ChainError::BadAddress)
@@ -80,7 +93,12 @@ impl Segments {
     }
 
     /// Writes `buf` starting at byte `offset` of the chain.
-    pub fn write<M: GuestMemory>(&self, mem: &M, offset: u64, buf: &[u8]) -> Result<(), ChainError> {
+    pub fn write<M: GuestMemory>(
+        &self,
+        mem: &M,
+        offset: u64,
+        buf: &[u8],
+    ) -> Result<(), ChainError> {
         self.walk(offset, buf.len(), |addr, range| {
             mem.write_slice(&buf[range], addr)
                 .map_err(|_| ChainError::BadAddress)

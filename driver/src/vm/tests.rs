@@ -63,14 +63,27 @@ impl Rig {
         core.register_vm(&vm);
         let mut worker = VmWorker::new(Arc::clone(&core), Arc::clone(&vm));
         worker.set_memory(gm);
-        Rig { mem, txq, rxq, worker, core, vm, tx, rx, tx_next: 0, rx_next: 0 }
+        Rig {
+            mem,
+            txq,
+            rxq,
+            worker,
+            core,
+            vm,
+            tx,
+            rx,
+            tx_next: 0,
+            rx_next: 0,
+        }
     }
 
     /// Puts a message on the TX ring the way Linux does: one read-only descriptor covering a
     /// whole 3776-byte buffer whose tail is garbage.
     fn push_tx(&mut self, msg: &[u8]) {
         let addr = TX_BUFS + u64::from(self.tx_next) * 0x1000;
-        self.mem.write_slice(&[0xa5; BUF as usize], GuestAddress(addr)).unwrap();
+        self.mem
+            .write_slice(&[0xa5; BUF as usize], GuestAddress(addr))
+            .unwrap();
         self.mem.write_slice(msg, GuestAddress(addr)).unwrap();
         self.push_tx_desc(&[SplitDescriptor::new(addr, BUF, 0, 0)]);
     }
@@ -89,7 +102,9 @@ impl Rig {
     }
 
     fn run(&mut self) {
-        self.worker.process_tx(&self.tx);
+        while self.worker.process_tx(&self.tx, 2) {
+            self.worker.flush_rx(&self.rx);
+        }
         self.worker.flush_rx(&self.rx);
     }
 
@@ -121,7 +136,10 @@ impl Rig {
 }
 
 fn radio(i: u8) -> (MacAddr, MacAddr) {
-    (MacAddr([0x42, 0, 0, 0, i, 0]), MacAddr([0x02, 0, 0, 0, i, 0]))
+    (
+        MacAddr([0x42, 0, 0, 0, i, 0]),
+        MacAddr([0x02, 0, 0, 0, i, 0]),
+    )
 }
 
 fn emit(m: &GuestMessage<'_>) -> Vec<u8> {
@@ -137,7 +155,12 @@ fn frame_msg(from: MacAddr, frame: &[u8], cookie: u64) -> Vec<u8> {
         frame,
         flags: tx_flags::REQ_TX_STATUS,
         freq: Some(2437),
-        tx_info: [TxRate { idx: 4, count: 1 }, TxRate::UNUSED, TxRate::UNUSED, TxRate::UNUSED],
+        tx_info: [
+            TxRate { idx: 4, count: 1 },
+            TxRate::UNUSED,
+            TxRate::UNUSED,
+            TxRate::UNUSED,
+        ],
         tx_info_flags: None,
         cookie,
     }))
@@ -157,7 +180,10 @@ fn frame_between_radios_of_one_vm_then_status() {
     let mut rig = Rig::new();
     let (a_wire, a_vif) = radio(0);
     let (b_wire, b_vif) = radio(1);
-    rig.push_tx(&emit(&GuestMessage::AddMacAddr(MacAddrRepr { radio: b_wire, addr: b_vif })));
+    rig.push_tx(&emit(&GuestMessage::AddMacAddr(MacAddrRepr {
+        radio: b_wire,
+        addr: b_vif,
+    })));
     let f = data(b_vif, a_vif);
     rig.push_tx(&frame_msg(a_wire, &f, 77));
     for _ in 0..4 {
@@ -207,8 +233,14 @@ fn too_small_rx_buffer_is_returned_empty_and_the_message_waits() {
     let used = rig.rx_used();
     assert_eq!(used.len(), 2);
     assert_eq!(used[0].0, 0, "too small: returned with length 0");
-    assert!(matches!(DeviceMessage::parse(&used[1].1), Ok(DeviceMessage::TxInfo(_))));
-    assert_eq!(rig.vm.counters.rx_buffer_too_small.load(Ordering::Relaxed), 1);
+    assert!(matches!(
+        DeviceMessage::parse(&used[1].1),
+        Ok(DeviceMessage::TxInfo(_))
+    ));
+    assert_eq!(
+        rig.vm.counters.rx_buffer_too_small.load(Ordering::Relaxed),
+        1
+    );
 }
 
 #[test]
@@ -221,7 +253,11 @@ fn read_only_rx_buffer_is_refused() {
     let used = rig.rx_used();
     assert_eq!(used, vec![(0, vec![])]);
     assert_eq!(rig.vm.counters.rx_bad_descriptor.load(Ordering::Relaxed), 1);
-    assert_eq!(rig.worker.backlog(), 1, "the status still waits for a good buffer");
+    assert_eq!(
+        rig.worker.backlog(),
+        1,
+        "the status still waits for a good buffer"
+    );
     rig.post_rx(BUF, WRITE);
     rig.worker.flush_rx(&rig.rx);
     assert_eq!(rig.rx_used().len(), 2);
@@ -250,7 +286,9 @@ fn message_split_across_descriptors_is_reassembled() {
     let msg = frame_msg(a_wire, &data(MacAddr::BROADCAST, a_vif), 5);
     let (first, second) = msg.split_at(7);
     rig.mem.write_slice(first, GuestAddress(TX_BUFS)).unwrap();
-    rig.mem.write_slice(second, GuestAddress(TX_BUFS + 0x1000)).unwrap();
+    rig.mem
+        .write_slice(second, GuestAddress(TX_BUFS + 0x1000))
+        .unwrap();
     rig.push_tx_desc(&[
         SplitDescriptor::new(TX_BUFS, first.len() as u32, 1, 1),
         SplitDescriptor::new(TX_BUFS + 0x1000, 2000, 0, 0),

@@ -63,18 +63,31 @@ impl VmWorker {
         self.mem = Some(mem);
     }
 
-    /// Drains the TX queue. Returns whether anything was processed.
-    pub fn process_tx(&mut self, vring: &VringRwLock<GuestMem>) -> bool {
+    /// Processes up to `budget` TX buffers. Returns true when the budget ran out with buffers
+    /// possibly left: the caller flushes RX and calls again, so a guest that transmits without
+    /// pause cannot starve its own RX queue (its received frames and TX statuses).
+    pub fn process_tx(&mut self, vring: &VringRwLock<GuestMem>, budget: usize) -> bool {
         let Some(mem) = self.mem.clone() else {
             return false;
         };
         let mem = mem.memory();
-        let mut any = false;
-        loop {
+        let mut done = 0usize;
+        let mut more = false;
+        'outer: loop {
             let mut state = vring.get_mut();
             let _ = state.disable_notification();
-            while let Some(chain) = state.get_queue_mut().pop_descriptor_chain(&*mem) {
-                any = true;
+            loop {
+                if done == budget {
+                    more = true;
+                    if state.needs_notification().unwrap_or(true) {
+                        let _ = state.signal_used_queue();
+                    }
+                    break 'outer;
+                }
+                let Some(chain) = state.get_queue_mut().pop_descriptor_chain(&*mem) else {
+                    break;
+                };
+                done += 1;
                 self.vm.counters.tx_buffers.fetch_add(1, Ordering::Relaxed);
                 let head = chain.head_index();
                 let read = Segments::collect(&*mem, chain, false)
@@ -107,25 +120,34 @@ impl VmWorker {
             }
         }
         self.wake_receivers();
-        any
+        more
     }
 
     fn handle_message(&mut self, len: usize) {
         let scratch = std::mem::take(&mut self.scratch);
         match GuestMessage::parse(&scratch[..len]) {
             Err(e) => {
-                self.vm.counters.tx_malformed.fetch_add(1, Ordering::Relaxed);
+                self.vm
+                    .counters
+                    .tx_malformed
+                    .fetch_add(1, Ordering::Relaxed);
                 self.vm.malformed.count(e.name());
             }
             Ok(GuestMessage::Frame(f)) => self.handle_frame(&f),
             Ok(GuestMessage::AddMacAddr(m)) => {
-                self.vm.counters.add_mac_addr.fetch_add(1, Ordering::Relaxed);
+                self.vm
+                    .counters
+                    .add_mac_addr
+                    .fetch_add(1, Ordering::Relaxed);
                 let key = self.key(m.radio);
                 self.ensure_radio(key);
                 self.core.routing.bind(key, m.addr, true);
             }
             Ok(GuestMessage::DelMacAddr(m)) => {
-                self.vm.counters.del_mac_addr.fetch_add(1, Ordering::Relaxed);
+                self.vm
+                    .counters
+                    .del_mac_addr
+                    .fetch_add(1, Ordering::Relaxed);
                 self.core.routing.unbind(self.key(m.radio), m.addr);
             }
             Ok(GuestMessage::StartPmsr(_)) => {
@@ -254,7 +276,12 @@ impl VmWorker {
     }
 
     /// Asks the medium whether `to` hears `tx`; queues the delivery if so.
-    fn offer(&mut self, tx: &Transmission<'_>, to: &Arc<Radio>, cand: &Candidate) -> Option<Reception> {
+    fn offer(
+        &mut self,
+        tx: &Transmission<'_>,
+        to: &Arc<Radio>,
+        cand: &Candidate,
+    ) -> Option<Reception> {
         let counters = &self.vm.counters;
         let Some(rec) = self.core.medium.hear(tx, cand) else {
             counters.deliveries_lost.fetch_add(1, Ordering::Relaxed);

@@ -25,7 +25,8 @@ impl Daemon {
     }
 
     pub fn start_with(name: &str, extra: &[&str]) -> Daemon {
-        let dir = std::env::temp_dir().join(format!("vhost-hwsim-test-{}-{}", name, std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("vhost-hwsim-test-{}-{}", name, std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let socket = dir.join("hwsim.sock");
@@ -43,10 +44,18 @@ impl Daemon {
             .expect("start vhost-hwsim");
         let deadline = Instant::now() + Duration::from_secs(10);
         while !(socket.exists() && control.exists()) {
-            assert!(Instant::now() < deadline, "daemon did not create its sockets");
+            assert!(
+                Instant::now() < deadline,
+                "daemon did not create its sockets"
+            );
             std::thread::sleep(Duration::from_millis(10));
         }
-        Daemon { child, socket, control, dir }
+        Daemon {
+            child,
+            socket,
+            control,
+            dir,
+        }
     }
 
     pub fn guest(&self) -> Guest {
@@ -128,8 +137,20 @@ impl TestRadio {
 /// What the device sent, owned.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Got {
-    Frame { receiver: MacAddr, frame: Vec<u8>, rx_rate: u32, freq: Option<u32>, signal: i32 },
-    Status { transmitter: MacAddr, flags: u32, cookie: u64, signal: i32, tx_info: [TxRate; 4] },
+    Frame {
+        receiver: MacAddr,
+        frame: Vec<u8>,
+        rx_rate: u32,
+        freq: Option<u32>,
+        signal: i32,
+    },
+    Status {
+        transmitter: MacAddr,
+        flags: u32,
+        cookie: u64,
+        signal: i32,
+        tx_info: [TxRate; 4],
+    },
     Garbage(Vec<u8>),
 }
 
@@ -192,12 +213,18 @@ fn own(m: &[u8]) -> Got {
 }
 
 pub fn announce(g: &mut Guest, r: TestRadio, addr: MacAddr) {
-    let m = GuestMessage::AddMacAddr(MacAddrRepr { radio: r.wire, addr });
+    let m = GuestMessage::AddMacAddr(MacAddrRepr {
+        radio: r.wire,
+        addr,
+    });
     send_msg(g, &m);
 }
 
 pub fn withdraw(g: &mut Guest, r: TestRadio, addr: MacAddr) {
-    let m = GuestMessage::DelMacAddr(MacAddrRepr { radio: r.wire, addr });
+    let m = GuestMessage::DelMacAddr(MacAddrRepr {
+        radio: r.wire,
+        addr,
+    });
     send_msg(g, &m);
 }
 
@@ -225,7 +252,14 @@ pub const RATES: [TxRate; 4] = [
     TxRate { idx: -1, count: 0 },
 ];
 
-pub fn send_frame(g: &mut Guest, from: TestRadio, frame: &[u8], freq: u32, flags: u32, cookie: u64) {
+pub fn send_frame(
+    g: &mut Guest,
+    from: TestRadio,
+    frame: &[u8],
+    freq: u32,
+    flags: u32,
+    cookie: u64,
+) {
     let m = GuestMessage::Frame(TxFrameRepr {
         transmitter: from.wire,
         frame,
@@ -239,7 +273,9 @@ pub fn send_frame(g: &mut Guest, from: TestRadio, frame: &[u8], freq: u32, flags
 }
 
 pub fn statuses(got: &[Got]) -> Vec<&Got> {
-    got.iter().filter(|g| matches!(g, Got::Status { .. })).collect()
+    got.iter()
+        .filter(|g| matches!(g, Got::Status { .. }))
+        .collect()
 }
 
 pub fn frames_for(got: &[Got], radio: TestRadio) -> Vec<&Got> {

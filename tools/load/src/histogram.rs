@@ -51,16 +51,6 @@ impl Histogram {
         self.total += 1;
     }
 
-    /// Number of values.
-    pub fn len(&self) -> u64 {
-        self.total
-    }
-
-    /// True when empty.
-    pub fn is_empty(&self) -> bool {
-        self.total == 0
-    }
-
     /// Value at quantile `q` (0..=1): the lower bound of the bucket holding it.
     pub fn quantile(&self, q: f64) -> u64 {
         if self.total == 0 {
@@ -108,7 +98,9 @@ impl Histogram {
             return Ok(h);
         }
         for part in s.split(',') {
-            let (i, c) = part.split_once(':').ok_or_else(|| format!("bad bucket {part:?}"))?;
+            let (i, c) = part
+                .split_once(':')
+                .ok_or_else(|| format!("bad bucket {part:?}"))?;
             let i: usize = i.parse().map_err(|_| format!("bad index {i:?}"))?;
             let c: u64 = c.parse().map_err(|_| format!("bad count {c:?}"))?;
             if i >= BUCKETS {
@@ -127,7 +119,18 @@ mod tests {
 
     #[test]
     fn buckets_bound_values_within_resolution() {
-        for v in [0u64, 1, 31, 32, 33, 100, 1_000, 18_000, 1_000_000, 123_456_789] {
+        for v in [
+            0u64,
+            1,
+            31,
+            32,
+            33,
+            100,
+            1_000,
+            18_000,
+            1_000_000,
+            123_456_789,
+        ] {
             let lb = lower_bound(index(v));
             assert!(lb <= v, "{v}: lower bound {lb}");
             assert!((v - lb) as f64 <= v as f64 / 32.0 + 1.0, "{v}: {lb}");
@@ -147,7 +150,7 @@ mod tests {
         let b = Histogram::decode(&a.encode()).unwrap();
         let mut c = a.clone();
         c.merge(&b);
-        assert_eq!(c.len(), 2000);
+        assert_eq!(c.total, 2000);
         assert_eq!(c.quantile(0.5), p50);
         assert!(Histogram::decode("5:x").is_err());
     }

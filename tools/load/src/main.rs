@@ -93,7 +93,7 @@ impl Drop for DaemonProc {
     }
 }
 
-fn start_daemon(args: &Args) -> Result<(DaemonProc, PathBuf), String> {
+fn start_daemon(args: &Args) -> Result<(DaemonProc, PathBuf, PathBuf), String> {
     let bin = match &args.daemon {
         Some(p) => p.clone(),
         None => {
@@ -110,9 +110,12 @@ fn start_daemon(args: &Args) -> Result<(DaemonProc, PathBuf), String> {
     let dir = std::env::temp_dir().join(format!("hwsim-load-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let socket = dir.join("hwsim.sock");
+    let control = dir.join("control.sock");
     let child = Command::new(&bin)
         .arg("--socket")
         .arg(&socket)
+        .arg("--control")
+        .arg(&control)
         .arg("--log")
         .arg("warn")
         .stdin(Stdio::null())
@@ -121,13 +124,37 @@ fn start_daemon(args: &Args) -> Result<(DaemonProc, PathBuf), String> {
         .map_err(|e| format!("start {}: {e}", bin.display()))?;
     let d = DaemonProc { child, dir };
     let deadline = Instant::now() + Duration::from_secs(10);
-    while !socket.exists() {
+    while !(socket.exists() && control.exists()) {
         if Instant::now() > deadline {
             return Err("daemon did not create its socket".into());
         }
         std::thread::sleep(Duration::from_millis(10));
     }
-    Ok((d, socket))
+    Ok((d, socket, control))
+}
+
+/// Sums the daemon's per-VM counters named in `names` (from its control socket).
+fn daemon_counters(
+    control: &std::path::Path,
+    names: &[&str],
+) -> Result<Vec<(String, u64)>, String> {
+    use std::io::{Read, Write};
+    let mut s = std::os::unix::net::UnixStream::connect(control).map_err(|e| e.to_string())?;
+    s.write_all(b"stats\n").map_err(|e| e.to_string())?;
+    let mut text = String::new();
+    s.read_to_string(&mut text).map_err(|e| e.to_string())?;
+    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+    let vms = v["vms"].as_array().cloned().unwrap_or_default();
+    Ok(names
+        .iter()
+        .map(|n| {
+            let sum = vms
+                .iter()
+                .map(|vm| vm["counters"][*n].as_u64().unwrap_or(0))
+                .sum();
+            (n.to_string(), sum)
+        })
+        .collect())
 }
 
 /// Peak resident set (VmHWM) of a process, KiB.
@@ -141,12 +168,14 @@ fn peak_rss_kib(pid: u32) -> Option<u64> {
 
 fn run(args: &Args) -> Result<(), String> {
     if !(24..=2304).contains(&args.size) {
-        return Err("--size must be within 24..=2304 (an 802.11 frame the guest could send)".into());
+        return Err(
+            "--size must be within 24..=2304 (an 802.11 frame the guest could send)".into(),
+        );
     }
     if args.vms == 0 || args.radios == 0 || args.broadcast > 100 {
         return Err("--vms and --radios must be ≥ 1, --broadcast ≤ 100".into());
     }
-    if !(args.seconds > 0.0) {
+    if args.seconds.is_nan() || args.seconds <= 0.0 {
         return Err("--seconds must be positive".into());
     }
     let baseline = if args.baseline {
@@ -154,11 +183,11 @@ fn run(args: &Args) -> Result<(), String> {
     } else {
         None
     };
-    let (daemon, socket) = match &args.socket {
-        Some(s) => (None, s.clone()),
+    let (daemon, socket, control) = match &args.socket {
+        Some(s) => (None, s.clone(), None),
         None => {
-            let (d, s) = start_daemon(args)?;
-            (Some(d), s)
+            let (d, s, c) = start_daemon(args)?;
+            (Some(d), s, Some(c))
         }
     };
     let me = std::env::current_exe().map_err(|e| e.to_string())?;
@@ -198,6 +227,22 @@ fn run(args: &Args) -> Result<(), String> {
         }
     }
     let rss = daemon.as_ref().and_then(|d| peak_rss_kib(d.child.id()));
+    let counters = match &control {
+        Some(c) => daemon_counters(
+            c,
+            &[
+                "tx_frames",
+                "deliveries_queued",
+                "rx_written",
+                "dropped_inbox_full",
+                "dropped_pool_empty",
+                "deliveries_lost",
+                "tx_status_dropped",
+            ],
+        )
+        .ok(),
+        None => None,
+    };
     drop(daemon);
     if !failures.is_empty() {
         return Err(failures.join("; "));
@@ -218,6 +263,10 @@ fn run(args: &Args) -> Result<(), String> {
         total.ring_full,
         total.sent.saturating_sub(total.statuses)
     );
+    if let Some(c) = &counters {
+        let line: Vec<String> = c.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        println!("daemon: {}", line.join(" "));
+    }
     if let Some(b) = &baseline {
         println!(
             "baseline eventfd wake-up (thread to thread): p50_us={:.1} p99_us={:.1} p999_us={:.1}",
@@ -235,7 +284,10 @@ fn run(args: &Args) -> Result<(), String> {
         hist.quantile(0.999) as f64 / 1e3
     );
     if let Some(b) = &baseline {
-        last.push_str(&format!(" baseline_p99_us={:.1}", b.quantile(0.99) as f64 / 1e3));
+        last.push_str(&format!(
+            " baseline_p99_us={:.1}",
+            b.quantile(0.99) as f64 / 1e3
+        ));
     }
     if let Some(kib) = rss {
         last.push_str(&format!(" daemon_peak_rss_mib={:.1}", kib as f64 / 1024.0));

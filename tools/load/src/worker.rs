@@ -85,7 +85,9 @@ impl Report {
             return Err(format!("not a report: {line:?}"));
         }
         for w in words {
-            let (k, v) = w.split_once('=').ok_or_else(|| format!("bad field {w:?}"))?;
+            let (k, v) = w
+                .split_once('=')
+                .ok_or_else(|| format!("bad field {w:?}"))?;
             if k == "hist" {
                 h = Some(Histogram::decode(v)?);
                 continue;
@@ -126,7 +128,10 @@ pub fn run(a: &WorkerArgs) -> Result<(), String> {
     let queue = usize::from(GuestConfig::default().queue_size);
     let mut msg = vec![0u8; 4096];
     for r in 0..a.radios {
-        let m = GuestMessage::AddMacAddr(MacAddrRepr { radio: wire(a.vm, r), addr: vif(a.vm, r) });
+        let m = GuestMessage::AddMacAddr(MacAddrRepr {
+            radio: wire(a.vm, r),
+            addr: vif(a.vm, r),
+        });
         let n = m.emit(&mut msg).map_err(|e| e.to_string())?;
         guest.send(&msg[..n]).map_err(|e| e.to_string())?;
     }
@@ -177,6 +182,9 @@ pub fn run(a: &WorkerArgs) -> Result<(), String> {
         if now >= end {
             break;
         }
+        // Receive first: a guest that keeps its RX ring stocked is what the device needs to
+        // deliver without drops.
+        let got = guest.recv_with(|m| record(m, &mut rep, &mut hist));
         guest.reclaim_tx();
         let room = queue.saturating_sub(guest.tx_in_flight());
         let budget = if a.rate == 0 {
@@ -193,7 +201,11 @@ pub fn run(a: &WorkerArgs) -> Result<(), String> {
             rng ^= rng >> 7;
             rng ^= rng << 17;
             let group = (rng % 100) < u64::from(a.broadcast);
-            let dst = if group { MacAddr::BROADCAST } else { dests[usize::from(r)] };
+            let dst = if group {
+                MacAddr::BROADCAST
+            } else {
+                dests[usize::from(r)]
+            };
             frame[4..10].copy_from_slice(&dst.0);
             frame[10..16].copy_from_slice(&vif(a.vm, r).0);
             frame[16..22].copy_from_slice(&vif(a.vm, r).0);
@@ -204,7 +216,12 @@ pub fn run(a: &WorkerArgs) -> Result<(), String> {
                 frame: &frame,
                 flags: tx_flags::REQ_TX_STATUS,
                 freq: Some(5180),
-                tx_info: [TxRate { idx: 7, count: 1 }, TxRate::UNUSED, TxRate::UNUSED, TxRate::UNUSED],
+                tx_info: [
+                    TxRate { idx: 7, count: 1 },
+                    TxRate::UNUSED,
+                    TxRate::UNUSED,
+                    TxRate::UNUSED,
+                ],
                 tx_info_flags: None,
                 cookie,
             };
@@ -223,7 +240,6 @@ pub fn run(a: &WorkerArgs) -> Result<(), String> {
                 Err(e) => return Err(e.to_string()),
             }
         }
-        let got = guest.recv_with(|m| record(m, &mut rep, &mut hist));
         if n == 0 && got == 0 {
             let _ = guest.wait(Duration::from_millis(1));
         }
