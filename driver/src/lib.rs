@@ -14,6 +14,7 @@ pub mod core;
 pub mod counters;
 pub mod demo;
 pub mod medium;
+pub mod relay;
 pub mod server;
 pub mod stats;
 pub mod switch;

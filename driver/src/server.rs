@@ -8,7 +8,8 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use vhost::vhost_user::Listener;
+use std::os::unix::net::{UnixListener, UnixStream};
+
 use vhost_user_backend::VhostUserDaemon;
 use vm_memory::{GuestMemoryAtomic, GuestMemoryMmap};
 use vmm_sys_util::epoll::EventSet;
@@ -26,14 +27,15 @@ pub enum ServerError {
         /// Socket path.
         path: PathBuf,
         /// Cause.
-        source: vhost::vhost_user::Error,
+        source: std::io::Error,
     },
     /// Setting up a connection failed.
     #[error("cannot set up a VM connection: {0}")]
     Connection(String),
 }
 
-/// A running server; dropping the handle does not stop it, [`ServerHandle::stop`] does.
+/// A running server; [`ServerHandle::stop`] stops accepting (connected VMs keep running until
+/// they disconnect). Dropping the handle removes the socket file.
 pub struct ServerHandle {
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
@@ -57,12 +59,23 @@ impl ServerHandle {
     }
 }
 
+impl Drop for ServerHandle {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
 /// Listens on `path` (replacing a stale socket file) and serves VMs on a background thread.
 pub fn spawn(core: Arc<Core>, path: &Path) -> Result<ServerHandle, ServerError> {
-    let listener = Listener::new(path, true).map_err(|source| ServerError::Listen {
+    let listen_err = |source| ServerError::Listen {
         path: path.to_owned(),
         source,
-    })?;
+    };
+    // A stale socket file from an earlier run would make bind fail.
+    if path.exists() {
+        std::fs::remove_file(path).map_err(listen_err)?;
+    }
+    let listener = UnixListener::bind(path).map_err(listen_err)?;
     let stop = Arc::new(AtomicBool::new(false));
     let stop2 = Arc::clone(&stop);
     let thread = std::thread::Builder::new()
@@ -76,7 +89,7 @@ pub fn spawn(core: Arc<Core>, path: &Path) -> Result<ServerHandle, ServerError> 
     })
 }
 
-fn accept_loop(core: Arc<Core>, mut listener: Listener, stop: &AtomicBool) {
+fn accept_loop(core: Arc<Core>, listener: UnixListener, stop: &AtomicBool) {
     while !stop.load(Ordering::Acquire) {
         if !wait_readable(listener.as_raw_fd(), Duration::from_millis(200)) {
             continue;
@@ -84,9 +97,15 @@ fn accept_loop(core: Arc<Core>, mut listener: Listener, stop: &AtomicBool) {
         if stop.load(Ordering::Acquire) {
             break;
         }
-        if let Err(e) = serve_next(&core, &mut listener) {
+        let conn = match listener.accept() {
+            Ok((conn, _)) => conn,
+            Err(e) => {
+                tracing::warn!("accept: {e}");
+                continue;
+            }
+        };
+        if let Err(e) = serve(&core, conn) {
             tracing::error!("{e}");
-            std::thread::sleep(Duration::from_millis(50));
         }
     }
 }
@@ -102,8 +121,28 @@ fn wait_readable(fd: i32, timeout: Duration) -> bool {
     r > 0 && pfd.revents & libc::POLLIN != 0
 }
 
-/// Accepts one connection and starts its threads.
-fn serve_next(core: &Arc<Core>, listener: &mut Listener) -> Result<(), ServerError> {
+/// Connects the VM's handler to `conn` through the quirk relay (see [`crate::relay`]): the
+/// handler dials a private socket whose other end the relay holds.
+fn attach(
+    daemon: &mut VhostUserDaemon<Arc<VmBackend>>,
+    conn: UnixStream,
+    vm: u32,
+) -> std::io::Result<()> {
+    let private =
+        std::env::temp_dir().join(format!("vhost-hwsim-{}-vm{vm}.sock", std::process::id()));
+    let _ = std::fs::remove_file(&private);
+    let inner = UnixListener::bind(&private)?;
+    let path = private.to_string_lossy().into_owned();
+    let connected = daemon.start_client(&path);
+    let accepted = inner.accept();
+    let _ = std::fs::remove_file(&private);
+    connected.map_err(|e| std::io::Error::other(e.to_string()))?;
+    let (handler_end, _) = accepted?;
+    crate::relay::spawn(conn, handler_end, &format!("vhost-hwsim-vm{vm}"))
+}
+
+/// Starts the threads of one accepted VM connection.
+fn serve(core: &Arc<Core>, conn: UnixStream) -> Result<(), ServerError> {
     let vm = core
         .new_vm()
         .map_err(|e| ServerError::Connection(format!("inbox: {e}")))?;
@@ -116,9 +155,8 @@ fn serve_next(core: &Arc<Core>, listener: &mut Listener) -> Result<(), ServerErr
             .register_listener(vm.inbox.wake_fd(), EventSet::IN, u64::from(INBOX_EVENT))
             .map_err(|e| ServerError::Connection(format!("epoll: {e}")))?;
     }
-    daemon
-        .start(listener)
-        .map_err(|e| ServerError::Connection(format!("accept: {e}")))?;
+    attach(&mut daemon, conn, vm.id)
+        .map_err(|e| ServerError::Connection(format!("attach: {e}")))?;
     core.register_vm(&vm);
     tracing::info!(vm = vm.id, "VM connected");
     let core = Arc::clone(core);

@@ -10,10 +10,11 @@
 //! The SNR is given over 20 MHz; a wider PPDU with the same total transmit
 //! power sees 10·log10(W/20) dB less ([`crate::noise::snr_at_width`]).
 //!
-//! Cost: a handful of binary searches over the MCS (required SNR grows with
-//! the MCS index; tested), each at most ~4 PER evaluations, pruned by
-//! width/NSS dominance. No allocation. Callers can cache the result per
-//! link while the SNR is unchanged.
+//! Cost: per (width, NSS) one probe of the top MCS, else a binary search
+//! over the MCS (required SNR grows with the MCS index; tested), widest
+//! first and pruned by rate dominance: from ~2 PER evaluations on a strong
+//! link to a few dozen at mid SNR. No allocation. Callers can cache the
+//! result per link while the SNR is unchanged.
 
 use serde::{Deserialize, Serialize};
 
@@ -107,65 +108,91 @@ pub fn select_rate(snr_20mhz_db: f64, psdu_len: u32, caps: &RateCaps) -> Selecti
         }
     };
 
+    // Highest valid MCS ≤ m at (width, nss) (VHT excludes a few
+    // combinations) with its vector.
+    let valid_at_or_below = |mut m: u8, width: Width, nss: u8| loop {
+        if let Some(t) = make(m, width, nss) {
+            return Some((m, t));
+        }
+        if m == 0 {
+            return None;
+        }
+        m -= 1;
+    };
+
     let mut best: Option<(Selection, f64)> = None;
-    // Highest passing MCS for each NSS at the previous (narrower) width:
-    // a wider PPDU has less SNR, so it cannot pass a higher MCS.
-    let mut ub_by_nss = [max_mcs; 16];
-    for width in Width::ALL.into_iter().filter(|w| *w <= max_width) {
+    let mut consider = |tx: TxVector, p: f64| {
+        let sel = Selection {
+            tx,
+            rate_kbps: tx.data_rate_kbps(),
+            per: p,
+        };
+        let g = sel.goodput_kbps();
+        if best.as_ref().is_none_or(|(_, bg)| g > *bg) {
+            best = Some((sel, g));
+        }
+        best.as_ref().map_or(0.0, |(_, bg)| *bg)
+    };
+    let mut best_goodput = 0.0;
+    // Widest first: at high SNR the widest PPDU wins and prunes the rest.
+    // The highest passing MCS per NSS at a wider width also passes at a
+    // narrower one (more SNR), so it lower-bounds the next search.
+    let mut lb_by_nss: [Option<u8>; 16] = [None; 16];
+    for width in Width::ALL.into_iter().rev().filter(|w| *w <= max_width) {
         let snr = snr_at_width(snr_20mhz_db, width);
-        let mut ub = max_mcs;
         for nss in 1..=max_nss {
             let slot = usize::from(nss - 1);
-            ub = ub.min(ub_by_nss[slot]);
-            // Prune: even the upper bound cannot beat the best so far.
-            let ceiling = make(ub, width, nss)
-                .or_else(|| make(ub.saturating_sub(1), width, nss))
-                .map_or(0, |t| t.data_rate_kbps());
-            if best.as_ref().is_some_and(|(_, g)| f64::from(ceiling) <= *g) {
+            let Some((_, top_tx)) = valid_at_or_below(max_mcs, width, nss) else {
+                continue;
+            };
+            // Prune: not even the top MCS here could beat the best so far.
+            if f64::from(top_tx.data_rate_kbps()) <= best_goodput {
                 continue;
             }
-            if per_of(0, width, nss, snr) > ok_per {
-                // More streams only lower the per-stream SNR.
-                for s in &mut ub_by_nss[slot..] {
-                    *s = 0;
-                }
-                break;
-            }
-            // Binary search the highest MCS in [0, ub] with PER ≤ max_per.
-            let (mut lo, mut hi) = (0u8, ub);
-            while lo < hi {
-                let mid = lo + (hi - lo).div_ceil(2);
-                if per_of(mid, width, nss, snr) <= ok_per {
-                    lo = mid;
-                } else {
-                    hi = mid - 1;
-                }
-            }
-            ub_by_nss[slot] = lo;
-            ub = lo;
-            // The top passing MCS (stepping down past combinations the
-            // standard excludes, VHT) and the one below it: with PER up to
-            // 10 % the lower one can have the higher expected throughput.
-            let mut mcs = lo;
-            let mut tried = 0;
-            while tried < 2 {
-                if let Some(tx) = make(mcs, width, nss) {
-                    tried += 1;
-                    let p = per(snr, &tx, psdu_len);
-                    let sel = Selection {
-                        tx,
-                        rate_kbps: tx.data_rate_kbps(),
-                        per: p,
-                    };
-                    let g = sel.goodput_kbps();
-                    if best.as_ref().is_none_or(|(_, bg)| g > *bg) {
-                        best = Some((sel, g));
+            // Highest MCS with PER ≤ max_per: probe the top first (the
+            // common case on good links), then binary search between the
+            // known-passing lower bound and the failing top.
+            let p_max = per_of(max_mcs, width, nss, snr);
+            let (top, p_top) = if p_max <= ok_per {
+                (max_mcs, Some(p_max))
+            } else {
+                let (mut lo, mut lo_p) = (lb_by_nss[slot].map_or(-1i16, i16::from), None);
+                let mut hi = i16::from(max_mcs);
+                while hi - lo > 1 {
+                    let mid = (lo + hi).div_euclid(2);
+                    let p = per_of(mid as u8, width, nss, snr);
+                    if p <= ok_per {
+                        (lo, lo_p) = (mid, Some(p));
+                    } else {
+                        hi = mid;
                     }
                 }
-                if mcs == 0 {
+                if lo < 0 {
+                    // Nothing passes; more streams only lower the
+                    // per-stream SNR.
                     break;
                 }
-                mcs -= 1;
+                (lo as u8, lo_p)
+            };
+            lb_by_nss[slot] = Some(top);
+            // The top valid passing MCS, and the one below it when its
+            // rate could still beat the top's expected throughput (PER up
+            // to 10 % vs a rate step as small as 8/9, MCS 11 → 12).
+            let Some((m1, tx1)) = valid_at_or_below(top, width, nss) else {
+                continue;
+            };
+            let p1 = match p_top {
+                Some(p) if m1 == top => p,
+                _ => per_of(m1, width, nss, snr),
+            };
+            best_goodput = consider(tx1, p1);
+            if m1 == 0 {
+                continue;
+            }
+            if let Some((m2, tx2)) = valid_at_or_below(m1 - 1, width, nss) {
+                if f64::from(tx2.data_rate_kbps()) > f64::from(tx1.data_rate_kbps()) * (1.0 - p1) {
+                    best_goodput = consider(tx2, per_of(m2, width, nss, snr));
+                }
             }
         }
     }
@@ -237,40 +264,44 @@ mod tests {
 
     #[test]
     fn exhaustive_search_agrees() {
-        // Compare with brute force over every candidate.
-        let caps = RateCaps {
-            max_format: PhyFormat::Vht,
-            max_width: Width::W160,
-            max_nss: 4,
-            ..RateCaps::default()
-        };
-        for snr10 in (-50..650).step_by(7) {
-            let snr20 = f64::from(snr10) / 10.0;
-            let got = select_rate(snr20, 1500, &caps);
-            let mut best = 0.0;
-            for w in [Width::W20, Width::W40, Width::W80, Width::W160] {
-                for nss in 1..=4 {
-                    for mcs in 0..=9 {
-                        let Ok(t) =
-                            TxVector::new(PhyFormat::Vht, mcs, w, nss, GuardInterval::Gi0_8)
-                        else {
-                            continue;
-                        };
-                        let p = per(snr_at_width(snr20, w), &t, 1500);
-                        if p <= 0.1 {
-                            let g = f64::from(t.data_rate_kbps()) * (1.0 - p);
-                            if g > best {
-                                best = g;
+        // Compare with brute force over every candidate, for every format
+        // and a few packet lengths.
+        for format in PhyFormat::ALL {
+            let caps = RateCaps {
+                max_format: format,
+                max_nss: 4,
+                ..RateCaps::default()
+            };
+            for len in [14, 1500, 65_535] {
+                for snr10 in (-100..700).step_by(7) {
+                    let snr20 = f64::from(snr10) / 10.0;
+                    let got = select_rate(snr20, len, &caps);
+                    let mut best = 0.0;
+                    for w in Width::ALL {
+                        for nss in 1..=4 {
+                            for mcs in 0..=format.max_mcs() {
+                                let Ok(t) =
+                                    TxVector::new(format, mcs, w, nss, GuardInterval::Gi0_8)
+                                else {
+                                    continue;
+                                };
+                                let p = per(snr_at_width(snr20, w), &t, len);
+                                let g = f64::from(t.data_rate_kbps()) * (1.0 - p);
+                                if p <= 0.1 && g > best {
+                                    best = g;
+                                }
                             }
                         }
                     }
+                    if best > 0.0 {
+                        assert!(
+                            (got.goodput_kbps() - best).abs() < 1e-6 * best,
+                            "{format} {len} B at {snr20} dB: {got:?} vs {best}"
+                        );
+                    } else {
+                        assert!(got.per > 0.1, "{format} {len} B at {snr20} dB: {got:?}");
+                    }
                 }
-            }
-            if best > 0.0 {
-                assert!(
-                    (got.goodput_kbps() - best).abs() < 1e-6 * best,
-                    "{snr20}: {got:?} vs {best}"
-                );
             }
         }
     }

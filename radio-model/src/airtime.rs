@@ -341,7 +341,7 @@ pub const fn default_edca(ac: AccessCategory, dsss: bool) -> Edca {
     }
 }
 
-/// AIFS[AC] = SIFS + AIFSN·slot (µs).
+/// AIFS of an access category = SIFS + AIFSN·slot (µs).
 pub const fn aifs_us(band: Band, short_slot: bool, aifsn: u8) -> u64 {
     sifs_us(band) + aifsn as u64 * slot_us(band, short_slot)
 }

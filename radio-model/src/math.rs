@@ -26,7 +26,13 @@ pub(crate) fn erfc(x: f64) -> f64 {
 }
 
 /// Gaussian tail probability Q(x) = ½·erfc(x/√2).
+///
+/// Q(37.5) ≈ 4.6·10⁻³⁰⁸; beyond that the result would be subnormal (slow
+/// on common FPUs and meaningless here), so it is flushed to 0.
 pub(crate) fn q(x: f64) -> f64 {
+    if x > 37.5 {
+        return 0.0;
+    }
     0.5 * erfc(x * core::f64::consts::FRAC_1_SQRT_2)
 }
 

@@ -474,7 +474,13 @@ fn n_dbps_unchecked(format: PhyFormat, mcs: u8, width: Width, nss: u8) -> u32 {
 /// Data bits per OFDM symbol N_DBPS for a format/MCS/width/NSS.
 pub fn n_dbps(format: PhyFormat, mcs: u8, width: Width, nss: u8) -> Result<u32, RadioError> {
     if format == PhyFormat::Dsss {
-        return Err(RadioError::WidthNotAllowed { format, width });
+        // DSSS has no OFDM symbols.
+        return Err(RadioError::InvalidCombination {
+            format,
+            mcs,
+            width,
+            nss,
+        });
     }
     // 0.8 µs is valid for every format and does not change N_DBPS.
     check(format, mcs, width, nss, GuardInterval::Gi0_8)?;

@@ -4,9 +4,11 @@
 use std::sync::{Arc, Mutex};
 
 use vhost::vhost_user::message::{VhostUserProtocolFeatures, VhostUserVirtioFeatures};
-use vhost_user_backend::{VhostUserBackend, VringRwLock};
+use vhost::vhost_user::Backend;
+use vhost_user_backend::{VhostUserBackend, VringRwLock, VringT};
 use virtio_bindings::virtio_config::{VIRTIO_F_NOTIFY_ON_EMPTY, VIRTIO_F_VERSION_1};
 use virtio_bindings::virtio_ring::{VIRTIO_RING_F_EVENT_IDX, VIRTIO_RING_F_INDIRECT_DESC};
+use virtio_queue::QueueT;
 use vmm_sys_util::epoll::EventSet;
 use vmm_sys_util::event::{
     new_event_consumer_and_notifier, EventConsumer, EventFlag, EventNotifier,
@@ -32,6 +34,10 @@ pub const INBOX_EVENT: u16 = NUM_QUEUES as u16 + 1;
 pub struct VmBackend {
     vm: Arc<VmShared>,
     worker: Mutex<VmWorker>,
+    /// The backend-request channel. We send nothing on it, but it must stay open for the
+    /// connection's lifetime: UML treats its closing as a broken device and silently
+    /// unregisters it (hwsim then falls back to its in-kernel medium).
+    backend_req: Mutex<Option<Backend>>,
 }
 
 impl VmBackend {
@@ -40,6 +46,7 @@ impl VmBackend {
         VmBackend {
             worker: Mutex::new(VmWorker::new(core, Arc::clone(&vm))),
             vm,
+            backend_req: Mutex::new(None),
         }
     }
 
@@ -76,11 +83,24 @@ impl VhostUserBackend for VmBackend {
     }
 
     fn protocol_features(&self) -> VhostUserProtocolFeatures {
-        VhostUserProtocolFeatures::MQ | VhostUserProtocolFeatures::REPLY_ACK
+        // BACKEND_REQ (SLAVE_REQ) is required by UML: virtio_uml.c allocates the device's IRQ
+        // only while setting up the backend request channel, and without it every vring IRQ
+        // lands on IRQ 0 and the probe fails with -EBUSY. We never send on that channel.
+        VhostUserProtocolFeatures::MQ
+            | VhostUserProtocolFeatures::REPLY_ACK
+            | VhostUserProtocolFeatures::BACKEND_REQ
+    }
+
+    fn acked_features(&self, features: u64) {
+        tracing::debug!(vm = self.vm.id, "features acked: {features:#x}");
     }
 
     fn set_event_idx(&self, _enabled: bool) {
         // virtio-queue tracks EVENT_IDX per queue; the worker's loops work either way.
+    }
+
+    fn set_backend_req_fd(&self, backend: Backend) {
+        *self.backend_req.lock().unwrap_or_else(|e| e.into_inner()) = Some(backend);
     }
 
     fn update_memory(&self, mem: GuestMem) -> std::io::Result<()> {
@@ -99,6 +119,7 @@ impl VhostUserBackend for VmBackend {
         vrings: &[Self::Vring],
         _thread_id: usize,
     ) -> std::io::Result<()> {
+        tracing::trace!(vm = self.vm.id, device_event, ?evset, "event");
         if evset != EventSet::IN {
             return Ok(());
         }
@@ -111,6 +132,19 @@ impl VhostUserBackend for VmBackend {
         let mut worker = self.worker();
         match device_event {
             TX_QUEUE => {
+                if tracing::enabled!(tracing::Level::TRACE) {
+                    let st = tx.get_ref();
+                    let q = st.get_queue();
+                    tracing::trace!(
+                        vm = self.vm.id,
+                        next_avail = q.next_avail(),
+                        next_used = q.next_used(),
+                        ready = q.ready(),
+                        size = q.size(),
+                        event_idx = q.event_idx_enabled(),
+                        "tx kick"
+                    );
+                }
                 while worker.process_tx(tx, TX_BUDGET) {
                     worker.flush_rx(rx);
                 }

@@ -16,7 +16,7 @@ use vhost::vhost_user::message::VhostUserProtocolFeatures;
 use vhost::vhost_user::Listener;
 use vhost_user_backend::{VhostUserBackendMut, VhostUserDaemon, VringRwLock, VringT};
 use virtio_queue::QueueT;
-use vm_memory::{Bytes, GuestAddress, GuestAddressSpace, GuestMemoryAtomic, GuestMemoryMmap};
+use vm_memory::{Bytes, GuestAddressSpace, GuestMemoryAtomic, GuestMemoryMmap};
 use vmm_sys_util::epoll::EventSet;
 
 const VERSION_1: u64 = 1 << 32;
@@ -37,6 +37,10 @@ impl Echo {
             return Ok(());
         };
         let (tx, rx) = (&vrings[0], &vrings[1]);
+        // Kicks can arrive while the other queue is still being set up.
+        if !tx.get_ref().get_queue().ready() || !rx.get_ref().get_queue().ready() {
+            return Ok(());
+        }
         loop {
             if self.event_idx {
                 tx.disable_notification().map_err(io::Error::other)?;
