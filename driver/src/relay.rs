@@ -124,17 +124,12 @@ fn normalize(m: &mut Message) {
 
 /// Copies messages from `from` to `to`, normalizing if `fix`; shuts both down at the end.
 fn pump(mut from: UnixStream, mut to: UnixStream, fix: bool) {
-    loop {
-        match read_message(&mut from) {
-            Ok(Some(mut m)) => {
-                if fix {
-                    normalize(&mut m);
-                }
-                if write_message(&mut to, &m).is_err() {
-                    break;
-                }
-            }
-            Ok(None) | Err(_) => break,
+    while let Ok(Some(mut m)) = read_message(&mut from) {
+        if fix {
+            normalize(&mut m);
+        }
+        if write_message(&mut to, &m).is_err() {
+            break;
         }
     }
     let _ = from.shutdown(std::net::Shutdown::Both);
