@@ -24,7 +24,5 @@ grep -E '^test result:' target/test-output.txt | awk '{p+=$4; f+=$6} END {printf
 step "demo smoke run"
 cargo run --quiet --release --locked --bin vhost-hwsim -- demo --seconds 1
 
-if [ -x tests/vm/run-all.sh ]; then
-    step "real-guest scenarios"
-    tests/vm/run-all.sh
-fi
+step "real-guest scenarios (UML guests through vhost-hwsim)"
+tests/vm/run all
