@@ -18,6 +18,7 @@ step "cargo clippy (all targets, -D warnings)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "cargo test"
+mkdir -p target
 cargo test --workspace --locked 2>&1 | tee target/test-output.txt
 grep -E '^test result:' target/test-output.txt | awk '{p+=$4; f+=$6} END {printf "\nrust tests: %d passed, %d failed\n", p, f}'
 

@@ -171,9 +171,10 @@ fn serve(core: &Arc<Core>, conn: UnixStream) -> Result<(), ServerError> {
                 )) => tracing::info!(vm = vm.id, "VM disconnected"),
                 Err(e) => tracing::warn!(vm = vm.id, "VM connection ended: {e}"),
             }
-            core.remove_vm(vm.id);
-            // Dropping the daemon stops and joins the VM's epoll thread.
+            // Dropping the daemon stops and joins the VM's epoll thread; only then can no
+            // frame of this VM re-register a radio after we remove them.
             drop(daemon);
+            core.remove_vm(vm.id);
         })
         .map_err(|e| ServerError::Connection(e.to_string()))?;
     Ok(())

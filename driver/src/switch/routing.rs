@@ -181,7 +181,8 @@ impl RoutingTable {
             radios.push(Arc::clone(&fresh));
             Some(Routing::rebuild(radios, cur.by_addr.clone()))
         });
-        Arc::clone(self.load().radio(&key).expect("radio just published"))
+        // Another thread may have published the same radio first; use whichever is current.
+        self.load().radio(&key).cloned().unwrap_or(fresh)
     }
 
     /// Binds `addr` to the radio `key` (which must exist). `announced` marks ADD_MAC_ADDR.
