@@ -53,6 +53,9 @@ pub enum Error {
     /// A descriptor chain is empty or longer than the queue.
     #[error("invalid raw descriptor chain: {0}")]
     BadChain(&'static str),
+    /// A typed message could not be emitted (see [`crate::Guest::send_message`]).
+    #[error("cannot emit message: {0}")]
+    Frame(#[from] hwsim_frame::Error),
     /// System call failure (memfd, mmap, eventfd, poll).
     #[error("{what}: {source}")]
     Io {

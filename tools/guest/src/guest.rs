@@ -45,6 +45,8 @@ pub struct Guest {
     rx_posted: u16,
     /// Private copy of a received message, so callbacks never see memory the device may touch.
     bounce: Vec<u8>,
+    /// Where typed messages are emitted before being copied to a TX buffer.
+    tx_bounce: Vec<u8>,
     stats: GuestStats,
     raw: Vec<RawCompletion>,
 }
@@ -122,6 +124,7 @@ impl Guest {
             features,
             rx_posted: 0,
             bounce: vec![0; cfg.buf_len as usize],
+            tx_bounce: vec![0; cfg.buf_len as usize],
             stats: GuestStats::default(),
             raw: Vec::new(),
         };
@@ -192,6 +195,17 @@ impl Guest {
         self.reclaim_tx();
         self.add_tx(msg)?;
         self.tx.publish(&mut self.stats)
+    }
+
+    /// Send the `len` bytes `fill` writes into a private buffer of `buf_len` bytes.
+    pub(crate) fn send_filled(
+        &mut self,
+        fill: impl FnOnce(&mut [u8]) -> Result<usize, Error>,
+    ) -> Result<(), Error> {
+        let mut buf = std::mem::take(&mut self.tx_bounce);
+        let result = fill(&mut buf).and_then(|len| self.send(&buf[..len]));
+        self.tx_bounce = buf;
+        result
     }
 
     /// Send many messages with at most one kick. Stops at the first message that does not fit

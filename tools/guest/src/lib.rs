@@ -21,6 +21,7 @@ mod connect;
 mod error;
 mod guest;
 mod memory;
+mod typed;
 mod vring;
 
 use std::path::PathBuf;

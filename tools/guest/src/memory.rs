@@ -60,6 +60,7 @@ impl GuestMemory {
     }
 
     /// The region as the vhost-user SET_MEM_TABLE entry describes it.
+    #[allow(clippy::needless_update)]
     pub(crate) fn region_info(&self) -> VhostUserMemoryRegionInfo {
         VhostUserMemoryRegionInfo {
             guest_phys_addr: MEM_BASE,
@@ -67,6 +68,7 @@ impl GuestMemory {
             userspace_addr: self.host.as_ptr() as u64,
             mmap_offset: 0,
             mmap_handle: self.file.as_raw_fd(),
+            // Fills the fields that exist only with vhost's "xen" feature.
             ..Default::default()
         }
     }

@@ -289,3 +289,7 @@ impl SplitRing {
 pub(crate) fn need_event(event: u16, new: u16, old: u16) -> bool {
     new.wrapping_sub(event).wrapping_sub(1) < new.wrapping_sub(old)
 }
+
+#[cfg(test)]
+#[path = "vring_tests.rs"]
+mod tests;

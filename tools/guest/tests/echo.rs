@@ -1,188 +1,24 @@
-//! End-to-end: a `Guest` against a tiny vhost-user echo device built on vhost-user-backend.
-//!
-//! The device pops every TX message (length from its `nlmsg_len`-style first word), returns the
-//! TX buffer with used.len 0, and writes the same bytes into the next RX buffer.
+//! End-to-end: a `Guest` against the echo device in `common`.
 
-use std::collections::VecDeque;
-use std::io;
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, RwLock};
-use std::thread::{self, JoinHandle};
+mod common;
+
+use std::path::Path;
+use std::thread;
 use std::time::{Duration, Instant};
 
-use hwsim_guest::{Guest, GuestConfig};
-use vhost::vhost_user::message::VhostUserProtocolFeatures;
-use vhost::vhost_user::Listener;
-use vhost_user_backend::{VhostUserBackendMut, VhostUserDaemon, VringRwLock, VringT};
-use virtio_queue::QueueT;
-use vm_memory::{Bytes, GuestAddressSpace, GuestMemoryAtomic, GuestMemoryMmap};
-use vmm_sys_util::epoll::EventSet;
+use common::{message, socket_path, spawn_echo, Quirks, EVENT_IDX, PROTOCOL_FEATURES, VERSION_1};
+use hwsim_guest::{Error, Guest, GuestConfig, RawDesc, RX_QUEUE, TX_QUEUE};
 
-const VERSION_1: u64 = 1 << 32;
-const EVENT_IDX: u64 = 1 << 29;
-const PROTOCOL_FEATURES: u64 = 1 << 30;
-
-#[derive(Default)]
-struct Echo {
-    mem: Option<GuestMemoryAtomic<GuestMemoryMmap>>,
-    event_idx: bool,
-    pending: VecDeque<Vec<u8>>,
-}
-
-impl Echo {
-    /// Drain TX into `pending`, then move `pending` into RX buffers.
-    fn pump(&mut self, vrings: &[VringRwLock]) -> io::Result<()> {
-        let Some(mem) = self.mem.as_ref().map(|m| m.memory()) else {
-            return Ok(());
-        };
-        let (tx, rx) = (&vrings[0], &vrings[1]);
-        // Kicks can arrive while the other queue is still being set up.
-        if !tx.get_ref().get_queue().ready() || !rx.get_ref().get_queue().ready() {
-            return Ok(());
-        }
-        loop {
-            if self.event_idx {
-                tx.disable_notification().map_err(io::Error::other)?;
-            }
-            loop {
-                let chain = tx
-                    .get_mut()
-                    .get_queue_mut()
-                    .pop_descriptor_chain(mem.clone());
-                let Some(chain) = chain else { break };
-                let head = chain.head_index();
-                if let Some(desc) = chain.clone().find(|d| !d.is_write_only()) {
-                    let mut word = [0u8; 4];
-                    mem.read_slice(&mut word, desc.addr())
-                        .map_err(io::Error::other)?;
-                    let len = (u32::from_le_bytes(word).min(desc.len())) as usize;
-                    let mut msg = vec![0u8; len];
-                    mem.read_slice(&mut msg, desc.addr())
-                        .map_err(io::Error::other)?;
-                    self.pending.push_back(msg);
-                }
-                tx.add_used(head, 0).map_err(io::Error::other)?;
-            }
-            if tx.needs_notification().map_err(io::Error::other)? {
-                tx.signal_used_queue()?;
-            }
-            if !self.event_idx || !tx.enable_notification().map_err(io::Error::other)? {
-                break;
-            }
-        }
-        loop {
-            while let Some(msg) = self.pending.front() {
-                let chain = rx
-                    .get_mut()
-                    .get_queue_mut()
-                    .pop_descriptor_chain(mem.clone());
-                let Some(chain) = chain else { break };
-                let head = chain.head_index();
-                let desc = chain.clone().find(|d| d.is_write_only());
-                let len = match desc {
-                    Some(d) if d.len() as usize >= msg.len() => {
-                        mem.write_slice(msg, d.addr()).map_err(io::Error::other)?;
-                        msg.len() as u32
-                    }
-                    _ => 0,
-                };
-                rx.add_used(head, len).map_err(io::Error::other)?;
-                self.pending.pop_front();
-            }
-            if rx.needs_notification().map_err(io::Error::other)? {
-                rx.signal_used_queue()?;
-            }
-            // Out of RX buffers with messages left: ask to be kicked when more are posted.
-            if self.pending.is_empty()
-                || !self.event_idx
-                || !rx.enable_notification().map_err(io::Error::other)?
-            {
-                break;
-            }
-        }
-        Ok(())
-    }
-}
-
-impl VhostUserBackendMut for Echo {
-    type Bitmap = ();
-    type Vring = VringRwLock;
-
-    fn num_queues(&self) -> usize {
-        2
-    }
-
-    fn max_queue_size(&self) -> usize {
-        256
-    }
-
-    fn features(&self) -> u64 {
-        VERSION_1 | EVENT_IDX | PROTOCOL_FEATURES
-    }
-
-    fn protocol_features(&self) -> VhostUserProtocolFeatures {
-        VhostUserProtocolFeatures::REPLY_ACK | VhostUserProtocolFeatures::MQ
-    }
-
-    fn set_event_idx(&mut self, enabled: bool) {
-        self.event_idx = enabled;
-    }
-
-    fn update_memory(&mut self, mem: GuestMemoryAtomic<GuestMemoryMmap>) -> io::Result<()> {
-        self.mem = Some(mem);
-        Ok(())
-    }
-
-    fn handle_event(
-        &mut self,
-        _device_event: u16,
-        _evset: EventSet,
-        vrings: &[VringRwLock],
-        _thread_id: usize,
-    ) -> io::Result<()> {
-        self.pump(vrings)
-    }
-}
-
-fn socket_path(tag: &str) -> PathBuf {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let n = N.fetch_add(1, Ordering::Relaxed);
-    std::env::temp_dir().join(format!("hwsim-guest-{tag}-{}-{n}.sock", std::process::id()))
-}
-
-/// Start the echo device on a fresh socket; the thread ends when the guest disconnects.
-fn spawn_echo(path: &PathBuf) -> JoinHandle<()> {
-    let _ = std::fs::remove_file(path);
-    let mut listener = Listener::new(path, true).expect("listen");
-    thread::spawn(move || {
-        let backend = Arc::new(RwLock::new(Echo::default()));
-        let mem = GuestMemoryAtomic::new(GuestMemoryMmap::<()>::new());
-        let mut daemon = VhostUserDaemon::new("echo".into(), backend, mem).expect("daemon");
-        daemon.start(&mut listener).expect("start");
-        // Ends with an error once the frontend hangs up; that is the normal way out here.
-        let _ = daemon.wait();
-    })
-}
-
-/// Message `i`: 4-byte length, 4-byte sequence number, then a pattern; 8..=3776 bytes.
-fn message(i: u32) -> Vec<u8> {
-    let len = 8 + (i as usize * 37) % (3776 - 8 + 1);
-    let mut m: Vec<u8> = (0..len)
-        .map(|k| (k as u32 ^ i.wrapping_mul(31)) as u8)
-        .collect();
-    m[..4].copy_from_slice(&(len as u32).to_le_bytes());
-    m[4..8].copy_from_slice(&i.to_le_bytes());
-    m
-}
-
-fn echo_round_trip(event_idx: bool) {
+fn echo_round_trip(event_idx: bool, queue_size: u16) {
     const TOTAL: u32 = 1000;
     let path = socket_path("echo");
-    let device = spawn_echo(&path);
+    let device = spawn_echo(&path, Quirks::default());
     let cfg = GuestConfig {
         socket: path.clone(),
         event_idx,
+        queue_size,
+        rx_prefill: queue_size,
+        mem_size: 0,
         ..Default::default()
     };
     let mut guest = Guest::connect(&cfg).expect("connect");
@@ -234,10 +70,279 @@ fn echo_round_trip(event_idx: bool) {
 
 #[test]
 fn echo_with_event_idx() {
-    echo_round_trip(true);
+    echo_round_trip(true, 256);
 }
 
 #[test]
 fn echo_without_event_idx() {
-    echo_round_trip(false);
+    echo_round_trip(false, 256);
+}
+
+#[test]
+fn echo_through_tiny_rings() {
+    echo_round_trip(true, 4);
+    echo_round_trip(false, 4);
+}
+
+fn guest_for(path: &Path, f: impl FnOnce(&mut GuestConfig)) -> Guest {
+    let mut cfg = GuestConfig {
+        socket: path.to_owned(),
+        ..Default::default()
+    };
+    f(&mut cfg);
+    Guest::connect(&cfg).expect("connect")
+}
+
+#[test]
+fn connect_waits_for_the_socket_to_appear() {
+    let path = socket_path("late");
+    let p = path.clone();
+    let device = thread::spawn(move || {
+        thread::sleep(Duration::from_millis(200));
+        spawn_echo(&p, Quirks::default()).join().unwrap();
+    });
+    let mut guest = guest_for(&path, |_| {});
+    guest.send(&message(7)).unwrap();
+    let got = guest.recv_timeout(Duration::from_secs(5)).unwrap();
+    assert_eq!(got.as_deref(), Some(message(7).as_slice()));
+    guest.disconnect();
+    device.join().unwrap();
+}
+
+#[test]
+fn full_tx_ring_is_reported_not_blocked_on() {
+    let path = socket_path("stall");
+    let device = spawn_echo(
+        &path,
+        Quirks {
+            hold_tx: true,
+            ..Default::default()
+        },
+    );
+    let mut guest = guest_for(&path, |c| {
+        c.queue_size = 8;
+        c.rx_prefill = 8;
+        c.mem_size = 0;
+    });
+    let m = message(1);
+    let msgs = [m.as_slice(); 12];
+    assert_eq!(guest.send_batch(msgs).unwrap(), 8);
+    assert!(matches!(guest.send(&m), Err(Error::TxRingFull)));
+    assert!(matches!(guest.send_batch(msgs), Err(Error::TxRingFull)));
+    assert_eq!(guest.tx_in_flight(), 8);
+    assert_eq!(guest.stats().tx_sent, 8);
+    guest.disconnect();
+    device.join().unwrap();
+}
+
+#[test]
+fn oversized_used_len_is_counted_and_capped() {
+    let path = socket_path("liar");
+    let device = spawn_echo(
+        &path,
+        Quirks {
+            used_len_extra: 1000,
+            ..Default::default()
+        },
+    );
+    let mut guest = guest_for(&path, |_| {});
+    let small = message(0); // 8 bytes: 1008 still fits the 3776-byte buffer
+    let big = message(3000 / 37); // 3004 bytes: 4004 does not
+    assert!(big.len() + 1000 > guest.buf_len() as usize);
+    guest
+        .send_batch([small.as_slice(), big.as_slice()])
+        .unwrap();
+    let mut lens = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while lens.len() < 2 && Instant::now() < deadline {
+        guest.recv_with(|m| lens.push(m.len()));
+        guest.wait(Duration::from_millis(50)).unwrap();
+    }
+    assert_eq!(lens, [small.len() + 1000, guest.buf_len() as usize]);
+    assert_eq!(guest.stats().rx_len_violations, 1);
+    guest.disconnect();
+    device.join().unwrap();
+}
+
+#[test]
+fn raw_chains_go_through_and_are_recorded() {
+    let path = socket_path("raw");
+    let device = spawn_echo(&path, Quirks::default());
+    let mut guest = guest_for(&path, |c| c.rx_prefill = 0);
+    let (scratch, scratch_len) = guest.scratch();
+    assert!(scratch_len >= 8192);
+    assert!(
+        scratch >= guest.mem_base() && scratch + scratch_len <= guest.mem_base() + guest.mem_size()
+    );
+
+    // A 16-byte RX buffer: the 100-byte echo cannot fit, this device answers with used.len 0.
+    let tiny = RawDesc {
+        addr: scratch + 4096,
+        len: 16,
+        flags: RawDesc::WRITE,
+        next: 0,
+    };
+    guest.post_rx_raw(&[tiny]).unwrap();
+    // A hand-made TX chain: message in scratch, two descriptors, only the first is read.
+    let msg = message(92 / 37 + 1);
+    guest.write_mem(scratch, &msg).unwrap();
+    let tx = [
+        RawDesc {
+            addr: scratch,
+            len: msg.len() as u32,
+            flags: RawDesc::NEXT,
+            next: 1,
+        },
+        RawDesc {
+            addr: scratch + 2048,
+            len: 64,
+            flags: 0,
+            next: 0,
+        },
+    ];
+    guest.send_raw_descriptors(&tx).unwrap();
+
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut done = Vec::new();
+    while done.len() < 2 && Instant::now() < deadline {
+        guest.reclaim_tx();
+        assert_eq!(
+            guest.recv_with(|_| panic!("no normal RX buffer was posted")),
+            0
+        );
+        done.extend(guest.take_raw_completions());
+        guest.wait(Duration::from_millis(50)).unwrap();
+    }
+    done.sort_by_key(|c| c.queue);
+    assert_eq!(done.len(), 2, "{done:?}");
+    assert_eq!((done[0].queue, done[0].len), (TX_QUEUE, 0));
+    assert_eq!((done[1].queue, done[1].len), (RX_QUEUE, 0));
+    assert_eq!(guest.stats().raw_completed, 2);
+    assert_eq!(guest.stats().rx_len_violations, 0);
+
+    // Normal buffers posted later work as usual.
+    assert_eq!(guest.post_rx_buffers(u16::MAX).unwrap(), guest.queue_size());
+    guest.send(&msg).unwrap();
+    let got = guest.recv_timeout(Duration::from_secs(5)).unwrap();
+    assert_eq!(got.as_deref(), Some(msg.as_slice()));
+    guest.disconnect();
+    device.join().unwrap();
+}
+
+#[test]
+fn tx_buffers_carry_the_message_then_junk() {
+    let path = socket_path("junk");
+    let device = spawn_echo(
+        &path,
+        Quirks {
+            hold_tx: true,
+            ..Default::default()
+        },
+    );
+    let mut guest = guest_for(&path, |_| {});
+    guest.send(&message(0)).unwrap();
+    // Buffer 0 is the first TX buffer, right after the two rings; find it via the plan's
+    // public effect: scan guest memory for the message followed by 0xA5 filler.
+    let mut mem = vec![0u8; guest.mem_size() as usize];
+    guest.read_mem(guest.mem_base(), &mut mem).unwrap();
+    let m = message(0);
+    let at = mem
+        .windows(m.len())
+        .position(|w| w == m.as_slice())
+        .expect("message in guest memory");
+    assert!(mem[at + m.len()..at + guest.buf_len() as usize]
+        .iter()
+        .all(|&b| b == 0xA5));
+    guest.disconnect();
+    device.join().unwrap();
+}
+
+#[test]
+fn works_without_protocol_features_or_event_idx() {
+    let path = socket_path("plain");
+    let device = spawn_echo(
+        &path,
+        Quirks {
+            withhold: PROTOCOL_FEATURES | EVENT_IDX,
+            ..Default::default()
+        },
+    );
+    let mut guest = guest_for(&path, |_| {});
+    assert_eq!(guest.features(), VERSION_1);
+    assert!(!guest.event_idx());
+    for i in 0..300 {
+        guest.send(&message(i)).unwrap();
+        let got = guest.recv_timeout(Duration::from_secs(5)).unwrap();
+        assert_eq!(got.as_deref(), Some(message(i).as_slice()));
+    }
+    guest.disconnect();
+    device.join().unwrap();
+}
+
+#[test]
+fn a_legacy_only_device_is_refused() {
+    let path = socket_path("legacy");
+    let device = spawn_echo(
+        &path,
+        Quirks {
+            withhold: VERSION_1,
+            ..Default::default()
+        },
+    );
+    let cfg = GuestConfig {
+        socket: path.clone(),
+        ..Default::default()
+    };
+    let err = Guest::connect(&cfg).expect_err("VERSION_1 is mandatory");
+    assert!(
+        matches!(err, Error::NotOffered("VIRTIO_F_VERSION_1")),
+        "{err}"
+    );
+    device.join().unwrap();
+}
+
+#[test]
+fn typed_messages_round_trip() {
+    use hwsim_frame::nl::{TxFrameRepr, TxRate};
+    use hwsim_frame::{GuestMessage, MacAddr};
+
+    let path = socket_path("typed");
+    let device = spawn_echo(&path, Quirks::default());
+    let mut guest = guest_for(&path, |_| {});
+    let frame = [
+        0x08u8, 0x00, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 2, 0, 0, 0, 1, 0,
+    ];
+    let mut frame = frame.to_vec();
+    frame.resize(60, 0x5a);
+    let repr = TxFrameRepr {
+        transmitter: MacAddr([0x42, 0, 0, 0, 1, 0]),
+        frame: &frame,
+        flags: 0,
+        freq: Some(2412),
+        tx_info: [
+            TxRate { idx: 0, count: 2 },
+            TxRate::UNUSED,
+            TxRate::UNUSED,
+            TxRate::UNUSED,
+        ],
+        tx_info_flags: None,
+        cookie: 0x1122_3344_5566_7788,
+    };
+    guest.send_message(&GuestMessage::Frame(repr)).unwrap();
+    let bytes = guest
+        .recv_timeout(Duration::from_secs(5))
+        .unwrap()
+        .expect("echo");
+    match GuestMessage::parse(&bytes).expect("parses") {
+        GuestMessage::Frame(back) => assert_eq!(back, repr),
+        other => panic!("unexpected {other:?}"),
+    }
+    guest.disconnect();
+    device.join().unwrap();
+}
+
+#[test]
+fn guest_moves_between_threads() {
+    fn is_send<T: Send>() {}
+    is_send::<Guest>();
 }
