@@ -30,6 +30,9 @@ pub struct DemoArgs {
     /// Socket path (default: a fresh one under the temp directory).
     #[arg(long)]
     pub socket: Option<PathBuf>,
+    /// Medium configuration (default: the perfect medium).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
 }
 
 /// One simulated radio.
@@ -64,7 +67,9 @@ pub fn run(args: &DemoArgs) -> Result<(), String> {
     let socket = args.socket.clone().unwrap_or_else(|| {
         std::env::temp_dir().join(format!("vhost-hwsim-demo-{}.sock", std::process::id()))
     });
-    let core = Core::new(Arc::new(PerfectMedium::default()), Limits::default());
+    let medium = crate::cli::medium(args.config.as_deref(), PerfectMedium::default().signal_dbm)
+        .map_err(|e| e.to_string())?;
+    let core = Core::new(medium, Limits::default());
     let server = crate::server::spawn(Arc::clone(&core), &socket).map_err(|e| e.to_string())?;
 
     let unknown = MacAddr([0x02, 0xde, 0xad, 0, 0, 1]);
@@ -99,13 +104,17 @@ pub fn run(args: &DemoArgs) -> Result<(), String> {
     let vms = [vec![ap5, ap24], vec![sta5, sta24]];
 
     let stop = Arc::new(AtomicBool::new(false));
+    // Traffic starts once every guest has announced its radios, so no first frame goes to an
+    // address the switch has not learned yet.
+    let announced = Arc::new(std::sync::Barrier::new(vms.len()));
     let mut threads = Vec::new();
     for radios in vms {
         let socket = socket.clone();
         let stop = Arc::clone(&stop);
+        let announced = Arc::clone(&announced);
         let rate = args.rate;
         threads.push(std::thread::spawn(move || {
-            run_guest(&socket, &radios, rate, &stop)
+            run_guest(&socket, &radios, rate, &stop, &announced)
         }));
     }
     std::thread::sleep(Duration::from_secs_f64(args.seconds));
@@ -161,6 +170,7 @@ fn run_guest(
     radios: &[SimRadio],
     rate: u32,
     stop: &AtomicBool,
+    announced: &std::sync::Barrier,
 ) -> Result<GuestTally, String> {
     let mut guest = Guest::connect(&GuestConfig {
         socket: socket.to_owned(),
@@ -178,6 +188,13 @@ fn run_guest(
         let n = m.emit(&mut buf).map_err(|e| e.to_string())?;
         guest.send(&buf[..n]).map_err(|e| e.to_string())?;
     }
+    // Wait until the device has taken our announcements (TX buffers back), then for the others.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while guest.tx_in_flight() > 0 && Instant::now() < deadline {
+        let _ = guest.wait(Duration::from_millis(10));
+        guest.reclaim_tx();
+    }
+    announced.wait();
     let start = Instant::now();
     let mut cookie = 0u64;
     let mut next_beacon = start;
