@@ -46,6 +46,9 @@ struct Args {
     /// Also measure a bare eventfd ping-pong between two threads (the wake-up baseline).
     #[arg(long)]
     baseline: bool,
+    /// Extra argument for the daemon this tool starts (repeatable), e.g. `--daemon-arg=--poll-us=50`.
+    #[arg(long = "daemon-arg", allow_hyphen_values = true)]
+    daemon_args: Vec<String>,
     #[command(subcommand)]
     command: Option<Cmd>,
 }
@@ -118,6 +121,7 @@ fn start_daemon(args: &Args) -> Result<(DaemonProc, PathBuf, PathBuf), String> {
         .arg(&control)
         .arg("--log")
         .arg("warn")
+        .args(&args.daemon_args)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .spawn()
