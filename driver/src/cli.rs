@@ -1,13 +1,18 @@
 //! Command line: `vhost-hwsim --socket PATH` serves guests; `vhost-hwsim demo` runs without a VM;
-//! `vhost-hwsim stats --control PATH` asks a running daemon for its counters.
+//! `vhost-hwsim stats --control PATH` asks a running daemon for its counters; `budget`, `rates`
+//! and `plot-per` help plan a topology.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 
+use hwsim_radio::band::Width;
+use hwsim_radio::rates::{GuardInterval, PhyFormat};
+
+use crate::config::Config;
 use crate::core::{Core, Limits};
-use crate::medium::PerfectMedium;
+use crate::medium::{Medium, PerfectMedium};
 
 /// Command-line arguments.
 #[derive(Parser, Debug)]
@@ -23,6 +28,10 @@ pub struct Args {
     /// Control socket answering `stats` with JSON.
     #[arg(long)]
     pub control: Option<PathBuf>,
+    /// Medium configuration (TOML: model, seed, path loss, nodes, links); default: the perfect
+    /// medium.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
     /// Signal reported by the perfect medium, dBm.
     #[arg(long, default_value_t = -50, allow_hyphen_values = true)]
     pub signal: i32,
@@ -52,6 +61,33 @@ pub enum Command {
         #[arg(long)]
         control: PathBuf,
     },
+    /// Print the link budget between every pair of nodes of a config, per band.
+    Budget {
+        /// The medium configuration.
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// Print a PHY format's MCS table with data rates.
+    Rates {
+        /// PHY format: ofdm, ht, vht, he or eht (dsss for 802.11b).
+        #[arg(long, default_value = "eht")]
+        phy: String,
+        /// Channel width, MHz.
+        #[arg(long, default_value_t = 20)]
+        width: u32,
+        /// Spatial streams.
+        #[arg(long, default_value_t = 1)]
+        nss: u8,
+        /// Guard interval, µs.
+        #[arg(long, default_value_t = 0.8)]
+        gi: f64,
+    },
+    /// Write the PER-vs-SNR figure of every EHT MCS as SVG.
+    PlotPer {
+        /// Output file.
+        #[arg(long, default_value = "docs/per-vs-snr.svg")]
+        out: PathBuf,
+    },
 }
 
 /// Errors the binary reports.
@@ -69,6 +105,9 @@ pub enum CliError {
     /// The demo failed.
     #[error("demo: {0}")]
     Demo(String),
+    /// The configuration is invalid.
+    #[error("config: {0}")]
+    Config(String),
 }
 
 impl Args {
@@ -89,7 +128,7 @@ impl Args {
 
 /// Runs what the arguments say.
 pub fn run(args: Args) -> Result<(), CliError> {
-    let quiet = matches!(args.command, Some(Command::Demo(_)));
+    let quiet = args.command.is_some();
     init_logging(
         args.log
             .as_deref()
@@ -101,7 +140,65 @@ pub fn run(args: Args) -> Result<(), CliError> {
             print!("{}", crate::control::request(control, "stats")?);
             Ok(())
         }
+        Some(Command::Budget { config }) => {
+            let cfg = Config::load(config).map_err(CliError::Config)?;
+            print!("{}", crate::planning::budget::report(&cfg));
+            Ok(())
+        }
+        Some(Command::Rates {
+            phy,
+            width,
+            nss,
+            gi,
+        }) => {
+            let format = parse_phy(phy)?;
+            let width = Width::from_mhz(*width).map_err(|e| CliError::Usage(e.to_string()))?;
+            let gi = GuardInterval::from_us(*gi).map_err(|e| CliError::Usage(e.to_string()))?;
+            if *nss == 0 || *nss > format.max_nss() {
+                return Err(CliError::Usage(format!(
+                    "--nss must be 1…{} for {format}",
+                    format.max_nss()
+                )));
+            }
+            print!("{}", crate::planning::rates::table(format, width, *nss, gi));
+            Ok(())
+        }
+        Some(Command::PlotPer { out }) => {
+            std::fs::write(out, crate::planning::per_plot::svg())?;
+            println!("wrote {}", out.display());
+            Ok(())
+        }
         None => serve(&args),
+    }
+}
+
+fn parse_phy(name: &str) -> Result<PhyFormat, CliError> {
+    PhyFormat::ALL
+        .into_iter()
+        .find(|f| {
+            f.to_string().eq_ignore_ascii_case(name) || (name == "legacy" && *f == PhyFormat::Ofdm)
+        })
+        .ok_or_else(|| {
+            CliError::Usage(format!(
+                "unknown --phy `{name}` (dsss, ofdm/legacy, ht, vht, he, eht)"
+            ))
+        })
+}
+
+/// The medium the arguments ask for: the config's, else the perfect medium.
+pub fn medium(
+    config: Option<&std::path::Path>,
+    signal_dbm: i32,
+) -> Result<Arc<dyn Medium>, CliError> {
+    match config {
+        None => Ok(Arc::new(PerfectMedium {
+            signal_dbm,
+            ..PerfectMedium::default()
+        })),
+        Some(path) => {
+            let cfg = Config::load(path).map_err(CliError::Config)?;
+            Ok(crate::planning::medium_from(&cfg, signal_dbm))
+        }
     }
 }
 
@@ -109,15 +206,13 @@ fn serve(args: &Args) -> Result<(), CliError> {
     let socket = args.socket.clone().ok_or_else(|| {
         CliError::Usage("--socket PATH is required (or try `vhost-hwsim demo`)".into())
     })?;
-    let medium = PerfectMedium {
-        signal_dbm: args.signal,
-        ..PerfectMedium::default()
-    };
+    let medium = medium(args.config.as_deref(), args.signal)?;
     // Block SIGINT/SIGTERM before any thread exists so every thread inherits the mask and only
     // `sigwait` below receives them.
     let signals = termination_signals();
     let _ = signals.thread_block();
-    let core = Core::new(Arc::new(medium), args.limits()?);
+    tracing::info!(medium = medium.name(), "medium");
+    let core = Core::new(medium, args.limits()?);
     if let Some(c) = &args.control {
         crate::control::spawn(Arc::clone(&core), c)?;
     }

@@ -9,11 +9,13 @@
 #![deny(missing_docs)]
 
 pub mod cli;
+pub mod config;
 pub mod control;
 pub mod core;
 pub mod counters;
 pub mod demo;
 pub mod medium;
+pub mod planning;
 pub mod relay;
 pub mod server;
 pub mod stats;

@@ -4,13 +4,16 @@
 //! be deterministic in (their seed, the transmitter, its frame counter) so a frame's fate does not
 //! depend on thread timing, and must not allocate: they run once per frame per receiver.
 
+pub mod model;
 pub mod perfect;
+mod rate_table;
 
 use hwsim_frame::nl::{tx_flags, TxRate};
 use hwsim_frame::MacAddr;
 
 use crate::switch::RadioKey;
 
+pub use model::RadioMedium;
 pub use perfect::PerfectMedium;
 
 /// One frame on the air, as the medium sees it.
@@ -26,6 +29,10 @@ pub struct Transmission<'a> {
     pub frame: &'a [u8],
     /// 802.11 receiver address (addr1).
     pub receiver: MacAddr,
+    /// The transmitter's 802.11 address: addr2, or for frames without one (CTS, ACK) the
+    /// radio's first bound address. Models use it to find the transmitting node, since wire
+    /// addresses repeat across VMs.
+    pub sender: Option<MacAddr>,
     /// addr1 is a group address.
     pub group: bool,
     /// HWSIM_TX_CTL_* flags from the guest.
@@ -50,6 +57,9 @@ pub struct Candidate {
     pub addressed: bool,
     /// The radio is believed to be listening on the transmission's frequency.
     pub on_channel: bool,
+    /// The receiver's 802.11 address: addr1 when it matched, otherwise (group frames, floods)
+    /// the radio's first bound address. `None` if the radio has bound none yet.
+    pub rx_addr: Option<MacAddr>,
 }
 
 /// How a receiver heard a frame.

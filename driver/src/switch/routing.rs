@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use arc_swap::ArcSwap;
 use hwsim_frame::MacAddr;
@@ -62,6 +62,10 @@ pub struct Radio {
     pub counters: RadioCounters,
     /// Transmissions so far: the frame counter that keys the medium's random draws.
     pub tx_seq: AtomicU64,
+    /// The first 802.11 address bound to the radio. The medium identifies a radio by its
+    /// addresses (wire addresses repeat across VMs); for frames not addressed to it (group
+    /// frames, floods) this one stands for the radio.
+    pub first_addr: OnceLock<MacAddr>,
 }
 
 /// One address a radio answers to.
@@ -172,6 +176,7 @@ impl RoutingTable {
             inbox: Arc::clone(inbox),
             counters: RadioCounters::default(),
             tx_seq: AtomicU64::new(0),
+            first_addr: OnceLock::new(),
         });
         self.update(|cur| {
             if cur.by_key.contains_key(&key) {
@@ -189,6 +194,8 @@ impl RoutingTable {
     pub fn bind(&self, key: RadioKey, addr: MacAddr, announced: bool) {
         self.update(|cur| {
             let radio = cur.by_key.get(&key)?;
+            // Idempotent, so harmless when the compare-and-swap loop retries.
+            let _ = radio.first_addr.set(addr);
             if let Some(b) = cur.binding(&addr, &key) {
                 if b.announced || !announced {
                     return None;

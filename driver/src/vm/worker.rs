@@ -192,7 +192,8 @@ impl VmWorker {
             }
         };
         let receiver = header.addr1();
-        self.learn_transmitter(key, header.addr2(), freq);
+        let addr2 = header.addr2().filter(|a| !a.is_group());
+        self.learn_transmitter(key, addr2, freq);
 
         let routing = self.core.routing.load();
         let tx = Transmission {
@@ -201,6 +202,7 @@ impl VmWorker {
             freq,
             frame: f.frame,
             receiver,
+            sender: addr2.or_else(|| radio.first_addr.get().copied()),
             group: receiver.is_group(),
             flags: f.flags,
             rates: f.tx_info,
@@ -212,6 +214,7 @@ impl VmWorker {
                     radio: r.key,
                     addressed: true,
                     on_channel: true,
+                    rx_addr: r.first_addr.get().copied(),
                 };
                 self.offer(&tx, r, &cand);
             }
@@ -227,6 +230,7 @@ impl VmWorker {
                         radio: r.key,
                         addressed: false,
                         on_channel: false,
+                        rx_addr: r.first_addr.get().copied(),
                     };
                     self.offer(&tx, r, &cand);
                 }
@@ -236,6 +240,7 @@ impl VmWorker {
                         radio: b.radio.key,
                         addressed: true,
                         on_channel: b.on_channel(freq),
+                        rx_addr: Some(receiver),
                     };
                     if let Some(rec) = self.offer(&tx, &b.radio, &cand) {
                         if cand.on_channel && ack_from.is_none() {

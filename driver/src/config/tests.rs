@@ -1,0 +1,161 @@
+use super::*;
+
+const GOOD: &str = r#"
+seed = 3
+model = "radio"
+path_loss = { model = "free_space" }
+
+[defaults.5g]
+tx_power_dbm = 23
+max_nss = 4
+
+[[node]]
+name = "ap"
+addresses = ["02:00:00:0a:00:00", "02:00:00:0a:01:00"]
+position = [0, 0, 1.5]
+6g = { tx_power_dbm = 12, max_width = 160 }
+
+[[node]]
+name = "sta"
+addresses = ["02:00:00:0b:00:00"]
+position = { x = 5, y = 2 }
+
+[[link]]
+between = ["ap", "sta"]
+extra_loss_db = 6
+loss_probability = 0.25
+"#;
+
+fn err(text: &str) -> ConfigError {
+    Config::parse(text).expect_err("config must be rejected")
+}
+
+#[test]
+fn a_full_config_resolves_layers() {
+    let c = Config::parse(GOOD).unwrap();
+    assert_eq!(c.seed, 3);
+    assert_eq!(c.model, ModelKind::Radio);
+    assert_eq!(c.path_loss, PathLossModel::FreeSpace);
+    assert_eq!(c.nodes.len(), 2);
+    let ap = &c.nodes[0];
+    assert_eq!(ap.addresses[1], MacAddr([2, 0, 0, 0x0a, 1, 0]));
+    // built-in ← [defaults.5g] ← node table.
+    assert_eq!(ap.bands[1].tx_power_dbm, 23.0);
+    assert_eq!(ap.bands[1].caps.max_nss, 4);
+    assert_eq!(ap.bands[2].tx_power_dbm, 12.0);
+    assert_eq!(ap.bands[2].caps.max_width, Width::W160);
+    assert_eq!(ap.bands[0].tx_power_dbm, 20.0);
+    // 2.4 GHz caps are bounded by the band.
+    assert_eq!(ap.bands[0].caps.max_width, Width::W40);
+    assert_eq!(c.nodes[1].position, Position::new(5.0, 2.0, 0.0));
+    assert_eq!(c.links[0].between, [0, 1]);
+    assert_eq!(c.links[0].loss_probability, 0.25);
+}
+
+#[test]
+fn the_empty_config_is_the_radio_model_with_defaults() {
+    let c = Config::parse("").unwrap();
+    assert_eq!(c.model, ModelKind::Radio);
+    assert_eq!(c.time_mode, TimeMode::Instant);
+    assert!(c.nodes.is_empty());
+    assert_eq!(c.default_bands[1].caps.max_width, Width::W160);
+}
+
+#[test]
+fn syntax_errors_have_line_and_column() {
+    let e = err("seed = 1\nmodel = \"radio\"\n[[node]\nname = \"x\"\n");
+    assert_eq!(e.line, Some(3), "{e}");
+    assert!(e.column.is_some(), "{e}");
+}
+
+#[test]
+fn type_errors_point_at_the_value() {
+    let e = err("seed = 1\n\n[[node]]\nname = \"ap\"\nposition = [0, \"north\", 0]\n");
+    assert_eq!(e.line, Some(5), "{e}");
+    assert_eq!(e.column, Some(12), "{e}");
+    let e = err("model = \"magic\"\n");
+    assert_eq!((e.line, e.column), (Some(1), Some(9)), "{e}");
+    assert!(e.message.contains("perfect"), "names the choices: {e}");
+}
+
+#[test]
+fn unknown_keys_are_rejected_with_their_place() {
+    let e = err("[[node]]\nname = \"ap\"\nposition = [0, 0, 0]\ntx_powr_dbm = 3\n");
+    assert_eq!(e.line, Some(4), "{e}");
+    assert!(e.message.contains("tx_powr_dbm"), "{e}");
+}
+
+#[test]
+fn links_to_unknown_nodes_are_named() {
+    let text = GOOD.replace("between = [\"ap\", \"sta\"]", "between = [\"ap\", \"stb\"]");
+    let e = err(&text);
+    assert!(e.message.contains("unknown node `stb`"), "{e}");
+    let line = text.lines().position(|l| l.contains("stb")).unwrap() + 1;
+    assert_eq!(e.line, Some(line), "{e}");
+}
+
+#[test]
+fn duplicate_addresses_and_names_are_rejected() {
+    let text = GOOD.replace("02:00:00:0b:00:00", "02:00:00:0a:01:00");
+    let e = err(&text);
+    assert!(e.message.contains("both `ap` and `sta`"), "{e}");
+    let text = GOOD.replace("name = \"sta\"", "name = \"ap\"");
+    assert!(err(&text).message.contains("duplicate node name"));
+}
+
+#[test]
+fn semantic_range_errors_are_explained() {
+    let e = err(&GOOD.replace("loss_probability = 0.25", "loss_probability = 1.5"));
+    assert!(e.message.contains("not in [0, 1]"), "{e}");
+    assert!(e.line.is_some());
+    let e = err(&GOOD.replace("extra_loss_db = 6", "extra_loss_db = -6"));
+    assert!(e.message.contains("extra_loss_db"), "{e}");
+    let e = err("path_loss = { model = \"log_distance\", exponent = -2 }\n");
+    assert!(e.message.contains("exponent"), "{e}");
+    assert_eq!(e.line, Some(1));
+    let e = err(&GOOD.replace("\"02:00:00:0b:00:00\"", "\"02:00:00:0b:00\""));
+    assert!(e.message.contains("not a MAC address"), "{e}");
+    let e = err(&GOOD.replace("02:00:00:0b:00:00", "ff:ff:ff:ff:ff:ff"));
+    assert!(e.message.contains("group address"), "{e}");
+    let e = err("[defaults.5g]\nmax_nss = 0\n");
+    assert!(e.message.contains("max_nss"), "{e}");
+    let e = err("[defaults.5g]\nmax_width = 30\n");
+    assert_eq!(e.line, Some(2), "{e}");
+}
+
+#[test]
+fn airtime_mode_is_refused_for_now() {
+    let e = err("time_mode = \"airtime\"\n");
+    assert!(e.message.contains("not implemented"), "{e}");
+    assert_eq!(e.line, Some(1));
+}
+
+#[test]
+fn fading_forms() {
+    let f = |t: &str| Config::parse(t).unwrap().fading;
+    assert_eq!(f("fading = \"none\""), Fading::Off);
+    assert_eq!(
+        f("fading = \"rayleigh\""),
+        Fading::Named(FadingName::Rayleigh)
+    );
+    assert_eq!(
+        f("fading = { rician_k_db = 6 }"),
+        Fading::Rician { rician_k_db: 6.0 }
+    );
+    assert!(Config::parse("fading = { lognormal_sigma_db = -1 }").is_err());
+}
+
+#[test]
+fn mac_addresses_parse_strictly() {
+    assert_eq!(
+        parse_mac("02:00:00:0A:00:ff"),
+        Some(MacAddr([2, 0, 0, 0x0a, 0, 0xff]))
+    );
+    assert_eq!(
+        parse_mac("02-00-00-0a-00-ff"),
+        parse_mac("02:00:00:0a:00:ff")
+    );
+    assert_eq!(parse_mac("02:00:00:0a:00"), None);
+    assert_eq!(parse_mac("02:00:00:0a:00:ff:00"), None);
+    assert_eq!(parse_mac("2:00:00:0a:00:ff"), None);
+}
