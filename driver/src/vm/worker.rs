@@ -18,7 +18,7 @@ use vm_memory::{GuestAddressSpace, GuestMemoryAtomic, GuestMemoryMmap};
 use super::chain::{ChainError, Segments};
 use crate::core::{Core, VmShared};
 use crate::medium::{Candidate, Reception, Transmission};
-use crate::switch::{Delivery, Inbox, Radio, RadioKey};
+use crate::switch::{Delivery, Inbox, Radio, RadioKey, Routing};
 
 /// Guest memory as the vhost-user handler hands it to us.
 pub type GuestMem = GuestMemoryAtomic<GuestMemoryMmap<()>>;
@@ -209,15 +209,7 @@ impl VmWorker {
         };
         let mut ack_from: Option<Reception> = None;
         if tx.group {
-            for r in routing.radios.iter().filter(|r| r.key != key) {
-                let cand = Candidate {
-                    radio: r.key,
-                    addressed: true,
-                    on_channel: true,
-                    rx_addr: r.first_addr.get().copied(),
-                };
-                self.offer(&tx, r, &cand);
-            }
+            self.offer_to_all(&tx, &routing, true);
         } else {
             let bindings = routing.bindings(&receiver);
             if bindings.iter().all(|b| b.radio.key == key) {
@@ -225,15 +217,7 @@ impl VmWorker {
                 counters
                     .unicast_unknown_receiver
                     .fetch_add(1, Ordering::Relaxed);
-                for r in routing.radios.iter().filter(|r| r.key != key) {
-                    let cand = Candidate {
-                        radio: r.key,
-                        addressed: false,
-                        on_channel: false,
-                        rx_addr: r.first_addr.get().copied(),
-                    };
-                    self.offer(&tx, r, &cand);
-                }
+                self.offer_to_all(&tx, &routing, false);
             } else {
                 for b in bindings.iter().filter(|b| b.radio.key != key) {
                     let cand = Candidate {
@@ -256,6 +240,21 @@ impl VmWorker {
             radio.counters.tx_acked.fetch_add(1, Ordering::Relaxed);
         }
         self.queue_status(f, &radio, freq, status.acked, Some(&status));
+    }
+
+    /// Offers `tx` to every radio but its sender: group frames (`addressed`: each radio is a
+    /// receiver of the group address, on the channel as far as we know) and unicast frames
+    /// nobody answers to (not addressed, never acknowledged).
+    fn offer_to_all(&mut self, tx: &Transmission<'_>, routing: &Routing, addressed: bool) {
+        for r in routing.radios.iter().filter(|r| r.key != tx.from) {
+            let cand = Candidate {
+                radio: r.key,
+                addressed,
+                on_channel: addressed,
+                rx_addr: r.first_addr.get().copied(),
+            };
+            self.offer(tx, r, &cand);
+        }
     }
 
     /// Learns that `addr2` belongs to the transmitting radio and is on `freq`.
