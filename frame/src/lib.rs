@@ -14,8 +14,10 @@
 use core::fmt;
 use core::str::FromStr;
 
+pub mod ie;
 pub mod mac;
 pub mod nl;
+pub mod radiotap;
 
 #[cfg(test)]
 mod robustness;

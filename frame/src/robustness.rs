@@ -285,3 +285,230 @@ fn all_frame_controls_never_panic() {
         check_mac(&buf);
     }
 }
+
+// ---------------------------------------------------------------- information elements
+
+use crate::ie::{
+    self, EhtCapabilitiesRepr, EhtOperationRepr, IeRepr, MultiLink, MultiLinkRepr, MultiLinkType,
+    NeighborApInfoRepr, PerStaProfileRepr, ReducedNeighborReport, RsnRepr, RsnxRepr,
+};
+
+/// Emits a parsed `Repr` as data and as a whole element; both must parse back equal.
+macro_rules! ie_round_trip {
+    ($ty:ident, $repr:expr) => {{
+        let repr = $repr;
+        let mut out = vec![0u8; repr.buffer_len()];
+        let n = IeRepr::emit(&repr, &mut out).expect(concat!("re-emit ", stringify!($ty)));
+        assert_eq!(n, out.len());
+        assert_eq!(<$ty as IeRepr>::parse(&out).as_ref(), Ok(&repr));
+        let mut whole = vec![0u8; repr.element_len()];
+        assert_eq!(repr.emit_element(&mut whole), Ok(whole.len()));
+        let e = ie::Elements::new(&whole).next().unwrap().unwrap();
+        assert!(ie::Elements::new(&whole).nth(1).is_none());
+        assert_eq!(e.to_vec(), out);
+    }};
+}
+
+/// Every element parser on `data` as an element's data: no panics, and whatever parses
+/// round-trips.
+fn check_ie_data(data: &[u8]) {
+    // Multi-Link: view, strict parse, in-place parse.
+    let view = MultiLink::new_unchecked(data);
+    let _ = (
+        view.control(),
+        view.kind(),
+        view.presence(),
+        view.mld_addr(),
+    );
+    let _ = (
+        view.common_info(),
+        view.common_info_bytes(),
+        view.link_info_bytes(),
+    );
+    let mut scratch = vec![0u8; data.len()];
+    for sub in view.subelements().take(64).flatten() {
+        let _ = (sub.len(), sub.pieces().count(), sub.element_id());
+        if let Ok(joined) = sub.defragment(&mut scratch) {
+            for kind in [
+                MultiLinkType::Basic,
+                MultiLinkType::ProbeRequest,
+                MultiLinkType::Reconfiguration,
+                MultiLinkType::Unknown(5),
+            ] {
+                if let Ok(p) = PerStaProfileRepr::parse(kind, joined) {
+                    let _ = (p.link_id(), p.mac_addr(), p.capability_info());
+                    p.elements(2).take(64).for_each(drop);
+                    let mut out = vec![0u8; p.buffer_len(kind)];
+                    let n = p.emit(kind, &mut out).expect("re-emit per-STA profile");
+                    assert_eq!(n, out.len());
+                    assert_eq!(PerStaProfileRepr::parse(kind, &out), Ok(p));
+                }
+            }
+        }
+    }
+    if let Ok(ml) = MultiLinkRepr::parse(data) {
+        ml.per_sta_profiles().count();
+        ie_round_trip!(MultiLinkRepr, ml.clone());
+    }
+    let mut copy = data.to_vec();
+    if let Ok(ml) = MultiLinkRepr::parse_in_place(&mut copy) {
+        // Fragmented subelements come back fragmented the same way.
+        let mut out = vec![0u8; ml.buffer_len()];
+        assert_eq!(ml.emit(&mut out), Ok(out.len()));
+        let mut again = out.clone();
+        assert_eq!(MultiLinkRepr::parse_in_place(&mut again).as_ref(), Ok(&ml));
+        let mut whole = vec![0u8; ml.element_len()];
+        assert_eq!(ml.emit_element(&mut whole), Ok(whole.len()));
+        let e = ie::Elements::new(&whole).next().unwrap().unwrap();
+        let mut scratch = vec![0u8; e.len()];
+        assert_eq!(MultiLinkRepr::parse_defragment(&e, &mut scratch), Ok(ml));
+    }
+
+    if let Ok(caps) = EhtCapabilitiesRepr::parse(data) {
+        let _ = (caps.supports_320mhz(), caps.ppe_thresholds_present());
+        for he0 in [0x00, 0x04, 0x0c, 0xff] {
+            let _ = (
+                caps.split_mcs_nss(he0, true),
+                caps.split_mcs_nss(he0, false),
+            );
+        }
+        ie_round_trip!(EhtCapabilitiesRepr, caps);
+    }
+    if let Ok(op) = EhtOperationRepr::parse(data) {
+        ie_round_trip!(EhtOperationRepr, op);
+    }
+    if let Ok(rsn) = RsnRepr::parse(data) {
+        let _ = (rsn.mfp_capable(), rsn.mfp_required());
+        ie_round_trip!(RsnRepr, rsn);
+    }
+    if let Ok(x) = RsnxRepr::parse(data) {
+        let _ = (x.sae_h2e(), x.sae_pk(), x.field_length(), x.bit(100));
+        ie_round_trip!(RsnxRepr, x);
+    }
+
+    // Reduced Neighbor Report: what parses re-emits to the same bytes (bar the
+    // reserved header bit).
+    let mut at = 0;
+    for ap in ReducedNeighborReport::new(data).take(64) {
+        let Ok(ap) = ap else { break };
+        let field_len = 4 + ap.tbtt_set.len();
+        let infos: Result<Vec<_>, _> = ap.tbtt_infos().collect();
+        if let Ok(infos) = infos {
+            let repr = NeighborApInfoRepr {
+                field_type: ap.field_type(),
+                filtered: ap.filtered(),
+                operating_class: ap.operating_class,
+                channel: ap.channel,
+                tbtt_infos: &infos,
+            };
+            let mut out = vec![0u8; repr.buffer_len()];
+            assert_eq!(repr.emit(&mut out), Ok(field_len));
+            let mut orig = data[at..at + field_len].to_vec();
+            orig[0] &= !0x08;
+            assert_eq!(out, orig);
+        }
+        at += field_len;
+    }
+}
+
+/// Walks `buf` as elements and as subelements, parsing each as its type.
+fn check_ie(buf: &[u8]) {
+    let mut scratch = vec![0u8; buf.len()];
+    for e in ie::Elements::new(buf).take(256).flatten() {
+        let _ = (e.element_id(), e.len(), e.is_fragmented(), e.contiguous());
+        if e.element_id() == ie::ElementId::MultiLink {
+            let mut s = vec![0u8; e.len()];
+            if let Ok(ml) = MultiLinkRepr::parse_defragment(&e, &mut s) {
+                ml.per_sta_profiles().count();
+            }
+        }
+        if let Ok(data) = e.defragment(&mut scratch) {
+            check_ie_data(data);
+        }
+    }
+    ie::Elements::subelements(buf).take(256).for_each(drop);
+    check_ie_data(buf);
+}
+
+fn ie_seeds() -> Vec<Vec<u8>> {
+    use crate::ie::tests as v;
+    let mut seeds: Vec<Vec<u8>> = vec![
+        v::ML_BASIC.to_vec(),
+        v::ML_PROBE_REQ.to_vec(),
+        v::ML_RECONF.to_vec(),
+        v::EHT_CAPS.to_vec(),
+        v::EHT_OP.to_vec(),
+        v::RNR.to_vec(),
+        v::RSN_SAE.to_vec(),
+    ];
+    seeds.push(v::with_three_profiles(|ml| {
+        let mut out = vec![0u8; ml.element_len()];
+        ml.emit_element(&mut out).unwrap();
+        out
+    }));
+    let all: Vec<u8> = seeds.concat();
+    seeds.push(all);
+    seeds
+}
+
+#[test]
+fn ie_random_bytes_never_panic() {
+    let mut rng = Rng(0x5eed_1e11_0000_0001);
+    for i in 0..20_000 {
+        let len = rng.below(if i % 8 == 0 { 700 } else { 80 });
+        let mut buf = rng.bytes(len);
+        // Often make it look like Multi-Link data: a known type, a plausible common
+        // info length, and a per-STA profile subelement header.
+        if i % 2 == 0 && buf.len() >= 12 {
+            buf[0] &= 0xf3;
+            buf[2] = (1 + rng.below((buf.len() - 4).min(254))) as u8;
+            let at = 2 + usize::from(buf[2]);
+            if at + 2 <= buf.len() {
+                buf[at] = if i % 4 == 0 { 0 } else { 254 };
+                buf[at + 1] = rng.below((buf.len() - at).min(256)) as u8;
+            }
+        }
+        check_ie(&buf);
+        check_ie_data(&buf);
+    }
+}
+
+#[test]
+fn ie_mutated_vectors_never_panic() {
+    let mut rng = Rng(0x1e_2e3e_4e5e);
+    let seeds = ie_seeds();
+    for seed in &seeds {
+        check_ie(seed);
+    }
+    let mut parsed = 0;
+    for _ in 0..20_000 {
+        let mut buf = seeds[rng.below(seeds.len())].clone();
+        for _ in 0..1 + rng.below(3) {
+            if buf.is_empty() {
+                break;
+            }
+            let at = rng.below(buf.len());
+            match rng.below(6) {
+                0 => buf[at] = rng.next() as u8,
+                1 => buf[at] ^= 1 << rng.below(8),
+                // Lengths that lie: edgy values anywhere.
+                2 => buf[at] = [0u8, 1, 2, 0xfe, 0xff][rng.below(5)],
+                3 => buf.truncate(at),
+                4 => {
+                    let extra = rng.below(32);
+                    buf.extend(rng.bytes(extra));
+                }
+                _ => buf[at] = ie::ml_subelement::FRAGMENT,
+            }
+        }
+        let ok = ie::Elements::new(&buf).all(|e| e.is_ok());
+        if ok {
+            parsed += 1;
+        }
+        check_ie(&buf);
+        if let Some(data) = buf.get(3..) {
+            check_ie_data(data);
+        }
+    }
+    assert!(parsed > 2_000, "only {parsed} mutants walked cleanly");
+}
