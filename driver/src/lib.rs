@@ -8,6 +8,7 @@
 
 #![deny(missing_docs)]
 
+pub mod capture;
 pub mod cli;
 pub mod config;
 pub mod control;
