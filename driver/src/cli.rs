@@ -1,6 +1,7 @@
 //! Command line: `vhost-hwsim --socket PATH` serves guests; `vhost-hwsim demo` runs without a VM;
-//! `vhost-hwsim stats --control PATH` asks a running daemon for its counters; `budget`, `rates`
-//! and `plot-per` help plan a topology.
+//! `vhost-hwsim stats --control PATH` asks a running daemon for its counters; `vhost-hwsim reload
+//! --control PATH [--config FILE]` puts a new medium config in force; `budget`, `rates` and
+//! `plot-per` help plan a topology.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -25,7 +26,7 @@ pub struct Args {
     /// vhost-user socket to serve; every connection is one VM.
     #[arg(long, global = false)]
     pub socket: Option<PathBuf>,
-    /// Control socket answering `stats` with JSON.
+    /// Control socket answering `stats` and `reload` with JSON.
     #[arg(long)]
     pub control: Option<PathBuf>,
     /// Medium configuration (TOML: model, seed, path loss, nodes, links); default: the perfect
@@ -60,6 +61,16 @@ pub enum Command {
         /// The daemon's control socket.
         #[arg(long)]
         control: PathBuf,
+    },
+    /// Make a running daemon re-read its medium config (or FILE) and put it in force; the old
+    /// medium stays if the config is invalid (exit status 1).
+    Reload {
+        /// The daemon's control socket.
+        #[arg(long)]
+        control: PathBuf,
+        /// Config to load instead of the one the medium in force came from.
+        #[arg(long)]
+        config: Option<PathBuf>,
     },
     /// Print the link budget between every pair of nodes of a config, per band.
     Budget {
@@ -108,6 +119,9 @@ pub enum CliError {
     /// The configuration is invalid.
     #[error("config: {0}")]
     Config(String),
+    /// The daemon refused a request.
+    #[error("refused: {0}")]
+    Refused(String),
 }
 
 impl Args {
@@ -140,6 +154,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
             print!("{}", crate::control::request(control, "stats")?);
             Ok(())
         }
+        Some(Command::Reload { control, config }) => reload(control, config.as_deref()),
         Some(Command::Budget { config }) => {
             let cfg = Config::load(config).map_err(CliError::Config)?;
             print!("{}", crate::planning::budget::report(&cfg));
@@ -169,6 +184,23 @@ pub fn run(args: Args) -> Result<(), CliError> {
             Ok(())
         }
         None => serve(&args),
+    }
+}
+
+/// Sends `reload [FILE]`, prints the daemon's answer, fails if it refused.
+fn reload(control: &std::path::Path, config: Option<&std::path::Path>) -> Result<(), CliError> {
+    let request = match config {
+        // The daemon resolves paths from its own working directory, not ours.
+        Some(path) => format!("reload {}", std::path::absolute(path)?.display()),
+        None => "reload".to_owned(),
+    };
+    let reply = crate::control::request(control, &request)?;
+    print!("{reply}");
+    let answer: serde_json::Value = serde_json::from_str(&reply)
+        .map_err(|e| CliError::Refused(format!("unreadable answer ({e})")))?;
+    match answer.get("error") {
+        Some(e) => Err(CliError::Refused(e.as_str().unwrap_or_default().to_owned())),
+        None => Ok(()),
     }
 }
 
@@ -214,7 +246,15 @@ fn serve(args: &Args) -> Result<(), CliError> {
     tracing::info!(medium = medium.name(), "medium");
     let core = Core::new(medium, args.limits()?);
     if let Some(c) = &args.control {
-        crate::control::spawn(Arc::clone(&core), c)?;
+        let source = crate::control::MediumSource {
+            config: args
+                .config
+                .as_deref()
+                .map(std::path::absolute)
+                .transpose()?,
+            signal_dbm: args.signal,
+        };
+        crate::control::spawn(Arc::clone(&core), c, source)?;
     }
     let _server = crate::server::spawn(Arc::clone(&core), &socket)?;
     tracing::info!(socket = %socket.display(), "serving");

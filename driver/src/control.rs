@@ -1,41 +1,93 @@
 //! The control socket: one request line per connection, one JSON answer.
 //!
-//! `stats` returns [`crate::stats::Stats`]. Kept deliberately small; later issues add commands.
+//! - `stats` returns [`crate::stats::Stats`].
+//! - `reload [PATH]` reads a medium config (PATH, else the file the medium in force came from),
+//!   builds the medium and puts it in force for the next frame; the answer is
+//!   `{"reloaded":PATH,"medium":NAME}`. A config that does not load or validate is refused with
+//!   `{"error":"config: PATH: line L, column C: …"}` and the medium in force stays.
+//!
+//! Any other line gets `{"error":…}`.
 
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::{UnixListener, UnixStream};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::config::Config;
 use crate::core::Core;
 
+/// Where `reload` without a path finds the config, and what the perfect medium reports.
+#[derive(Clone, Debug)]
+pub struct MediumSource {
+    /// The config file of the medium in force (`--config`, then each successful reload's file).
+    pub config: Option<PathBuf>,
+    /// `--signal`: the perfect medium's constant signal, dBm.
+    pub signal_dbm: i32,
+}
+
 /// Serves the control socket at `path` on a background thread.
-pub fn spawn(core: Arc<Core>, path: &Path) -> std::io::Result<()> {
+pub fn spawn(core: Arc<Core>, path: &Path, source: MediumSource) -> std::io::Result<()> {
     let _ = std::fs::remove_file(path);
     let listener = UnixListener::bind(path)?;
     std::thread::Builder::new()
         .name("vhost-hwsim-control".into())
         .spawn(move || {
+            // Connections are answered one at a time, so reloads never race each other.
+            let mut source = source;
             for conn in listener.incoming().flatten() {
-                let _ = answer(&core, conn);
+                let _ = answer(&core, &mut source, conn);
             }
         })?;
     Ok(())
 }
 
-fn answer(core: &Core, conn: UnixStream) -> std::io::Result<()> {
+fn answer(core: &Core, source: &mut MediumSource, conn: UnixStream) -> std::io::Result<()> {
     conn.set_read_timeout(Some(Duration::from_secs(5)))?;
     let mut line = String::new();
     BufReader::new(conn.try_clone()?).take_line(&mut line)?;
-    let reply = match line.trim() {
-        "stats" => serde_json::to_string(&crate::stats::collect(core))
-            .unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}")),
-        other => format!("{{\"error\":\"unknown command {:?}\"}}", other),
+    let request = line.trim();
+    let (command, argument) = match request.split_once(char::is_whitespace) {
+        Some((c, a)) => (c, Some(a.trim())),
+        None => (request, None),
+    };
+    let reply = match (command, argument) {
+        ("stats", None) => serde_json::to_string(&crate::stats::collect(core))
+            .unwrap_or_else(|e| error_json(&e.to_string())),
+        ("reload", path) => match reload(core, source, path.map(PathBuf::from)) {
+            Ok(path) => serde_json::json!({
+                "reloaded": path.display().to_string(),
+                "medium": core.medium.name(),
+            })
+            .to_string(),
+            Err(e) => error_json(&e),
+        },
+        _ => error_json(&format!("unknown command {request:?}")),
     };
     let mut conn = conn;
     conn.write_all(reply.as_bytes())?;
     conn.write_all(b"\n")
+}
+
+/// Loads `path` (or the current source's file), builds its medium and puts it in force.
+fn reload(
+    core: &Core,
+    source: &mut MediumSource,
+    path: Option<PathBuf>,
+) -> Result<PathBuf, String> {
+    let path = path
+        .or_else(|| source.config.clone())
+        .ok_or("no config to reload: the daemon started without --config; give one: reload PATH")?;
+    let config = Config::load(&path).map_err(|e| format!("config: {e}"))?;
+    core.medium
+        .replace(crate::planning::medium_from(&config, source.signal_dbm));
+    tracing::info!(config = %path.display(), medium = core.medium.name(), "medium reloaded");
+    source.config = Some(path.clone());
+    Ok(path)
+}
+
+fn error_json(message: &str) -> String {
+    serde_json::json!({ "error": message }).to_string()
 }
 
 trait TakeLine {
@@ -51,7 +103,7 @@ impl<R: BufRead> TakeLine for R {
     }
 }
 
-/// Asks a running daemon for its stats (JSON text).
+/// Sends one request line to a running daemon and returns its answer (JSON text).
 pub fn request(path: &Path, command: &str) -> std::io::Result<String> {
     let mut s = UnixStream::connect(path)?;
     s.set_read_timeout(Some(Duration::from_secs(10)))?;

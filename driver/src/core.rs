@@ -4,7 +4,9 @@
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+use arc_swap::{ArcSwap, Guard};
 
 use crate::counters::{MalformedCounters, VmCounters};
 use crate::medium::Medium;
@@ -45,14 +47,62 @@ pub struct VmShared {
     pub connected_at: Instant,
 }
 
+/// The medium in force, swapped atomically by the control plane.
+///
+/// VM threads take one snapshot per frame with [`MediumSlot::load`]: no lock, no allocation, and
+/// a frame is judged entirely by one medium even if a reload lands in the middle of it.
+pub struct MediumSlot {
+    // `Arc<dyn Medium>` is unsized behind the pointer, and `ArcSwap` needs a sized pointee:
+    // hence the extra `Arc` around it.
+    current: ArcSwap<Arc<dyn Medium>>,
+}
+
+/// How long [`MediumSlot::replace`] waits for frames in flight to let go of the old medium.
+const RETIRE_WAIT: Duration = Duration::from_secs(1);
+
+impl MediumSlot {
+    /// A slot holding `medium`.
+    pub fn new(medium: Arc<dyn Medium>) -> Self {
+        MediumSlot {
+            current: ArcSwap::from_pointee(medium),
+        }
+    }
+
+    /// The medium in force; hold it for one frame, not longer (it keeps a replaced medium alive).
+    pub fn load(&self) -> Guard<Arc<Arc<dyn Medium>>> {
+        self.current.load()
+    }
+
+    /// The medium's short name.
+    pub fn name(&self) -> &'static str {
+        self.current.load().name()
+    }
+
+    /// Puts `medium` in force. Frames already being judged finish with the old one; the old one
+    /// is freed here, once they let go, so a VM thread never pays for freeing a medium.
+    pub fn replace(&self, medium: Arc<dyn Medium>) {
+        let mut old = self.current.swap(Arc::new(medium));
+        let deadline = Instant::now() + RETIRE_WAIT;
+        loop {
+            match Arc::try_unwrap(old) {
+                Ok(last) => return drop(last),
+                // A VM thread stalled mid-frame (unlikely): it frees the old medium itself.
+                Err(_) if Instant::now() >= deadline => return,
+                Err(shared) => old = shared,
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+}
+
 /// The daemon's shared state.
 pub struct Core {
     /// Routing snapshot.
     pub routing: RoutingTable,
     /// Message buffers.
     pub pool: Arc<BufferPool>,
-    /// The medium deciding every frame's fate.
-    pub medium: Arc<dyn Medium>,
+    /// The medium deciding every frame's fate; `reload` replaces it while frames flow.
+    pub medium: MediumSlot,
     /// Queue sizes.
     pub limits: Limits,
     vms: Mutex<BTreeMap<VmId, Arc<VmShared>>>,
@@ -69,7 +119,7 @@ impl Core {
         Arc::new(Core {
             routing: RoutingTable::default(),
             pool: BufferPool::new(limits.pool_buffers),
-            medium,
+            medium: MediumSlot::new(medium),
             limits,
             vms: Mutex::new(BTreeMap::new()),
             gone: Mutex::new(Vec::new()),
@@ -145,5 +195,51 @@ impl Core {
     /// VMs that have disconnected.
     pub fn gone_vms(&self) -> Vec<Arc<VmShared>> {
         self.gone.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::medium::PerfectMedium;
+
+    fn perfect(signal_dbm: i32) -> Arc<dyn Medium> {
+        Arc::new(PerfectMedium {
+            signal_dbm,
+            ..PerfectMedium::default()
+        })
+    }
+
+    fn signal(medium: &dyn Medium) -> i32 {
+        let tx = crate::medium::Transmission {
+            from: crate::switch::RadioKey {
+                vm: 1,
+                wire: hwsim_frame::MacAddr([0x42, 0, 0, 1, 0, 0]),
+            },
+            seq: 1,
+            freq: 5180,
+            frame: &[],
+            receiver: hwsim_frame::MacAddr::BROADCAST,
+            sender: None,
+            group: true,
+            flags: 0,
+            rates: [hwsim_frame::nl::TxRate { idx: 0, count: 1 }; 4],
+        };
+        medium.status(&tx, None).signal_dbm
+    }
+
+    #[test]
+    fn a_frame_in_flight_keeps_its_medium_and_the_next_frame_gets_the_new_one() {
+        let slot = Arc::new(MediumSlot::new(perfect(-40)));
+        let in_flight = slot.load();
+        let replacer = {
+            let slot = Arc::clone(&slot);
+            std::thread::spawn(move || slot.replace(perfect(-70)))
+        };
+        std::thread::sleep(Duration::from_millis(20));
+        assert_eq!(signal(&***in_flight), -40);
+        drop(in_flight);
+        replacer.join().unwrap();
+        assert_eq!(signal(&***slot.load()), -70);
     }
 }

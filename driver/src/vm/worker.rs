@@ -17,7 +17,7 @@ use vm_memory::{GuestAddressSpace, GuestMemoryAtomic, GuestMemoryMmap};
 
 use super::chain::{ChainError, Segments};
 use crate::core::{Core, VmShared};
-use crate::medium::{Candidate, Reception, Transmission};
+use crate::medium::{Candidate, Medium, Reception, Transmission};
 use crate::switch::{Delivery, Inbox, Radio, RadioKey, Routing};
 
 /// Guest memory as the vhost-user handler hands it to us.
@@ -196,6 +196,9 @@ impl VmWorker {
         self.learn_transmitter(key, addr2, freq);
 
         let routing = self.core.routing.load();
+        // One medium judges the whole frame, even if a reload swaps it meanwhile.
+        let medium_guard = self.core.medium.load();
+        let medium: &dyn Medium = &***medium_guard;
         let tx = Transmission {
             from: key,
             seq,
@@ -209,7 +212,7 @@ impl VmWorker {
         };
         let mut ack_from: Option<Reception> = None;
         if tx.group {
-            self.offer_to_all(&tx, &routing, true);
+            self.offer_to_all(medium, &tx, &routing, true);
         } else {
             let bindings = routing.bindings(&receiver);
             if bindings.iter().all(|b| b.radio.key == key) {
@@ -217,7 +220,7 @@ impl VmWorker {
                 counters
                     .unicast_unknown_receiver
                     .fetch_add(1, Ordering::Relaxed);
-                self.offer_to_all(&tx, &routing, false);
+                self.offer_to_all(medium, &tx, &routing, false);
             } else {
                 for b in bindings.iter().filter(|b| b.radio.key != key) {
                     let cand = Candidate {
@@ -226,7 +229,7 @@ impl VmWorker {
                         on_channel: b.on_channel(freq),
                         rx_addr: Some(receiver),
                     };
-                    if let Some(rec) = self.offer(&tx, &b.radio, &cand) {
+                    if let Some(rec) = self.offer(medium, &tx, &b.radio, &cand) {
                         if cand.on_channel && ack_from.is_none() {
                             ack_from = Some(rec);
                         }
@@ -235,7 +238,8 @@ impl VmWorker {
             }
         }
         drop(routing);
-        let status = self.core.medium.status(&tx, ack_from.as_ref());
+        let status = medium.status(&tx, ack_from.as_ref());
+        drop(medium_guard);
         if status.acked {
             radio.counters.tx_acked.fetch_add(1, Ordering::Relaxed);
         }
@@ -245,7 +249,13 @@ impl VmWorker {
     /// Offers `tx` to every radio but its sender: group frames (`addressed`: each radio is a
     /// receiver of the group address, on the channel as far as we know) and unicast frames
     /// nobody answers to (not addressed, never acknowledged).
-    fn offer_to_all(&mut self, tx: &Transmission<'_>, routing: &Routing, addressed: bool) {
+    fn offer_to_all(
+        &mut self,
+        medium: &dyn Medium,
+        tx: &Transmission<'_>,
+        routing: &Routing,
+        addressed: bool,
+    ) {
         for r in routing.radios.iter().filter(|r| r.key != tx.from) {
             let cand = Candidate {
                 radio: r.key,
@@ -253,7 +263,7 @@ impl VmWorker {
                 on_channel: addressed,
                 rx_addr: r.first_addr.get().copied(),
             };
-            self.offer(tx, r, &cand);
+            self.offer(medium, tx, r, &cand);
         }
     }
 
@@ -282,12 +292,13 @@ impl VmWorker {
     /// Asks the medium whether `to` hears `tx`; queues the delivery if so.
     fn offer(
         &mut self,
+        medium: &dyn Medium,
         tx: &Transmission<'_>,
         to: &Arc<Radio>,
         cand: &Candidate,
     ) -> Option<Reception> {
         let counters = &self.vm.counters;
-        let Some(rec) = self.core.medium.hear(tx, cand) else {
+        let Some(rec) = medium.hear(tx, cand) else {
             counters.deliveries_lost.fetch_add(1, Ordering::Relaxed);
             to.counters.rx_lost.fetch_add(1, Ordering::Relaxed);
             return None;
