@@ -42,6 +42,13 @@ pub struct Args {
     /// Message buffers in the daemon.
     #[arg(long, default_value_t = Limits::default().pool_buffers)]
     pub pool: usize,
+    /// Write every transmission to this pcapng file (802.11 + radiotap, one interface per
+    /// radio and frequency, TX outcome as packet comment).
+    #[arg(long)]
+    pub capture: Option<PathBuf>,
+    /// Start a new capture file when the current one would exceed this many bytes.
+    #[arg(long)]
+    pub capture_max_bytes: Option<u64>,
     /// Log filter (tracing `EnvFilter` syntax), e.g. `info`, `debug` (default: `info`; `warn`
     /// for `demo`).
     #[arg(long)]
@@ -256,6 +263,7 @@ fn serve(args: &Args) -> Result<(), CliError> {
         };
         crate::control::spawn(Arc::clone(&core), c, source)?;
     }
+    let capture = start_capture(&core, args.capture.as_deref(), args.capture_max_bytes)?;
     let _server = crate::server::spawn(Arc::clone(&core), &socket)?;
     tracing::info!(socket = %socket.display(), "serving");
     let _ = signals.wait();
@@ -268,7 +276,36 @@ fn serve(args: &Args) -> Result<(), CliError> {
     if let Some(c) = &args.control {
         let _ = std::fs::remove_file(c);
     }
+    finish_capture(capture);
     Ok(())
+}
+
+/// Starts the capture writer and hands its tap to the data path.
+pub fn start_capture(
+    core: &Core,
+    path: Option<&std::path::Path>,
+    max_file_bytes: Option<u64>,
+) -> Result<Option<crate::capture::Capture>, CliError> {
+    let Some(path) = path else {
+        return Ok(None);
+    };
+    let mut config = crate::capture::CaptureConfig::new(path);
+    config.max_file_bytes = max_file_bytes;
+    let capture = crate::capture::Capture::start(config)
+        .map_err(|e| CliError::Usage(format!("--capture {}: {e}", path.display())))?;
+    let _ = core.capture.set(capture.tap());
+    Ok(Some(capture))
+}
+
+/// Flushes the capture and reports what it wrote and dropped.
+pub fn finish_capture(capture: Option<crate::capture::Capture>) {
+    if let Some(c) = capture {
+        let s = c.finish();
+        eprintln!(
+            "capture: {} frames written, {} dropped (queue full), {} files, {} bytes",
+            s.written, s.dropped, s.files, s.bytes
+        );
+    }
 }
 
 fn termination_signals() -> nix::sys::signal::SigSet {

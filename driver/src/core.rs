@@ -105,6 +105,8 @@ pub struct Core {
     pub medium: MediumSlot,
     /// Queue sizes.
     pub limits: Limits,
+    /// Where every transmission is recorded, if a capture is running.
+    pub capture: std::sync::OnceLock<crate::capture::CaptureTap>,
     vms: Mutex<BTreeMap<VmId, Arc<VmShared>>>,
     /// VMs that disconnected, with their final counters (for reports).
     gone: Mutex<Vec<Arc<VmShared>>>,
@@ -121,6 +123,7 @@ impl Core {
             pool: BufferPool::new(limits.pool_buffers),
             medium: MediumSlot::new(medium),
             limits,
+            capture: std::sync::OnceLock::new(),
             vms: Mutex::new(BTreeMap::new()),
             gone: Mutex::new(Vec::new()),
             gone_radios: Mutex::new(Vec::new()),

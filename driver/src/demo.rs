@@ -33,6 +33,9 @@ pub struct DemoArgs {
     /// Medium configuration (default: the perfect medium).
     #[arg(long)]
     pub config: Option<PathBuf>,
+    /// Write every frame of the demo to this pcapng file.
+    #[arg(long)]
+    pub capture: Option<PathBuf>,
 }
 
 /// One simulated radio.
@@ -70,6 +73,8 @@ pub fn run(args: &DemoArgs) -> Result<(), String> {
     let medium = crate::cli::medium(args.config.as_deref(), PerfectMedium::default().signal_dbm)
         .map_err(|e| e.to_string())?;
     let core = Core::new(medium, Limits::default());
+    let capture = crate::cli::start_capture(&core, args.capture.as_deref(), None)
+        .map_err(|e| e.to_string())?;
     let server = crate::server::spawn(Arc::clone(&core), &socket).map_err(|e| e.to_string())?;
 
     let unknown = MacAddr([0x02, 0xde, 0xad, 0, 0, 1]);
@@ -128,6 +133,7 @@ pub fn run(args: &DemoArgs) -> Result<(), String> {
     }
     let stats = crate::stats::collect(&core);
     server.stop();
+    crate::cli::finish_capture(capture);
     let _ = std::fs::remove_file(&socket);
 
     println!(

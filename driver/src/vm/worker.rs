@@ -240,6 +240,9 @@ impl VmWorker {
         drop(routing);
         let status = medium.status(&tx, ack_from.as_ref());
         drop(medium_guard);
+        if let Some(tap) = self.core.capture.get() {
+            record_transmission(tap, &tx, ack_from.as_ref(), &status);
+        }
         if status.acked {
             radio.counters.tx_acked.fetch_add(1, Ordering::Relaxed);
         }
@@ -541,4 +544,45 @@ fn read_message(
     let len = nlmsg_len.clamp(4, avail);
     segs.read(mem, 4, &mut scratch[4..len])?;
     Ok(len)
+}
+
+/// Records one transmission on its transmitter's (radio, frequency) capture interface, with the
+/// signal at the addressed receiver and the TX outcome. Never blocks (the tap drops and counts).
+fn record_transmission(
+    tap: &crate::capture::CaptureTap,
+    tx: &Transmission<'_>,
+    heard: Option<&Reception>,
+    status: &crate::medium::TxStatus,
+) {
+    use hwsim_frame::radiotap::PhyInfo;
+    // The guests only see legacy RX rates; the capture says what they were told.
+    const RATES_500K_5G: [u8; 8] = [12, 18, 24, 36, 48, 72, 96, 108];
+    const RATES_500K_2G: [u8; 12] = [2, 4, 11, 22, 12, 18, 24, 36, 48, 72, 96, 108];
+    let table: &[u8] = if (2400..2500).contains(&tx.freq) {
+        &RATES_500K_2G
+    } else {
+        &RATES_500K_5G
+    };
+    let rate_500kbps = heard
+        .and_then(|r| table.get(r.rx_rate as usize).copied())
+        .unwrap_or(table[0]);
+    let attempts: u32 = status
+        .rates
+        .iter()
+        .take_while(|r| r.idx >= 0)
+        .map(|r| u32::from(r.count))
+        .sum();
+    let meta = crate::capture::FrameMeta {
+        timestamp_ns: crate::capture::now_ns(),
+        radio: tx.from,
+        freq_mhz: tx.freq,
+        signal_dbm: heard.map(|r| r.signal_dbm.clamp(-128, 127) as i8),
+        noise_dbm: None,
+        phy: PhyInfo::Legacy { rate_500kbps },
+        tx: Some(crate::capture::TxOutcome {
+            acked: status.acked,
+            retries: attempts.saturating_sub(1).min(255) as u8,
+        }),
+    };
+    tap.record(&meta, tx.frame);
 }
