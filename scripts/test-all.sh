@@ -11,6 +11,13 @@ if ! command -v cargo >/dev/null 2>&1; then
     exit 1
 fi
 
+# tshark decodes our captures in the capture tests; install it where we may (CI runs as root).
+if ! command -v tshark >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    step "installing tshark (capture tests decode with it)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tshark >/dev/null
+fi
+
 step "cargo fmt --check"
 cargo fmt --all --check
 
