@@ -107,6 +107,8 @@ pub struct Core {
     pub limits: Limits,
     /// Where every transmission is recorded, if a capture is running.
     pub capture: std::sync::OnceLock<crate::capture::CaptureTap>,
+    /// The MLD tracker: the data path queues management frames to it, readers get its table.
+    pub mld: crate::mld::MldService,
     vms: Mutex<BTreeMap<VmId, Arc<VmShared>>>,
     /// VMs that disconnected, with their final counters (for reports).
     gone: Mutex<Vec<Arc<VmShared>>>,
@@ -118,17 +120,22 @@ pub struct Core {
 impl Core {
     /// A core with the given medium and limits.
     pub fn new(medium: Arc<dyn Medium>, limits: Limits) -> Arc<Self> {
-        Arc::new(Core {
+        let core = Arc::new(Core {
             routing: RoutingTable::default(),
             pool: BufferPool::new(limits.pool_buffers),
             medium: MediumSlot::new(medium),
             limits,
             capture: std::sync::OnceLock::new(),
+            mld: crate::mld::MldService::new(),
             vms: Mutex::new(BTreeMap::new()),
             gone: Mutex::new(Vec::new()),
             gone_radios: Mutex::new(Vec::new()),
             next_vm: AtomicU32::new(1),
-        })
+        });
+        if let Err(e) = crate::mld::MldService::spawn(&core) {
+            tracing::warn!(error = %e, "no MLD tracker thread: MLDs will not be tracked");
+        }
+        core
     }
 
     /// State for a VM about to connect (not yet listed).

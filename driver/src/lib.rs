@@ -16,6 +16,7 @@ pub mod core;
 pub mod counters;
 pub mod demo;
 pub mod medium;
+pub mod mld;
 pub mod planning;
 pub mod relay;
 pub mod server;

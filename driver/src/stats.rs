@@ -66,6 +66,98 @@ pub struct Stats {
     pub vms: Vec<VmStats>,
     /// Radios, of connected VMs and of VMs that have left.
     pub radios: Vec<RadioStats>,
+    /// Known MLDs and their links.
+    pub mlds: Vec<MldStats>,
+    /// The MLD tracker's counters.
+    pub mld_tracker: MldTrackerStats,
+}
+
+/// One link of an MLD.
+#[derive(Serialize, Debug, Clone)]
+pub struct MldLinkStats {
+    /// Link ID.
+    pub link_id: u8,
+    /// VM of the radio carrying it, when known.
+    pub vm: Option<u32>,
+    /// That radio's wire address.
+    pub radio: Option<String>,
+    /// Frequency (MHz), when known.
+    pub freq: Option<u32>,
+    /// The link address (affiliated AP's BSSID or STA's address on the link).
+    pub addr: String,
+    /// A frame from this link address was seen on that radio and frequency (else learned from
+    /// another link's per-STA profile or RNR, or presumed).
+    pub seen: bool,
+}
+
+/// One MLD.
+#[derive(Serialize, Debug, Clone)]
+pub struct MldStats {
+    /// `ap` or `non-ap`.
+    pub kind: &'static str,
+    /// MLD MAC address.
+    pub mld_addr: String,
+    /// Non-AP MLDs: the AP MLD they are associated with.
+    pub ap_mld: Option<String>,
+    /// Links by ID.
+    pub links: Vec<MldLinkStats>,
+}
+
+/// The MLD tracker's counters.
+#[derive(Serialize, Debug, Clone)]
+pub struct MldTrackerStats {
+    /// Management frames the data path queued for the tracker.
+    pub queued: u64,
+    /// Dropped because the tracker's queue was full.
+    pub dropped: u64,
+    /// Frames the tracker looked at.
+    pub processed: u64,
+    /// Beacons / probe responses with unchanged multi-link content, skipped.
+    pub unchanged: u64,
+    /// Multi-Link / RNR elements that did not parse (ignored).
+    pub malformed: u64,
+    /// Malformed elements by error name.
+    pub malformed_by_error: std::collections::BTreeMap<&'static str, u64>,
+    /// Changes to the table.
+    pub changes: u64,
+}
+
+/// The MLD table and tracker counters.
+pub fn mld_stats(core: &Core) -> (Vec<MldStats>, MldTrackerStats) {
+    let table = core.mld.table();
+    let mlds = table
+        .mlds
+        .iter()
+        .map(|m| MldStats {
+            kind: m.kind.name(),
+            mld_addr: m.addr.to_string(),
+            ap_mld: m.ap_mld.map(|a| a.to_string()),
+            links: m
+                .links
+                .iter()
+                .map(|l| MldLinkStats {
+                    link_id: l.link_id,
+                    vm: l.radio.map(|r| r.vm),
+                    radio: l.radio.map(|r| r.wire.to_string()),
+                    freq: l.freq,
+                    addr: l.addr.to_string(),
+                    seen: l.seen,
+                })
+                .collect(),
+        })
+        .collect();
+    let oc = core.mld.offer_counters();
+    let c = table.counters;
+    let tracker = MldTrackerStats {
+        queued: oc.queued.load(Ordering::Relaxed),
+        dropped: oc.dropped.load(Ordering::Relaxed),
+        processed: c.processed,
+        unchanged: c.unchanged,
+        malformed: c.malformed,
+        malformed_by_error: table.malformed.clone(),
+        changes: c.changes,
+    };
+    (mlds, tracker)
 }
 
 fn vm_stats(vm: &VmShared, connected: bool) -> VmStats {
@@ -120,12 +212,15 @@ pub fn collect(core: &Core) -> Stats {
             .map(|r| radio_stats(r, Vec::new(), false)),
     );
     radios.sort_by(|a, b| (a.vm, &a.wire).cmp(&(b.vm, &b.wire)));
+    let (mlds, mld_tracker) = mld_stats(core);
     Stats {
         medium: core.medium.name(),
         pool_allocated: core.pool.allocated(),
         pool_free: core.pool.free(),
         vms,
         radios,
+        mlds,
+        mld_tracker,
     }
 }
 

@@ -246,6 +246,9 @@ impl VmWorker {
         if status.acked {
             radio.counters.tx_acked.fetch_add(1, Ordering::Relaxed);
         }
+        // Management frames only (checked on the frame control octet), copied to the MLD
+        // tracker's bounded queue; never blocks.
+        self.core.mld.offer(key, freq, f.frame);
         self.queue_status(f, &radio, freq, status.acked, Some(&status));
     }
 

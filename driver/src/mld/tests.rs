@@ -1,0 +1,331 @@
+use super::build::*;
+use super::*;
+
+const AP_MLD: MacAddr = MacAddr([0x02, 0xa0, 0, 0, 0, 0]);
+const STA_MLD: MacAddr = MacAddr([0x02, 0x50, 0, 0, 0, 0]);
+
+/// AP link addresses on 2.4, 5 and 6 GHz (link IDs 0, 1, 2).
+fn ap_link(id: u8) -> MacAddr {
+    MacAddr([0x02, 0xa0, 0, 0, 1, id])
+}
+
+fn sta_link(id: u8) -> MacAddr {
+    MacAddr([0x02, 0x50, 0, 0, 1, id])
+}
+
+const FREQS: [u32; 3] = [2412, 5180, 5955];
+
+fn ap_radio() -> RadioKey {
+    RadioKey {
+        vm: 1,
+        wire: MacAddr([0x42, 0, 0, 1, 0, 0]),
+    }
+}
+
+fn sta_radio() -> RadioKey {
+    RadioKey {
+        vm: 2,
+        wire: MacAddr([0x42, 0, 0, 2, 0, 0]),
+    }
+}
+
+/// The beacon link `id` sends: Basic ML with its link ID and per-STA profiles for the other two.
+fn ap_beacon(id: u8) -> Vec<u8> {
+    let others: Vec<(u8, MacAddr)> = (0..3)
+        .filter(|&i| i != id)
+        .map(|i| (i, ap_link(i)))
+        .collect();
+    beacon(ap_link(id), &[&ap_ml(AP_MLD, id, &others)])
+}
+
+fn link(table: &MldTable, kind: MldKind, addr: MacAddr, id: u8) -> LinkInfo {
+    *table
+        .mld(kind, addr)
+        .unwrap_or_else(|| panic!("{kind:?} MLD {addr} in {table:?}"))
+        .links
+        .iter()
+        .find(|l| l.link_id == id)
+        .unwrap_or_else(|| panic!("link {id} in {table:?}"))
+}
+
+fn associate(t: &mut MldTracker, status: u16, link_status: [u16; 2]) -> bool {
+    let req = assoc_request(
+        sta_link(0),
+        ap_link(0),
+        &[&sta_ml(STA_MLD, &[(1, sta_link(1)), (2, sta_link(2))])],
+    );
+    assert!(
+        !t.observe(sta_radio(), 2412, &req),
+        "a request alone changes nothing"
+    );
+    let resp = assoc_response(
+        ap_link(0),
+        sta_link(0),
+        status,
+        &[&assoc_response_ml(
+            AP_MLD,
+            0,
+            &[
+                (1, ap_link(1), link_status[0]),
+                (2, ap_link(2), link_status[1]),
+            ],
+        )],
+    );
+    t.observe(ap_radio(), 2412, &resp)
+}
+
+#[test]
+fn a_beacon_with_per_sta_profiles_and_rnr_teaches_the_ap_mld_and_three_links() {
+    let mut t = MldTracker::new();
+    let rnr = rnr_same_mld(&[(115, 36, ap_link(1), 1), (131, 1, ap_link(2), 2)]);
+    let b = beacon(
+        ap_link(0),
+        &[&ap_ml(AP_MLD, 0, &[(1, ap_link(1)), (2, ap_link(2))]), &rnr],
+    );
+    assert!(t.observe(ap_radio(), 2412, &b));
+    let table = t.table();
+    assert_eq!(table.mlds.len(), 1);
+    let l0 = link(&table, MldKind::Ap, AP_MLD, 0);
+    assert_eq!(
+        l0,
+        LinkInfo {
+            link_id: 0,
+            addr: ap_link(0),
+            radio: Some(ap_radio()),
+            freq: Some(2412),
+            seen: true
+        }
+    );
+    for id in [1, 2] {
+        let l = link(&table, MldKind::Ap, AP_MLD, id);
+        assert_eq!(l.addr, ap_link(id));
+        assert_eq!(l.freq, Some(FREQS[id as usize]), "frequency from the RNR");
+        assert_eq!((l.radio, l.seen), (None, false));
+    }
+}
+
+#[test]
+fn beacons_on_each_link_fill_in_radios_and_repeats_are_skipped() {
+    let mut t = MldTracker::new();
+    for id in 0..3u8 {
+        assert!(t.observe(ap_radio(), FREQS[id as usize], &ap_beacon(id)));
+    }
+    let table = t.table();
+    for id in 0..3u8 {
+        let l = link(&table, MldKind::Ap, AP_MLD, id);
+        assert_eq!(
+            (l.addr, l.radio, l.freq, l.seen),
+            (
+                ap_link(id),
+                Some(ap_radio()),
+                Some(FREQS[id as usize]),
+                true
+            )
+        );
+    }
+    // The same beacons again: not parsed again, nothing changes.
+    for id in 0..3u8 {
+        assert!(!t.observe(ap_radio(), FREQS[id as usize], &ap_beacon(id)));
+    }
+    assert_eq!(t.counters().unchanged, 3);
+    assert_eq!(t.table().mlds, table.mlds);
+}
+
+#[test]
+fn association_with_status_0_makes_a_non_ap_mld_with_three_links() {
+    let mut t = MldTracker::new();
+    for id in 0..3u8 {
+        t.observe(ap_radio(), FREQS[id as usize], &ap_beacon(id));
+    }
+    assert!(associate(&mut t, 0, [0, 0]));
+    let table = t.table();
+    let sta = table.mld(MldKind::NonAp, STA_MLD).expect("non-AP MLD");
+    assert_eq!(sta.ap_mld, Some(AP_MLD));
+    assert_eq!(sta.links.len(), 3);
+    for id in 0..3u8 {
+        let l = link(&table, MldKind::NonAp, STA_MLD, id);
+        assert_eq!(l.addr, sta_link(id));
+        assert_eq!(l.radio, Some(sta_radio()));
+        assert_eq!(
+            l.freq,
+            Some(FREQS[id as usize]),
+            "the AP MLD's frequency on that link"
+        );
+        assert_eq!(
+            l.seen,
+            id == 0,
+            "only the link the request went over was seen"
+        );
+    }
+}
+
+#[test]
+fn a_failed_association_makes_no_mld_and_a_rejected_link_is_left_out() {
+    let mut t = MldTracker::new();
+    t.observe(ap_radio(), 2412, &ap_beacon(0));
+    assert!(!associate(&mut t, 17, [0, 0]));
+    assert!(t.table().mld(MldKind::NonAp, STA_MLD).is_none());
+    assert!(associate(&mut t, 0, [0, 1]));
+    let table = t.table();
+    let ids: Vec<u8> = table
+        .mld(MldKind::NonAp, STA_MLD)
+        .unwrap()
+        .links
+        .iter()
+        .map(|l| l.link_id)
+        .collect();
+    assert_eq!(ids, [0, 1]);
+}
+
+#[test]
+fn a_response_without_a_request_makes_no_non_ap_mld() {
+    let mut t = MldTracker::new();
+    let resp = assoc_response(
+        ap_link(0),
+        sta_link(0),
+        0,
+        &[&assoc_response_ml(AP_MLD, 0, &[(1, ap_link(1), 0)])],
+    );
+    t.observe(ap_radio(), 2412, &resp);
+    let table = t.table();
+    assert!(table.mld(MldKind::NonAp, STA_MLD).is_none());
+    // It still describes the AP MLD.
+    assert_eq!(link(&table, MldKind::Ap, AP_MLD, 1).addr, ap_link(1));
+}
+
+#[test]
+fn deauthentication_either_way_removes_the_non_ap_mld() {
+    for from_sta in [true, false] {
+        let mut t = MldTracker::new();
+        t.observe(ap_radio(), 2412, &ap_beacon(0));
+        assert!(associate(&mut t, 0, [0, 0]));
+        let d = if from_sta {
+            deauth(sta_link(0), ap_link(0), ap_link(0))
+        } else {
+            deauth(ap_link(0), sta_link(0), ap_link(0))
+        };
+        assert!(t.observe(ap_radio(), 2412, &d));
+        let table = t.table();
+        assert!(table.mld(MldKind::NonAp, STA_MLD).is_none());
+        assert!(table.mld(MldKind::Ap, AP_MLD).is_some(), "the AP MLD stays");
+    }
+}
+
+#[test]
+fn a_reconfiguration_element_removes_the_link_from_both_mlds() {
+    let mut t = MldTracker::new();
+    for id in 0..3u8 {
+        t.observe(ap_radio(), FREQS[id as usize], &ap_beacon(id));
+    }
+    associate(&mut t, 0, [0, 0]);
+    let b = beacon(
+        ap_link(0),
+        &[
+            &ap_ml(AP_MLD, 0, &[(1, ap_link(1))]),
+            &reconf_removal(Some(AP_MLD), &[2]),
+        ],
+    );
+    assert!(t.observe(ap_radio(), 2412, &b));
+    let table = t.table();
+    for kind in [MldKind::Ap, MldKind::NonAp] {
+        let addr = if kind == MldKind::Ap { AP_MLD } else { STA_MLD };
+        let ids: Vec<u8> = table
+            .mld(kind, addr)
+            .unwrap()
+            .links
+            .iter()
+            .map(|l| l.link_id)
+            .collect();
+        assert_eq!(ids, [0, 1], "{kind:?}");
+    }
+}
+
+#[test]
+fn malformed_multi_link_elements_are_ignored_and_counted() {
+    let mut t = MldTracker::new();
+    // Multi-Link element with a control field and nothing else (no Common Info Length).
+    let broken = [255u8, 3, 107, 0x00, 0x00];
+    // Common Info Length claims 20 bytes that are not there.
+    let short = [255u8, 6, 107, 0x00, 0x00, 20, 1, 2];
+    assert!(!t.observe(ap_radio(), 2412, &beacon(ap_link(0), &[&broken])));
+    assert!(!t.observe(ap_radio(), 2412, &beacon(ap_link(1), &[&short])));
+    assert!(t.table().mlds.is_empty());
+    assert_eq!(t.counters().malformed, 2);
+    assert_eq!(
+        t.malformed().get("ie_truncated"),
+        Some(&2),
+        "{:?}",
+        t.malformed()
+    );
+    // A broken element beside a good one: the good one is still learned.
+    let b = beacon(ap_link(0), &[&broken, &ap_ml(AP_MLD, 0, &[])]);
+    assert!(t.observe(ap_radio(), 2412, &b));
+    assert_eq!(link(&t.table(), MldKind::Ap, AP_MLD, 0).addr, ap_link(0));
+    assert_eq!(t.counters().malformed, 3);
+}
+
+#[test]
+fn links_of_radios_that_left_are_pruned() {
+    let mut t = MldTracker::new();
+    t.observe(ap_radio(), 2412, &ap_beacon(0));
+    associate(&mut t, 0, [0, 0]);
+    assert!(t.prune(|r| *r != sta_radio()));
+    let table = t.table();
+    assert!(table.mld(MldKind::NonAp, STA_MLD).is_none());
+    assert!(table.mld(MldKind::Ap, AP_MLD).is_some());
+    assert!(!t.prune(|r| *r != sta_radio()));
+}
+
+#[test]
+fn the_service_queues_management_frames_only_and_publishes_a_table() {
+    let s = MldService::new();
+    let data = [
+        0x08u8, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20,
+    ];
+    s.offer(ap_radio(), 2412, &data);
+    s.offer(ap_radio(), 2412, &[]);
+    assert_eq!(s.offer_counters().queued.load(Ordering::Relaxed), 0);
+    s.offer(ap_radio(), 2412, &ap_beacon(0));
+    assert_eq!(s.offer_counters().queued.load(Ordering::Relaxed), 1);
+    assert!(s.table().mlds.is_empty(), "published only by the tracker");
+    s.process(|_| true, None);
+    let table = s.table();
+    assert_eq!(link(&table, MldKind::Ap, AP_MLD, 0).freq, Some(2412));
+    assert_eq!(table.counters.processed, 1);
+}
+
+#[test]
+fn a_full_queue_drops_and_counts() {
+    let s = MldService::new();
+    let b = ap_beacon(0);
+    for _ in 0..QUEUE_LEN + 5 {
+        s.offer(ap_radio(), 2412, &b);
+    }
+    let c = s.offer_counters();
+    assert_eq!(c.queued.load(Ordering::Relaxed), QUEUE_LEN as u64);
+    assert_eq!(c.dropped.load(Ordering::Relaxed), 5);
+    s.process(|_| true, None);
+    // Slots come back: the queue takes frames again.
+    s.offer(ap_radio(), 2412, &b);
+    assert_eq!(c.queued.load(Ordering::Relaxed), QUEUE_LEN as u64 + 1);
+    assert_eq!(s.table().counters.unchanged, QUEUE_LEN as u64 - 1);
+}
+
+#[test]
+fn interface_names_and_descriptions() {
+    assert_eq!(
+        interface_name(MldKind::Ap, AP_MLD, 2),
+        "ap-mld-02:a0:00:00:00:00/link2"
+    );
+    assert_eq!(
+        interface_name(MldKind::NonAp, STA_MLD, 0),
+        "sta-mld-02:50:00:00:00:00/link0"
+    );
+    assert_eq!(
+        interface_description(MldKind::Ap, AP_MLD, 1, 5180),
+        "5 GHz channel 36 (5180 MHz), link 1 of AP MLD 02:a0:00:00:00:00"
+    );
+    assert_eq!(op_class_freq(131, 1), Some(5955));
+    assert_eq!(op_class_freq(81, 6), Some(2437));
+    assert_eq!(op_class_freq(1, 36), None);
+}
