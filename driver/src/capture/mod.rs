@@ -1,13 +1,19 @@
 //! pcapng capture of everything the medium carries, written off the data path.
 //!
 //! The data path holds a [`CaptureTap`] and calls [`CaptureTap::record`] once per frame it wants
-//! captured. That call never blocks and never allocates once warmed up: it takes a fixed-size
-//! slot from a bounded free list (allocated lazily up to `queue_len`, then recycled), copies the
-//! frame (≤ 2304 bytes) and the [`FrameMeta`] into it, and pushes it onto a bounded queue. If no
-//! slot is free the frame is dropped and counted ([`CaptureStats::dropped`]). A writer thread
-//! drains the queue, builds the radiotap header for each record ([`hwsim_frame::radiotap`]) and
-//! writes pcapng ([`pcapng`]).
+//! captured. That call never blocks, never waits for the writer and never allocates: it claims
+//! the next slot of a fixed ring (allocated once, zeroed pages the kernel maps on first use) with
+//! one compare-and-swap, copies the [`FrameMeta`] and the frame's bytes (≤ 2304) into it and
+//! marks it full. If that slot still holds a record the writer has not finished with, the ring
+//! is full and the frame is dropped and counted ([`CaptureStats::dropped`]). A writer thread
+//! reads the records in place, builds the radiotap header for each ([`hwsim_frame::radiotap`])
+//! and pcapng blocks ([`pcapng`]) straight into a 1 MiB output buffer, and writes that buffer
+//! with one `write` call when it is full or the ring is empty.
 //!
+//! The writer runs at nice 10 ([`CaptureConfig::background`]): under saturation it gets a small
+//! share of the CPU and the capture drops rather than slowing the switch; at moderate rates that
+//! share is enough to write everything.
+
 //! # Interfaces
 //! One pcapng interface per (radio, frequency), link type 127 (802.11 + radiotap), `if_tsresol`
 //! 9 (ns timestamps), created in a file on first use: `if_name` `vm1-42:00:00:00:00:00/5180`,
@@ -34,12 +40,13 @@ mod writer;
 #[cfg(test)]
 mod tests;
 
+use std::cell::UnsafeCell;
+use std::mem::MaybeUninit;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::{JoinHandle, Thread};
 
-use crossbeam_queue::ArrayQueue;
 use hwsim_frame::nl::MAX_FRAME_LEN;
 use hwsim_frame::radiotap::{Bandwidth, Coding, GuardInterval, PhyInfo};
 use hwsim_radio::band::Width;
@@ -48,7 +55,7 @@ use hwsim_radio::rates::{self, PhyFormat, TxVector};
 use crate::switch::routing::RadioKey;
 
 /// Default number of records that may wait for the writer.
-pub const DEFAULT_QUEUE_LEN: usize = 4096;
+pub const DEFAULT_QUEUE_LEN: usize = 16384;
 
 /// What a capture writes and how much it may buffer.
 #[derive(Clone, Debug)]
@@ -59,6 +66,9 @@ pub struct CaptureConfig {
     pub max_file_bytes: Option<u64>,
     /// Records that may wait for the writer; more are dropped and counted.
     pub queue_len: usize,
+    /// Run the writer thread at nice 10, so that under saturation it yields the CPU to the
+    /// switch and the capture drops instead.
+    pub background: bool,
 }
 
 impl CaptureConfig {
@@ -68,6 +78,7 @@ impl CaptureConfig {
             path: path.into(),
             max_file_bytes: None,
             queue_len: DEFAULT_QUEUE_LEN,
+            background: true,
         }
     }
 }
@@ -136,23 +147,124 @@ pub struct CaptureStats {
     pub bytes: u64,
 }
 
+/// A value on cache lines of its own (two 64-byte lines: adjacent-line prefetch), so that what
+/// the taps change and what the writer changes do not share a line.
+#[repr(align(128))]
 #[derive(Default)]
-struct Counters {
-    queued: AtomicU64,
+struct CachePadded<T>(T);
+
+impl<T> CachePadded<T> {
+    fn new(t: T) -> CachePadded<T> {
+        CachePadded(t)
+    }
+}
+
+impl<T> std::ops::Deref for CachePadded<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+/// Counters only the data path changes (on drops; `queued` is the ring's tail).
+#[derive(Default)]
+struct TapCounters {
     dropped: AtomicU64,
     truncated: AtomicU64,
+}
+
+/// Counters only the writer changes (published once per batch, not per packet).
+#[derive(Default)]
+struct WriterCounters {
     written: AtomicU64,
     write_errors: AtomicU64,
     files: AtomicU64,
     bytes: AtomicU64,
 }
 
-/// One queued frame: fixed size, recycled.
-struct Slot {
+/// One captured frame, as the tap left it in its ring slot.
+struct Record {
     meta: FrameMeta,
     original_len: usize,
     len: usize,
     data: [u8; MAX_FRAME_LEN],
+}
+
+/// A ring slot. `stamp` says whose turn it is for position `p` (slot `p % capacity`, lap
+/// `p / capacity`): `2 * lap` means empty, free for the tap that claims `p`; `2 * lap + 1`
+/// means the record of `p` is complete, for the writer, which sets `2 * (lap + 1)` when done.
+/// All-zero bytes are a valid empty ring (lap 0), so the ring is allocated zeroed.
+struct Slot {
+    stamp: AtomicU64,
+    record: UnsafeCell<MaybeUninit<Record>>,
+}
+
+/// A fixed ring of slots, many taps (producers), one writer (consumer).
+struct Ring {
+    slots: Box<[Slot]>,
+    /// Positions claimed by taps so far (= records queued).
+    tail: CachePadded<AtomicU64>,
+    /// Positions the writer has finished, published once per batch (only for wake-ups).
+    head: CachePadded<AtomicU64>,
+}
+
+// SAFETY: a slot's record is written only by the tap whose compare-and-swap claimed its
+// position while the stamp said empty, and read only by the writer once the stamp says full;
+// the stamp's Release/Acquire orders the accesses.
+unsafe impl Sync for Ring {}
+
+impl Ring {
+    fn new(capacity: usize) -> Ring {
+        let layout = std::alloc::Layout::array::<Slot>(capacity).expect("capture ring size");
+        // SAFETY: `Slot` is an AtomicU64 and a MaybeUninit, for which zero bytes are valid; the
+        // pointer comes from the global allocator with `Slot`'s array layout, as `Box` needs.
+        let slots = unsafe {
+            let ptr = std::alloc::alloc_zeroed(layout).cast::<Slot>();
+            if ptr.is_null() {
+                std::alloc::handle_alloc_error(layout);
+            }
+            Box::from_raw(std::ptr::slice_from_raw_parts_mut(ptr, capacity))
+        };
+        Ring {
+            slots,
+            tail: CachePadded::new(AtomicU64::new(0)),
+            head: CachePadded::new(AtomicU64::new(0)),
+        }
+    }
+
+    fn capacity(&self) -> u64 {
+        self.slots.len() as u64
+    }
+
+    fn slot(&self, pos: u64) -> (&Slot, u64) {
+        let cap = self.capacity();
+        (&self.slots[(pos % cap) as usize], pos / cap)
+    }
+
+    /// Claims the next position, or `None` if its slot is not free yet (ring full). Never
+    /// waits: the only retry is losing the compare-and-swap to another tap.
+    fn claim(&self) -> Option<(u64, &Slot, u64)> {
+        let mut pos = self.tail.load(Ordering::Relaxed);
+        loop {
+            let (slot, lap) = self.slot(pos);
+            let stamp = slot.stamp.load(Ordering::Acquire);
+            match stamp.cmp(&(2 * lap)) {
+                std::cmp::Ordering::Equal => match self.tail.compare_exchange_weak(
+                    pos,
+                    pos + 1,
+                    Ordering::Relaxed,
+                    Ordering::Relaxed,
+                ) {
+                    Ok(_) => return Some((pos, slot, lap)),
+                    Err(now) => pos = now,
+                },
+                // The writer has not finished this slot's record of the previous lap.
+                std::cmp::Ordering::Less => return None,
+                // Another tap has taken `pos` already.
+                std::cmp::Ordering::Greater => pos = self.tail.load(Ordering::Relaxed),
+            }
+        }
+    }
 }
 
 /// A request to rename an interface.
@@ -164,15 +276,15 @@ struct Rename {
 }
 
 struct Shared {
-    free: ArrayQueue<Box<Slot>>,
-    full: ArrayQueue<Box<Slot>>,
-    allocated: AtomicUsize,
-    capacity: usize,
+    ring: Ring,
     closed: AtomicBool,
     renames: Mutex<Vec<Rename>>,
     renames_pending: AtomicBool,
     writer: OnceLock<Thread>,
-    counters: Counters,
+    /// The writer is about to park or parked: a tap that finds the ring half full unparks it.
+    writer_idle: AtomicBool,
+    tap_counters: CachePadded<TapCounters>,
+    writer_counters: CachePadded<WriterCounters>,
 }
 
 /// The data path's handle on a capture: cheap to clone, `Send + Sync`.
@@ -191,75 +303,47 @@ impl std::fmt::Debug for CaptureTap {
 
 impl CaptureTap {
     /// Queues one frame for the capture. Never blocks; returns false if the frame was dropped
-    /// (queue full or capture finished), which is counted. Frames longer than 2304 bytes are
+    /// (ring full or capture finished), which is counted. Frames longer than 2304 bytes are
     /// cut to that length.
     pub fn record(&self, meta: &FrameMeta, frame: &[u8]) -> bool {
         let s = &*self.shared;
         if s.closed.load(Ordering::Relaxed) {
-            s.counters.dropped.fetch_add(1, Ordering::Relaxed);
+            s.tap_counters.dropped.fetch_add(1, Ordering::Relaxed);
             return false;
         }
-        let Some(mut slot) = s.free.pop().or_else(|| self.allocate()) else {
-            s.counters.dropped.fetch_add(1, Ordering::Relaxed);
+        let Some((pos, slot, lap)) = s.ring.claim() else {
+            s.tap_counters.dropped.fetch_add(1, Ordering::Relaxed);
             return false;
         };
         let len = frame.len().min(MAX_FRAME_LEN);
         if len < frame.len() {
-            s.counters.truncated.fetch_add(1, Ordering::Relaxed);
+            s.tap_counters.truncated.fetch_add(1, Ordering::Relaxed);
         }
-        slot.meta = *meta;
-        slot.original_len = frame.len();
-        slot.len = len;
-        slot.data[..len].copy_from_slice(&frame[..len]);
-        // There are never more slots than the queue holds, so this cannot fail; if it did,
-        // the slot is simply freed.
-        if s.full.push(slot).is_err() {
-            s.counters.dropped.fetch_add(1, Ordering::Relaxed);
-            return false;
+        // SAFETY: the claim made this slot ours until the stamp says full (see `Ring`); only
+        // plain-data fields are written, and only `len` bytes of the frame are copied.
+        unsafe {
+            let r = (*slot.record.get()).as_mut_ptr();
+            std::ptr::addr_of_mut!((*r).meta).write(*meta);
+            std::ptr::addr_of_mut!((*r).original_len).write(frame.len());
+            std::ptr::addr_of_mut!((*r).len).write(len);
+            std::ptr::copy_nonoverlapping(
+                frame.as_ptr(),
+                std::ptr::addr_of_mut!((*r).data).cast::<u8>(),
+                len,
+            );
         }
-        s.counters.queued.fetch_add(1, Ordering::Relaxed);
-        // Wake the writer early when the queue fills up; otherwise it polls. `unpark` is an
-        // atomic swap unless the writer is actually parked.
-        if s.full.len() * 2 >= s.capacity {
+        slot.stamp.store(2 * lap + 1, Ordering::Release);
+        // Wake the writer early when the ring is half full and it is idle; otherwise it polls.
+        // Both loads are of lines the writer changes once per batch, not per record.
+        if s.writer_idle.load(Ordering::Relaxed)
+            && (pos + 1).saturating_sub(s.ring.head.load(Ordering::Relaxed)) * 2
+                >= s.ring.capacity()
+        {
             if let Some(t) = s.writer.get() {
                 t.unpark();
             }
         }
         true
-    }
-
-    fn allocate(&self) -> Option<Box<Slot>> {
-        let s = &*self.shared;
-        let mut n = s.allocated.load(Ordering::Relaxed);
-        loop {
-            if n >= s.capacity {
-                return None;
-            }
-            match s
-                .allocated
-                .compare_exchange_weak(n, n + 1, Ordering::Relaxed, Ordering::Relaxed)
-            {
-                Ok(_) => break,
-                Err(now) => n = now,
-            }
-        }
-        Some(Box::new(Slot {
-            meta: FrameMeta {
-                timestamp_ns: 0,
-                radio: RadioKey {
-                    vm: 0,
-                    wire: hwsim_frame::MacAddr::default(),
-                },
-                freq_mhz: 0,
-                signal_dbm: None,
-                noise_dbm: None,
-                phy: PhyInfo::Legacy { rate_500kbps: 2 },
-                tx: None,
-            },
-            original_len: 0,
-            len: 0,
-            data: [0; MAX_FRAME_LEN],
-        }))
     }
 
     /// Names the interface of (radio, frequency), e.g. `ap1/link2`, with an optional
@@ -286,16 +370,17 @@ impl CaptureTap {
 
     /// The capture's counters.
     pub fn stats(&self) -> CaptureStats {
-        let c = &self.shared.counters;
+        let s = &*self.shared;
+        let (t, w) = (&s.tap_counters, &s.writer_counters);
         let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
         CaptureStats {
-            queued: get(&c.queued),
-            dropped: get(&c.dropped),
-            truncated: get(&c.truncated),
-            written: get(&c.written),
-            write_errors: get(&c.write_errors),
-            files: get(&c.files),
-            bytes: get(&c.bytes),
+            queued: get(&s.ring.tail),
+            dropped: get(&t.dropped),
+            truncated: get(&t.truncated),
+            written: get(&w.written),
+            write_errors: get(&w.write_errors),
+            files: get(&w.files),
+            bytes: get(&w.bytes),
         }
     }
 }
@@ -312,15 +397,14 @@ impl Capture {
     pub fn start(config: CaptureConfig) -> Result<Capture, CaptureError> {
         let capacity = config.queue_len.max(1);
         let shared = Arc::new(Shared {
-            free: ArrayQueue::new(capacity),
-            full: ArrayQueue::new(capacity),
-            allocated: AtomicUsize::new(0),
-            capacity,
+            ring: Ring::new(capacity),
             closed: AtomicBool::new(false),
             renames: Mutex::new(Vec::new()),
             renames_pending: AtomicBool::new(false),
             writer: OnceLock::new(),
-            counters: Counters::default(),
+            writer_idle: AtomicBool::new(false),
+            tap_counters: CachePadded::new(TapCounters::default()),
+            writer_counters: CachePadded::new(WriterCounters::default()),
         });
         let writer = writer::Writer::create(config, shared.clone())?;
         let thread = std::thread::Builder::new()
