@@ -18,6 +18,25 @@ if ! command -v tshark >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tshark >/dev/null
 fi
 
+# Debian bookworm's tshark 4.0 cannot parse radiotap TLVs (EHT, U-SIG); the capture tests also
+# run a trixie tshark (4.4) from a cached chroot when HWSIM_TSHARK_ROOT names it.
+if [ -z "${HWSIM_TSHARK_ROOT:-}" ] && [ "$(id -u)" = 0 ]; then
+    cache=${VHOST_HWSIM_CACHE:-$HOME/.cache/vhost-hwsim}
+    root=$cache/tshark-trixie
+    if [ ! -x "$root/usr/bin/tshark" ]; then
+        step "building a trixie chroot with tshark 4.4 (EHT radiotap decoding)"
+        command -v mmdebstrap >/dev/null 2>&1 || {
+            apt-get update -qq
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends mmdebstrap debian-archive-keyring >/dev/null
+        }
+        mkdir -p "$cache"
+        rm -rf "$root.tmp"
+        mmdebstrap --quiet --variant=apt --include=tshark trixie "$root.tmp" http://deb.debian.org/debian
+        mv "$root.tmp" "$root"
+    fi
+    export HWSIM_TSHARK_ROOT=$root
+fi
+
 step "cargo fmt --check"
 cargo fmt --all --check
 

@@ -18,6 +18,8 @@ pub mod ie;
 pub mod mac;
 pub mod nl;
 pub mod radiotap;
+#[cfg(any(test, feature = "test-support"))]
+pub mod tshark;
 
 #[cfg(test)]
 mod robustness;

@@ -474,69 +474,11 @@ fn phy_info_from_tx_vector() {
     ));
 }
 
-/// tshark on `PATH`, and the one in `HWSIM_TSHARK_ROOT` (a root file system with a newer
-/// Wireshark, run through chroot) if set.
-fn tsharks() -> Vec<Option<PathBuf>> {
-    let mut v = Vec::new();
-    if std::process::Command::new("tshark")
-        .arg("--version")
-        .output()
-        .is_ok()
-    {
-        v.push(None);
-    }
-    if let Some(root) = std::env::var_os("HWSIM_TSHARK_ROOT") {
-        v.push(Some(root.into()));
-    }
-    v
-}
+use hwsim_frame::tshark::tsharks;
 
+/// tshark's field rows for a capture file (see `hwsim_frame::tshark`).
 fn tshark(root: Option<&Path>, file: &Path, fields: &[&str]) -> ((u32, u32), Vec<Vec<String>>) {
-    use std::process::Command;
-    let (mut cmd, path, copy) = match root {
-        Some(r) => {
-            let name = format!("hwsim-capture-{}.pcapng", std::process::id());
-            let inside = r.join("tmp").join(&name);
-            std::fs::copy(file, &inside).unwrap();
-            let mut c = Command::new("chroot");
-            c.arg(r).arg("tshark");
-            (c, Path::new("/tmp").join(name), Some(inside))
-        }
-        None => (Command::new("tshark"), file.to_path_buf(), None),
-    };
-    let mut version = Command::new(cmd.get_program());
-    version.args(cmd.get_args()).arg("--version");
-    let v = String::from_utf8_lossy(&version.output().unwrap().stdout).into_owned();
-    let v: Vec<u32> = v
-        .split_whitespace()
-        .nth(2)
-        .unwrap_or("0.0")
-        .split('.')
-        .take(2)
-        .map(|n| n.parse().unwrap_or(0))
-        .collect();
-    cmd.arg("-r")
-        .arg(&path)
-        .args(["-T", "fields", "-E", "separator=|", "-E", "aggregator=,"]);
-    for f in fields {
-        cmd.args(["-e", f]);
-    }
-    let out = cmd.output().unwrap();
-    if let Some(c) = copy {
-        std::fs::remove_file(c).ok();
-    }
-    assert!(
-        out.status.success(),
-        "tshark: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8_lossy(&out.stdout);
-    eprintln!("tshark {v:?}:\n{text}");
-    let rows = text
-        .lines()
-        .map(|l| l.split('|').map(str::to_owned).collect())
-        .collect();
-    ((v[0], v.get(1).copied().unwrap_or(0)), rows)
+    hwsim_frame::tshark::fields(root, &std::fs::read(file).unwrap(), fields)
 }
 
 #[test]
