@@ -1,0 +1,726 @@
+//! The AP MLD's management state machine: frames in, frames out, time passed in.
+//!
+//! Per link it writes beacons; it answers probe requests (with complete per-STA profiles of
+//! the requested links for ML probe requests), Open System authentication, and
+//! (re)association with a Basic Multi-Link element whose per-STA profiles follow the
+//! inheritance rules; it assigns AIDs, forgets stations on deauthentication or
+//! disassociation, and removes links with a Reconfiguration Multi-Link element counting
+//! down the TBTTs.
+//!
+//! Addresses: a frame arrives on a link (the radio that heard it); the station is known by
+//! its MLD address (non-AP MLD) or its only address (legacy station) and by its address on
+//! each link it set up. Frames go out with link addresses in A1/A2/A3.
+
+use hwsim_frame::ie::{
+    self, mgmt_body_elements, ElementId, IeRepr, MultiLinkRepr, MultiLinkType, StaInfo,
+};
+use hwsim_frame::mac::{mgmt_subtype, Frame, FrameType};
+use hwsim_frame::MacAddr;
+
+use crate::config::{ApConfig, LinkConfig, Security};
+use crate::elements::{self, eid, Ie, Neighbor, StaProfile};
+
+/// Status codes used here.
+pub mod status {
+    /// Successful.
+    pub const SUCCESS: u16 = 0;
+    /// Unspecified failure.
+    pub const UNSPECIFIED: u16 = 1;
+    /// Authentication algorithm not supported.
+    pub const AUTH_ALG_UNSUPPORTED: u16 = 13;
+    /// Association denied: the AP cannot handle more stations.
+    pub const TOO_MANY_STATIONS: u16 = 17;
+    /// Invalid RSNE / AKM / cipher.
+    pub const INVALID_RSNE: u16 = 72;
+    /// Finite cyclic group not supported (OWE).
+    pub const UNSUPPORTED_GROUP: u16 = 77;
+    /// Denied: the requested link is not accepted.
+    pub const LINK_NOT_ACCEPTED: u16 = 1;
+}
+
+/// Reason codes used here.
+pub mod reason {
+    /// Deauthenticated because the station is leaving / the AP stops.
+    pub const LEAVING: u16 = 3;
+    /// Class 3 frame from a station that is not associated.
+    pub const NOT_ASSOCIATED: u16 = 7;
+}
+
+/// A frame to transmit on a link (index into the config's links).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tx {
+    /// Link index.
+    pub link: usize,
+    /// The 802.11 frame.
+    pub frame: Vec<u8>,
+}
+
+/// Something the runtime logs or acts on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// A station associated (MLD address, or its address for a legacy station) with these
+    /// links (link index, the station's address on it).
+    Associated {
+        /// MLD (or station) address.
+        sta: MacAddr,
+        /// AID.
+        aid: u16,
+        /// (link index, station link address).
+        links: Vec<(usize, MacAddr)>,
+    },
+    /// A station left.
+    Left {
+        /// MLD (or station) address.
+        sta: MacAddr,
+    },
+    /// A link stopped (its removal timer ran out).
+    LinkRemoved {
+        /// Link ID.
+        link_id: u8,
+    },
+}
+
+/// What the association handler needs from the key hierarchy: the OWE exchange. The
+/// security crate implements it; `None` in [`ApMld::new`] means an open network.
+pub trait OweResponder: Send {
+    /// Given the station's OWE Diffie-Hellman Parameter element data (after the extension
+    /// ID: group, public key), remembers the PMK for `sta` and returns the AP's element data,
+    /// or a status code to refuse the association with.
+    fn respond(&mut self, sta: MacAddr, client_dh: &[u8]) -> Result<Vec<u8>, u16>;
+}
+
+/// How a station is attached.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Station {
+    /// MLD address for a non-AP MLD, else the station's address.
+    pub addr: MacAddr,
+    /// True if it set up a multi-link association.
+    pub mlo: bool,
+    /// AID (0 until associated).
+    pub aid: u16,
+    /// (link index, station address on that link) of every link set up; the first is the
+    /// link it associated on.
+    pub links: Vec<(usize, MacAddr)>,
+    /// Authenticated on (link index, station link address) before association.
+    auth_on: Option<(usize, MacAddr)>,
+}
+
+impl Station {
+    /// Associated (has an AID).
+    pub fn associated(&self) -> bool {
+        self.aid != 0
+    }
+}
+
+struct LinkState {
+    cfg: LinkConfig,
+    elements: Vec<Ie>,
+    bpcc: u8,
+    seq: u16,
+    /// TBTTs left until removal (Some while counting down).
+    removal: Option<u16>,
+    /// Stopped: no beacons, no frames.
+    removed: bool,
+    /// TBTTs the Reconfiguration element is still carried after removal.
+    reconf_tail: u16,
+}
+
+/// The AP MLD.
+pub struct ApMld {
+    cfg: ApConfig,
+    links: Vec<LinkState>,
+    stations: Vec<Station>,
+    owe: Option<Box<dyn OweResponder>>,
+    events: Vec<Event>,
+}
+
+/// TBTTs the Reconfiguration Multi-Link element stays in beacons after the link is gone, with
+/// timer 0, so a station that missed the countdown still drops the link.
+const RECONF_TAIL_TBTTS: u16 = 20;
+/// Highest AID handed out.
+const MAX_AID: u16 = 2007;
+
+impl ApMld {
+    /// An AP MLD for `cfg`. With `Security::Owe` an [`OweResponder`] is needed to accept
+    /// associations; without one they are refused with status 77.
+    pub fn new(cfg: ApConfig, owe: Option<Box<dyn OweResponder>>) -> ApMld {
+        let links = cfg
+            .links
+            .iter()
+            .map(|l| LinkState {
+                cfg: l.clone(),
+                elements: elements::link_elements(l, cfg.security),
+                bpcc: 0,
+                seq: 0,
+                removal: None,
+                removed: false,
+                reconf_tail: 0,
+            })
+            .collect();
+        ApMld {
+            cfg,
+            links,
+            stations: Vec::new(),
+            owe,
+            events: Vec::new(),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ApConfig {
+        &self.cfg
+    }
+
+    /// Stations known (authenticated or associated).
+    pub fn stations(&self) -> &[Station] {
+        &self.stations
+    }
+
+    /// Events since the last call.
+    pub fn take_events(&mut self) -> Vec<Event> {
+        std::mem::take(&mut self.events)
+    }
+
+    /// True if the link (index) still operates.
+    pub fn link_active(&self, link: usize) -> bool {
+        self.links.get(link).is_some_and(|l| !l.removed)
+    }
+
+    /// Index of the link that has `bssid`, if any.
+    pub fn link_by_bssid(&self, bssid: MacAddr) -> Option<usize> {
+        self.links.iter().position(|l| l.cfg.bssid == bssid)
+    }
+
+    fn active_links(&self) -> usize {
+        self.links.iter().filter(|l| !l.removed).count()
+    }
+
+    /// Starts removing link `link_id` in `tbtts` beacon intervals (at least 1).
+    pub fn remove_link(&mut self, link_id: u8, tbtts: u16) -> Result<(), String> {
+        let staying = self
+            .links
+            .iter()
+            .filter(|l| !l.removed && l.removal.is_none())
+            .count();
+        let l = self
+            .links
+            .iter_mut()
+            .find(|l| l.cfg.id == link_id)
+            .ok_or_else(|| format!("no link {link_id}"))?;
+        if l.removed || l.removal.is_some() {
+            return Err(format!("link {link_id} is already being removed"));
+        }
+        if staying <= 1 {
+            return Err("cannot remove the last link".into());
+        }
+        l.removal = Some(tbtts.max(1));
+        Ok(())
+    }
+
+    fn next_seq(&mut self, link: usize) -> u16 {
+        let l = &mut self.links[link];
+        l.seq = (l.seq + 1) & 0x0fff;
+        l.seq
+    }
+
+    fn mgmt(&mut self, link: usize, subtype: u8, a1: MacAddr, body: &[u8]) -> Tx {
+        let bssid = self.links[link].cfg.bssid;
+        let seq = self.next_seq(link);
+        let mut f = Vec::with_capacity(24 + body.len());
+        f.extend_from_slice(&[subtype << 4, 0, 0, 0]);
+        f.extend_from_slice(&a1.0);
+        f.extend_from_slice(&bssid.0);
+        f.extend_from_slice(&bssid.0);
+        f.extend_from_slice(&(seq << 4).to_le_bytes());
+        f.extend_from_slice(body);
+        Tx { link, frame: f }
+    }
+
+    fn neighbors(&self, of: usize) -> Vec<Neighbor> {
+        self.links
+            .iter()
+            .enumerate()
+            .filter(|(i, l)| *i != of && !l.removed)
+            .map(|(_, l)| Neighbor {
+                link: l.cfg.clone(),
+                bpcc: l.bpcc,
+            })
+            .collect()
+    }
+
+    fn reconf_element(&self) -> Option<Ie> {
+        let removals: Vec<(u8, u16)> = self
+            .links
+            .iter()
+            .filter_map(|l| match (l.removal, l.removed && l.reconf_tail > 0) {
+                (Some(t), _) => Some((l.cfg.id, t)),
+                (None, true) => Some((l.cfg.id, 0)),
+                _ => None,
+            })
+            .collect();
+        (!removals.is_empty()).then(|| elements::reconf_ml_removal(self.cfg.mld_addr, &removals))
+    }
+
+    /// Fixed fields of a beacon / probe response: timestamp, beacon interval, capability.
+    fn beacon_fixed(&self, link: usize, tsf_us: u64) -> Vec<u8> {
+        let mut b = tsf_us.to_le_bytes().to_vec();
+        b.extend_from_slice(&self.cfg.beacon_interval_tu.to_le_bytes());
+        b.extend_from_slice(&elements::capability(&self.links[link].cfg, self.cfg.security).to_le_bytes());
+        b
+    }
+
+    fn ssid_ie(&self) -> Ie {
+        Ie {
+            id: ie::id::SSID,
+            ext: None,
+            data: self.cfg.ssid.as_bytes().to_vec(),
+        }
+    }
+
+    /// The body elements of a beacon or probe response on `link`, with `ml` as its Basic
+    /// Multi-Link element.
+    fn bss_body(&self, link: usize, tsf_us: u64, beacon: bool, ml: Ie) -> Vec<u8> {
+        let mut body = self.beacon_fixed(link, tsf_us);
+        self.ssid_ie().write(&mut body);
+        let l = &self.links[link];
+        for e in &l.elements {
+            e.write(&mut body);
+            if beacon && e.id == eid::DS_PARAMS || beacon && l.cfg.band == crate::config::Band::G6 && e.id == eid::SUPP_RATES {
+                // TIM after DS Parameter Set (or after the rates on 6 GHz): DTIM count 0,
+                // period 1, no buffered traffic.
+                Ie { id: eid::TIM, ext: None, data: vec![0, 1, 0, 0] }.write(&mut body);
+            }
+        }
+        if let Some(rnr) = elements::rnr(&self.cfg.ssid, &self.neighbors(link)) {
+            rnr.write(&mut body);
+        }
+        ml.write(&mut body);
+        if let Some(r) = self.reconf_element() {
+            r.write(&mut body);
+        }
+        body
+    }
+
+    /// The beacon for `link` at TSF `tsf_us`, and advances the link-removal countdowns when
+    /// `link` is the first active link (one TBTT per beacon interval). `None` if the link
+    /// is removed.
+    pub fn beacon(&mut self, link: usize, tsf_us: u64) -> Option<Tx> {
+        if link == self.first_active_link() {
+            self.tick_removals();
+        }
+        let l = self.links.get(link)?;
+        if l.removed {
+            return None;
+        }
+        let ml = elements::basic_ml_beacon(self.cfg.mld_addr, l.cfg.id, l.bpcc, self.active_links());
+        let body = self.bss_body(link, tsf_us, true, ml);
+        Some(self.mgmt(link, mgmt_subtype::BEACON, MacAddr::BROADCAST, &body))
+    }
+
+    fn first_active_link(&self) -> usize {
+        self.links.iter().position(|l| !l.removed).unwrap_or(0)
+    }
+
+    fn tick_removals(&mut self) {
+        for i in 0..self.links.len() {
+            let l = &mut self.links[i];
+            if l.removed && l.reconf_tail > 0 {
+                l.reconf_tail -= 1;
+            }
+            match l.removal {
+                Some(t) if t > 1 => l.removal = Some(t - 1),
+                Some(_) => {
+                    l.removal = None;
+                    l.removed = true;
+                    l.reconf_tail = RECONF_TAIL_TBTTS;
+                    let id = l.cfg.id;
+                    for s in &mut self.stations {
+                        s.links.retain(|(li, _)| *li != i);
+                    }
+                    self.events.push(Event::LinkRemoved { link_id: id });
+                }
+                None => {}
+            }
+        }
+    }
+
+    /// Handles a frame heard on `link`; returns the frames to send.
+    pub fn handle(&mut self, link: usize, frame: &[u8], tsf_us: u64) -> Vec<Tx> {
+        if !self.link_active(link) {
+            return Vec::new();
+        }
+        let Ok(f) = Frame::new_checked(frame) else {
+            return Vec::new();
+        };
+        let fc = f.frame_control();
+        if fc.frame_type() != FrameType::Management {
+            return Vec::new();
+        }
+        let Some(sa) = f.addr2() else {
+            return Vec::new();
+        };
+        let bssid = self.links[link].cfg.bssid;
+        let da = f.addr1();
+        let for_us = da == bssid || da == self.cfg.mld_addr;
+        match fc.subtype() {
+            mgmt_subtype::PROBE_REQ if da.is_group() || for_us => {
+                self.probe_response(link, sa, &f, tsf_us).into_iter().collect()
+            }
+            mgmt_subtype::AUTH if for_us => self.authenticate(link, sa, f.payload()),
+            mgmt_subtype::ASSOC_REQ | mgmt_subtype::REASSOC_REQ if for_us => {
+                self.associate(link, sa, &f, fc.subtype() == mgmt_subtype::REASSOC_REQ)
+            }
+            mgmt_subtype::DEAUTH | mgmt_subtype::DISASSOC if for_us => {
+                self.forget(link, sa);
+                Vec::new()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// The station whose address on `link` (or MLD address) is `addr`.
+    fn station_index(&self, link: usize, addr: MacAddr) -> Option<usize> {
+        self.stations.iter().position(|s| {
+            s.addr == addr
+                || s.links.iter().any(|&(l, a)| l == link && a == addr)
+                || s.auth_on == Some((link, addr))
+        })
+    }
+
+    /// The station (associated or not) by any of its addresses.
+    pub fn station(&self, addr: MacAddr) -> Option<&Station> {
+        self.stations
+            .iter()
+            .find(|s| s.addr == addr || s.links.iter().any(|&(_, a)| a == addr))
+    }
+
+    fn forget(&mut self, link: usize, sa: MacAddr) {
+        if let Some(i) = self.station_index(link, sa) {
+            let s = self.stations.remove(i);
+            self.events.push(Event::Left { sta: s.addr });
+        }
+    }
+
+    fn probe_response(&mut self, link: usize, sa: MacAddr, f: &Frame<&[u8]>, tsf_us: u64) -> Option<Tx> {
+        let elems = mgmt_body_elements(f)?;
+        let mut ssid_ok = false;
+        let mut ml_request: Option<Vec<u8>> = None;
+        for e in elems {
+            let Ok(e) = e else { return None };
+            match e.element_id() {
+                ElementId::Ssid => {
+                    ssid_ok = e.data.is_empty() || e.data == self.cfg.ssid.as_bytes();
+                }
+                ElementId::MultiLink => {
+                    let mut scratch = vec![0u8; e.len()];
+                    if let Ok(m) = MultiLinkRepr::parse_defragment(&e, &mut scratch) {
+                        if m.kind == MultiLinkType::ProbeRequest
+                            && m.common.ap_mld_id.unwrap_or(0) == 0
+                        {
+                            let mut ids: Vec<u8> = m.per_sta_profiles().map(|p| p.link_id()).collect();
+                            if ids.is_empty() {
+                                ids = self.links.iter().filter(|l| !l.removed).map(|l| l.cfg.id).collect();
+                            }
+                            ml_request = Some(ids);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        if !ssid_ok {
+            return None;
+        }
+        let l = &self.links[link];
+        let ml = match &ml_request {
+            None => elements::basic_ml_beacon(self.cfg.mld_addr, l.cfg.id, l.bpcc, self.active_links()),
+            Some(ids) => {
+                let profiles: Vec<StaProfile> = self
+                    .links
+                    .iter()
+                    .filter(|o| o.cfg.id != l.cfg.id && !o.removed && ids.contains(&o.cfg.id))
+                    .map(|o| {
+                        let mut body = elements::capability(&o.cfg, self.cfg.security)
+                            .to_le_bytes()
+                            .to_vec();
+                        elements::write_all(&elements::profile_elements(&o.elements, &l.elements), &mut body);
+                        StaProfile {
+                            link_id: o.cfg.id,
+                            info: self.sta_info(o),
+                            body,
+                        }
+                    })
+                    .collect();
+                elements::basic_ml_with_profiles(
+                    self.cfg.mld_addr,
+                    l.cfg.id,
+                    l.bpcc,
+                    self.active_links(),
+                    &profiles,
+                )
+            }
+        };
+        let body = self.bss_body(link, tsf_us, false, ml);
+        Some(self.mgmt(link, mgmt_subtype::PROBE_RESP, sa, &body))
+    }
+
+    /// STA Info of an affiliated AP in a complete per-STA profile.
+    fn sta_info(&self, l: &LinkState) -> StaInfo<'static> {
+        StaInfo {
+            mac_addr: Some(l.cfg.bssid),
+            beacon_interval: Some(self.cfg.beacon_interval_tu),
+            // All links share one TSF here.
+            tsf_offset: Some(0),
+            dtim: Some(ie::DtimInfo { count: 0, period: 1 }),
+            bss_params_change_count: Some(l.bpcc),
+            ..StaInfo::default()
+        }
+    }
+
+    fn authenticate(&mut self, link: usize, sa: MacAddr, body: &[u8]) -> Vec<Tx> {
+        let (Some(alg), Some(seq)) = (le16(body, 0), le16(body, 2)) else {
+            return Vec::new();
+        };
+        if seq != 1 {
+            return Vec::new();
+        }
+        let mut status_code = status::SUCCESS;
+        if alg != 0 {
+            status_code = status::AUTH_ALG_UNSUPPORTED;
+        }
+        // An MLO authentication carries a Basic Multi-Link element with the MLD address.
+        let mut sta_mld = None;
+        for e in ie::Elements::new(body.get(6..).unwrap_or(&[])).flatten() {
+            if e.element_id() == ElementId::MultiLink {
+                let mut scratch = vec![0u8; e.len()];
+                if let Ok(m) = MultiLinkRepr::parse_defragment(&e, &mut scratch) {
+                    if m.kind == MultiLinkType::Basic {
+                        sta_mld = m.common.mld_addr;
+                    }
+                }
+            }
+        }
+        if status_code == status::SUCCESS {
+            let addr = sta_mld.unwrap_or(sa);
+            // A new authentication replaces whatever the station had.
+            if let Some(i) = self.stations.iter().position(|s| s.addr == addr) {
+                self.stations.remove(i);
+            }
+            self.stations.push(Station {
+                addr,
+                mlo: sta_mld.is_some(),
+                aid: 0,
+                links: Vec::new(),
+                auth_on: Some((link, sa)),
+            });
+        }
+        let mut reply = Vec::new();
+        reply.extend_from_slice(&0u16.to_le_bytes());
+        reply.extend_from_slice(&2u16.to_le_bytes());
+        reply.extend_from_slice(&status_code.to_le_bytes());
+        if sta_mld.is_some() {
+            // Our MLD address, in a Basic Multi-Link element with only the MLD MAC address.
+            let ml = MultiLinkRepr {
+                kind: MultiLinkType::Basic,
+                common: ie::CommonInfo {
+                    mld_addr: Some(self.cfg.mld_addr),
+                    ..ie::CommonInfo::default()
+                },
+                links: Vec::new(),
+            };
+            let mut buf = vec![0u8; ml.element_len()];
+            let n = ml.emit_element(&mut buf).expect("encodable");
+            reply.extend_from_slice(&buf[..n]);
+        }
+        vec![self.mgmt(link, mgmt_subtype::AUTH, sa, &reply)]
+    }
+
+    fn next_aid(&self) -> Option<u16> {
+        (1..=MAX_AID).find(|a| !self.stations.iter().any(|s| s.aid == *a))
+    }
+
+    fn associate(&mut self, link: usize, sa: MacAddr, f: &Frame<&[u8]>, reassoc: bool) -> Vec<Tx> {
+        let fixed = if reassoc { 10 } else { 4 };
+        let Some(elems_bytes) = f.payload().get(fixed..) else {
+            return Vec::new();
+        };
+        let subtype = if reassoc { mgmt_subtype::REASSOC_RESP } else { mgmt_subtype::ASSOC_RESP };
+        let Some(si) = self.station_index(link, sa) else {
+            // Not authenticated: deauthenticate.
+            let body = 6u16.to_le_bytes(); // class 2 frame from non-authenticated station
+            return vec![self.mgmt(link, mgmt_subtype::DEAUTH, sa, &body)];
+        };
+        // What the request carries.
+        let mut sta_mld = None;
+        let mut requested: Vec<(u8, MacAddr)> = Vec::new();
+        let mut owe_dh: Option<Vec<u8>> = None;
+        let mut rsn_ok = self.cfg.security == Security::Open;
+        for e in ie::Elements::new(elems_bytes) {
+            let Ok(e) = e else { break };
+            match e.element_id() {
+                ElementId::MultiLink => {
+                    let mut scratch = vec![0u8; e.len()];
+                    if let Ok(m) = MultiLinkRepr::parse_defragment(&e, &mut scratch) {
+                        if m.kind == MultiLinkType::Basic {
+                            sta_mld = m.common.mld_addr;
+                            for p in m.per_sta_profiles() {
+                                if let Some(a) = p.mac_addr() {
+                                    requested.push((p.link_id(), a));
+                                }
+                            }
+                        }
+                    }
+                }
+                ElementId::Rsn => {
+                    if let Some(d) = e.contiguous() {
+                        if let Ok(r) = ie::RsnRepr::parse(d) {
+                            rsn_ok = self.cfg.security == Security::Owe
+                                && r.akms.is_some_and(|a| a.contains(ie::Suite::AKM_OWE))
+                                && r.pairwise.is_some_and(|p| p.contains(ie::Suite::CCMP_128))
+                                && r.mfp_capable();
+                        }
+                    }
+                }
+                _ => {
+                    if e.id == ie::id::EXTENSION && e.ext == Some(eid::EXT_OWE_DH) {
+                        owe_dh = e.contiguous().map(<[u8]>::to_vec);
+                    }
+                }
+            }
+        }
+        let main_link = link;
+        let mut status_code = status::SUCCESS;
+        let mut owe_reply = None;
+        if !rsn_ok {
+            status_code = status::INVALID_RSNE;
+        } else if self.cfg.security == Security::Owe {
+            let key = sta_mld.unwrap_or(sa);
+            match (&mut self.owe, &owe_dh) {
+                (Some(o), Some(dh)) => match o.respond(key, dh) {
+                    Ok(r) => owe_reply = Some(r),
+                    Err(s) => status_code = s,
+                },
+                _ => status_code = status::UNSUPPORTED_GROUP,
+            }
+        }
+        let aid = if status_code == status::SUCCESS {
+            match self.stations[si].aid {
+                0 => self.next_aid().unwrap_or(0),
+                a => a,
+            }
+        } else {
+            0
+        };
+        if status_code == status::SUCCESS && aid == 0 {
+            status_code = status::TOO_MANY_STATIONS;
+        }
+        // Which of the requested links are accepted: the ones that exist and operate.
+        let mut accepted: Vec<(usize, MacAddr)> = vec![(main_link, sa)];
+        let mut profiles = Vec::new();
+        if sta_mld.is_some() {
+            for &(id, addr) in &requested {
+                let Some(li) = self.links.iter().position(|l| l.cfg.id == id) else {
+                    continue;
+                };
+                if li == main_link || accepted.iter().any(|(l, _)| *l == li) {
+                    continue;
+                }
+                let ok = !self.links[li].removed && self.links[li].removal.is_none();
+                let link_status = if status_code == status::SUCCESS && ok {
+                    accepted.push((li, addr));
+                    status::SUCCESS
+                } else {
+                    status::LINK_NOT_ACCEPTED
+                };
+                profiles.push(self.assoc_profile(li, main_link, link_status));
+            }
+        }
+        let l = &self.links[main_link];
+        let mut body = elements::capability(&l.cfg, self.cfg.security).to_le_bytes().to_vec();
+        body.extend_from_slice(&status_code.to_le_bytes());
+        body.extend_from_slice(&(aid | 0xc000).to_le_bytes());
+        if status_code == status::SUCCESS {
+            elements::write_all(&assoc_resp_elements(&l.elements), &mut body);
+            if let Some(r) = owe_reply {
+                Ie { id: ie::id::EXTENSION, ext: Some(eid::EXT_OWE_DH), data: r }.write(&mut body);
+            }
+        }
+        if sta_mld.is_some() {
+            elements::basic_ml_with_profiles(
+                self.cfg.mld_addr,
+                l.cfg.id,
+                l.bpcc,
+                self.active_links(),
+                &profiles,
+            )
+            .write(&mut body);
+        }
+        if status_code == status::SUCCESS {
+            let s = &mut self.stations[si];
+            s.aid = aid;
+            s.mlo = sta_mld.is_some();
+            if let Some(m) = sta_mld {
+                s.addr = m;
+            }
+            s.links = accepted;
+            s.auth_on = None;
+            self.events.push(Event::Associated {
+                sta: s.addr,
+                aid,
+                links: s.links.clone(),
+            });
+        }
+        vec![self.mgmt(main_link, subtype, sa, &body)]
+    }
+
+    /// A complete per-STA profile for link `li` in an association response sent on `main`.
+    fn assoc_profile(&self, li: usize, main: usize, link_status: u16) -> StaProfile {
+        let o = &self.links[li];
+        let mut body = elements::capability(&o.cfg, self.cfg.security).to_le_bytes().to_vec();
+        body.extend_from_slice(&link_status.to_le_bytes());
+        if link_status == status::SUCCESS {
+            let own = assoc_resp_elements(&o.elements);
+            let main_set = assoc_resp_elements(&self.links[main].elements);
+            elements::write_all(&elements::profile_elements(&own, &main_set), &mut body);
+        }
+        StaProfile {
+            link_id: o.cfg.id,
+            info: self.sta_info(o),
+            body,
+        }
+    }
+
+    /// The link a station's downlink frame goes out on and the station's address there:
+    /// round-robin over the station's links that still operate, advanced by `counter`.
+    pub fn downlink_link(&self, sta: MacAddr, counter: u64) -> Option<(usize, MacAddr)> {
+        let s = self.station(sta).filter(|s| s.associated())?;
+        let live: Vec<&(usize, MacAddr)> = s.links.iter().filter(|(l, _)| self.link_active(*l)).collect();
+        if live.is_empty() {
+            return None;
+        }
+        Some(*live[(counter % live.len() as u64) as usize])
+    }
+
+    /// The link's configuration.
+    pub fn link_config(&self, link: usize) -> &LinkConfig {
+        &self.links[link].cfg
+    }
+
+    /// Next sequence number on a link (for data frames the runtime writes).
+    pub fn take_seq(&mut self, link: usize) -> u16 {
+        self.next_seq(link)
+    }
+}
+
+/// The elements of an association response: the link's elements without the DS Parameter
+/// Set, RSNE and RSNXE (which belong to beacons and probe responses).
+fn assoc_resp_elements(link: &[Ie]) -> Vec<Ie> {
+    link.iter()
+        .filter(|e| !matches!(e.id, eid::DS_PARAMS | ie::id::RSN | ie::id::RSNX))
+        .cloned()
+        .collect()
+}
+
+fn le16(b: &[u8], at: usize) -> Option<u16> {
+    b.get(at..at + 2).map(|s| u16::from_le_bytes([s[0], s[1]]))
+}

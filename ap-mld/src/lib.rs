@@ -1,0 +1,18 @@
+//! A simulated Wi-Fi 7 AP MLD for vhost-hwsim (issue 6).
+//!
+//! * [`config`] — the TOML configuration (`--ap-config FILE`).
+//! * [`elements`] — the elements each affiliated AP advertises and the per-STA profile
+//!   inheritance rules.
+//! * [`ap`] — the management state machine: frames in, frames out, time passed in.
+//! * [`runtime`] — attaches one radio per link to the daemon's socket through the
+//!   `hwsim-guest` frontend and drives the state machine.
+
+pub mod ap;
+pub mod config;
+pub mod elements;
+pub mod runtime;
+
+pub use ap::{ApMld, Event, Tx};
+pub use config::{ApConfig, Band, LinkConfig, Security};
+#[cfg(test)]
+mod tests;

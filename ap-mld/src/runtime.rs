@@ -1,0 +1,274 @@
+//! Attaches the AP MLD to a running vhost-hwsim: one `hwsim-guest` vhost-user connection to
+//! the daemon's own socket, one radio per link (its wire address is the link's BSSID), every
+//! frame sent with the link's frequency. To the daemon it is one more VM, so routing, the
+//! radio model, capture and the MLD tracker treat it like any guest.
+//!
+//! One thread runs the loop: wait for RX (or the next TBTT), hand frames heard on a link's
+//! frequency to [`ApMld::handle`], send what it returns, beacon on every link each beacon
+//! interval, and apply commands (link removal) from [`ApHandle`].
+
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use hwsim_frame::nl::{tx_flags, TxFrameRepr, TxRate};
+use hwsim_frame::{DeviceMessage, GuestMessage};
+use hwsim_guest::{Guest, GuestConfig};
+
+use crate::ap::{ApMld, Event, Tx};
+
+/// Commands to the running AP.
+enum Command {
+    RemoveLink {
+        link_id: u8,
+        tbtts: u16,
+        reply: mpsc::Sender<Result<(), String>>,
+    },
+    Stop,
+}
+
+/// Counters of the runtime, for logs and tests.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RuntimeStats {
+    /// Frames sent, beacons included.
+    pub tx_frames: u64,
+    /// Beacons sent.
+    pub beacons: u64,
+    /// Frames received on one of our links' frequencies.
+    pub rx_frames: u64,
+    /// Frames received for another frequency (the medium delivers regardless of channel).
+    pub rx_off_channel: u64,
+    /// Device messages that did not parse.
+    pub rx_malformed: u64,
+    /// Frames that could not be sent (TX ring full or encoding error).
+    pub tx_errors: u64,
+}
+
+/// The running AP: send it commands, stop it.
+pub struct ApHandle {
+    commands: mpsc::Sender<Command>,
+    thread: Option<JoinHandle<RuntimeStats>>,
+}
+
+impl ApHandle {
+    /// Starts removing link `link_id` with an AP removal timer of `tbtts`.
+    pub fn remove_link(&self, link_id: u8, tbtts: u16) -> Result<(), String> {
+        let (reply, rx) = mpsc::channel();
+        self.commands
+            .send(Command::RemoveLink {
+                link_id,
+                tbtts,
+                reply,
+            })
+            .map_err(|_| "the AP MLD is not running".to_string())?;
+        rx.recv_timeout(Duration::from_secs(2))
+            .map_err(|_| "the AP MLD did not answer".to_string())?
+    }
+
+    /// Stops the loop and returns its counters.
+    pub fn stop(mut self) -> RuntimeStats {
+        let _ = self.commands.send(Command::Stop);
+        self.thread
+            .take()
+            .and_then(|t| t.join().ok())
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for ApHandle {
+    fn drop(&mut self) {
+        let _ = self.commands.send(Command::Stop);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Errors starting the AP.
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    /// The vhost-user connection failed.
+    #[error("cannot attach the AP MLD to {socket}: {source}")]
+    Connect {
+        /// The socket.
+        socket: PathBuf,
+        /// Why.
+        source: hwsim_guest::Error,
+    },
+    /// The thread could not start.
+    #[error("cannot start the AP MLD thread: {0}")]
+    Thread(std::io::Error),
+}
+
+/// Connects to `socket` and runs `ap` on its own thread.
+pub fn spawn(ap: ApMld, socket: PathBuf) -> Result<ApHandle, RuntimeError> {
+    let cfg = GuestConfig {
+        socket: socket.clone(),
+        connect_timeout: Duration::from_secs(5),
+        ..GuestConfig::default()
+    };
+    let guest = Guest::connect(&cfg).map_err(|source| RuntimeError::Connect { socket, source })?;
+    let (commands, rx) = mpsc::channel();
+    let thread = std::thread::Builder::new()
+        .name("ap-mld".into())
+        .spawn(move || Runner::new(ap, guest).run(rx))
+        .map_err(RuntimeError::Thread)?;
+    Ok(ApHandle {
+        commands,
+        thread: Some(thread),
+    })
+}
+
+struct Runner {
+    ap: ApMld,
+    guest: Guest,
+    start: Instant,
+    cookie: u64,
+    stats: RuntimeStats,
+    /// (link index, frame) heard, collected during a receive pass.
+    heard: Vec<(usize, Vec<u8>)>,
+}
+
+impl Runner {
+    fn new(ap: ApMld, guest: Guest) -> Runner {
+        Runner {
+            ap,
+            guest,
+            start: Instant::now(),
+            cookie: 0,
+            stats: RuntimeStats::default(),
+            heard: Vec::new(),
+        }
+    }
+
+    fn tsf(&self) -> u64 {
+        self.start.elapsed().as_micros() as u64
+    }
+
+    fn run(mut self, commands: mpsc::Receiver<Command>) -> RuntimeStats {
+        let interval = Duration::from_micros(u64::from(self.ap.config().beacon_interval_tu) * 1024);
+        let mut next_beacon = Instant::now();
+        tracing::info!(
+            mld = %self.ap.config().mld_addr,
+            links = self.ap.config().links.len(),
+            "built-in AP MLD running"
+        );
+        loop {
+            loop {
+                match commands.try_recv() {
+                    Ok(Command::Stop) | Err(mpsc::TryRecvError::Disconnected) => {
+                        return self.stats;
+                    }
+                    Ok(Command::RemoveLink {
+                        link_id,
+                        tbtts,
+                        reply,
+                    }) => {
+                        let r = self.ap.remove_link(link_id, tbtts);
+                        if r.is_ok() {
+                            tracing::info!(link_id, tbtts, "AP MLD: removing link");
+                        }
+                        let _ = reply.send(r);
+                    }
+                    Err(mpsc::TryRecvError::Empty) => break,
+                }
+            }
+            let now = Instant::now();
+            if now >= next_beacon {
+                let tsf = self.tsf();
+                for link in 0..self.ap.config().links.len() {
+                    if let Some(tx) = self.ap.beacon(link, tsf) {
+                        self.stats.beacons += 1;
+                        self.send(&tx);
+                    }
+                }
+                self.log_events();
+                next_beacon += interval;
+                if next_beacon < now {
+                    next_beacon = now + interval;
+                }
+            }
+            let wait = next_beacon.saturating_duration_since(Instant::now()).min(Duration::from_millis(20));
+            if self.guest.wait(wait).is_err() {
+                tracing::warn!("AP MLD: the daemon closed the connection");
+                return self.stats;
+            }
+            self.receive();
+            let tsf = self.tsf();
+            for (link, frame) in std::mem::take(&mut self.heard) {
+                for tx in self.ap.handle(link, &frame, tsf) {
+                    self.send(&tx);
+                }
+            }
+            self.log_events();
+            self.guest.reclaim_tx();
+        }
+    }
+
+    fn receive(&mut self) {
+        let ap = &self.ap;
+        let stats = &mut self.stats;
+        let heard = &mut self.heard;
+        self.guest.recv_messages(|m| match m {
+            Ok(DeviceMessage::Frame(rx)) => {
+                let Some(link) = ap.link_by_bssid(rx.receiver) else {
+                    stats.rx_malformed += 1;
+                    return;
+                };
+                if rx.freq != Some(ap.link_config(link).freq) {
+                    stats.rx_off_channel += 1;
+                    return;
+                }
+                stats.rx_frames += 1;
+                heard.push((link, rx.frame.to_vec()));
+            }
+            Ok(_) => {}
+            Err(_) => stats.rx_malformed += 1,
+        });
+    }
+
+    fn send(&mut self, tx: &Tx) {
+        let link = self.ap.link_config(tx.link);
+        self.cookie += 1;
+        let msg = GuestMessage::Frame(TxFrameRepr {
+            transmitter: link.bssid,
+            frame: &tx.frame,
+            flags: tx_flags::REQ_TX_STATUS,
+            freq: Some(link.freq),
+            tx_info: [
+                TxRate { idx: 0, count: 4 },
+                TxRate::UNUSED,
+                TxRate::UNUSED,
+                TxRate::UNUSED,
+            ],
+            tx_info_flags: None,
+            cookie: self.cookie,
+        });
+        if self.guest.tx_free() == 0 {
+            self.guest.reclaim_tx();
+        }
+        match self.guest.send_message(&msg) {
+            Ok(()) => self.stats.tx_frames += 1,
+            Err(e) => {
+                self.stats.tx_errors += 1;
+                tracing::debug!(error = %e, "AP MLD: cannot send");
+            }
+        }
+    }
+
+    fn log_events(&mut self) {
+        for e in self.ap.take_events() {
+            match e {
+                Event::Associated { sta, aid, links } => {
+                    let ids: Vec<u8> = links.iter().map(|(l, _)| self.ap.link_config(*l).id).collect();
+                    tracing::info!(%sta, aid, links = ?ids, "AP MLD: station associated");
+                }
+                Event::Left { sta } => tracing::info!(%sta, "AP MLD: station left"),
+                Event::LinkRemoved { link_id } => {
+                    tracing::info!(link_id, "AP MLD: link removed")
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,467 @@
+//! State-machine tests: frames in, frames out, parsed back with `hwsim_frame::ie`.
+
+use hwsim_frame::ie::{
+    self, mgmt_body_elements, sta_control, CommonInfo, ElementId, Elements, IeRepr, LinkInfoRepr,
+    MultiLinkRepr, MultiLinkType, PerStaProfileRepr, ReducedNeighborReport, RsnRepr, StaControl,
+    StaInfo, Suite,
+};
+use hwsim_frame::mac::{mgmt_subtype, Frame};
+use hwsim_frame::MacAddr;
+
+use crate::ap::{status, ApMld, Event, OweResponder};
+use crate::config::{ApConfig, Security};
+use crate::elements::{eid, Ie};
+
+pub(crate) const THREE_LINKS: &str = r#"
+ssid = "mlo"
+mld_addr = "02:00:00:a0:00:00"
+security = "SECURITY"
+[[link]]
+id = 0
+band = "2.4"
+channel = 1
+bssid = "02:00:00:a0:00:10"
+[[link]]
+id = 1
+band = "5"
+channel = 36
+bssid = "02:00:00:a0:00:11"
+[[link]]
+id = 2
+band = "6"
+channel = 5
+bssid = "02:00:00:a0:00:12"
+"#;
+
+const STA_MLD: MacAddr = MacAddr([0x02, 0, 0, 0xb0, 0, 0]);
+const STA_LINK: [MacAddr; 3] = [
+    MacAddr([0x02, 0, 0, 0xb0, 0, 0x10]),
+    MacAddr([0x02, 0, 0, 0xb0, 0, 0x11]),
+    MacAddr([0x02, 0, 0, 0xb0, 0, 0x12]),
+];
+
+fn config(security: &str) -> ApConfig {
+    ApConfig::parse(&THREE_LINKS.replace("SECURITY", security)).unwrap()
+}
+
+fn open_ap() -> ApMld {
+    ApMld::new(config("open"), None)
+}
+
+fn mgmt(subtype: u8, a1: MacAddr, a2: MacAddr, a3: MacAddr, body: &[u8]) -> Vec<u8> {
+    let mut f = vec![subtype << 4, 0, 0, 0];
+    f.extend_from_slice(&a1.0);
+    f.extend_from_slice(&a2.0);
+    f.extend_from_slice(&a3.0);
+    f.extend_from_slice(&[0, 0]);
+    f.extend_from_slice(body);
+    f
+}
+
+fn element(id: u8, ext: Option<u8>, data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    Ie {
+        id,
+        ext,
+        data: data.to_vec(),
+    }
+    .write(&mut out);
+    out
+}
+
+fn ml(repr: &MultiLinkRepr<'_>) -> Vec<u8> {
+    let mut buf = vec![0u8; repr.element_len()];
+    let n = repr.emit_element(&mut buf).unwrap();
+    buf.truncate(n);
+    buf
+}
+
+/// A non-AP MLD's authentication request on `link`.
+fn auth_request(ap: &ApMld, link: usize) -> Vec<u8> {
+    let bssid = ap.link_config(link).bssid;
+    let mut body = vec![0, 0, 1, 0, 0, 0];
+    body.extend(ml(&MultiLinkRepr {
+        kind: MultiLinkType::Basic,
+        common: CommonInfo {
+            mld_addr: Some(STA_MLD),
+            ..CommonInfo::default()
+        },
+        links: Vec::new(),
+    }));
+    mgmt(mgmt_subtype::AUTH, bssid, STA_LINK[link], bssid, &body)
+}
+
+/// A non-AP MLD's association request on `link` asking for every other link in `others`,
+/// with `extra` elements in the main body.
+fn assoc_request(ap: &ApMld, link: usize, others: &[usize], extra: &[u8]) -> Vec<u8> {
+    let bssid = ap.link_config(link).bssid;
+    let mut body = vec![0x11, 0x00, 10, 0];
+    body.extend(element(0, None, b"mlo"));
+    body.extend(element(1, None, &[0x8c, 0x12, 0x98, 0x24]));
+    body.extend_from_slice(extra);
+    let cap = [0x11u8, 0x00];
+    let links = others
+        .iter()
+        .map(|&o| {
+            LinkInfoRepr::PerStaProfile(PerStaProfileRepr {
+                control: StaControl(
+                    u16::from(ap.link_config(o).id) | sta_control::COMPLETE_PROFILE,
+                ),
+                info: Some(StaInfo {
+                    mac_addr: Some(STA_LINK[o]),
+                    ..StaInfo::default()
+                }),
+                profile: &cap,
+            })
+        })
+        .collect();
+    body.extend(ml(&MultiLinkRepr {
+        kind: MultiLinkType::Basic,
+        common: CommonInfo {
+            mld_addr: Some(STA_MLD),
+            mld_capabilities: Some(2),
+            ..CommonInfo::default()
+        },
+        links,
+    }));
+    mgmt(mgmt_subtype::ASSOC_REQ, bssid, STA_LINK[link], bssid, &body)
+}
+
+fn owe_rsne() -> Vec<u8> {
+    let mut d = Vec::new();
+    d.extend_from_slice(&1u16.to_le_bytes());
+    d.extend_from_slice(&Suite::CCMP_128.to_bytes());
+    d.extend_from_slice(&1u16.to_le_bytes());
+    d.extend_from_slice(&Suite::CCMP_128.to_bytes());
+    d.extend_from_slice(&1u16.to_le_bytes());
+    d.extend_from_slice(&Suite::AKM_OWE.to_bytes());
+    d.extend_from_slice(&(ie::rsn_caps::MFPC | ie::rsn_caps::MFPR).to_le_bytes());
+    element(ie::id::RSN, None, &d)
+}
+
+/// (ID, ext) of every element in `bytes`.
+fn kinds(bytes: &[u8]) -> Vec<(u8, Option<u8>)> {
+    Elements::new(bytes).map(|e| e.unwrap()).map(|e| (e.id, e.ext)).collect()
+}
+
+fn has(kinds: &[(u8, Option<u8>)], id: u8, ext: Option<u8>) -> bool {
+    kinds.contains(&(id, ext))
+}
+
+/// The elements mac80211 sees for a link from an association response: the main body's,
+/// minus the per-STA profile's Non-Inheritance list, overridden by the profile's own
+/// (`ieee802_11_parse_elems_full` with a link ID).
+fn effective_elements(main: &[u8], profile_elems: &[u8]) -> Vec<(u8, Option<u8>)> {
+    let prof = kinds(profile_elems);
+    let mut ids: Vec<u8> = Vec::new();
+    let mut exts: Vec<u8> = Vec::new();
+    for e in Elements::new(profile_elems).map(|e| e.unwrap()) {
+        if e.id == ie::id::EXTENSION && e.ext == Some(eid::EXT_NON_INHERITANCE) {
+            let n = usize::from(e.data[0]);
+            ids.extend_from_slice(&e.data[1..1 + n]);
+            let m = usize::from(e.data[1 + n]);
+            exts.extend_from_slice(&e.data[2 + n..2 + n + m]);
+        }
+    }
+    let mut out: Vec<(u8, Option<u8>)> = kinds(main)
+        .into_iter()
+        .filter(|&(id, ext)| match ext {
+            Some(x) => !exts.contains(&x),
+            None => !ids.contains(&id),
+        })
+        .filter(|k| !prof.contains(k))
+        .collect();
+    out.extend(prof);
+    out
+}
+
+#[test]
+fn beacon_carries_ml_rnr_rsn_and_eht() {
+    let mut ap = ApMld::new(config("owe"), None);
+    let tx = ap.beacon(1, 1234).unwrap();
+    let f = Frame::new_checked(&tx.frame[..]).unwrap();
+    assert_eq!(f.frame_control().subtype(), mgmt_subtype::BEACON);
+    assert_eq!(f.addr2(), Some(MacAddr([0x02, 0, 0, 0xa0, 0, 0x11])));
+    let elems: Vec<_> = mgmt_body_elements(&f).unwrap().map(|e| e.unwrap()).collect();
+    let find = |id: ElementId| elems.iter().find(|e| e.element_id() == id).unwrap();
+    let ml = MultiLinkRepr::parse_element(find(ElementId::MultiLink)).unwrap();
+    assert_eq!(ml.kind, MultiLinkType::Basic);
+    assert_eq!(ml.common.mld_addr, Some(MacAddr([0x02, 0, 0, 0xa0, 0, 0])));
+    assert_eq!(ml.common.link_id(), Some(1));
+    assert_eq!(ml.common.bss_params_change_count, Some(0));
+    assert_eq!(ml.common.mld_capabilities, Some(2), "max simultaneous links - 1");
+    let rsn = RsnRepr::parse_element(find(ElementId::Rsn)).unwrap();
+    assert!(rsn.akms.unwrap().contains(Suite::AKM_OWE));
+    assert!(rsn.mfp_required() && rsn.mfp_capable());
+    assert_eq!(rsn.group_mgmt_cipher, Some(Suite::BIP_CMAC_128));
+    let rnr = elems
+        .iter()
+        .find(|e| e.id == ie::id::REDUCED_NEIGHBOR_REPORT)
+        .unwrap();
+    let mut listed = Vec::new();
+    for info in ReducedNeighborReport::new(rnr.data) {
+        let info = info.unwrap();
+        assert_eq!(info.tbtt_info_len(), 16);
+        for t in info.tbtt_infos() {
+            let t = t.unwrap();
+            let mld = t.mld_params.unwrap();
+            assert_eq!(mld.ap_mld_id, 0);
+            listed.push((info.operating_class, info.channel, mld.link_id, t.bssid.unwrap()));
+        }
+    }
+    assert_eq!(
+        listed,
+        [
+            (81, 1, 0, MacAddr([0x02, 0, 0, 0xa0, 0, 0x10])),
+            (131, 5, 2, MacAddr([0x02, 0, 0, 0xa0, 0, 0x12]))
+        ]
+    );
+    let k: Vec<_> = elems.iter().map(|e| (e.id, e.ext)).collect();
+    for (id, ext) in [
+        (eid::HT_CAP, None),
+        (eid::VHT_CAP, None),
+        (eid::TIM, None),
+        (255, Some(ie::ext_id::HE_CAPABILITIES)),
+        (255, Some(ie::ext_id::EHT_CAPABILITIES)),
+        (255, Some(ie::ext_id::EHT_OPERATION)),
+        (ie::id::RSNX, None),
+    ] {
+        assert!(has(&k, id, ext), "5 GHz beacon lacks {id}/{ext:?}");
+    }
+    // 6 GHz: no HT/VHT/DS, but the HE 6 GHz band capabilities.
+    let tx = ap.beacon(2, 0).unwrap();
+    let f = Frame::new_checked(&tx.frame[..]).unwrap();
+    let k: Vec<_> = mgmt_body_elements(&f).unwrap().map(|e| e.unwrap()).map(|e| (e.id, e.ext)).collect();
+    assert!(!has(&k, eid::HT_CAP, None) && !has(&k, eid::VHT_CAP, None) && !has(&k, eid::DS_PARAMS, None));
+    assert!(has(&k, 255, Some(eid::EXT_HE_6GHZ_CAP)));
+}
+
+#[test]
+fn multi_link_association_follows_inheritance_rules() {
+    let mut ap = open_ap();
+    // Authenticate on the 5 GHz link.
+    let out = ap.handle(1, &auth_request(&ap, 1), 0);
+    assert_eq!(out.len(), 1);
+    let f = Frame::new_checked(&out[0].frame[..]).unwrap();
+    assert_eq!(f.addr1(), STA_LINK[1]);
+    assert_eq!(&f.payload()[..6], &[0, 0, 2, 0, 0, 0], "open system, seq 2, success");
+    // Associate, asking for the 2.4 and 6 GHz links too.
+    let out = ap.handle(1, &assoc_request(&ap, 1, &[0, 2], &[]), 0);
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].link, 1);
+    let f = Frame::new_checked(&out[0].frame[..]).unwrap();
+    assert_eq!(f.frame_control().subtype(), mgmt_subtype::ASSOC_RESP);
+    assert_eq!(f.addr1(), STA_LINK[1]);
+    let body = f.payload();
+    assert_eq!(u16::from_le_bytes([body[2], body[3]]), status::SUCCESS);
+    let aid = u16::from_le_bytes([body[4], body[5]]);
+    assert_eq!(aid, 0xc001);
+    let main = &body[6..];
+    let main_kinds = kinds(main);
+    assert!(has(&main_kinds, eid::VHT_CAP, None) && has(&main_kinds, eid::HT_OP, None));
+    assert!(has(&main_kinds, eid::SUPP_RATES, None));
+    let ml_elem = Elements::new(main)
+        .map(|e| e.unwrap())
+        .find(|e| e.element_id() == ElementId::MultiLink)
+        .unwrap();
+    let mut scratch = vec![0u8; ml_elem.len()];
+    let ml = MultiLinkRepr::parse_defragment(&ml_elem, &mut scratch).unwrap();
+    assert_eq!(ml.common.mld_addr, Some(MacAddr([0x02, 0, 0, 0xa0, 0, 0])));
+    assert_eq!(ml.common.link_id(), Some(1));
+    let profiles: Vec<_> = ml.per_sta_profiles().collect();
+    assert_eq!(profiles.len(), 2);
+    for p in &profiles {
+        assert!(p.control.complete_profile());
+        assert!(p.control.bss_params_change_count_present(), "mac80211 drops profiles without BPCC");
+        let info = p.info.unwrap();
+        assert_eq!(info.mac_addr, Some(ap.link_config(p.link_id() as usize).bssid));
+        assert_eq!(u16::from_le_bytes([p.profile[2], p.profile[3]]), status::SUCCESS);
+        let eff = effective_elements(main, &p.profile[4..]);
+        match p.link_id() {
+            0 => {
+                // 2.4 GHz: HT yes, VHT must not be inherited from the 5 GHz main body.
+                assert!(has(&eff, eid::HT_CAP, None) && has(&eff, eid::EXT_RATES, None));
+                assert!(!has(&eff, eid::VHT_CAP, None) && !has(&eff, eid::VHT_OP, None), "{eff:?}");
+            }
+            2 => {
+                // 6 GHz: no HT, no VHT; HE 6 GHz capabilities and HE/EHT present.
+                assert!(!has(&eff, eid::HT_CAP, None) && !has(&eff, eid::HT_OP, None), "{eff:?}");
+                assert!(!has(&eff, eid::VHT_CAP, None) && !has(&eff, eid::VHT_OP, None));
+                assert!(has(&eff, 255, Some(eid::EXT_HE_6GHZ_CAP)));
+                assert!(has(&eff, 255, Some(ie::ext_id::EHT_OPERATION)));
+            }
+            other => panic!("unexpected profile for link {other}"),
+        }
+    }
+    let s = ap.station(STA_MLD).unwrap();
+    assert_eq!(s.aid, 1);
+    assert_eq!(s.links, vec![(1, STA_LINK[1]), (0, STA_LINK[0]), (2, STA_LINK[2])]);
+    assert!(matches!(ap.take_events()[..], [Event::Associated { sta: STA_MLD, aid: 1, .. }]));
+    // Downlink round-robin visits every link.
+    let picks: Vec<usize> = (0..3).map(|c| ap.downlink_link(STA_MLD, c).unwrap().0).collect();
+    assert_eq!(picks, [1, 0, 2]);
+}
+
+#[test]
+fn association_on_2g4_disinherits_nothing_it_keeps_and_6ghz_drops_ht() {
+    let mut ap = open_ap();
+    ap.handle(0, &auth_request(&ap, 0), 0);
+    let out = ap.handle(0, &assoc_request(&ap, 0, &[1, 2], &[]), 0);
+    let f = Frame::new_checked(&out[0].frame[..]).unwrap();
+    let main = &f.payload()[6..];
+    let ml_elem = Elements::new(main)
+        .map(|e| e.unwrap())
+        .find(|e| e.element_id() == ElementId::MultiLink)
+        .unwrap();
+    let mut scratch = vec![0u8; ml_elem.len()];
+    let ml = MultiLinkRepr::parse_defragment(&ml_elem, &mut scratch).unwrap();
+    for p in ml.per_sta_profiles() {
+        let eff = effective_elements(main, &p.profile[4..]);
+        match p.link_id() {
+            1 => {
+                assert!(has(&eff, eid::VHT_CAP, None), "5 GHz profile carries its own VHT");
+                assert!(!has(&eff, eid::EXT_RATES, None), "2.4 GHz extended rates disinherited");
+            }
+            2 => assert!(!has(&eff, eid::HT_CAP, None) && !has(&eff, eid::EXT_RATES, None)),
+            _ => panic!(),
+        }
+    }
+}
+
+#[test]
+fn association_without_authentication_is_refused_and_deauth_forgets() {
+    let mut ap = open_ap();
+    let out = ap.handle(1, &assoc_request(&ap, 1, &[0], &[]), 0);
+    let f = Frame::new_checked(&out[0].frame[..]).unwrap();
+    assert_eq!(f.frame_control().subtype(), mgmt_subtype::DEAUTH);
+    ap.handle(1, &auth_request(&ap, 1), 0);
+    ap.handle(1, &assoc_request(&ap, 1, &[0], &[]), 0);
+    assert!(ap.station(STA_MLD).unwrap().associated());
+    let bssid = ap.link_config(0).bssid;
+    // Deauthentication from the station's 2.4 GHz link address, on that link.
+    let deauth = mgmt(mgmt_subtype::DEAUTH, bssid, STA_LINK[0], bssid, &3u16.to_le_bytes());
+    ap.handle(0, &deauth, 0);
+    assert!(ap.station(STA_MLD).is_none());
+}
+
+#[test]
+fn ml_probe_response_has_complete_profiles_with_tsf_and_beacon_interval() {
+    let mut ap = open_ap();
+    let bssid = ap.link_config(1).bssid;
+    let mut body = element(0, None, b"mlo");
+    body.extend(ml(&MultiLinkRepr {
+        kind: MultiLinkType::ProbeRequest,
+        common: CommonInfo {
+            ap_mld_id: Some(0),
+            ..CommonInfo::default()
+        },
+        links: Vec::new(),
+    }));
+    let req = mgmt(mgmt_subtype::PROBE_REQ, bssid, STA_LINK[1], bssid, &body);
+    let out = ap.handle(1, &req, 0);
+    let f = Frame::new_checked(&out[0].frame[..]).unwrap();
+    assert_eq!(f.frame_control().subtype(), mgmt_subtype::PROBE_RESP);
+    let elems: Vec<_> = mgmt_body_elements(&f).unwrap().map(|e| e.unwrap()).collect();
+    let ml_elem = elems.iter().find(|e| e.element_id() == ElementId::MultiLink).unwrap();
+    let mut scratch = vec![0u8; ml_elem.len()];
+    let ml = MultiLinkRepr::parse_defragment(ml_elem, &mut scratch).unwrap();
+    let ids: Vec<u8> = ml.per_sta_profiles().map(|p| p.link_id()).collect();
+    assert_eq!(ids, [0, 2]);
+    for p in ml.per_sta_profiles() {
+        let info = p.info.unwrap();
+        assert!(p.control.complete_profile());
+        assert_eq!(info.beacon_interval, Some(100));
+        assert_eq!(info.tsf_offset, Some(0));
+        assert!(info.mac_addr.is_some());
+        let k = kinds(&p.profile[2..]);
+        assert!(has(&k, 255, Some(ie::ext_id::EHT_CAPABILITIES)));
+    }
+    // A probe for another SSID gets no answer.
+    let other = mgmt(mgmt_subtype::PROBE_REQ, MacAddr::BROADCAST, STA_LINK[1], MacAddr::BROADCAST, &element(0, None, b"x"));
+    assert!(ap.handle(1, &other, 0).is_empty());
+}
+
+#[test]
+fn link_removal_counts_down_in_every_beacon_then_stops_the_link() {
+    let mut ap = open_ap();
+    ap.handle(1, &auth_request(&ap, 1), 0);
+    ap.handle(1, &assoc_request(&ap, 1, &[0, 2], &[]), 0);
+    ap.take_events();
+    ap.remove_link(2, 3).unwrap();
+    assert!(ap.remove_link(2, 3).is_err());
+    let mut timers = Vec::new();
+    for _ in 0..4 {
+        let mut per_tbtt = Vec::new();
+        for link in 0..3 {
+            let Some(tx) = ap.beacon(link, 0) else {
+                per_tbtt.push(None);
+                continue;
+            };
+            let f = Frame::new_checked(&tx.frame[..]).unwrap();
+            let reconf = mgmt_body_elements(&f)
+                .unwrap()
+                .map(|e| e.unwrap())
+                .filter(|e| e.element_id() == ElementId::MultiLink)
+                .find_map(|e| {
+                    let m = MultiLinkRepr::parse_element(&e).ok()?;
+                    (m.kind == MultiLinkType::Reconfiguration).then(|| {
+                        let p = *m.per_sta_profiles().next().unwrap();
+                        (p.link_id(), p.info.unwrap().ap_removal_timer)
+                    })
+                });
+            per_tbtt.push(reconf);
+        }
+        timers.push(per_tbtt);
+    }
+    assert_eq!(timers[0], [Some((2, Some(2))); 3]);
+    assert_eq!(timers[1], [Some((2, Some(1))); 3]);
+    // Removed: link 2 is silent; the others still say so with timer 0.
+    assert_eq!(timers[2], [Some((2, Some(0))), Some((2, Some(0))), None]);
+    assert!(ap.take_events().contains(&Event::LinkRemoved { link_id: 2 }));
+    let s = ap.station(STA_MLD).unwrap();
+    assert_eq!(s.links, vec![(1, STA_LINK[1]), (0, STA_LINK[0])]);
+    assert!(ap.remove_link(0, 1).is_ok());
+    assert!(ap.remove_link(1, 1).is_err(), "the last link stays");
+}
+
+struct FixedOwe;
+
+impl OweResponder for FixedOwe {
+    fn respond(&mut self, _sta: MacAddr, client_dh: &[u8]) -> Result<Vec<u8>, u16> {
+        if client_dh.get(..2) != Some(&19u16.to_le_bytes()[..]) {
+            return Err(status::UNSUPPORTED_GROUP);
+        }
+        let mut r = 19u16.to_le_bytes().to_vec();
+        r.extend_from_slice(&[0xab; 32]);
+        Ok(r)
+    }
+}
+
+#[test]
+fn owe_association_needs_rsne_and_dh_element() {
+    let mut ap = ApMld::new(config("owe"), Some(Box::new(FixedOwe)));
+    assert_eq!(ap.config().security, Security::Owe);
+    ap.handle(1, &auth_request(&ap, 1), 0);
+    let status_of = |out: &[crate::Tx]| {
+        let f = Frame::new_checked(&out[0].frame[..]).unwrap();
+        u16::from_le_bytes([f.payload()[2], f.payload()[3]])
+    };
+    // No RSNE: refused.
+    let out = ap.handle(1, &assoc_request(&ap, 1, &[0], &[]), 0);
+    assert_eq!(status_of(&out), status::INVALID_RSNE);
+    // RSNE but no DH parameter: refused.
+    let out = ap.handle(1, &assoc_request(&ap, 1, &[0], &owe_rsne()), 0);
+    assert_eq!(status_of(&out), status::UNSUPPORTED_GROUP);
+    let mut extra = owe_rsne();
+    let mut dh = 19u16.to_le_bytes().to_vec();
+    dh.extend_from_slice(&[0x11; 32]);
+    extra.extend(element(255, Some(eid::EXT_OWE_DH), &dh));
+    let out = ap.handle(1, &assoc_request(&ap, 1, &[0], &extra), 0);
+    assert_eq!(status_of(&out), status::SUCCESS);
+    let f = Frame::new_checked(&out[0].frame[..]).unwrap();
+    let dh_reply = Elements::new(&f.payload()[6..])
+        .map(|e| e.unwrap())
+        .find(|e| e.ext == Some(eid::EXT_OWE_DH))
+        .unwrap();
+    assert_eq!(&dh_reply.data[..2], &19u16.to_le_bytes());
+}
