@@ -49,6 +49,10 @@ pub struct Args {
     /// Start a new capture file when the current one would exceed this many bytes.
     #[arg(long)]
     pub capture_max_bytes: Option<u64>,
+    /// Run the built-in AP MLD described by this TOML file (SSID, MLD address, security,
+    /// links); its link radios attach to the daemon's own socket like one more VM.
+    #[arg(long)]
+    pub ap_config: Option<PathBuf>,
     /// Log filter (tracing `EnvFilter` syntax), e.g. `info`, `debug` (default: `info`; `warn`
     /// for `demo`).
     #[arg(long)]
@@ -79,6 +83,15 @@ pub enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// Commands for the built-in AP MLD of a running daemon.
+    Ap {
+        /// The daemon's control socket.
+        #[arg(long)]
+        control: PathBuf,
+        /// What to do.
+        #[command(subcommand)]
+        action: ApAction,
+    },
     /// Print the link budget between every pair of nodes of a config, per band.
     Budget {
         /// The medium configuration.
@@ -105,6 +118,20 @@ pub enum Command {
         /// Output file.
         #[arg(long, default_value = "docs/per-vs-snr.svg")]
         out: PathBuf,
+    },
+}
+
+/// Built-in AP MLD commands.
+#[derive(Subcommand, Debug)]
+pub enum ApAction {
+    /// Remove a link: beacons announce it with a Reconfiguration Multi-Link element and an AP
+    /// removal timer of TBTTS beacon intervals, then the link stops.
+    RemoveLink {
+        /// Link ID.
+        id: u8,
+        /// AP removal timer, in beacon intervals.
+        #[arg(long, default_value_t = 10)]
+        tbtts: u16,
     },
 }
 
@@ -162,6 +189,15 @@ pub fn run(args: Args) -> Result<(), CliError> {
             Ok(())
         }
         Some(Command::Reload { control, config }) => reload(control, config.as_deref()),
+        Some(Command::Ap { control, action }) => {
+            let ApAction::RemoveLink { id, tbtts } = action;
+            let answer = crate::control::request(control, &format!("ap remove-link {id} {tbtts}"))?;
+            print!("{answer}");
+            if answer.contains("\"error\"") {
+                return Err(CliError::Refused(answer.trim().to_string()));
+            }
+            Ok(())
+        }
         Some(Command::Budget { config }) => {
             let cfg = Config::load(config).map_err(CliError::Config)?;
             print!("{}", crate::planning::budget::report(&cfg));
@@ -266,6 +302,9 @@ fn serve(args: &Args) -> Result<(), CliError> {
     let capture = start_capture(&core, args.capture.as_deref(), args.capture_max_bytes)?;
     let _server = crate::server::spawn(Arc::clone(&core), &socket)?;
     tracing::info!(socket = %socket.display(), "serving");
+    if let Some(path) = &args.ap_config {
+        start_ap(&core, path, &socket)?;
+    }
     let _ = signals.wait();
     tracing::info!("shutting down");
     eprint!(
@@ -277,6 +316,16 @@ fn serve(args: &Args) -> Result<(), CliError> {
         let _ = std::fs::remove_file(c);
     }
     finish_capture(capture);
+    Ok(())
+}
+
+/// Starts the built-in AP MLD on the daemon's own socket.
+fn start_ap(core: &Core, path: &std::path::Path, socket: &std::path::Path) -> Result<(), CliError> {
+    let cfg = hwsim_ap::ApConfig::load(path).map_err(CliError::Config)?;
+    let ap = hwsim_ap::ApMld::new(cfg, None);
+    let handle = hwsim_ap::runtime::spawn(ap, socket.to_path_buf())
+        .map_err(|e| CliError::Usage(e.to_string()))?;
+    let _ = core.ap.set(handle);
     Ok(())
 }
 

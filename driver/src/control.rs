@@ -6,6 +6,8 @@
 //!   `{"reloaded":PATH,"medium":NAME}`. A config that does not load or validate is refused with
 //!   `{"error":"config: PATH: line L, column C: …"}` and the medium in force stays.
 //!
+//! - `ap remove-link ID [TBTTS]` starts removing a link of the built-in AP MLD.
+//!
 //! Any other line gets `{"error":…}`.
 
 use std::io::{BufRead, BufReader, Write};
@@ -62,6 +64,7 @@ fn answer(core: &Core, source: &mut MediumSource, conn: UnixStream) -> std::io::
             .to_string(),
             Err(e) => error_json(&e),
         },
+        ("ap", Some(args)) => ap_command(core, args),
         _ => error_json(&format!("unknown command {request:?}")),
     };
     let mut conn = conn;
@@ -84,6 +87,31 @@ fn reload(
     tracing::info!(config = %path.display(), medium = core.medium.name(), "medium reloaded");
     source.config = Some(path.clone());
     Ok(path)
+}
+
+/// `ap remove-link ID [TBTTS]`: starts removing a link of the built-in AP MLD.
+fn ap_command(core: &Core, args: &str) -> String {
+    let Some(ap) = core.ap.get() else {
+        return error_json("no built-in AP MLD is running (start the daemon with --ap-config)");
+    };
+    let words: Vec<&str> = args.split_whitespace().collect();
+    match words[..] {
+        ["remove-link", id, ref rest @ ..] if rest.len() <= 1 => {
+            let Ok(id) = id.parse::<u8>() else {
+                return error_json(&format!("link ID {id:?} is not a number"));
+            };
+            let tbtts = match rest.first().map(|t| t.parse::<u16>()) {
+                None => 10,
+                Some(Ok(t)) => t,
+                Some(Err(_)) => return error_json("TBTTS must be a number"),
+            };
+            match ap.remove_link(id, tbtts) {
+                Ok(()) => serde_json::json!({ "removing_link": id, "tbtts": tbtts }).to_string(),
+                Err(e) => error_json(&e),
+            }
+        }
+        _ => error_json("usage: ap remove-link ID [TBTTS]"),
+    }
 }
 
 fn error_json(message: &str) -> String {

@@ -109,6 +109,8 @@ pub struct Core {
     pub capture: std::sync::OnceLock<crate::capture::CaptureTap>,
     /// The MLD tracker: the data path queues management frames to it, readers get its table.
     pub mld: crate::mld::MldService,
+    /// The built-in AP MLD (`--ap-config`), if running.
+    pub ap: std::sync::OnceLock<hwsim_ap::runtime::ApHandle>,
     vms: Mutex<BTreeMap<VmId, Arc<VmShared>>>,
     /// VMs that disconnected, with their final counters (for reports).
     gone: Mutex<Vec<Arc<VmShared>>>,
@@ -127,6 +129,7 @@ impl Core {
             limits,
             capture: std::sync::OnceLock::new(),
             mld: crate::mld::MldService::new(),
+            ap: std::sync::OnceLock::new(),
             vms: Mutex::new(BTreeMap::new()),
             gone: Mutex::new(Vec::new()),
             gone_radios: Mutex::new(Vec::new()),
