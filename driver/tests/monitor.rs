@@ -87,6 +87,21 @@ impl Drop for Tcpdump {
     }
 }
 
+/// Complete packets in a pcap file tcpdump may still be writing.
+fn packets_in(file: &std::path::Path) -> usize {
+    let Ok(bytes) = std::fs::read(file) else {
+        return 0;
+    };
+    let Ok(mut reader) = PcapReader::new(&bytes[..]) else {
+        return 0;
+    };
+    let mut n = 0;
+    while let Some(Ok(_)) = reader.next_packet() {
+        n += 1;
+    }
+    n
+}
+
 #[test]
 fn tcpdump_on_the_monitor_interface_sees_every_transmission() {
     if let Some(why) = unsupported() {
@@ -133,7 +148,11 @@ fn tcpdump_on_the_monitor_interface_sees_every_transmission() {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
-    std::thread::sleep(Duration::from_millis(300));
+    // tcpdump writes each packet as it reads it (-U): stop it once all are in its file.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while packets_in(&file) < 8 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
     tcpdump.stop();
     let capture = d.stats()["capture"].clone();
     assert_eq!(capture["dropped"], 0, "{capture:#}");
