@@ -265,7 +265,9 @@ impl ApMld {
     fn beacon_fixed(&self, link: usize, tsf_us: u64) -> Vec<u8> {
         let mut b = tsf_us.to_le_bytes().to_vec();
         b.extend_from_slice(&self.cfg.beacon_interval_tu.to_le_bytes());
-        b.extend_from_slice(&elements::capability(&self.links[link].cfg, self.cfg.security).to_le_bytes());
+        b.extend_from_slice(
+            &elements::capability(&self.links[link].cfg, self.cfg.security).to_le_bytes(),
+        );
         b
     }
 
@@ -285,10 +287,17 @@ impl ApMld {
         let l = &self.links[link];
         for e in &l.elements {
             e.write(&mut body);
-            if beacon && e.id == eid::DS_PARAMS || beacon && l.cfg.band == crate::config::Band::G6 && e.id == eid::SUPP_RATES {
+            if beacon && e.id == eid::DS_PARAMS
+                || beacon && l.cfg.band == crate::config::Band::G6 && e.id == eid::SUPP_RATES
+            {
                 // TIM after DS Parameter Set (or after the rates on 6 GHz): DTIM count 0,
                 // period 1, no buffered traffic.
-                Ie { id: eid::TIM, ext: None, data: vec![0, 1, 0, 0] }.write(&mut body);
+                Ie {
+                    id: eid::TIM,
+                    ext: None,
+                    data: vec![0, 1, 0, 0],
+                }
+                .write(&mut body);
             }
         }
         if let Some(rnr) = elements::rnr(&self.cfg.ssid, &self.neighbors(link)) {
@@ -312,7 +321,8 @@ impl ApMld {
         if l.removed {
             return None;
         }
-        let ml = elements::basic_ml_beacon(self.cfg.mld_addr, l.cfg.id, l.bpcc, self.active_links());
+        let ml =
+            elements::basic_ml_beacon(self.cfg.mld_addr, l.cfg.id, l.bpcc, self.active_links());
         let body = self.bss_body(link, tsf_us, true, ml);
         Some(self.mgmt(link, mgmt_subtype::BEACON, MacAddr::BROADCAST, &body))
     }
@@ -363,9 +373,10 @@ impl ApMld {
         let da = f.addr1();
         let for_us = da == bssid || da == self.cfg.mld_addr;
         match fc.subtype() {
-            mgmt_subtype::PROBE_REQ if da.is_group() || for_us => {
-                self.probe_response(link, sa, &f, tsf_us).into_iter().collect()
-            }
+            mgmt_subtype::PROBE_REQ if da.is_group() || for_us => self
+                .probe_response(link, sa, &f, tsf_us)
+                .into_iter()
+                .collect(),
             mgmt_subtype::AUTH if for_us => self.authenticate(link, sa, f.payload()),
             mgmt_subtype::ASSOC_REQ | mgmt_subtype::REASSOC_REQ if for_us => {
                 self.associate(link, sa, &f, fc.subtype() == mgmt_subtype::REASSOC_REQ)
@@ -401,7 +412,13 @@ impl ApMld {
         }
     }
 
-    fn probe_response(&mut self, link: usize, sa: MacAddr, f: &Frame<&[u8]>, tsf_us: u64) -> Option<Tx> {
+    fn probe_response(
+        &mut self,
+        link: usize,
+        sa: MacAddr,
+        f: &Frame<&[u8]>,
+        tsf_us: u64,
+    ) -> Option<Tx> {
         let elems = mgmt_body_elements(f)?;
         let mut ssid_ok = false;
         let mut ml_request: Option<Vec<u8>> = None;
@@ -417,9 +434,15 @@ impl ApMld {
                         if m.kind == MultiLinkType::ProbeRequest
                             && m.common.ap_mld_id.unwrap_or(0) == 0
                         {
-                            let mut ids: Vec<u8> = m.per_sta_profiles().map(|p| p.link_id()).collect();
+                            let mut ids: Vec<u8> =
+                                m.per_sta_profiles().map(|p| p.link_id()).collect();
                             if ids.is_empty() {
-                                ids = self.links.iter().filter(|l| !l.removed).map(|l| l.cfg.id).collect();
+                                ids = self
+                                    .links
+                                    .iter()
+                                    .filter(|l| !l.removed)
+                                    .map(|l| l.cfg.id)
+                                    .collect();
                             }
                             ml_request = Some(ids);
                         }
@@ -433,7 +456,9 @@ impl ApMld {
         }
         let l = &self.links[link];
         let ml = match &ml_request {
-            None => elements::basic_ml_beacon(self.cfg.mld_addr, l.cfg.id, l.bpcc, self.active_links()),
+            None => {
+                elements::basic_ml_beacon(self.cfg.mld_addr, l.cfg.id, l.bpcc, self.active_links())
+            }
             Some(ids) => {
                 let profiles: Vec<StaProfile> = self
                     .links
@@ -443,7 +468,10 @@ impl ApMld {
                         let mut body = elements::capability(&o.cfg, self.cfg.security)
                             .to_le_bytes()
                             .to_vec();
-                        elements::write_all(&elements::profile_elements(&o.elements, &l.elements), &mut body);
+                        elements::write_all(
+                            &elements::profile_elements(&o.elements, &l.elements),
+                            &mut body,
+                        );
                         StaProfile {
                             link_id: o.cfg.id,
                             info: self.sta_info(o),
@@ -471,7 +499,10 @@ impl ApMld {
             beacon_interval: Some(self.cfg.beacon_interval_tu),
             // All links share one TSF here.
             tsf_offset: Some(0),
-            dtim: Some(ie::DtimInfo { count: 0, period: 1 }),
+            dtim: Some(ie::DtimInfo {
+                count: 0,
+                period: 1,
+            }),
             bss_params_change_count: Some(l.bpcc),
             ..StaInfo::default()
         }
@@ -544,7 +575,11 @@ impl ApMld {
         let Some(elems_bytes) = f.payload().get(fixed..) else {
             return Vec::new();
         };
-        let subtype = if reassoc { mgmt_subtype::REASSOC_RESP } else { mgmt_subtype::ASSOC_RESP };
+        let subtype = if reassoc {
+            mgmt_subtype::REASSOC_RESP
+        } else {
+            mgmt_subtype::ASSOC_RESP
+        };
         let Some(si) = self.station_index(link, sa) else {
             // Not authenticated: deauthenticate.
             let body = 6u16.to_le_bytes(); // class 2 frame from non-authenticated station
@@ -636,13 +671,20 @@ impl ApMld {
             }
         }
         let l = &self.links[main_link];
-        let mut body = elements::capability(&l.cfg, self.cfg.security).to_le_bytes().to_vec();
+        let mut body = elements::capability(&l.cfg, self.cfg.security)
+            .to_le_bytes()
+            .to_vec();
         body.extend_from_slice(&status_code.to_le_bytes());
         body.extend_from_slice(&(aid | 0xc000).to_le_bytes());
         if status_code == status::SUCCESS {
             elements::write_all(&assoc_resp_elements(&l.elements), &mut body);
             if let Some(r) = owe_reply {
-                Ie { id: ie::id::EXTENSION, ext: Some(eid::EXT_OWE_DH), data: r }.write(&mut body);
+                Ie {
+                    id: ie::id::EXTENSION,
+                    ext: Some(eid::EXT_OWE_DH),
+                    data: r,
+                }
+                .write(&mut body);
             }
         }
         if sta_mld.is_some() {
@@ -676,7 +718,9 @@ impl ApMld {
     /// A complete per-STA profile for link `li` in an association response sent on `main`.
     fn assoc_profile(&self, li: usize, main: usize, link_status: u16) -> StaProfile {
         let o = &self.links[li];
-        let mut body = elements::capability(&o.cfg, self.cfg.security).to_le_bytes().to_vec();
+        let mut body = elements::capability(&o.cfg, self.cfg.security)
+            .to_le_bytes()
+            .to_vec();
         body.extend_from_slice(&link_status.to_le_bytes());
         if link_status == status::SUCCESS {
             let own = assoc_resp_elements(&o.elements);
@@ -694,7 +738,11 @@ impl ApMld {
     /// round-robin over the station's links that still operate, advanced by `counter`.
     pub fn downlink_link(&self, sta: MacAddr, counter: u64) -> Option<(usize, MacAddr)> {
         let s = self.station(sta).filter(|s| s.associated())?;
-        let live: Vec<&(usize, MacAddr)> = s.links.iter().filter(|(l, _)| self.link_active(*l)).collect();
+        let live: Vec<&(usize, MacAddr)> = s
+            .links
+            .iter()
+            .filter(|(l, _)| self.link_active(*l))
+            .collect();
         if live.is_empty() {
             return None;
         }

@@ -198,12 +198,7 @@ impl ApConfig {
         let beacon_interval_tu = match &repr.beacon_interval_tu {
             None => 100,
             Some(b) if (10..=1000).contains(b.get_ref()) => *b.get_ref(),
-            Some(b) => {
-                return Err(at(
-                    b.span(),
-                    "beacon_interval_tu must be 10 to 1000".into(),
-                ))
-            }
+            Some(b) => return Err(at(b.span(), "beacon_interval_tu must be 10 to 1000".into())),
         };
         if repr.link.is_empty() {
             return Err(ConfigError {
@@ -239,25 +234,36 @@ impl ApConfig {
             let freq = band.channel_freq(channel).ok_or_else(|| {
                 at(
                     l.channel.span(),
-                    format!("channel {channel} is not a 20 MHz channel of the {} GHz band", band.name()),
+                    format!(
+                        "channel {channel} is not a 20 MHz channel of the {} GHz band",
+                        band.name()
+                    ),
                 )
             })?;
             if let Some(o) = links.iter().find(|o| o.freq == freq) {
                 return Err(at(
                     l.channel.span(),
-                    format!("link {} already uses {freq} MHz; links need distinct channels", o.id),
+                    format!(
+                        "link {} already uses {freq} MHz; links need distinct channels",
+                        o.id
+                    ),
                 ));
             }
             let width = l.width.as_ref().map_or(20, |w| *w.get_ref());
             if width != 20 {
                 let span = l.width.as_ref().map_or(0..0, |w| w.span());
-                return Err(at(span, format!("width {width}: only 20 MHz links are supported")));
+                return Err(at(
+                    span,
+                    format!("width {width}: only 20 MHz links are supported"),
+                ));
             }
             let bssid = unicast(&l.bssid).map_err(|m| at(l.bssid.span(), m))?;
             if bssid == mld_addr || links.iter().any(|o| o.bssid == bssid) {
                 return Err(at(
                     l.bssid.span(),
-                    format!("bssid {bssid} is used twice (links and the MLD need distinct addresses)"),
+                    format!(
+                        "bssid {bssid} is used twice (links and the MLD need distinct addresses)"
+                    ),
                 ));
             }
             links.push(LinkConfig {

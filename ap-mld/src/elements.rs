@@ -7,9 +7,9 @@
 //! more, and it keeps the operation elements trivially consistent across HT/VHT/HE/EHT.
 
 use hwsim_frame::ie::{
-    self, sta_control, CommonInfo, IeRepr, LinkInfoRepr, MldParams, MultiLinkRepr,
-    MultiLinkType, NeighborApInfoRepr, PerStaProfileRepr, RsnRepr, Suite, SuiteList, StaControl,
-    StaInfo, TbttInfo,
+    self, sta_control, CommonInfo, IeRepr, LinkInfoRepr, MldParams, MultiLinkRepr, MultiLinkType,
+    NeighborApInfoRepr, PerStaProfileRepr, RsnRepr, StaControl, StaInfo, Suite, SuiteList,
+    TbttInfo,
 };
 use hwsim_frame::MacAddr;
 
@@ -111,11 +111,17 @@ pub fn link_elements(link: &LinkConfig, security: Security) -> Vec<Ie> {
     let mut v = Vec::new();
     match link.band {
         Band::G2 => {
-            v.push(Ie::new(eid::SUPP_RATES, &[0x82, 0x84, 0x8b, 0x96, 0x0c, 0x12, 0x18, 0x24]));
+            v.push(Ie::new(
+                eid::SUPP_RATES,
+                &[0x82, 0x84, 0x8b, 0x96, 0x0c, 0x12, 0x18, 0x24],
+            ));
             v.push(Ie::new(eid::EXT_RATES, &[0x30, 0x48, 0x60, 0x6c]));
         }
         Band::G5 | Band::G6 => {
-            v.push(Ie::new(eid::SUPP_RATES, &[0x8c, 0x12, 0x98, 0x24, 0xb0, 0x48, 0x60, 0x6c]));
+            v.push(Ie::new(
+                eid::SUPP_RATES,
+                &[0x8c, 0x12, 0x98, 0x24, 0xb0, 0x48, 0x60, 0x6c],
+            ));
         }
     }
     if link.band != Band::G6 {
@@ -136,7 +142,10 @@ pub fn link_elements(link: &LinkConfig, security: Security) -> Vec<Ie> {
         v.push(Ie::new(eid::VHT_OP, &[0, 0, 0, 0xfc, 0xff]));
     }
     v.push(Ie::new(ie::id::VENDOR_SPECIFIC, &wmm_parameters()));
-    v.push(Ie::ext(ie::ext_id::HE_CAPABILITIES, &he_capabilities(link.band)));
+    v.push(Ie::ext(
+        ie::ext_id::HE_CAPABILITIES,
+        &he_capabilities(link.band),
+    ));
     v.push(Ie::ext(ie::ext_id::HE_OPERATION, &he_operation(link)));
     if link.band == Band::G6 {
         // Min MPDU start spacing 0, max A-MPDU exponent 7, max MPDU 11454, SM PS disabled.
@@ -282,7 +291,9 @@ pub fn mld_capabilities(links: usize) -> u16 {
 
 fn ml_element(repr: &MultiLinkRepr<'_>) -> Ie {
     let mut data = vec![0u8; repr.buffer_len()];
-    let n = repr.emit(&mut data).expect("Multi-Link element built here is encodable");
+    let n = repr
+        .emit(&mut data)
+        .expect("Multi-Link element built here is encodable");
     data.truncate(n);
     Ie::ext(ie::ext_id::MULTI_LINK, &data)
 }
@@ -414,7 +425,9 @@ pub fn rnr(ssid: &str, neighbors: &[Neighbor]) -> Option<Ie> {
         };
         let start = data.len();
         data.resize(start + info.buffer_len(), 0);
-        let w = info.emit(&mut data[start..]).expect("RNR field built here is encodable");
+        let w = info
+            .emit(&mut data[start..])
+            .expect("RNR field built here is encodable");
         data.truncate(start + w);
     }
     Some(Ie::new(ie::id::REDUCED_NEIGHBOR_REPORT, &data))

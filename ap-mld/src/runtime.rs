@@ -189,7 +189,9 @@ impl Runner {
                     next_beacon = now + interval;
                 }
             }
-            let wait = next_beacon.saturating_duration_since(Instant::now()).min(Duration::from_millis(20));
+            let wait = next_beacon
+                .saturating_duration_since(Instant::now())
+                .min(Duration::from_millis(20));
             if self.guest.wait(wait).is_err() {
                 tracing::warn!("AP MLD: the daemon closed the connection");
                 return self.stats;
@@ -261,7 +263,10 @@ impl Runner {
         for e in self.ap.take_events() {
             match e {
                 Event::Associated { sta, aid, links } => {
-                    let ids: Vec<u8> = links.iter().map(|(l, _)| self.ap.link_config(*l).id).collect();
+                    let ids: Vec<u8> = links
+                        .iter()
+                        .map(|(l, _)| self.ap.link_config(*l).id)
+                        .collect();
                     tracing::info!(%sta, aid, links = ?ids, "AP MLD: station associated");
                 }
                 Event::Left { sta } => tracing::info!(%sta, "AP MLD: station left"),

@@ -141,7 +141,10 @@ fn owe_rsne() -> Vec<u8> {
 
 /// (ID, ext) of every element in `bytes`.
 fn kinds(bytes: &[u8]) -> Vec<(u8, Option<u8>)> {
-    Elements::new(bytes).map(|e| e.unwrap()).map(|e| (e.id, e.ext)).collect()
+    Elements::new(bytes)
+        .map(|e| e.unwrap())
+        .map(|e| (e.id, e.ext))
+        .collect()
 }
 
 fn has(kinds: &[(u8, Option<u8>)], id: u8, ext: Option<u8>) -> bool {
@@ -182,14 +185,21 @@ fn beacon_carries_ml_rnr_rsn_and_eht() {
     let f = Frame::new_checked(&tx.frame[..]).unwrap();
     assert_eq!(f.frame_control().subtype(), mgmt_subtype::BEACON);
     assert_eq!(f.addr2(), Some(MacAddr([0x02, 0, 0, 0xa0, 0, 0x11])));
-    let elems: Vec<_> = mgmt_body_elements(&f).unwrap().map(|e| e.unwrap()).collect();
+    let elems: Vec<_> = mgmt_body_elements(&f)
+        .unwrap()
+        .map(|e| e.unwrap())
+        .collect();
     let find = |id: ElementId| elems.iter().find(|e| e.element_id() == id).unwrap();
     let ml = MultiLinkRepr::parse_element(find(ElementId::MultiLink)).unwrap();
     assert_eq!(ml.kind, MultiLinkType::Basic);
     assert_eq!(ml.common.mld_addr, Some(MacAddr([0x02, 0, 0, 0xa0, 0, 0])));
     assert_eq!(ml.common.link_id(), Some(1));
     assert_eq!(ml.common.bss_params_change_count, Some(0));
-    assert_eq!(ml.common.mld_capabilities, Some(2), "max simultaneous links - 1");
+    assert_eq!(
+        ml.common.mld_capabilities,
+        Some(2),
+        "max simultaneous links - 1"
+    );
     let rsn = RsnRepr::parse_element(find(ElementId::Rsn)).unwrap();
     assert!(rsn.akms.unwrap().contains(Suite::AKM_OWE));
     assert!(rsn.mfp_required() && rsn.mfp_capable());
@@ -206,7 +216,12 @@ fn beacon_carries_ml_rnr_rsn_and_eht() {
             let t = t.unwrap();
             let mld = t.mld_params.unwrap();
             assert_eq!(mld.ap_mld_id, 0);
-            listed.push((info.operating_class, info.channel, mld.link_id, t.bssid.unwrap()));
+            listed.push((
+                info.operating_class,
+                info.channel,
+                mld.link_id,
+                t.bssid.unwrap(),
+            ));
         }
     }
     assert_eq!(
@@ -231,8 +246,16 @@ fn beacon_carries_ml_rnr_rsn_and_eht() {
     // 6 GHz: no HT/VHT/DS, but the HE 6 GHz band capabilities.
     let tx = ap.beacon(2, 0).unwrap();
     let f = Frame::new_checked(&tx.frame[..]).unwrap();
-    let k: Vec<_> = mgmt_body_elements(&f).unwrap().map(|e| e.unwrap()).map(|e| (e.id, e.ext)).collect();
-    assert!(!has(&k, eid::HT_CAP, None) && !has(&k, eid::VHT_CAP, None) && !has(&k, eid::DS_PARAMS, None));
+    let k: Vec<_> = mgmt_body_elements(&f)
+        .unwrap()
+        .map(|e| e.unwrap())
+        .map(|e| (e.id, e.ext))
+        .collect();
+    assert!(
+        !has(&k, eid::HT_CAP, None)
+            && !has(&k, eid::VHT_CAP, None)
+            && !has(&k, eid::DS_PARAMS, None)
+    );
     assert!(has(&k, 255, Some(eid::EXT_HE_6GHZ_CAP)));
 }
 
@@ -244,7 +267,11 @@ fn multi_link_association_follows_inheritance_rules() {
     assert_eq!(out.len(), 1);
     let f = Frame::new_checked(&out[0].frame[..]).unwrap();
     assert_eq!(f.addr1(), STA_LINK[1]);
-    assert_eq!(&f.payload()[..6], &[0, 0, 2, 0, 0, 0], "open system, seq 2, success");
+    assert_eq!(
+        &f.payload()[..6],
+        &[0, 0, 2, 0, 0, 0],
+        "open system, seq 2, success"
+    );
     // Associate, asking for the 2.4 and 6 GHz links too.
     let out = ap.handle(1, &assoc_request(&ap, 1, &[0, 2], &[]), 0);
     assert_eq!(out.len(), 1);
@@ -272,20 +299,35 @@ fn multi_link_association_follows_inheritance_rules() {
     assert_eq!(profiles.len(), 2);
     for p in &profiles {
         assert!(p.control.complete_profile());
-        assert!(p.control.bss_params_change_count_present(), "mac80211 drops profiles without BPCC");
+        assert!(
+            p.control.bss_params_change_count_present(),
+            "mac80211 drops profiles without BPCC"
+        );
         let info = p.info.unwrap();
-        assert_eq!(info.mac_addr, Some(ap.link_config(p.link_id() as usize).bssid));
-        assert_eq!(u16::from_le_bytes([p.profile[2], p.profile[3]]), status::SUCCESS);
+        assert_eq!(
+            info.mac_addr,
+            Some(ap.link_config(p.link_id() as usize).bssid)
+        );
+        assert_eq!(
+            u16::from_le_bytes([p.profile[2], p.profile[3]]),
+            status::SUCCESS
+        );
         let eff = effective_elements(main, &p.profile[4..]);
         match p.link_id() {
             0 => {
                 // 2.4 GHz: HT yes, VHT must not be inherited from the 5 GHz main body.
                 assert!(has(&eff, eid::HT_CAP, None) && has(&eff, eid::EXT_RATES, None));
-                assert!(!has(&eff, eid::VHT_CAP, None) && !has(&eff, eid::VHT_OP, None), "{eff:?}");
+                assert!(
+                    !has(&eff, eid::VHT_CAP, None) && !has(&eff, eid::VHT_OP, None),
+                    "{eff:?}"
+                );
             }
             2 => {
                 // 6 GHz: no HT, no VHT; HE 6 GHz capabilities and HE/EHT present.
-                assert!(!has(&eff, eid::HT_CAP, None) && !has(&eff, eid::HT_OP, None), "{eff:?}");
+                assert!(
+                    !has(&eff, eid::HT_CAP, None) && !has(&eff, eid::HT_OP, None),
+                    "{eff:?}"
+                );
                 assert!(!has(&eff, eid::VHT_CAP, None) && !has(&eff, eid::VHT_OP, None));
                 assert!(has(&eff, 255, Some(eid::EXT_HE_6GHZ_CAP)));
                 assert!(has(&eff, 255, Some(ie::ext_id::EHT_OPERATION)));
@@ -295,10 +337,22 @@ fn multi_link_association_follows_inheritance_rules() {
     }
     let s = ap.station(STA_MLD).unwrap();
     assert_eq!(s.aid, 1);
-    assert_eq!(s.links, vec![(1, STA_LINK[1]), (0, STA_LINK[0]), (2, STA_LINK[2])]);
-    assert!(matches!(ap.take_events()[..], [Event::Associated { sta: STA_MLD, aid: 1, .. }]));
+    assert_eq!(
+        s.links,
+        vec![(1, STA_LINK[1]), (0, STA_LINK[0]), (2, STA_LINK[2])]
+    );
+    assert!(matches!(
+        ap.take_events()[..],
+        [Event::Associated {
+            sta: STA_MLD,
+            aid: 1,
+            ..
+        }]
+    ));
     // Downlink round-robin visits every link.
-    let picks: Vec<usize> = (0..3).map(|c| ap.downlink_link(STA_MLD, c).unwrap().0).collect();
+    let picks: Vec<usize> = (0..3)
+        .map(|c| ap.downlink_link(STA_MLD, c).unwrap().0)
+        .collect();
     assert_eq!(picks, [1, 0, 2]);
 }
 
@@ -319,8 +373,14 @@ fn association_on_2g4_disinherits_nothing_it_keeps_and_6ghz_drops_ht() {
         let eff = effective_elements(main, &p.profile[4..]);
         match p.link_id() {
             1 => {
-                assert!(has(&eff, eid::VHT_CAP, None), "5 GHz profile carries its own VHT");
-                assert!(!has(&eff, eid::EXT_RATES, None), "2.4 GHz extended rates disinherited");
+                assert!(
+                    has(&eff, eid::VHT_CAP, None),
+                    "5 GHz profile carries its own VHT"
+                );
+                assert!(
+                    !has(&eff, eid::EXT_RATES, None),
+                    "2.4 GHz extended rates disinherited"
+                );
             }
             2 => assert!(!has(&eff, eid::HT_CAP, None) && !has(&eff, eid::EXT_RATES, None)),
             _ => panic!(),
@@ -339,7 +399,13 @@ fn association_without_authentication_is_refused_and_deauth_forgets() {
     assert!(ap.station(STA_MLD).unwrap().associated());
     let bssid = ap.link_config(0).bssid;
     // Deauthentication from the station's 2.4 GHz link address, on that link.
-    let deauth = mgmt(mgmt_subtype::DEAUTH, bssid, STA_LINK[0], bssid, &3u16.to_le_bytes());
+    let deauth = mgmt(
+        mgmt_subtype::DEAUTH,
+        bssid,
+        STA_LINK[0],
+        bssid,
+        &3u16.to_le_bytes(),
+    );
     ap.handle(0, &deauth, 0);
     assert!(ap.station(STA_MLD).is_none());
 }
@@ -361,8 +427,14 @@ fn ml_probe_response_has_complete_profiles_with_tsf_and_beacon_interval() {
     let out = ap.handle(1, &req, 0);
     let f = Frame::new_checked(&out[0].frame[..]).unwrap();
     assert_eq!(f.frame_control().subtype(), mgmt_subtype::PROBE_RESP);
-    let elems: Vec<_> = mgmt_body_elements(&f).unwrap().map(|e| e.unwrap()).collect();
-    let ml_elem = elems.iter().find(|e| e.element_id() == ElementId::MultiLink).unwrap();
+    let elems: Vec<_> = mgmt_body_elements(&f)
+        .unwrap()
+        .map(|e| e.unwrap())
+        .collect();
+    let ml_elem = elems
+        .iter()
+        .find(|e| e.element_id() == ElementId::MultiLink)
+        .unwrap();
     let mut scratch = vec![0u8; ml_elem.len()];
     let ml = MultiLinkRepr::parse_defragment(ml_elem, &mut scratch).unwrap();
     let ids: Vec<u8> = ml.per_sta_profiles().map(|p| p.link_id()).collect();
@@ -377,7 +449,13 @@ fn ml_probe_response_has_complete_profiles_with_tsf_and_beacon_interval() {
         assert!(has(&k, 255, Some(ie::ext_id::EHT_CAPABILITIES)));
     }
     // A probe for another SSID gets no answer.
-    let other = mgmt(mgmt_subtype::PROBE_REQ, MacAddr::BROADCAST, STA_LINK[1], MacAddr::BROADCAST, &element(0, None, b"x"));
+    let other = mgmt(
+        mgmt_subtype::PROBE_REQ,
+        MacAddr::BROADCAST,
+        STA_LINK[1],
+        MacAddr::BROADCAST,
+        &element(0, None, b"x"),
+    );
     assert!(ap.handle(1, &other, 0).is_empty());
 }
 
@@ -417,7 +495,9 @@ fn link_removal_counts_down_in_every_beacon_then_stops_the_link() {
     assert_eq!(timers[1], [Some((2, Some(1))); 3]);
     // Removed: link 2 is silent; the others still say so with timer 0.
     assert_eq!(timers[2], [Some((2, Some(0))), Some((2, Some(0))), None]);
-    assert!(ap.take_events().contains(&Event::LinkRemoved { link_id: 2 }));
+    assert!(ap
+        .take_events()
+        .contains(&Event::LinkRemoved { link_id: 2 }));
     let s = ap.station(STA_MLD).unwrap();
     assert_eq!(s.links, vec![(1, STA_LINK[1]), (0, STA_LINK[0])]);
     assert!(ap.remove_link(0, 1).is_ok());
