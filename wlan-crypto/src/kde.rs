@@ -202,8 +202,10 @@ impl<'a> Kde<'a> {
         })
     }
 
-    /// Appends this KDE (vendor element header, OUI, data type, data).
-    pub fn emit(&self, out: &mut Vec<u8>) {
+    /// Appends this KDE (vendor element header, OUI, data type, data). Fails, leaving
+    /// `out` as it was, when the KDE does not fit one element (255 bytes).
+    pub fn emit(&self, out: &mut Vec<u8>) -> Result<()> {
+        let start = out.len();
         out.push(ELEMENT_VENDOR);
         let len_at = out.len();
         out.push(0);
@@ -264,7 +266,16 @@ impl<'a> Kde<'a> {
             Kde::Other { data, .. } => out.extend_from_slice(data),
         }
         let len = out.len() - len_at - 1;
-        out[len_at] = u8::try_from(len).expect("a KDE fits one element");
+        match u8::try_from(len) {
+            Ok(len) => {
+                out[len_at] = len;
+                Ok(())
+            }
+            Err(_) => {
+                out.truncate(start);
+                Err(CryptoError::Malformed("KDE longer than 255 bytes"))
+            }
+        }
     }
 
     fn data_type(&self) -> u8 {
@@ -301,7 +312,8 @@ impl<'a> Iterator for KeyDataIter<'a> {
         if rest.is_empty() {
             return None;
         }
-        if rest[0] == ELEMENT_VENDOR && rest[1..].iter().all(|&b| b == 0) {
+        // Padding: 0xdd followed by zeros (hostapd stops at "dd 00" or a final 0xdd).
+        if rest[0] == ELEMENT_VENDOR && (rest.len() == 1 || rest[1] == 0) {
             self.rest = &[];
             return None;
         }

@@ -9,3 +9,4 @@ pub mod eapol;
 pub mod kde;
 pub mod bip;
 pub mod ccmp;
+pub mod handshake;

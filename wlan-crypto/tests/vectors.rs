@@ -3,12 +3,14 @@
 //! Sources: IEEE Std 802.11-2020 Annex J (J.6.4 CCMP, J.9.1 BIP-CMAC-128, J.3 PRF-SHA-1, as
 //! reproduced in hostapd's `wlantest/test_vectors.c` / `crypto_module_tests.c` and the
 //! Broadcom/FreeBSD test modules), the CCMP test MPDUs of IEEE P802.11i/D7.0 I.7.4 (those
-//! whose AAD rules did not change since: no Order bit in QoS Data frames) and RFC 3394 4.1.
+//! whose AAD rules did not change since: no Order bit in QoS Data frames), RFC 3394 4.1, and
+//! the SAE key derivation of IEEE 802.11-2020 J.10 (from IEEE 802.11-18/1104r0; the KCK,
+//! PMK and PMKID values also appear in hostapd's `common_module_tests.c`) for KDF-SHA-256.
 
 use hwsim_crypto::bip::BipKey;
 use hwsim_crypto::ccmp::{CcmpKey, ReplayCounters};
 use hwsim_crypto::error::CryptoError;
-use hwsim_crypto::kdf::prf_sha1;
+use hwsim_crypto::kdf::{kdf, prf_sha1, HashAlg};
 use hwsim_crypto::keywrap;
 
 fn hex(s: &str) -> Vec<u8> {
@@ -202,5 +204,25 @@ fn prf_sha1_matches_annex_j_3_vectors() {
         out.to_vec(),
         hex("e1ac546ec4cb636f9976487be5c86be17a0252ca5d8d8df12cfb0473525249ce
              9dd8d177ead710bc9b590547239107aef7b4abd43d87f0a68f1cbd9e2b6f7607")
+    );
+}
+
+#[test]
+fn kdf_sha256_matches_the_sae_kck_and_pmk_vector_of_annex_j_10() {
+    // keyseed and context = (commit-scalar + peer-commit-scalar) mod r from J.10;
+    // KCK || PMK = KDF-SHA-256-512(keyseed, "SAE KCK and PMK", context).
+    let keyseed = hex("7457a00754dcc4e3dc2850c124d6bb8fa1699d7fa33bb0667d9c34eeb513deb9");
+    let context = hex("40a09b6017cebf0072843b5352aa2b4fb1a84a84c0fe5c235896466a2d3418b1");
+    let mut out = [0u8; 64];
+    kdf(HashAlg::Sha256, &keyseed, b"SAE KCK and PMK", &context, &mut out);
+    assert_eq!(
+        out[..32].to_vec(),
+        hex("599d6f1e27548be8499dceed2feccf94818ce1c79f1b4eb3d6a53228a09bf3ed"),
+        "KCK"
+    );
+    assert_eq!(
+        out[32..].to_vec(),
+        hex("7aead86fba4c3221fc437f5f14d70d854ea5d5aac1690116793081eda4d557c5"),
+        "PMK"
     );
 }
