@@ -3,7 +3,9 @@
 //! The MIC is AES-128-CMAC over AAD || Management Frame Body (including the MMIE with its
 //! MIC field zero), truncated to 64 bits. AAD = FC with Retry, Power Management and More
 //! Data masked to 0, then A1, A2, A3 (12.5.4.3). The MMIE (9.4.2.54) is element 76, length
-//! 16: Key ID (LE u16), IPN (LE 48 bits), MIC (8).
+//! 16: Key ID (LE u16), IPN (LE 48 bits), MIC (8). Beacon protection (BIGTK) uses the same
+//! construction with the Timestamp field of the Beacon body taken as zero (12.5.4.5,
+//! as mac80211 does), since the Timestamp is filled in at transmission.
 
 use cmac::{Cmac, Mac};
 
@@ -11,6 +13,7 @@ use crate::error::{need, CryptoError, Result};
 
 pub const MMIE_ELEMENT_ID: u8 = 76;
 pub const MMIE_LEN: usize = 18;
+const FC0_BEACON: u8 = 0x80;
 
 /// An IGTK (or BIGTK) for BIP-CMAC-128.
 #[derive(Clone)]
@@ -49,7 +52,12 @@ impl BipKey {
         mac.update(&aad);
         let body = &frame[24..];
         let mic_at = body.len() - 8;
-        mac.update(&body[..mic_at]);
+        if frame[0] == FC0_BEACON {
+            mac.update(&[0u8; 8]);
+            mac.update(&body[8..mic_at]);
+        } else {
+            mac.update(&body[..mic_at]);
+        }
         mac.update(&[0u8; 8]);
         let full = mac.finalize().into_bytes();
         let mut out = [0u8; 8];
@@ -60,7 +68,12 @@ impl BipKey {
     /// Appends the MMIE to the management frame in `frame` (24-byte header + body, no FCS)
     /// and fills its MIC.
     pub fn protect(&self, frame: &mut Vec<u8>, key_id: u16, ipn: u64) -> Result<()> {
-        need("management frame", frame, 24)?;
+        let min_body = if frame.first() == Some(&FC0_BEACON) {
+            8
+        } else {
+            0
+        };
+        need("management frame", frame, 24 + min_body)?;
         frame.push(MMIE_ELEMENT_ID);
         frame.push(16);
         frame.extend_from_slice(&key_id.to_le_bytes());
@@ -75,7 +88,12 @@ impl BipKey {
     /// Checks the MMIE at the end of `frame`. The caller compares the IPN with its replay
     /// counter (it must be greater than the last accepted one).
     pub fn verify(&self, frame: &[u8]) -> Result<BipRx> {
-        need("BIP-protected frame", frame, 24 + MMIE_LEN)?;
+        let min_body = if frame.first() == Some(&FC0_BEACON) {
+            8
+        } else {
+            0
+        };
+        need("BIP-protected frame", frame, 24 + min_body + MMIE_LEN)?;
         let mmie = &frame[frame.len() - MMIE_LEN..];
         if mmie[0] != MMIE_ELEMENT_ID || mmie[1] != 16 {
             return Err(CryptoError::Malformed("MMIE"));

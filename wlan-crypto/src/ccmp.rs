@@ -8,12 +8,18 @@
 //! use SPP A-MSDUs) kept. The nonce (12.5.3.3.4) is flags (priority = TID, bit 4 =
 //! management) || A2 || PN5..PN0.
 //!
-//! Multi-link operation (802.11be 12.5.2.3.x): for individually addressed frames between an
-//! AP MLD and a non-AP MLD, A1/A2 (and A3 when it holds the BSSID) in the AAD and A2 in the
-//! nonce are the MLD MAC addresses, not the link addresses carried over the air. Pass them
-//! as [`AadAddrs`]; the header bytes themselves are left as they are (the caller translates
-//! addresses before encryption output goes on a link and after reception). Group addressed
-//! frames are protected per link with the link addresses: pass `None`.
+//! Multi-link operation (802.11be-2024 12.5.2.3.3): for individually addressed *Data* frames
+//! between an AP MLD and an associated non-AP MLD, A1/A2/A3 in the AAD and A2 in the nonce
+//! are the MLD MAC addresses, not the link addresses carried over the air; for every other
+//! frame (management frames, group addressed data) they are the over-the-air link
+//! addresses. Pass the MLD addresses as [`AadAddrs`] (built with [`AadAddrs::mld_data`]);
+//! the header bytes themselves are left as they are, so a frame can be encrypted once and
+//! then have its header translated for whichever link carries it.
+//!
+//! Note for robust management frames between MLDs: mac80211 computed their AAD/nonce from
+//! the (MLD-translated) skb header until a late-2025 fix made it use link addresses as the
+//! standard says; a receiver that must accept older guests can retry with
+//! [`AadAddrs::mld_data`]'s mapping.
 
 use aes::Aes128;
 use ccm::aead::{AeadInPlace, KeyInit};
@@ -48,6 +54,36 @@ pub struct AadAddrs {
     pub a2: MacAddr,
     /// Replaces A3 when set (A3 = BSSID = AP MLD address between MLDs).
     pub a3: Option<MacAddr>,
+}
+
+impl AadAddrs {
+    /// The AAD addresses of an individually addressed data frame between MLDs: each of A1,
+    /// A2, A3 that is one of the given link addresses is replaced by the MLD address of the
+    /// same device (A3 stays as it is when it holds an SA/DA beyond the AP). `None` when the
+    /// header is too short.
+    pub fn mld_data(
+        header: &[u8],
+        ap_link: &MacAddr,
+        ap_mld: &MacAddr,
+        sta_link: &MacAddr,
+        sta_mld: &MacAddr,
+    ) -> Option<AadAddrs> {
+        let addr = |at: usize| -> Option<MacAddr> { header.get(at..at + 6)?.try_into().ok() };
+        let map = |a: MacAddr| {
+            if &a == ap_link {
+                *ap_mld
+            } else if &a == sta_link {
+                *sta_mld
+            } else {
+                a
+            }
+        };
+        Some(AadAddrs {
+            a1: map(addr(4)?),
+            a2: map(addr(10)?),
+            a3: Some(map(addr(16)?)),
+        })
+    }
 }
 
 /// The parts of a MAC header that CCMP looks at.

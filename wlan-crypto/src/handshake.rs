@@ -259,8 +259,13 @@ impl Authenticator {
     fn is_answered_msg2(&self, frame: &EapolKey<'_>, pdu: &[u8]) -> bool {
         let Some(ptk) = &self.ptk else { return false };
         frame.replay_counter < self.last_msg3_replay.unwrap_or(0)
-            && eapol::verify_mic(self.cfg.akm.mic_alg(), ptk.kck(), pdu, self.cfg.akm.mic_len())
-                .is_ok()
+            && eapol::verify_mic(
+                self.cfg.akm.mic_alg(),
+                ptk.kck(),
+                pdu,
+                self.cfg.akm.mic_len(),
+            )
+            .is_ok()
     }
 
     fn check_replay(&self, got: u64) -> Result<(), HandshakeError> {

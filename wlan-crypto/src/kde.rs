@@ -39,7 +39,11 @@ pub struct KeyWithPn<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Kde<'a> {
     /// Key ID in bits 0-1, Tx in bit 2 (the PN is carried in the Key RSC field).
-    Gtk { key_id: u8, tx: bool, gtk: &'a [u8] },
+    Gtk {
+        key_id: u8,
+        tx: bool,
+        gtk: &'a [u8],
+    },
     MacAddr(MacAddr),
     Pmkid([u8; 16]),
     Igtk(KeyWithPn<'a>),
@@ -51,8 +55,14 @@ pub enum Kde<'a> {
         pn: u64,
         gtk: &'a [u8],
     },
-    MloIgtk { link_id: u8, key: KeyWithPn<'a> },
-    MloBigtk { link_id: u8, key: KeyWithPn<'a> },
+    MloIgtk {
+        link_id: u8,
+        key: KeyWithPn<'a>,
+    },
+    MloBigtk {
+        link_id: u8,
+        key: KeyWithPn<'a>,
+    },
     /// Link ID, the affiliated AP's (or non-AP STA's) link MAC address, and optionally the
     /// whole RSNE / RSNXE (with element header) of that link.
     MloLink {
@@ -72,7 +82,10 @@ pub enum Kde<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KeyDataItem<'a> {
     /// A whole element including its two-byte header.
-    Element { id: u8, bytes: &'a [u8] },
+    Element {
+        id: u8,
+        bytes: &'a [u8],
+    },
     Kde(Kde<'a>),
 }
 
@@ -93,7 +106,7 @@ fn mac(bytes: &[u8]) -> MacAddr {
 }
 
 /// Splits `rest` into a whole element with ID `id` and what follows.
-fn take_element<'a>(rest: &'a [u8], id: u8) -> Result<(&'a [u8], &'a [u8])> {
+fn take_element(rest: &[u8], id: u8) -> Result<(&[u8], &[u8])> {
     need("element in MLO Link KDE", rest, 2)?;
     if rest[0] != id {
         return Err(CryptoError::Malformed("MLO Link KDE element"));

@@ -143,7 +143,12 @@ impl OweKeyPair {
     pub fn ap_derive(&self, client: &OweDhParam<'_>) -> Result<OweKeys> {
         check_group(client.group)?;
         let z = self.shared_x(client.public_key)?;
-        Ok(derive_keys(client.public_key, &self.public_x, client.group, &z))
+        Ok(derive_keys(
+            client.public_key,
+            &self.public_x,
+            client.group,
+            &z,
+        ))
     }
 
     /// The STA side: `ap` is the public key from the association response.

@@ -24,8 +24,8 @@ const AP_RSNE: [u8; 22] = [
 ];
 /// The STA's RSNE also names the group management cipher (BIP-CMAC-128).
 const STA_RSNE: [u8; 28] = [
-    48, 26, 1, 0, 0, 0x0f, 0xac, 4, 1, 0, 0, 0x0f, 0xac, 4, 1, 0, 0, 0x0f, 0xac, 18, 0xc0, 0, 0,
-    0, 0, 0x0f, 0xac, 6,
+    48, 26, 1, 0, 0, 0x0f, 0xac, 4, 1, 0, 0, 0x0f, 0xac, 4, 1, 0, 0, 0x0f, 0xac, 18, 0xc0, 0, 0, 0,
+    0, 0x0f, 0xac, 6,
 ];
 const RSNXE: [u8; 3] = [244, 1, 0x20];
 
@@ -76,7 +76,12 @@ struct Supplicant {
 }
 
 impl Supplicant {
-    fn new(pmk: [u8; 32], aa: MacAddr, spa: MacAddr, other_links: Option<Vec<(u8, MacAddr)>>) -> Self {
+    fn new(
+        pmk: [u8; 32],
+        aa: MacAddr,
+        spa: MacAddr,
+        other_links: Option<Vec<(u8, MacAddr)>>,
+    ) -> Self {
         Supplicant {
             pmk,
             aa,
@@ -118,11 +123,19 @@ impl Supplicant {
 
     fn on_msg1(&mut self, pdu: &[u8]) -> Vec<u8> {
         let m1 = EapolKey::parse(pdu, 16).unwrap();
-        assert_eq!(m1.key_info.0, KeyInfo::PAIRWISE | KeyInfo::ACK, "msg1 key info");
+        assert_eq!(
+            m1.key_info.0,
+            KeyInfo::PAIRWISE | KeyInfo::ACK,
+            "msg1 key info"
+        );
         assert_eq!(m1.key_length, 16);
         assert!(self.last_replay.is_none_or(|r| m1.replay_counter > r));
         self.last_replay = Some(m1.replay_counter);
-        let (a_lo, a_hi) = if self.aa < self.spa { (self.aa, self.spa) } else { (self.spa, self.aa) };
+        let (a_lo, a_hi) = if self.aa < self.spa {
+            (self.aa, self.spa)
+        } else {
+            (self.spa, self.aa)
+        };
         let (n_lo, n_hi) = if m1.nonce < self.snonce {
             (m1.nonce, self.snonce)
         } else {
@@ -135,10 +148,22 @@ impl Supplicant {
         if let Some(links) = &self.other_links {
             Kde::MacAddr(self.spa).emit(&mut kd).unwrap();
             for (id, mac) in links {
-                Kde::MloLink { link_id: *id, mac: *mac, rsne: None, rsnxe: None }.emit(&mut kd).unwrap();
+                Kde::MloLink {
+                    link_id: *id,
+                    mac: *mac,
+                    rsne: None,
+                    rsnxe: None,
+                }
+                .emit(&mut kd)
+                .unwrap();
             }
         }
-        self.finish(KeyInfo::PAIRWISE | KeyInfo::MIC, m1.replay_counter, self.snonce, &kd)
+        self.finish(
+            KeyInfo::PAIRWISE | KeyInfo::MIC,
+            m1.replay_counter,
+            self.snonce,
+            &kd,
+        )
     }
 
     fn on_msg3(&mut self, pdu: &[u8]) -> (Vec<u8>, Learnt) {
@@ -154,19 +179,26 @@ impl Supplicant {
         assert!(m3.replay_counter > self.last_replay.unwrap());
         self.last_replay = Some(m3.replay_counter);
         let mut plain = vec![0u8; m3.key_data.len() - 8];
-        KekAes128::new(self.kek().into()).unwrap(m3.key_data, &mut plain).unwrap();
+        KekAes128::new(self.kek().into())
+            .unwrap(m3.key_data, &mut plain)
+            .unwrap();
         let mut learnt = Learnt::default();
         for item in parse_key_data(&plain) {
             match item.unwrap() {
                 KeyDataItem::Element { id: 48, bytes } => learnt.rsne = Some(bytes.to_vec()),
                 KeyDataItem::Kde(Kde::MacAddr(m)) => learnt.mld_addr = Some(m),
-                KeyDataItem::Kde(Kde::MloLink { link_id, mac, rsne, .. }) => {
-                    learnt.links.push((link_id, mac, rsne.unwrap().to_vec()))
+                KeyDataItem::Kde(Kde::MloLink {
+                    link_id, mac, rsne, ..
+                }) => learnt.links.push((link_id, mac, rsne.unwrap().to_vec())),
+                KeyDataItem::Kde(Kde::Gtk { key_id, gtk, .. }) => {
+                    learnt.gtks.push((0, key_id, gtk.to_vec()))
                 }
-                KeyDataItem::Kde(Kde::Gtk { key_id, gtk, .. }) => learnt.gtks.push((0, key_id, gtk.to_vec())),
-                KeyDataItem::Kde(Kde::MloGtk { link_id, key_id, gtk, .. }) => {
-                    learnt.gtks.push((link_id, key_id, gtk.to_vec()))
-                }
+                KeyDataItem::Kde(Kde::MloGtk {
+                    link_id,
+                    key_id,
+                    gtk,
+                    ..
+                }) => learnt.gtks.push((link_id, key_id, gtk.to_vec())),
                 KeyDataItem::Kde(Kde::Igtk(k)) => learnt.igtks.push((0, k.key_id, k.key.to_vec())),
                 KeyDataItem::Kde(Kde::MloIgtk { link_id, key }) => {
                     learnt.igtks.push((link_id, key.key_id, key.key.to_vec()))
@@ -181,7 +213,12 @@ impl Supplicant {
         if self.other_links.is_some() {
             Kde::MacAddr(self.spa).emit(&mut kd).unwrap();
         }
-        let m4 = self.finish(KeyInfo::PAIRWISE | KeyInfo::MIC | KeyInfo::SECURE, m3.replay_counter, [0; 32], &kd);
+        let m4 = self.finish(
+            KeyInfo::PAIRWISE | KeyInfo::MIC | KeyInfo::SECURE,
+            m3.replay_counter,
+            [0; 32],
+            &kd,
+        );
         (m4, learnt)
     }
 }
@@ -253,7 +290,9 @@ fn single_link_owe_handshake_installs_matching_keys() {
     let m2 = sta.on_msg1(&auth.message_1().unwrap());
     let m3 = expect_send(auth.receive(&m2));
     let (m4, learnt) = sta.on_msg3(&m3);
-    let Step::Complete(keys) = auth.receive(&m4).unwrap() else { panic!("not complete") };
+    let Step::Complete(keys) = auth.receive(&m4).unwrap() else {
+        panic!("not complete")
+    };
 
     assert_eq!(auth.state(), State::Done);
     assert_eq!(keys.ptk.tk(), sta.tk());
@@ -278,17 +317,28 @@ fn mlo_handshake_carries_link_and_per_link_group_kdes() {
     let m2 = sta.on_msg1(&m1);
     let m3 = expect_send(auth.receive(&m2));
     let (m4, learnt) = sta.on_msg3(&m3);
-    let Step::Complete(keys) = auth.receive(&m4).unwrap() else { panic!("not complete") };
+    let Step::Complete(keys) = auth.receive(&m4).unwrap() else {
+        panic!("not complete")
+    };
     assert_eq!(keys.ptk.tk(), sta.tk());
 
     // No top-level RSNE for MLO; the AP MLD address and one MLO Link KDE per link instead.
     assert_eq!(learnt.rsne, None);
     assert_eq!(learnt.mld_addr, Some(AP_MLD));
-    let want_links: Vec<_> = links.iter().map(|l| (l.link_id, l.ap_addr, l.rsne.clone())).collect();
+    let want_links: Vec<_> = links
+        .iter()
+        .map(|l| (l.link_id, l.ap_addr, l.rsne.clone()))
+        .collect();
     assert_eq!(learnt.links, want_links);
-    let want_gtks: Vec<_> = links.iter().map(|l| (l.link_id, 1, l.group.gtk.key.to_vec())).collect();
+    let want_gtks: Vec<_> = links
+        .iter()
+        .map(|l| (l.link_id, 1, l.group.gtk.key.to_vec()))
+        .collect();
     assert_eq!(learnt.gtks, want_gtks);
-    let want_igtks: Vec<_> = links.iter().map(|l| (l.link_id, 4, l.group.igtk.key.to_vec())).collect();
+    let want_igtks: Vec<_> = links
+        .iter()
+        .map(|l| (l.link_id, 4, l.group.igtk.key.to_vec()))
+        .collect();
     assert_eq!(learnt.igtks, want_igtks);
     let want_bigtks: Vec<_> = links
         .iter()
@@ -326,7 +376,10 @@ fn message_2_with_unknown_replay_counter_bad_mic_or_other_rsne_is_rejected() {
 
     let mut replayed = m2.clone();
     replayed[16] ^= 0x40; // last byte of the Key Replay Counter
-    assert!(matches!(auth.receive(&replayed), Err(HandshakeError::ReplayCounter { .. })));
+    assert!(matches!(
+        auth.receive(&replayed),
+        Err(HandshakeError::ReplayCounter { .. })
+    ));
 
     let mut bad_mic = m2.clone();
     bad_mic[MIC_OFFSET] ^= 1;
@@ -335,12 +388,18 @@ fn message_2_with_unknown_replay_counter_bad_mic_or_other_rsne_is_rejected() {
     // A STA that puts a different RSNE in message 2 than in its association request.
     let mut other = Supplicant::new(pmk, AP_MLD, STA_MLD, None);
     let mut auth2 = Authenticator::new(
-        AuthenticatorConfig { sta_rsne: AP_RSNE.to_vec(), ..base_config(pmk, &mut rng) },
+        AuthenticatorConfig {
+            sta_rsne: AP_RSNE.to_vec(),
+            ..base_config(pmk, &mut rng)
+        },
         &mut rng,
         0,
     );
     let m2b = other.on_msg1(&auth2.message_1().unwrap());
-    assert_eq!(auth2.receive(&m2b).unwrap_err(), HandshakeError::RsneMismatch);
+    assert_eq!(
+        auth2.receive(&m2b).unwrap_err(),
+        HandshakeError::RsneMismatch
+    );
 
     // The untouched message 2 still completes the step.
     assert!(matches!(auth.receive(&m2).unwrap(), Step::Send(_)));
@@ -356,14 +415,20 @@ fn mlo_message_2_must_list_exactly_the_other_links() {
     let mut sta = Supplicant::new(pmk, AP_MLD, STA_MLD, Some(links));
     let mut auth = Authenticator::new(cfg.clone(), &mut rng, 0);
     let m2 = sta.on_msg1(&auth.message_1().unwrap());
-    assert!(matches!(auth.receive(&m2), Err(HandshakeError::MloLinks(_))));
+    assert!(matches!(
+        auth.receive(&m2),
+        Err(HandshakeError::MloLinks(_))
+    ));
 
     let mut wrong_addr = other_links(&cfg);
     wrong_addr[0].1[5] ^= 1;
     let mut sta = Supplicant::new(pmk, AP_MLD, STA_MLD, Some(wrong_addr));
     let mut auth = Authenticator::new(cfg, &mut rng, 0);
     let m2 = sta.on_msg1(&auth.message_1().unwrap());
-    assert_eq!(auth.receive(&m2).unwrap_err(), HandshakeError::MloLinks("STA link address"));
+    assert_eq!(
+        auth.receive(&m2).unwrap_err(),
+        HandshakeError::MloLinks("STA link address")
+    );
 }
 
 #[test]
@@ -378,18 +443,37 @@ fn message_4_needs_the_message_3_counter_and_the_mld_address() {
     let (m4, _) = sta.on_msg3(&m3);
     let r3 = EapolKey::parse(&m3, 16).unwrap().replay_counter;
 
-    let stale = sta.finish(KeyInfo::PAIRWISE | KeyInfo::MIC | KeyInfo::SECURE, r3 - 1, [0; 32], &{
-        let mut kd = Vec::new();
-        Kde::MacAddr(STA_MLD).emit(&mut kd).unwrap();
-        kd
-    });
-    assert!(matches!(auth.receive(&stale), Err(HandshakeError::ReplayCounter { .. })));
-    let no_mld = sta.finish(KeyInfo::PAIRWISE | KeyInfo::MIC | KeyInfo::SECURE, r3, [0; 32], &[]);
-    assert_eq!(auth.receive(&no_mld).unwrap_err(), HandshakeError::MldAddress);
+    let stale = sta.finish(
+        KeyInfo::PAIRWISE | KeyInfo::MIC | KeyInfo::SECURE,
+        r3 - 1,
+        [0; 32],
+        &{
+            let mut kd = Vec::new();
+            Kde::MacAddr(STA_MLD).emit(&mut kd).unwrap();
+            kd
+        },
+    );
+    assert!(matches!(
+        auth.receive(&stale),
+        Err(HandshakeError::ReplayCounter { .. })
+    ));
+    let no_mld = sta.finish(
+        KeyInfo::PAIRWISE | KeyInfo::MIC | KeyInfo::SECURE,
+        r3,
+        [0; 32],
+        &[],
+    );
+    assert_eq!(
+        auth.receive(&no_mld).unwrap_err(),
+        HandshakeError::MldAddress
+    );
     assert_eq!(auth.state(), State::WaitMsg4);
     assert!(matches!(auth.receive(&m4).unwrap(), Step::Complete(_)));
     // Nothing is accepted once done.
-    assert!(matches!(auth.receive(&m4), Err(HandshakeError::Unexpected { .. })));
+    assert!(matches!(
+        auth.receive(&m4),
+        Err(HandshakeError::Unexpected { .. })
+    ));
 }
 
 /// Interoperability check, not a published vector: both OWE ends with the same scalars
@@ -408,7 +492,9 @@ fn owe_both_ends_agree_with_a_by_hand_rfc8110_derivation_and_drive_the_handshake
 
     // By hand: z = x(sta_secret * AP point), with the AP point taken from its full SEC1
     // encoding (p256 computes it from the AP scalar), not from the x-only element.
-    let ap_point = p256::SecretKey::from_slice(&ap_secret).unwrap().public_key();
+    let ap_point = p256::SecretKey::from_slice(&ap_secret)
+        .unwrap()
+        .public_key();
     let sta_sk = p256::SecretKey::from_slice(&sta_secret).unwrap();
     let z = p256::ecdh::diffie_hellman(sta_sk.to_nonzero_scalar(), ap_point.as_affine())
         .raw_secret_bytes()

@@ -140,9 +140,8 @@ fn ccmp_replay_counters_reject_old_pns_per_tid() {
 fn bip_cmac_128_matches_annex_j_9_1() {
     // J.9.1 BIP with broadcast Deauthentication frame: IGTK, key ID 4, IPN 4.
     let igtk = hex("4ea9543e09cf2b1eca66ffc58bdecbcf");
-    let plain = hex(
-        "c0 00 00 00 ff ff ff ff ff ff 02 00 00 00 00 00 02 00 00 00 00 00 09 00 02 00",
-    );
+    let plain =
+        hex("c0 00 00 00 ff ff ff ff ff ff 02 00 00 00 00 00 02 00 00 00 00 00 09 00 02 00");
     let expected = hex(
         "c0 00 00 00 ff ff ff ff ff ff 02 00 00 00 00 00 02 00 00 00 00 00 09 00 02 00
          4c 10 04 00 04 00 00 00 00 00 48 df bf a7 b8 27 88 72",
@@ -190,20 +189,31 @@ fn prf_sha1_matches_annex_j_3_vectors() {
     prf_sha1(&[0x0b; 20], b"prefix", b"Hi There", &mut out);
     assert_eq!(
         out.to_vec(),
-        hex("bcd4c650b30b9684951829e0d75f9d54b862175ed9f00606e17d8da35402ffee
-             75df78c3d31e0f889f012120c0862beb67753e7439ae242edb8373698356cf5a")
+        hex(
+            "bcd4c650b30b9684951829e0d75f9d54b862175ed9f00606e17d8da35402ffee
+             75df78c3d31e0f889f012120c0862beb67753e7439ae242edb8373698356cf5a"
+        )
     );
-    prf_sha1(b"Jefe", b"prefix", b"what do ya want for nothing?", &mut out);
+    prf_sha1(
+        b"Jefe",
+        b"prefix",
+        b"what do ya want for nothing?",
+        &mut out,
+    );
     assert_eq!(
         out.to_vec(),
-        hex("51f4de5b33f249adf81aeb713a3c20f4fe631446fabdfa58244759ae58ef9009
-             a99abf4eac2ca5fa87e692c440eb40023e7babb206d61de7b92f41529092b8fc")
+        hex(
+            "51f4de5b33f249adf81aeb713a3c20f4fe631446fabdfa58244759ae58ef9009
+             a99abf4eac2ca5fa87e692c440eb40023e7babb206d61de7b92f41529092b8fc"
+        )
     );
     prf_sha1(&[0xaa; 20], b"prefix", &[0xdd; 50], &mut out);
     assert_eq!(
         out.to_vec(),
-        hex("e1ac546ec4cb636f9976487be5c86be17a0252ca5d8d8df12cfb0473525249ce
-             9dd8d177ead710bc9b590547239107aef7b4abd43d87f0a68f1cbd9e2b6f7607")
+        hex(
+            "e1ac546ec4cb636f9976487be5c86be17a0252ca5d8d8df12cfb0473525249ce
+             9dd8d177ead710bc9b590547239107aef7b4abd43d87f0a68f1cbd9e2b6f7607"
+        )
     );
 }
 
@@ -214,7 +224,13 @@ fn kdf_sha256_matches_the_sae_kck_and_pmk_vector_of_annex_j_10() {
     let keyseed = hex("7457a00754dcc4e3dc2850c124d6bb8fa1699d7fa33bb0667d9c34eeb513deb9");
     let context = hex("40a09b6017cebf0072843b5352aa2b4fb1a84a84c0fe5c235896466a2d3418b1");
     let mut out = [0u8; 64];
-    kdf(HashAlg::Sha256, &keyseed, b"SAE KCK and PMK", &context, &mut out);
+    kdf(
+        HashAlg::Sha256,
+        &keyseed,
+        b"SAE KCK and PMK",
+        &context,
+        &mut out,
+    );
     assert_eq!(
         out[..32].to_vec(),
         hex("599d6f1e27548be8499dceed2feccf94818ce1c79f1b4eb3d6a53228a09bf3ed"),
