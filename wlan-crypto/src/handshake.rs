@@ -14,11 +14,11 @@
 //! * 2/4 (checked): Pairwise, MIC; MIC under the PTK derived from the SNonce; the RSNE
 //!   (and RSNXE) byte-identical to the (Re)Association Request's. MLO: a MAC address KDE with
 //!   the non-AP MLD address and one MLO Link KDE (link ID + STA link address, no RSNE) for
-//!   every requested link except the association link.
+//!   every requested link except the association link (rejected links may be listed).
 //! * 3/4: Pairwise, Install, Ack, MIC, Secure, Encrypted Key Data; ANonce; Key RSC = PN of
 //!   the GTK. Non-MLO Key Data: AP RSNE [+ RSNXE], GTK KDE, IGTK KDE [, BIGTK KDE]. MLO Key
 //!   Data (as hostapd: no top-level RSNE): MAC address KDE with the AP MLD address, one MLO
-//!   Link KDE per link with that link's RSNE [+ RSNXE] (which must equal the RSNE/RSNXE the
+//!   Link KDE per requested link (accepted or rejected; wpa_supplicant requires both) with that link's RSNE [+ RSNXE] (which must equal the RSNE/RSNXE the
 //!   affiliated AP advertises in its Beacons), then MLO GTK, MLO IGTK [and MLO BIGTK] KDEs
 //!   per link. Key Data is padded and AES-key-wrapped under the KEK.
 //! * 4/4 (checked): Pairwise, MIC, Secure; MLO: MAC address KDE with the non-AP MLD address.
@@ -79,6 +79,16 @@ pub struct MloLink {
     pub group: GroupKeys,
 }
 
+/// A link the non-AP MLD requested but the AP MLD did not accept. wpa_supplicant still
+/// lists it in message 2 and requires its MLO Link KDE (with RSNE) in message 3.
+#[derive(Debug, Clone)]
+pub struct MloRejectedLink {
+    pub link_id: u8,
+    pub ap_addr: MacAddr,
+    pub rsne: Vec<u8>,
+    pub rsnxe: Option<Vec<u8>>,
+}
+
 /// Multi-link setup of the association.
 #[derive(Debug, Clone)]
 pub struct MloSetup {
@@ -86,6 +96,8 @@ pub struct MloSetup {
     pub assoc_link_id: u8,
     /// Every accepted link, the association link included.
     pub links: Vec<MloLink>,
+    /// Requested links that were not accepted (MLO Link KDE only, no group keys).
+    pub rejected_links: Vec<MloRejectedLink>,
 }
 
 /// Everything the authenticator needs for one handshake.
@@ -328,17 +340,17 @@ impl Authenticator {
         if mld_addr != Some(self.cfg.spa) {
             return Err(HandshakeError::MldAddress);
         }
-        let expected = mlo
-            .links
-            .iter()
-            .filter(|l| l.link_id != mlo.assoc_link_id)
-            .count();
-        if links.len() != expected {
-            return Err(HandshakeError::MloLinks("number of links"));
-        }
+        let mut seen = Vec::with_capacity(links.len());
         for (link_id, mac, has_elements) in links {
             if has_elements {
                 return Err(HandshakeError::MloLinks("RSNE/RSNXE in message 2"));
+            }
+            if seen.contains(&link_id) {
+                return Err(HandshakeError::MloLinks("duplicate link ID"));
+            }
+            seen.push(link_id);
+            if mlo.rejected_links.iter().any(|l| l.link_id == link_id) {
+                continue;
             }
             let link = mlo
                 .links
@@ -348,6 +360,14 @@ impl Authenticator {
             if link.sta_addr != mac {
                 return Err(HandshakeError::MloLinks("STA link address"));
             }
+        }
+        let all_listed = mlo
+            .links
+            .iter()
+            .filter(|l| l.link_id != mlo.assoc_link_id)
+            .all(|l| seen.contains(&l.link_id));
+        if !all_listed {
+            return Err(HandshakeError::MloLinks("accepted link missing"));
         }
         Ok(())
     }
@@ -384,12 +404,23 @@ impl Authenticator {
             }
             Some(mlo) => {
                 Kde::MacAddr(self.cfg.aa).emit(&mut kd)?;
-                for l in &mlo.links {
+                let mut link_kdes: Vec<(u8, &MacAddr, &[u8], Option<&[u8]>)> = mlo
+                    .links
+                    .iter()
+                    .map(|l| (l.link_id, &l.ap_addr, &l.rsne[..], l.rsnxe.as_deref()))
+                    .chain(
+                        mlo.rejected_links
+                            .iter()
+                            .map(|l| (l.link_id, &l.ap_addr, &l.rsne[..], l.rsnxe.as_deref())),
+                    )
+                    .collect();
+                link_kdes.sort_by_key(|k| k.0);
+                for (link_id, ap_addr, rsne, rsnxe) in link_kdes {
                     Kde::MloLink {
-                        link_id: l.link_id,
-                        mac: l.ap_addr,
-                        rsne: Some(&l.rsne),
-                        rsnxe: l.rsnxe.as_deref(),
+                        link_id,
+                        mac: *ap_addr,
+                        rsne: Some(rsne),
+                        rsnxe,
                     }
                     .emit(&mut kd)?;
                 }

@@ -9,7 +9,8 @@ use sha2::Sha256;
 
 use hwsim_crypto::eapol::{EapolKey, KeyInfo, MIC_OFFSET};
 use hwsim_crypto::handshake::{
-    Authenticator, AuthenticatorConfig, HandshakeError, MloLink, MloSetup, State, Step,
+    Authenticator, AuthenticatorConfig, HandshakeError, MloLink, MloRejectedLink, MloSetup, State,
+    Step,
 };
 use hwsim_crypto::kde::{parse_key_data, Kde, KeyDataItem};
 use hwsim_crypto::keys::{Akm, Cipher, GroupKeys, MacAddr};
@@ -258,6 +259,7 @@ fn mlo_config(pmk: [u8; 32], rng: &mut SeededRng) -> AuthenticatorConfig {
     cfg.mlo = Some(MloSetup {
         assoc_link_id: 0,
         links: vec![link(0, rng), link(1, rng), link(2, rng)],
+        rejected_links: Vec::new(),
     });
     cfg
 }
@@ -527,5 +529,34 @@ fn owe_both_ends_agree_with_a_by_hand_rfc8110_derivation_and_drive_the_handshake
     assert_eq!(pmkids, vec![sta_keys.pmkid]);
     let m3 = expect_send(auth.receive(&supplicant.on_msg1(&m1)));
     let (m4, _) = supplicant.on_msg3(&m3);
+    assert!(matches!(auth.receive(&m4).unwrap(), Step::Complete(_)));
+}
+
+#[test]
+fn rejected_links_get_a_link_kde_but_no_group_keys() {
+    let mut rng = SeededRng::new(8);
+    let pmk = [0x77; 32];
+    let mut cfg = mlo_config(pmk, &mut rng);
+    let mut requested = other_links(&cfg);
+    requested.push((3, [0x02, 0x55, 0, 0, 3, 2]));
+    cfg.mlo
+        .as_mut()
+        .unwrap()
+        .rejected_links
+        .push(MloRejectedLink {
+            link_id: 3,
+            ap_addr: [0x02, 0xaa, 0, 0, 3, 1],
+            rsne: AP_RSNE.to_vec(),
+            rsnxe: None,
+        });
+    let mut sta = Supplicant::new(pmk, AP_MLD, STA_MLD, Some(requested));
+    let mut auth = Authenticator::new(cfg, &mut rng, 0);
+    let m2 = sta.on_msg1(&auth.message_1().unwrap());
+    let m3 = expect_send(auth.receive(&m2));
+    let (m4, learnt) = sta.on_msg3(&m3);
+    let ids: Vec<u8> = learnt.links.iter().map(|l| l.0).collect();
+    assert_eq!(ids, [0, 1, 2, 3]);
+    assert_eq!(learnt.links[3].1, [0x02, 0xaa, 0, 0, 3, 1]);
+    assert_eq!(learnt.gtks.len(), 3);
     assert!(matches!(auth.receive(&m4).unwrap(), Step::Complete(_)));
 }
