@@ -100,6 +100,9 @@ pub struct MloSetup {
     pub rejected_links: Vec<MloRejectedLink>,
 }
 
+/// Link ID, AP link address, RSNE and RSNXE of one MLO Link KDE in message 3.
+type LinkKdeParts<'a> = (u8, &'a MacAddr, &'a [u8], Option<&'a [u8]>);
+
 /// Everything the authenticator needs for one handshake.
 #[derive(Debug, Clone)]
 pub struct AuthenticatorConfig {
@@ -404,7 +407,7 @@ impl Authenticator {
             }
             Some(mlo) => {
                 Kde::MacAddr(self.cfg.aa).emit(&mut kd)?;
-                let mut link_kdes: Vec<(u8, &MacAddr, &[u8], Option<&[u8]>)> = mlo
+                let mut link_kdes: Vec<LinkKdeParts<'_>> = mlo
                     .links
                     .iter()
                     .map(|l| (l.link_id, &l.ap_addr, &l.rsne[..], l.rsnxe.as_deref()))
