@@ -10,7 +10,9 @@
 //! the current step, as 12.7.2 requires.
 //!
 //! Message contents:
-//! * 1/4: Pairwise, Ack; Key Length = TK length; ANonce; optional PMKID KDE.
+//! * 1/4: Pairwise, Ack; Key Length = TK length; ANonce; optional PMKID KDE (for OWE the
+//!   OWE PMKID, as hostapd sends from its PMKSA entry); MLO: MAC address KDE with the AP MLD
+//!   address.
 //! * 2/4 (checked): Pairwise, MIC; MIC under the PTK derived from the SNonce; the RSNE
 //!   (and RSNXE) byte-identical to the (Re)Association Request's. MLO: a MAC address KDE with
 //!   the non-AP MLD address and one MLO Link KDE (link ID + STA link address, no RSNE) for
@@ -223,6 +225,10 @@ impl Authenticator {
         let mut key_data = Vec::new();
         if let Some(pmkid) = self.cfg.pmkid {
             Kde::Pmkid(pmkid).emit(&mut key_data)?;
+        }
+        if self.cfg.mlo.is_some() {
+            // As hostapd's PTKSTART: wpa_supplicant checks the AP MLD address here.
+            Kde::MacAddr(self.cfg.aa).emit(&mut key_data)?;
         }
         let frame = EapolKey {
             version: EAPOL_VERSION,

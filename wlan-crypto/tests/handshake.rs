@@ -130,6 +130,12 @@ impl Supplicant {
             "msg1 key info"
         );
         assert_eq!(m1.key_length, 16);
+        let mld_kde = parse_key_data(m1.key_data).find_map(|i| match i.unwrap() {
+            KeyDataItem::Kde(Kde::MacAddr(m)) => Some(m),
+            _ => None,
+        });
+        let want = self.other_links.as_ref().map(|_| self.aa);
+        assert_eq!(mld_kde, want, "AP MLD address KDE in msg1 exactly for MLO");
         assert!(self.last_replay.is_none_or(|r| m1.replay_counter > r));
         self.last_replay = Some(m1.replay_counter);
         let (a_lo, a_hi) = if self.aa < self.spa {
