@@ -17,8 +17,16 @@ use hwsim_frame::ie::{
 use hwsim_frame::mac::{mgmt_subtype, Frame, FrameType};
 use hwsim_frame::MacAddr;
 
+use hwsim_crypto::handshake::{
+    Authenticator, AuthenticatorConfig, MloLink, MloRejectedLink, MloSetup, Step,
+};
+use hwsim_crypto::keys::{Akm, Cipher, GroupKeys};
+use hwsim_crypto::owe::{OweDhParam, OweKeyPair, OWE_GROUP_P256};
+use hwsim_crypto::rng::SeededRng;
+
 use crate::config::{ApConfig, LinkConfig, Security};
 use crate::elements::{self, eid, Ie, Neighbor, StaProfile};
+use crate::security::{self, LinkGroup, StaKeys, EAPOL_TID, ETHERTYPE_EAPOL};
 
 /// Status codes used here.
 pub mod status {
@@ -73,6 +81,11 @@ pub enum Event {
         /// MLD (or station) address.
         sta: MacAddr,
     },
+    /// A station finished the 4-way handshake: its data now flows.
+    Authorized {
+        /// MLD (or station) address.
+        sta: MacAddr,
+    },
     /// A link stopped (its removal timer ran out).
     LinkRemoved {
         /// Link ID.
@@ -80,17 +93,7 @@ pub enum Event {
     },
 }
 
-/// What the association handler needs from the key hierarchy: the OWE exchange. The
-/// security crate implements it; `None` in [`ApMld::new`] means an open network.
-pub trait OweResponder: Send {
-    /// Given the station's OWE Diffie-Hellman Parameter element data (after the extension
-    /// ID: group, public key), remembers the PMK for `sta` and returns the AP's element data,
-    /// or a status code to refuse the association with.
-    fn respond(&mut self, sta: MacAddr, client_dh: &[u8]) -> Result<Vec<u8>, u16>;
-}
-
 /// How a station is attached.
-#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Station {
     /// MLD address for a non-AP MLD, else the station's address.
     pub addr: MacAddr,
@@ -103,6 +106,8 @@ pub struct Station {
     pub links: Vec<(usize, MacAddr)>,
     /// Authenticated on (link index, station link address) before association.
     auth_on: Option<(usize, MacAddr)>,
+    /// Security association (OWE).
+    keys: Option<StaKeys>,
 }
 
 impl Station {
@@ -110,6 +115,30 @@ impl Station {
     pub fn associated(&self) -> bool {
         self.aid != 0
     }
+
+    /// Data may flow: associated, and on a secured network the 4-way handshake is done.
+    pub fn authorized(&self) -> bool {
+        self.associated() && self.keys.as_ref().is_none_or(|k| k.ptk.is_some())
+    }
+
+    /// The station's address on `link`, if it set that link up.
+    pub fn link_addr(&self, link: usize) -> Option<MacAddr> {
+        self.links.iter().find(|(l, _)| *l == link).map(|(_, a)| *a)
+    }
+}
+
+/// Data-path counters, per link index.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DataCounters {
+    /// Data frames (MSDUs) sent per link, EAPOL included.
+    pub tx: Vec<u64>,
+    /// Data frames received per link.
+    pub rx: Vec<u64>,
+    /// Received data frames dropped (not associated, no key, MIC failure, replay, no
+    /// LLC/SNAP).
+    pub rx_dropped: u64,
+    /// 4-way handshakes completed.
+    pub handshakes: u64,
 }
 
 struct LinkState {
@@ -123,6 +152,8 @@ struct LinkState {
     removed: bool,
     /// TBTTs the Reconfiguration element is still carried after removal.
     reconf_tail: u16,
+    /// Group keys (secured networks).
+    group: Option<LinkGroup>,
 }
 
 /// The AP MLD.
@@ -130,9 +161,16 @@ pub struct ApMld {
     cfg: ApConfig,
     links: Vec<LinkState>,
     stations: Vec<Station>,
-    owe: Option<Box<dyn OweResponder>>,
+    rng: SeededRng,
     events: Vec<Event>,
+    /// Ethernet frames from stations, for the distribution system (TAP).
+    uplink: Vec<Vec<u8>>,
+    counters: DataCounters,
 }
+
+/// Microseconds before an unanswered EAPOL-Key message is sent again, and how often.
+const EAPOL_TIMEOUT_US: u64 = 1_000_000;
+const EAPOL_RETRIES: u8 = 4;
 
 /// TBTTs the Reconfiguration Multi-Link element stays in beacons after the link is gone, with
 /// timer 0, so a station that missed the countdown still drops the link.
@@ -141,10 +179,10 @@ const RECONF_TAIL_TBTTS: u16 = 20;
 const MAX_AID: u16 = 2007;
 
 impl ApMld {
-    /// An AP MLD for `cfg`. With `Security::Owe` an [`OweResponder`] is needed to accept
-    /// associations; without one they are refused with status 77.
-    pub fn new(cfg: ApConfig, owe: Option<Box<dyn OweResponder>>) -> ApMld {
-        let links = cfg
+    /// An AP MLD for `cfg`; `seed` makes its keys and nonces reproducible.
+    pub fn new(cfg: ApConfig, seed: u64) -> ApMld {
+        let mut rng = SeededRng::new(seed);
+        let links: Vec<LinkState> = cfg
             .links
             .iter()
             .map(|l| LinkState {
@@ -155,15 +193,34 @@ impl ApMld {
                 removal: None,
                 removed: false,
                 reconf_tail: 0,
+                group: (cfg.security == Security::Owe)
+                    .then(|| LinkGroup::new(GroupKeys::generate(&mut rng, false))),
             })
             .collect();
+        let n = links.len();
         ApMld {
             cfg,
             links,
             stations: Vec::new(),
-            owe,
+            rng,
             events: Vec::new(),
+            uplink: Vec::new(),
+            counters: DataCounters {
+                tx: vec![0; n],
+                rx: vec![0; n],
+                ..DataCounters::default()
+            },
         }
+    }
+
+    /// Data-path counters.
+    pub fn counters(&self) -> &DataCounters {
+        &self.counters
+    }
+
+    /// Ethernet frames received from stations since the last call.
+    pub fn take_uplink(&mut self) -> Vec<Vec<u8>> {
+        std::mem::take(&mut self.uplink)
     }
 
     /// The configuration.
@@ -363,6 +420,9 @@ impl ApMld {
             return Vec::new();
         };
         let fc = f.frame_control();
+        if fc.frame_type() == FrameType::Data {
+            return self.handle_data(link, frame);
+        }
         if fc.frame_type() != FrameType::Management {
             return Vec::new();
         }
@@ -378,9 +438,13 @@ impl ApMld {
                 .into_iter()
                 .collect(),
             mgmt_subtype::AUTH if for_us => self.authenticate(link, sa, f.payload()),
-            mgmt_subtype::ASSOC_REQ | mgmt_subtype::REASSOC_REQ if for_us => {
-                self.associate(link, sa, &f, fc.subtype() == mgmt_subtype::REASSOC_REQ)
-            }
+            mgmt_subtype::ASSOC_REQ | mgmt_subtype::REASSOC_REQ if for_us => self.associate(
+                link,
+                sa,
+                &f,
+                fc.subtype() == mgmt_subtype::REASSOC_REQ,
+                tsf_us,
+            ),
             mgmt_subtype::DEAUTH | mgmt_subtype::DISASSOC if for_us => {
                 self.forget(link, sa);
                 Vec::new()
@@ -543,6 +607,7 @@ impl ApMld {
                 aid: 0,
                 links: Vec::new(),
                 auth_on: Some((link, sa)),
+                keys: None,
             });
         }
         let mut reply = Vec::new();
@@ -570,7 +635,14 @@ impl ApMld {
         (1..=MAX_AID).find(|a| !self.stations.iter().any(|s| s.aid == *a))
     }
 
-    fn associate(&mut self, link: usize, sa: MacAddr, f: &Frame<&[u8]>, reassoc: bool) -> Vec<Tx> {
+    fn associate(
+        &mut self,
+        link: usize,
+        sa: MacAddr,
+        f: &Frame<&[u8]>,
+        reassoc: bool,
+        tsf_us: u64,
+    ) -> Vec<Tx> {
         let fixed = if reassoc { 10 } else { 4 };
         let Some(elems_bytes) = f.payload().get(fixed..) else {
             return Vec::new();
@@ -589,6 +661,8 @@ impl ApMld {
         let mut sta_mld = None;
         let mut requested: Vec<(u8, MacAddr)> = Vec::new();
         let mut owe_dh: Option<Vec<u8>> = None;
+        let mut sta_rsne: Option<Vec<u8>> = None;
+        let mut sta_rsnxe: Option<Vec<u8>> = None;
         let mut rsn_ok = self.cfg.security == Security::Open;
         for e in ie::Elements::new(elems_bytes) {
             let Ok(e) = e else { break };
@@ -613,12 +687,15 @@ impl ApMld {
                                 && r.akms.is_some_and(|a| a.contains(ie::Suite::AKM_OWE))
                                 && r.pairwise.is_some_and(|p| p.contains(ie::Suite::CCMP_128))
                                 && r.mfp_capable();
+                            sta_rsne = Some(whole_element(ie::id::RSN, None, d));
                         }
                     }
                 }
                 _ => {
                     if e.id == ie::id::EXTENSION && e.ext == Some(eid::EXT_OWE_DH) {
                         owe_dh = e.contiguous().map(<[u8]>::to_vec);
+                    } else if e.id == ie::id::RSNX {
+                        sta_rsnxe = e.contiguous().map(|d| whole_element(ie::id::RSNX, None, d));
                     }
                 }
             }
@@ -626,15 +703,27 @@ impl ApMld {
         let main_link = link;
         let mut status_code = status::SUCCESS;
         let mut owe_reply = None;
+        let mut sta_keys = None;
         if !rsn_ok {
             status_code = status::INVALID_RSNE;
         } else if self.cfg.security == Security::Owe {
-            let key = sta_mld.unwrap_or(sa);
-            match (&mut self.owe, &owe_dh) {
-                (Some(o), Some(dh)) => match o.respond(key, dh) {
-                    Ok(r) => owe_reply = Some(r),
-                    Err(s) => status_code = s,
-                },
+            match owe_dh.as_deref().map(OweDhParam::parse_body) {
+                Some(Ok(param)) if param.group == OWE_GROUP_P256 => {
+                    let pair = OweKeyPair::generate(&mut self.rng);
+                    match pair.ap_derive(&param) {
+                        Ok(keys) => {
+                            let mut el = Vec::new();
+                            pair.dh_param().emit_element(&mut el);
+                            owe_reply = Some(el);
+                            sta_keys = Some(StaKeys::new(
+                                keys,
+                                sta_rsne.clone().unwrap_or_default(),
+                                sta_rsnxe,
+                            ));
+                        }
+                        Err(_) => status_code = status::UNSUPPORTED_GROUP,
+                    }
+                }
                 _ => status_code = status::UNSUPPORTED_GROUP,
             }
         }
@@ -651,6 +740,7 @@ impl ApMld {
         }
         // Which of the requested links are accepted: the ones that exist and operate.
         let mut accepted: Vec<(usize, MacAddr)> = vec![(main_link, sa)];
+        let mut rejected: Vec<usize> = Vec::new();
         let mut profiles = Vec::new();
         if sta_mld.is_some() {
             for &(id, addr) in &requested {
@@ -665,6 +755,7 @@ impl ApMld {
                     accepted.push((li, addr));
                     status::SUCCESS
                 } else {
+                    rejected.push(li);
                     status::LINK_NOT_ACCEPTED
                 };
                 profiles.push(self.assoc_profile(li, main_link, link_status));
@@ -679,12 +770,7 @@ impl ApMld {
         if status_code == status::SUCCESS {
             elements::write_all(&assoc_resp_elements(&l.elements), &mut body);
             if let Some(r) = owe_reply {
-                Ie {
-                    id: ie::id::EXTENSION,
-                    ext: Some(eid::EXT_OWE_DH),
-                    data: r,
-                }
-                .write(&mut body);
+                body.extend_from_slice(&r);
             }
         }
         if sta_mld.is_some() {
@@ -697,6 +783,7 @@ impl ApMld {
             )
             .write(&mut body);
         }
+        let mut out = vec![self.mgmt(main_link, subtype, sa, &body)];
         if status_code == status::SUCCESS {
             let s = &mut self.stations[si];
             s.aid = aid;
@@ -706,13 +793,336 @@ impl ApMld {
             }
             s.links = accepted;
             s.auth_on = None;
+            s.keys = sta_keys;
             self.events.push(Event::Associated {
                 sta: s.addr,
                 aid,
                 links: s.links.clone(),
             });
+            if self.cfg.security == Security::Owe {
+                out.extend(self.start_handshake(si, &rejected, tsf_us));
+            }
         }
-        vec![self.mgmt(main_link, subtype, sa, &body)]
+        out
+    }
+
+    /// The whole RSNE / RSNXE a link advertises (for the handshake's comparisons).
+    fn link_rsn(&self, li: usize) -> (Vec<u8>, Option<Vec<u8>>) {
+        let mut rsne = Vec::new();
+        let mut rsnxe = None;
+        for e in &self.links[li].elements {
+            if e.id == ie::id::RSN {
+                e.write(&mut rsne);
+            } else if e.id == ie::id::RSNX {
+                let mut v = Vec::new();
+                e.write(&mut v);
+                rsnxe = Some(v);
+            }
+        }
+        (rsne, rsnxe)
+    }
+
+    /// Builds the authenticator for a station that just associated and sends message 1.
+    fn start_handshake(&mut self, si: usize, rejected: &[usize], tsf_us: u64) -> Option<Tx> {
+        let s = &self.stations[si];
+        let (main, main_sta_addr) = *s.links.first()?;
+        let keys = s.keys.as_ref()?;
+        let (ap_rsne, ap_rsnxe) = self.link_rsn(main);
+        let mlo = s.mlo.then(|| MloSetup {
+            assoc_link_id: self.links[main].cfg.id,
+            links: s
+                .links
+                .iter()
+                .map(|&(li, sta_addr)| {
+                    let (rsne, rsnxe) = self.link_rsn(li);
+                    MloLink {
+                        link_id: self.links[li].cfg.id,
+                        ap_addr: self.links[li].cfg.bssid.0,
+                        sta_addr: sta_addr.0,
+                        rsne,
+                        rsnxe,
+                        group: self.links[li]
+                            .group
+                            .as_ref()
+                            .map(|g| g.keys.clone())
+                            .expect("secured links have group keys"),
+                    }
+                })
+                .collect(),
+            rejected_links: rejected
+                .iter()
+                .map(|&li| {
+                    let (rsne, rsnxe) = self.link_rsn(li);
+                    MloRejectedLink {
+                        link_id: self.links[li].cfg.id,
+                        ap_addr: self.links[li].cfg.bssid.0,
+                        rsne,
+                        rsnxe,
+                    }
+                })
+                .collect(),
+        });
+        let aa = if s.mlo {
+            self.cfg.mld_addr
+        } else {
+            self.links[main].cfg.bssid
+        };
+        let config = AuthenticatorConfig {
+            akm: Akm::Owe {
+                group: OWE_GROUP_P256,
+            },
+            cipher: Cipher::Ccmp128,
+            aa: aa.0,
+            spa: s.addr.0,
+            pmk: keys.owe.pmk.to_vec(),
+            pmkid: Some(keys.owe.pmkid),
+            sta_rsne: keys.sta_rsne.clone(),
+            sta_rsnxe: keys.sta_rsnxe.clone(),
+            ap_rsne,
+            ap_rsnxe,
+            group: self.links[main].group.as_ref()?.keys.clone(),
+            mlo,
+        };
+        let mut auth = Authenticator::new(config, &mut self.rng, 0);
+        let msg1 = auth.message_1().ok()?;
+        let sta = &mut self.stations[si];
+        let keys = sta.keys.as_mut()?;
+        keys.auth = Some(auth);
+        keys.eapol_sent_at = tsf_us;
+        keys.eapol_retries = 0;
+        let sta_addr = sta.addr;
+        Some(self.eapol_frame(main, main_sta_addr, sta_addr, &msg1))
+    }
+
+    /// An EAPOL PDU to a station as an unprotected QoS Data frame on `link`.
+    fn eapol_frame(&mut self, link: usize, sta_link: MacAddr, _sta: MacAddr, pdu: &[u8]) -> Tx {
+        let seq = self.next_seq(link);
+        let bssid = self.links[link].cfg.bssid;
+        let sa = if self
+            .stations
+            .iter()
+            .any(|s| s.mlo && s.link_addr(link) == Some(sta_link))
+        {
+            self.cfg.mld_addr
+        } else {
+            bssid
+        };
+        let mut f = security::qos_data_header(0x02, sta_link, bssid, sa, seq, EAPOL_TID);
+        security::put_msdu(&mut f, ETHERTYPE_EAPOL, pdu);
+        self.counters.tx[link] += 1;
+        Tx { link, frame: f }
+    }
+
+    /// Resends unanswered EAPOL-Key messages; call now and then with the current TSF.
+    pub fn poll(&mut self, tsf_us: u64) -> Vec<Tx> {
+        let mut out = Vec::new();
+        for si in 0..self.stations.len() {
+            let s = &mut self.stations[si];
+            let Some(&(main, sta_link)) = s.links.first() else {
+                continue;
+            };
+            let sta_addr = s.addr;
+            let Some(k) = s.keys.as_mut() else { continue };
+            if k.ptk.is_some() || tsf_us < k.eapol_sent_at + EAPOL_TIMEOUT_US {
+                continue;
+            }
+            let Some(auth) = k.auth.as_mut() else {
+                continue;
+            };
+            if k.eapol_retries >= EAPOL_RETRIES {
+                continue;
+            }
+            if let Some(pdu) = auth.retransmit() {
+                k.eapol_retries += 1;
+                k.eapol_sent_at = tsf_us;
+                out.push(self.eapol_frame(main, sta_link, sta_addr, &pdu));
+            }
+        }
+        out
+    }
+
+    /// A data frame heard on `link`: decrypted when protected, EAPOL to the handshake,
+    /// everything else to the distribution system as Ethernet.
+    fn handle_data(&mut self, link: usize, frame: &[u8]) -> Vec<Tx> {
+        let Ok(f) = Frame::new_checked(frame) else {
+            return Vec::new();
+        };
+        let fc = f.frame_control();
+        let bssid = self.links[link].cfg.bssid;
+        let (Some(sta_link), Some(da)) = (f.addr2(), f.addr3()) else {
+            return Vec::new();
+        };
+        if !(fc.to_ds() && !fc.from_ds()) || f.addr1() != bssid {
+            return Vec::new();
+        }
+        // Null / QoS Null frames carry nothing.
+        if fc.subtype() & 0x04 != 0 {
+            return Vec::new();
+        }
+        let Some(si) = self
+            .stations
+            .iter()
+            .position(|s| s.associated() && s.link_addr(link) == Some(sta_link))
+        else {
+            self.counters.rx_dropped += 1;
+            return Vec::new();
+        };
+        let mld = self.cfg.mld_addr;
+        let s = &mut self.stations[si];
+        let sta_addr = s.addr;
+        let mlo = s.mlo;
+        let mut plain = frame.to_vec();
+        if fc.protected() {
+            let Some(k) = s.keys.as_mut() else {
+                self.counters.rx_dropped += 1;
+                return Vec::new();
+            };
+            let Some(ptk) = k.ptk.as_ref() else {
+                self.counters.rx_dropped += 1;
+                return Vec::new();
+            };
+            let aad = if mlo {
+                security::mld_aad(frame, bssid, mld, sta_link, sta_addr)
+            } else {
+                None
+            };
+            let ok = ptk
+                .decrypt(&mut plain, aad.as_ref())
+                .ok()
+                .filter(|rx| k.replay.check_and_update(rx).is_ok());
+            if ok.is_none() {
+                self.counters.rx_dropped += 1;
+                return Vec::new();
+            }
+        }
+        let hdr = Frame::new_checked(&plain[..])
+            .map(|f| f.header_len())
+            .unwrap_or(plain.len());
+        let Some((ethertype, payload)) = plain.get(hdr..).and_then(security::split_msdu) else {
+            self.counters.rx_dropped += 1;
+            return Vec::new();
+        };
+        self.counters.rx[link] += 1;
+        if ethertype == ETHERTYPE_EAPOL {
+            return self.on_eapol(si, payload);
+        }
+        let s = &self.stations[si];
+        if !s.authorized() || fc.protected() != s.keys.is_some() {
+            self.counters.rx_dropped += 1;
+            return Vec::new();
+        }
+        let mut eth = Vec::with_capacity(14 + payload.len());
+        eth.extend_from_slice(&da.0);
+        eth.extend_from_slice(&sta_addr.0);
+        eth.extend_from_slice(&ethertype.to_be_bytes());
+        eth.extend_from_slice(payload);
+        self.uplink.push(eth);
+        Vec::new()
+    }
+
+    fn on_eapol(&mut self, si: usize, pdu: &[u8]) -> Vec<Tx> {
+        let s = &mut self.stations[si];
+        let Some(&(main, sta_link)) = s.links.first() else {
+            return Vec::new();
+        };
+        let sta_addr = s.addr;
+        let Some(k) = s.keys.as_mut() else {
+            return Vec::new();
+        };
+        let Some(auth) = k.auth.as_mut() else {
+            return Vec::new();
+        };
+        match auth.receive(pdu) {
+            Ok(Step::Send(msg3)) => {
+                k.eapol_retries = 0;
+                vec![self.eapol_frame(main, sta_link, sta_addr, &msg3)]
+            }
+            Ok(Step::Complete(installed)) => {
+                match hwsim_crypto::ccmp::CcmpKey::new(installed.ptk.tk()) {
+                    Ok(key) => {
+                        k.ptk = Some(key);
+                        self.counters.handshakes += 1;
+                        self.events.push(Event::Authorized { sta: sta_addr });
+                    }
+                    Err(e) => tracing::warn!(error = %e, "AP MLD: cannot install the PTK"),
+                }
+                Vec::new()
+            }
+            Ok(Step::Duplicate) => Vec::new(),
+            Err(e) => {
+                tracing::debug!(%sta_addr, error = %e, "AP MLD: EAPOL-Key refused");
+                Vec::new()
+            }
+        }
+    }
+
+    /// An Ethernet frame from the distribution system: to the station it is for (unicast,
+    /// on the link round-robin picks with `counter`), or to every associated station as a
+    /// group-addressed frame on the first active link (each non-AP MLD listens there; one
+    /// link avoids duplicates at the station). Returns the frames to send.
+    pub fn downlink(&mut self, eth: &[u8], counter: u64) -> Vec<Tx> {
+        if eth.len() < 14 {
+            return Vec::new();
+        }
+        let da = MacAddr::from_bytes(&eth[0..6]).unwrap_or_default();
+        let sa = MacAddr::from_bytes(&eth[6..12]).unwrap_or_default();
+        let ethertype = u16::from_be_bytes([eth[12], eth[13]]);
+        let payload = &eth[14..];
+        if da.is_group() {
+            if !self.stations.iter().any(Station::authorized) {
+                return Vec::new();
+            }
+            let link = self.first_active_link();
+            let bssid = self.links[link].cfg.bssid;
+            let seq = self.next_seq(link);
+            let mut f = security::qos_data_header(0x02, da, bssid, sa, seq, 0);
+            security::put_msdu(&mut f, ethertype, payload);
+            if let Some(g) = self.links[link].group.as_mut() {
+                let key_id = g.keys.gtk.key_id;
+                if g.gtk.encrypt(&mut f, g.pn, key_id, None).is_err() {
+                    return Vec::new();
+                }
+                g.pn += 1;
+            }
+            self.counters.tx[link] += 1;
+            return vec![Tx { link, frame: f }];
+        }
+        let Some((link, sta_link)) = self.downlink_link(da, counter) else {
+            return Vec::new();
+        };
+        let Some(si) = self
+            .stations
+            .iter()
+            .position(|s| s.addr == da || s.link_addr(link) == Some(da))
+        else {
+            return Vec::new();
+        };
+        if !self.stations[si].authorized() {
+            return Vec::new();
+        }
+        let bssid = self.links[link].cfg.bssid;
+        let mld = self.cfg.mld_addr;
+        let seq = self.next_seq(link);
+        let mut f = security::qos_data_header(0x02, sta_link, bssid, sa, seq, 0);
+        security::put_msdu(&mut f, ethertype, payload);
+        let s = &mut self.stations[si];
+        let (sta_addr, mlo) = (s.addr, s.mlo);
+        if let Some(k) = s.keys.as_mut() {
+            let Some(ptk) = k.ptk.as_ref() else {
+                return Vec::new();
+            };
+            let aad = if mlo {
+                security::mld_aad(&f, bssid, mld, sta_link, sta_addr)
+            } else {
+                None
+            };
+            if ptk.encrypt(&mut f, k.tx_pn, 0, aad.as_ref()).is_err() {
+                return Vec::new();
+            }
+            k.tx_pn += 1;
+        }
+        self.counters.tx[link] += 1;
+        vec![Tx { link, frame: f }]
     }
 
     /// A complete per-STA profile for link `li` in an association response sent on `main`.
@@ -767,6 +1177,17 @@ fn assoc_resp_elements(link: &[Ie]) -> Vec<Ie> {
         .filter(|e| !matches!(e.id, eid::DS_PARAMS | ie::id::RSN | ie::id::RSNX))
         .cloned()
         .collect()
+}
+
+fn whole_element(id: u8, ext: Option<u8>, data: &[u8]) -> Vec<u8> {
+    let mut v = Vec::new();
+    Ie {
+        id,
+        ext,
+        data: data.to_vec(),
+    }
+    .write(&mut v);
+    v
 }
 
 fn le16(b: &[u8], at: usize) -> Option<u16> {

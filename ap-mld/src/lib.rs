@@ -11,6 +11,8 @@ pub mod ap;
 pub mod config;
 pub mod elements;
 pub mod runtime;
+pub mod security;
+pub mod tap;
 
 pub use ap::{ApMld, Event, Tx};
 pub use config::{ApConfig, Band, LinkConfig, Security};

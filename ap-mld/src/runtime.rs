@@ -16,7 +16,8 @@ use hwsim_frame::nl::{tx_flags, TxFrameRepr, TxRate};
 use hwsim_frame::{DeviceMessage, GuestMessage};
 use hwsim_guest::{Guest, GuestConfig};
 
-use crate::ap::{ApMld, Event, Tx};
+use crate::ap::{ApMld, DataCounters, Event, Tx};
+use crate::tap::Tap;
 
 /// Commands to the running AP.
 enum Command {
@@ -24,6 +25,9 @@ enum Command {
         link_id: u8,
         tbtts: u16,
         reply: mpsc::Sender<Result<(), String>>,
+    },
+    Counters {
+        reply: mpsc::Sender<(RuntimeStats, DataCounters, Vec<u8>)>,
     },
     Stop,
 }
@@ -43,6 +47,12 @@ pub struct RuntimeStats {
     pub rx_malformed: u64,
     /// Frames that could not be sent (TX ring full or encoding error).
     pub tx_errors: u64,
+    /// Ethernet frames read from the TAP.
+    pub tap_rx: u64,
+    /// Ethernet frames written to the TAP.
+    pub tap_tx: u64,
+    /// TAP reads or writes that failed.
+    pub tap_errors: u64,
 }
 
 /// The running AP: send it commands, stop it.
@@ -64,6 +74,13 @@ impl ApHandle {
             .map_err(|_| "the AP MLD is not running".to_string())?;
         rx.recv_timeout(Duration::from_secs(2))
             .map_err(|_| "the AP MLD did not answer".to_string())?
+    }
+
+    /// The runtime's and the data path's counters, and the link IDs in link-index order.
+    pub fn counters(&self) -> Option<(RuntimeStats, DataCounters, Vec<u8>)> {
+        let (reply, rx) = mpsc::channel();
+        self.commands.send(Command::Counters { reply }).ok()?;
+        rx.recv_timeout(Duration::from_secs(2)).ok()
     }
 
     /// Stops the loop and returns its counters.
@@ -101,8 +118,9 @@ pub enum RuntimeError {
     Thread(std::io::Error),
 }
 
-/// Connects to `socket` and runs `ap` on its own thread.
-pub fn spawn(ap: ApMld, socket: PathBuf) -> Result<ApHandle, RuntimeError> {
+/// Connects to `socket` and runs `ap` on its own thread, with `tap` as its distribution
+/// system if given.
+pub fn spawn(ap: ApMld, socket: PathBuf, tap: Option<Tap>) -> Result<ApHandle, RuntimeError> {
     let cfg = GuestConfig {
         socket: socket.clone(),
         connect_timeout: Duration::from_secs(5),
@@ -112,7 +130,7 @@ pub fn spawn(ap: ApMld, socket: PathBuf) -> Result<ApHandle, RuntimeError> {
     let (commands, rx) = mpsc::channel();
     let thread = std::thread::Builder::new()
         .name("ap-mld".into())
-        .spawn(move || Runner::new(ap, guest).run(rx))
+        .spawn(move || Runner::new(ap, guest, tap).run(rx))
         .map_err(RuntimeError::Thread)?;
     Ok(ApHandle {
         commands,
@@ -128,10 +146,16 @@ struct Runner {
     stats: RuntimeStats,
     /// (link index, frame) heard, collected during a receive pass.
     heard: Vec<(usize, Vec<u8>)>,
+    tap: Option<Tap>,
+    /// Downlink frames so far (drives the round-robin link choice).
+    downlink_counter: u64,
 }
 
+/// Ethernet frames taken from the TAP per loop turn, so the air side is never starved.
+const TAP_BURST: usize = 64;
+
 impl Runner {
-    fn new(ap: ApMld, guest: Guest) -> Runner {
+    fn new(ap: ApMld, guest: Guest, tap: Option<Tap>) -> Runner {
         Runner {
             ap,
             guest,
@@ -139,6 +163,8 @@ impl Runner {
             cookie: 0,
             stats: RuntimeStats::default(),
             heard: Vec::new(),
+            tap,
+            downlink_counter: 0,
         }
     }
 
@@ -159,6 +185,10 @@ impl Runner {
                 match commands.try_recv() {
                     Ok(Command::Stop) | Err(mpsc::TryRecvError::Disconnected) => {
                         return self.stats;
+                    }
+                    Ok(Command::Counters { reply }) => {
+                        let ids = self.ap.config().links.iter().map(|l| l.id).collect();
+                        let _ = reply.send((self.stats, self.ap.counters().clone(), ids));
                     }
                     Ok(Command::RemoveLink {
                         link_id,
@@ -192,7 +222,8 @@ impl Runner {
             let wait = next_beacon
                 .saturating_duration_since(Instant::now())
                 .min(Duration::from_millis(20));
-            if self.guest.wait(wait).is_err() {
+            let tap_fd = self.tap.as_ref().map(Tap::fd);
+            if self.guest.wait_also(tap_fd, wait).is_err() {
                 tracing::warn!("AP MLD: the daemon closed the connection");
                 return self.stats;
             }
@@ -203,8 +234,46 @@ impl Runner {
                     self.send(&tx);
                 }
             }
+            for tx in self.ap.poll(tsf) {
+                self.send(&tx);
+            }
+            self.to_tap();
+            self.from_tap();
             self.log_events();
             self.guest.reclaim_tx();
+        }
+    }
+
+    /// Ethernet frames from stations to the TAP.
+    fn to_tap(&mut self) {
+        let frames = self.ap.take_uplink();
+        let Some(tap) = self.tap.as_mut() else { return };
+        for f in frames {
+            match tap.send(&f) {
+                Ok(()) => self.stats.tap_tx += 1,
+                Err(_) => self.stats.tap_errors += 1,
+            }
+        }
+    }
+
+    /// Ethernet frames from the TAP to stations.
+    fn from_tap(&mut self) {
+        let mut buf = [0u8; 2048];
+        for _ in 0..TAP_BURST {
+            let Some(tap) = self.tap.as_mut() else { return };
+            let n = match tap.recv(&mut buf) {
+                Ok(Some(n)) => n,
+                Ok(None) => return,
+                Err(_) => {
+                    self.stats.tap_errors += 1;
+                    return;
+                }
+            };
+            self.stats.tap_rx += 1;
+            self.downlink_counter += 1;
+            for tx in self.ap.downlink(&buf[..n], self.downlink_counter) {
+                self.send(&tx);
+            }
         }
     }
 
@@ -270,6 +339,9 @@ impl Runner {
                     tracing::info!(%sta, aid, links = ?ids, "AP MLD: station associated");
                 }
                 Event::Left { sta } => tracing::info!(%sta, "AP MLD: station left"),
+                Event::Authorized { sta } => {
+                    tracing::info!(%sta, "AP MLD: 4-way handshake done, station authorized")
+                }
                 Event::LinkRemoved { link_id } => {
                     tracing::info!(link_id, "AP MLD: link removed")
                 }

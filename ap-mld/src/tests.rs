@@ -8,9 +8,11 @@ use hwsim_frame::ie::{
 use hwsim_frame::mac::{mgmt_subtype, Frame};
 use hwsim_frame::MacAddr;
 
-use crate::ap::{status, ApMld, Event, OweResponder};
+use crate::ap::{status, ApMld, Event};
 use crate::config::{ApConfig, Security};
 use crate::elements::{eid, Ie};
+use hwsim_crypto::owe::{OweDhParam, OweKeyPair};
+use hwsim_crypto::rng::SeededRng;
 
 pub(crate) const THREE_LINKS: &str = r#"
 ssid = "mlo"
@@ -45,7 +47,7 @@ fn config(security: &str) -> ApConfig {
 }
 
 fn open_ap() -> ApMld {
-    ApMld::new(config("open"), None)
+    ApMld::new(config("open"), 1)
 }
 
 fn mgmt(subtype: u8, a1: MacAddr, a2: MacAddr, a3: MacAddr, body: &[u8]) -> Vec<u8> {
@@ -180,7 +182,7 @@ fn effective_elements(main: &[u8], profile_elems: &[u8]) -> Vec<(u8, Option<u8>)
 
 #[test]
 fn beacon_carries_ml_rnr_rsn_and_eht() {
-    let mut ap = ApMld::new(config("owe"), None);
+    let mut ap = ApMld::new(config("owe"), 1);
     let tx = ap.beacon(1, 1234).unwrap();
     let f = Frame::new_checked(&tx.frame[..]).unwrap();
     assert_eq!(f.frame_control().subtype(), mgmt_subtype::BEACON);
@@ -504,22 +506,9 @@ fn link_removal_counts_down_in_every_beacon_then_stops_the_link() {
     assert!(ap.remove_link(1, 1).is_err(), "the last link stays");
 }
 
-struct FixedOwe;
-
-impl OweResponder for FixedOwe {
-    fn respond(&mut self, _sta: MacAddr, client_dh: &[u8]) -> Result<Vec<u8>, u16> {
-        if client_dh.get(..2) != Some(&19u16.to_le_bytes()[..]) {
-            return Err(status::UNSUPPORTED_GROUP);
-        }
-        let mut r = 19u16.to_le_bytes().to_vec();
-        r.extend_from_slice(&[0xab; 32]);
-        Ok(r)
-    }
-}
-
 #[test]
-fn owe_association_needs_rsne_and_dh_element() {
-    let mut ap = ApMld::new(config("owe"), Some(Box::new(FixedOwe)));
+fn owe_association_needs_rsne_and_dh_element_then_starts_the_4way_handshake() {
+    let mut ap = ApMld::new(config("owe"), 7);
     assert_eq!(ap.config().security, Security::Owe);
     ap.handle(1, &auth_request(&ap, 1), 0);
     let status_of = |out: &[crate::Tx]| {
@@ -532,16 +521,100 @@ fn owe_association_needs_rsne_and_dh_element() {
     // RSNE but no DH parameter: refused.
     let out = ap.handle(1, &assoc_request(&ap, 1, &[0], &owe_rsne()), 0);
     assert_eq!(status_of(&out), status::UNSUPPORTED_GROUP);
+    // With our DH public key: accepted, the AP's key comes back and both ends derive the
+    // same PMK (checked through the PMKID the AP puts in message 1).
+    let mut rng = SeededRng::new(99);
+    let pair = OweKeyPair::generate(&mut rng);
     let mut extra = owe_rsne();
-    let mut dh = 19u16.to_le_bytes().to_vec();
-    dh.extend_from_slice(&[0x11; 32]);
-    extra.extend(element(255, Some(eid::EXT_OWE_DH), &dh));
-    let out = ap.handle(1, &assoc_request(&ap, 1, &[0], &extra), 0);
+    pair.dh_param().emit_element(&mut extra);
+    let out = ap.handle(1, &assoc_request(&ap, 1, &[0, 2], &extra), 0);
     assert_eq!(status_of(&out), status::SUCCESS);
     let f = Frame::new_checked(&out[0].frame[..]).unwrap();
     let dh_reply = Elements::new(&f.payload()[6..])
         .map(|e| e.unwrap())
         .find(|e| e.ext == Some(eid::EXT_OWE_DH))
         .unwrap();
-    assert_eq!(&dh_reply.data[..2], &19u16.to_le_bytes());
+    let ap_param = OweDhParam::parse_body(dh_reply.data).unwrap();
+    assert_eq!(ap_param.group, 19);
+    let sta_keys = pair.sta_derive(&ap_param).unwrap();
+    // Message 1 of the 4-way handshake follows on the association link: QoS Data from the
+    // AP MLD to the station's link address, LLC/SNAP EtherType 0x888e, PMKID KDE inside.
+    assert_eq!(out.len(), 2);
+    assert_eq!(out[1].link, 1);
+    let m1 = Frame::new_checked(&out[1].frame[..]).unwrap();
+    assert!(m1.frame_control().is_qos_data() && m1.frame_control().from_ds());
+    assert!(!m1.frame_control().protected());
+    assert_eq!(m1.addr1(), STA_LINK[1]);
+    assert_eq!(m1.addr3(), Some(MacAddr([0x02, 0, 0, 0xa0, 0, 0])));
+    let body = m1.payload();
+    assert_eq!(&body[..8], &[0xaa, 0xaa, 0x03, 0, 0, 0, 0x88, 0x8e]);
+    let pdu = &body[8..];
+    assert!(
+        pdu.windows(16).any(|w| w == sta_keys.pmkid),
+        "message 1 carries the PMKID both ends derived"
+    );
+    // Data does not flow before the handshake completes.
+    let mut eth = STA_MLD.0.to_vec();
+    eth.extend_from_slice(&[0x02, 0, 0, 0, 0, 0x99, 0x08, 0x00]);
+    eth.extend_from_slice(&[0u8; 28]);
+    assert!(ap.downlink(&eth, 0).is_empty());
+    // Unanswered, message 1 is sent again after a second.
+    assert!(ap.poll(500_000).is_empty());
+    assert_eq!(ap.poll(1_100_000).len(), 1);
+}
+
+#[test]
+fn open_network_bridges_ethernet_and_802_11_data_round_robin() {
+    let mut ap = open_ap();
+    ap.handle(1, &auth_request(&ap, 1), 0);
+    ap.handle(1, &assoc_request(&ap, 1, &[0, 2], &[]), 0);
+    // Downlink: one frame per link in turn, A1 the station's link address, LLC/SNAP inside.
+    let host = MacAddr([0x02, 0, 0, 0, 0, 0x99]);
+    let mut eth = STA_MLD.0.to_vec();
+    eth.extend_from_slice(&host.0);
+    eth.extend_from_slice(&[0x08, 0x00]);
+    eth.extend_from_slice(b"an IPv4 payload");
+    let mut seen = Vec::new();
+    for c in 0..3 {
+        let out = ap.downlink(&eth, c);
+        assert_eq!(out.len(), 1);
+        let f = Frame::new_checked(&out[0].frame[..]).unwrap();
+        assert_eq!(f.addr1(), STA_LINK[out[0].link]);
+        assert_eq!(f.addr2(), Some(ap.link_config(out[0].link).bssid));
+        assert_eq!(f.addr3(), Some(host));
+        assert_eq!(&f.payload()[6..8], &[0x08, 0x00]);
+        assert_eq!(&f.payload()[8..], b"an IPv4 payload");
+        seen.push(out[0].link);
+    }
+    seen.sort();
+    assert_eq!(seen, [0, 1, 2]);
+    // Uplink on the 6 GHz link: ToDS QoS data → Ethernet with the MLD address as source.
+    let bssid = ap.link_config(2).bssid;
+    let mut up = vec![0x88, 0x01, 0, 0];
+    up.extend_from_slice(&bssid.0);
+    up.extend_from_slice(&STA_LINK[2].0);
+    up.extend_from_slice(&host.0);
+    up.extend_from_slice(&[0, 0, 0, 0]);
+    up.extend_from_slice(&[0xaa, 0xaa, 0x03, 0, 0, 0, 0x08, 0x06]);
+    up.extend_from_slice(b"arp");
+    assert!(ap.handle(2, &up, 0).is_empty());
+    let eth_up = ap.take_uplink();
+    assert_eq!(eth_up.len(), 1);
+    assert_eq!(&eth_up[0][..6], &host.0);
+    assert_eq!(&eth_up[0][6..12], &STA_MLD.0);
+    assert_eq!(&eth_up[0][12..], &[0x08, 0x06, b'a', b'r', b'p']);
+    assert_eq!(ap.counters().rx, [0, 0, 1]);
+    // From an unknown station: dropped.
+    let mut stranger = up.clone();
+    stranger[10] = 0x06;
+    ap.handle(2, &stranger, 0);
+    assert!(ap.take_uplink().is_empty());
+    assert_eq!(ap.counters().rx_dropped, 1);
+    // Broadcast from the host goes out once, on the first active link.
+    let mut bcast = MacAddr::BROADCAST.0.to_vec();
+    bcast.extend_from_slice(&host.0);
+    bcast.extend_from_slice(&[0x08, 0x06, 1, 2, 3]);
+    let out = ap.downlink(&bcast, 0);
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].link, 0);
 }

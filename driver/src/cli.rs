@@ -53,6 +53,11 @@ pub struct Args {
     /// links); its link radios attach to the daemon's own socket like one more VM.
     #[arg(long)]
     pub ap_config: Option<PathBuf>,
+    /// Create host TAP interface NAME as the built-in AP MLD's distribution system: Ethernet
+    /// frames from associated stations come out of it, frames written to it go to them.
+    /// Needs CAP_NET_ADMIN.
+    #[arg(long, value_name = "NAME", requires = "ap_config")]
+    pub ap_tap: Option<String>,
     /// Write all packets of the capture to one pcapng interface (for tools that handle only
     /// one), the radio, frequency and link of each in its packet comment.
     #[arg(long)]
@@ -141,6 +146,8 @@ pub enum ApAction {
         #[arg(long, default_value_t = 10)]
         tbtts: u16,
     },
+    /// Print the AP MLD's counters (JSON): frames, beacons, data frames per link, TAP.
+    Stats,
 }
 
 /// Errors the binary reports.
@@ -198,8 +205,11 @@ pub fn run(args: Args) -> Result<(), CliError> {
         }
         Some(Command::Reload { control, config }) => reload(control, config.as_deref()),
         Some(Command::Ap { control, action }) => {
-            let ApAction::RemoveLink { id, tbtts } = action;
-            let answer = crate::control::request(control, &format!("ap remove-link {id} {tbtts}"))?;
+            let request = match action {
+                ApAction::RemoveLink { id, tbtts } => format!("ap remove-link {id} {tbtts}"),
+                ApAction::Stats => "ap stats".to_string(),
+            };
+            let answer = crate::control::request(control, &request)?;
             print!("{answer}");
             if answer.contains("\"error\"") {
                 return Err(CliError::Refused(answer.trim().to_string()));
@@ -311,7 +321,7 @@ fn serve(args: &Args) -> Result<(), CliError> {
     let _server = crate::server::spawn(Arc::clone(&core), &socket)?;
     tracing::info!(socket = %socket.display(), "serving");
     if let Some(path) = &args.ap_config {
-        start_ap(&core, path, &socket)?;
+        start_ap(&core, path, args.ap_tap.as_deref(), &socket)?;
     }
     let _ = signals.wait();
     tracing::info!("shutting down");
@@ -328,10 +338,26 @@ fn serve(args: &Args) -> Result<(), CliError> {
 }
 
 /// Starts the built-in AP MLD on the daemon's own socket.
-fn start_ap(core: &Core, path: &std::path::Path, socket: &std::path::Path) -> Result<(), CliError> {
+fn start_ap(
+    core: &Core,
+    path: &std::path::Path,
+    tap: Option<&str>,
+    socket: &std::path::Path,
+) -> Result<(), CliError> {
     let cfg = hwsim_ap::ApConfig::load(path).map_err(CliError::Config)?;
-    let ap = hwsim_ap::ApMld::new(cfg, None);
-    let handle = hwsim_ap::runtime::spawn(ap, socket.to_path_buf())
+    let tap = tap
+        .map(|name| {
+            hwsim_ap::tap::Tap::open(name)
+                .map_err(|e| CliError::Usage(format!("--ap-tap {name}: {e}")))
+        })
+        .transpose()?;
+    // Keys and nonces are drawn from a seed; a fresh one per run unless the medium is
+    // seeded for reproducibility (the AP's randomness is not part of the medium's model).
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    let ap = hwsim_ap::ApMld::new(cfg, seed);
+    let handle = hwsim_ap::runtime::spawn(ap, socket.to_path_buf(), tap)
         .map_err(|e| CliError::Usage(e.to_string()))?;
     let _ = core.ap.set(handle);
     Ok(())

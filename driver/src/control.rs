@@ -6,7 +6,8 @@
 //!   `{"reloaded":PATH,"medium":NAME}`. A config that does not load or validate is refused with
 //!   `{"error":"config: PATH: line L, column C: …"}` and the medium in force stays.
 //!
-//! - `ap remove-link ID [TBTTS]` starts removing a link of the built-in AP MLD.
+//! - `ap remove-link ID [TBTTS]` starts removing a link of the built-in AP MLD; `ap stats`
+//!   returns its counters (frames, beacons, data frames per link, TAP).
 //!
 //! Any other line gets `{"error":…}`.
 
@@ -110,7 +111,29 @@ fn ap_command(core: &Core, args: &str) -> String {
                 Err(e) => error_json(&e),
             }
         }
-        _ => error_json("usage: ap remove-link ID [TBTTS]"),
+        ["stats"] => match ap.counters() {
+            Some((rt, data, ids)) => serde_json::json!({
+                "tx_frames": rt.tx_frames,
+                "beacons": rt.beacons,
+                "rx_frames": rt.rx_frames,
+                "rx_off_channel": rt.rx_off_channel,
+                "rx_malformed": rt.rx_malformed,
+                "tx_errors": rt.tx_errors,
+                "tap_rx": rt.tap_rx,
+                "tap_tx": rt.tap_tx,
+                "tap_errors": rt.tap_errors,
+                "handshakes": data.handshakes,
+                "data_rx_dropped": data.rx_dropped,
+                "links": ids.iter().enumerate().map(|(i, id)| serde_json::json!({
+                    "link_id": id,
+                    "data_tx": data.tx.get(i).copied().unwrap_or(0),
+                    "data_rx": data.rx.get(i).copied().unwrap_or(0),
+                })).collect::<Vec<_>>(),
+            })
+            .to_string(),
+            None => error_json("the AP MLD did not answer"),
+        },
+        _ => error_json("usage: ap remove-link ID [TBTTS] | ap stats"),
     }
 }
 

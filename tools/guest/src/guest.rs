@@ -1,6 +1,6 @@
 //! The guest: two queues over shared memory, driven like `mac80211_hwsim`'s virtio code.
 
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, RawFd};
 use std::time::{Duration, Instant};
 
 use vhost::vhost_user::Frontend;
@@ -328,13 +328,25 @@ impl Guest {
     /// Wait until the device signals either queue or `timeout` passes; clears the signals.
     /// Returns whether there was a signal.
     pub fn wait(&self, timeout: Duration) -> Result<bool, Error> {
-        let mut fds = [self.rx.call.as_raw_fd(), self.tx.call.as_raw_fd()].map(|fd| libc::pollfd {
+        self.wait_also(None, timeout)
+    }
+
+    /// [`Guest::wait`], also waking when `extra` (a file descriptor of the caller's, e.g. a
+    /// TAP device) becomes readable; `extra` itself is not read.
+    pub fn wait_also(&self, extra: Option<RawFd>, timeout: Duration) -> Result<bool, Error> {
+        let mut fds = [
+            self.rx.call.as_raw_fd(),
+            self.tx.call.as_raw_fd(),
+            extra.unwrap_or(-1),
+        ]
+        .map(|fd| libc::pollfd {
             fd,
             events: libc::POLLIN,
             revents: 0,
         });
         let ms = timeout.as_millis().min(i32::MAX as u128) as i32;
-        // SAFETY: `fds` is a valid array of two pollfd entries for the duration of the call.
+        // SAFETY: `fds` is a valid array of three pollfd entries for the duration of the call
+        // (poll ignores entries with a negative fd).
         let rc = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, ms) };
         if rc < 0 {
             let e = std::io::Error::last_os_error();

@@ -1,0 +1,121 @@
+//! Key state of the AP MLD and the data-frame glue around `hwsim-crypto`: per link the group
+//! keys (GTK for CCMP-128 group data, IGTK for BIP-CMAC-128), per station the OWE result, the
+//! 4-way handshake and the pairwise key; 802.11 QoS data frames with LLC/SNAP to and from
+//! Ethernet.
+
+use hwsim_crypto::ccmp::{AadAddrs, CcmpKey, ReplayCounters};
+use hwsim_crypto::handshake::Authenticator;
+use hwsim_crypto::keys::GroupKeys;
+use hwsim_crypto::owe::OweKeys;
+use hwsim_frame::MacAddr;
+
+/// LLC/SNAP header for an EtherType (RFC 1042).
+pub const LLC_SNAP: [u8; 6] = [0xaa, 0xaa, 0x03, 0x00, 0x00, 0x00];
+/// EtherType of EAPOL.
+pub const ETHERTYPE_EAPOL: u16 = 0x888e;
+/// TID EAPOL frames go with (voice, like mac80211's control port frames).
+pub const EAPOL_TID: u8 = 7;
+
+/// One link's group keys and the cipher state that goes with them.
+pub struct LinkGroup {
+    /// GTK / IGTK (/ BIGTK) as handed to the handshake.
+    pub keys: GroupKeys,
+    /// The GTK as a CCMP key.
+    pub gtk: CcmpKey,
+    /// Next PN for group data on this link.
+    pub pn: u64,
+}
+
+impl LinkGroup {
+    /// Group state for `keys`.
+    pub fn new(keys: GroupKeys) -> LinkGroup {
+        let gtk = CcmpKey::new(&keys.gtk.key).expect("a GTK is 16 bytes");
+        let pn = keys.gtk.pn.max(1);
+        LinkGroup { keys, gtk, pn }
+    }
+}
+
+/// A station's security association.
+pub struct StaKeys {
+    /// PMK and PMKID from OWE.
+    pub owe: OweKeys,
+    /// The station's RSNE and RSNXE from its (re)association request (whole elements).
+    pub sta_rsne: Vec<u8>,
+    /// RSNXE, if it sent one.
+    pub sta_rsnxe: Option<Vec<u8>>,
+    /// The 4-way handshake (present once association succeeded).
+    pub auth: Option<Authenticator>,
+    /// The pairwise key, once message 4 is accepted.
+    pub ptk: Option<CcmpKey>,
+    /// Next PN for unicast frames to the station.
+    pub tx_pn: u64,
+    /// Receive replay counters of the PTKSA.
+    pub replay: ReplayCounters,
+    /// TSF (µs) the last EAPOL message was sent at, and retransmissions so far.
+    pub eapol_sent_at: u64,
+    /// Retransmissions of the current message.
+    pub eapol_retries: u8,
+}
+
+impl StaKeys {
+    /// Keys before the handshake starts.
+    pub fn new(owe: OweKeys, sta_rsne: Vec<u8>, sta_rsnxe: Option<Vec<u8>>) -> StaKeys {
+        StaKeys {
+            owe,
+            sta_rsne,
+            sta_rsnxe,
+            auth: None,
+            ptk: None,
+            tx_pn: 1,
+            replay: ReplayCounters::default(),
+            eapol_sent_at: 0,
+            eapol_retries: 0,
+        }
+    }
+}
+
+/// The 24-byte header plus QoS Control of a QoS Data frame: `fc1` holds the DS bits.
+pub fn qos_data_header(
+    fc1: u8,
+    a1: MacAddr,
+    a2: MacAddr,
+    a3: MacAddr,
+    seq: u16,
+    tid: u8,
+) -> Vec<u8> {
+    let mut f = Vec::with_capacity(26 + 8 + 1500 + 16);
+    f.extend_from_slice(&[0x88, fc1, 0, 0]);
+    f.extend_from_slice(&a1.0);
+    f.extend_from_slice(&a2.0);
+    f.extend_from_slice(&a3.0);
+    f.extend_from_slice(&(seq << 4).to_le_bytes());
+    f.extend_from_slice(&[tid & 0x0f, 0]);
+    f
+}
+
+/// Appends LLC/SNAP, the EtherType and the payload.
+pub fn put_msdu(frame: &mut Vec<u8>, ethertype: u16, payload: &[u8]) {
+    frame.extend_from_slice(&LLC_SNAP);
+    frame.extend_from_slice(&ethertype.to_be_bytes());
+    frame.extend_from_slice(payload);
+}
+
+/// The EtherType and payload of an MSDU body that starts with LLC/SNAP.
+pub fn split_msdu(body: &[u8]) -> Option<(u16, &[u8])> {
+    if body.len() < 8 || body[..6] != LLC_SNAP {
+        return None;
+    }
+    Some((u16::from_be_bytes([body[6], body[7]]), &body[8..]))
+}
+
+/// AAD addresses of an individually addressed data frame between the AP MLD and a non-AP
+/// MLD (MLD addresses replace the link addresses, IEEE 802.11be 12.5.2.3.3).
+pub fn mld_aad(
+    header: &[u8],
+    ap_link: MacAddr,
+    ap_mld: MacAddr,
+    sta_link: MacAddr,
+    sta_mld: MacAddr,
+) -> Option<AadAddrs> {
+    AadAddrs::mld_data(header, &ap_link.0, &ap_mld.0, &sta_link.0, &sta_mld.0)
+}
