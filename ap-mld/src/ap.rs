@@ -1057,9 +1057,8 @@ impl ApMld {
     }
 
     /// An Ethernet frame from the distribution system: to the station it is for (unicast,
-    /// on the link round-robin picks with `counter`), or to every associated station as a
-    /// group-addressed frame on the first active link (each non-AP MLD listens there; one
-    /// link avoids duplicates at the station). Returns the frames to send.
+    /// on the link round-robin picks with `counter`), or as a group-addressed frame on every
+    /// active link (protected with that link's GTK). Returns the frames to send.
     pub fn downlink(&mut self, eth: &[u8], counter: u64) -> Vec<Tx> {
         if eth.len() < 14 {
             return Vec::new();
@@ -1072,20 +1071,28 @@ impl ApMld {
             if !self.stations.iter().any(Station::authorized) {
                 return Vec::new();
             }
-            let link = self.first_active_link();
-            let bssid = self.links[link].cfg.bssid;
-            let seq = self.next_seq(link);
-            let mut f = security::qos_data_header(0x02, da, bssid, sa, seq, 0);
-            security::put_msdu(&mut f, ethertype, payload);
-            if let Some(g) = self.links[link].group.as_mut() {
-                let key_id = g.keys.gtk.key_id;
-                if g.gtk.encrypt(&mut f, g.pn, key_id, None).is_err() {
-                    return Vec::new();
+            // Every active link carries it, with one sequence number (which links a non-AP
+            // MLD listens on is its own business).
+            let seq = self.next_seq(self.first_active_link());
+            let mut out = Vec::new();
+            for link in 0..self.links.len() {
+                if self.links[link].removed {
+                    continue;
                 }
-                g.pn += 1;
+                let bssid = self.links[link].cfg.bssid;
+                let mut f = security::qos_data_header(0x02, da, bssid, sa, seq, 0);
+                security::put_msdu(&mut f, ethertype, payload);
+                if let Some(g) = self.links[link].group.as_mut() {
+                    let key_id = g.keys.gtk.key_id;
+                    if g.gtk.encrypt(&mut f, g.pn, key_id, None).is_err() {
+                        continue;
+                    }
+                    g.pn += 1;
+                }
+                self.counters.tx[link] += 1;
+                out.push(Tx { link, frame: f });
             }
-            self.counters.tx[link] += 1;
-            return vec![Tx { link, frame: f }];
+            return out;
         }
         let Some((link, sta_link)) = self.downlink_link(da, counter) else {
             return Vec::new();

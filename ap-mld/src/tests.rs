@@ -610,11 +610,16 @@ fn open_network_bridges_ethernet_and_802_11_data_round_robin() {
     ap.handle(2, &stranger, 0);
     assert!(ap.take_uplink().is_empty());
     assert_eq!(ap.counters().rx_dropped, 1);
-    // Broadcast from the host goes out once, on the first active link.
+    // Broadcast from the host goes out on every link with one sequence number.
     let mut bcast = MacAddr::BROADCAST.0.to_vec();
     bcast.extend_from_slice(&host.0);
     bcast.extend_from_slice(&[0x08, 0x06, 1, 2, 3]);
     let out = ap.downlink(&bcast, 0);
-    assert_eq!(out.len(), 1);
-    assert_eq!(out[0].link, 0);
+    let links: Vec<usize> = out.iter().map(|t| t.link).collect();
+    assert_eq!(links, [0, 1, 2]);
+    let seqs: Vec<_> = out
+        .iter()
+        .map(|t| Frame::new_checked(&t.frame[..]).unwrap().sequence_number())
+        .collect();
+    assert!(seqs.iter().all(|s| *s == seqs[0]));
 }

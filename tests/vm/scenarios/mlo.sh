@@ -1,8 +1,14 @@
 # mlo: one guest whose mac80211_hwsim radio is MLO capable (mac80211_hwsim.mlo=1) runs
 # Debian's wpa_supplicant as a non-AP MLD (OWE, PMF required) against vhost-hwsim's built-in
-# AP MLD with three links (2.4 GHz ch 1, 5 GHz ch 36, 6 GHz ch 5). The guest must report a
-# multi-link association with all three links; then one link is removed through the control
-# socket and the station must stay associated on the other two.
+# AP MLD with three links (2.4 GHz ch 1, 5 GHz ch 36, 6 GHz ch 5) whose distribution system is
+# a host TAP. Checks: the guest reports a multi-link association with all three links and the
+# AP MLD address; the host pings the guest through the TAP; iperf3 runs 10 s host -> guest;
+# data frames went over all three links (the AP's per-link counters); removing link 2 through
+# the control socket leaves the station associated on the other two, still reachable.
+# The host has no ping/iperf3 of its own, so they run from the guest root with chroot (same
+# network namespace as the host).
+
+MLO_TAP=vhsim-mlo0
 
 setup() {
     cat >"$WORK/ap.toml" <<'TOML'
@@ -26,6 +32,7 @@ band = "6"
 channel = 5
 bssid = "02:00:00:a0:00:12"
 TOML
+    printf '%s\n' --ap-tap "$MLO_TAP" >"$WORK/daemon.args"
 }
 
 guest_script() {
@@ -41,42 +48,84 @@ network={
     ieee80211w=2
 }
 CONF
-wpa_supplicant -B -dd -i wlan0 -c /tmp/wpa.conf -f /tmp/wpa.log || fail "wpa_supplicant"
+wpa_supplicant -B -i wlan0 -c /tmp/wpa.conf -f /tmp/wpa.log || fail "wpa_supplicant"
 result assoc_time=$(wait_connected wlan0 30)
+# After the 4-way handshake mac80211_hwsim activates every link; wait for three channels.
+i=0
+until [ "$(iw dev wlan0 info | grep -c 'channel')" -ge 3 ]; do
+    i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.1
+done
 iw dev wlan0 info >/scratch/iw-info.txt
 iw dev wlan0 link >/scratch/iw-link.txt
 wpa_cli -i wlan0 status >/scratch/wpa-status.txt
-result links=$(grep -c 'link [0-9]' /scratch/iw-info.txt)
+result links=$(grep -c ' - link ID' /scratch/iw-info.txt)
+result active_links=$(grep -c 'channel' /scratch/iw-info.txt)
 result ap_mld_addr=$(sed -n 's/^ap_mld_addr=//p' /scratch/wpa-status.txt)
+result wpa_state=$(sed -n 's/^wpa_state=//p' /scratch/wpa-status.txt)
+result key_mgmt=$(sed -n 's/^key_mgmt=//p' /scratch/wpa-status.txt)
+ip addr add 10.77.0.2/24 dev wlan0
+iperf3 -s -D -1 || fail "iperf3 server"
 signal links_up
+wait_for traffic_done 90
 wait_for link_removed 30
 sleep 3
 iw dev wlan0 info >/scratch/iw-info-after.txt
-result links_after=$(grep -c 'link [0-9]' /scratch/iw-info-after.txt)
+result links_after=$(grep -c ' - link ID' /scratch/iw-info-after.txt)
 result still_connected=$(iw dev wlan0 link | grep -c '^Connected')
+result ping_after_removal=$(ping_loss 10.77.0.1 5)
 cp /tmp/wpa.log /scratch/wpa.log
 GUEST
 }
 
+# host_result KEY VALUE: the host side's figures ($WORK/shared/result), read by verdict().
+host_result() { echo "$1=$2" >>"$WORK/shared/result"; }
+
+ap_stat() {
+    "$VHOST_HWSIM" ap --control "$WORK/control.sock" stats 2>/dev/null
+}
+
 scenario() {
-    start_guest sta 1 "$(guest_script)" mac80211_hwsim.mlo=1
+    # channels=3: the radio may use three channel contexts at once, one per link (the
+    # default of 1 leaves every link but the association link inactive).
+    start_guest sta 1 "$(guest_script)" mac80211_hwsim.mlo=1 mac80211_hwsim.channels=3
     local deadline=$((SECONDS + 60))
-    while [[ ! -e $WORK/shared/links_up ]]; do
-        ((SECONDS < deadline)) || break
-        [[ -e $WORK/sta/exit-status ]] && break
+    until [[ -e $WORK/shared/links_up ]]; do
+        if ((SECONDS >= deadline)) || [[ -e $WORK/sta/exit-status ]]; then
+            wait_guests 30
+            return 1
+        fi
         sleep 0.2
     done
-    if [[ -e $WORK/shared/links_up ]]; then
-        "$VHOST_HWSIM" ap --control "$WORK/control.sock" remove-link 2 --tbtts 5 >&2
-        touch "$WORK/shared/link_removed"
-    fi
+    ip addr add 10.77.0.1/24 dev "$MLO_TAP"
+    local ping_out iperf_json
+    ping_out=$(chroot "$ROOT" ping -c 10 -i 0.2 -W 2 10.77.0.2 2>&1) || true
+    host_result ping_loss "$(echo "$ping_out" | sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p')"
+    host_result ping_avg_ms "$(echo "$ping_out" | sed -n 's|.*= [0-9.]*/\([0-9.]*\)/.*|\1|p')"
+    iperf_json=$(chroot "$ROOT" iperf3 -c 10.77.0.2 -t 10 -J 2>&1) || true
+    echo "$iperf_json" >"$WORK/shared/iperf3.json"
+    host_result iperf_mbps "$(python3 -c 'import json,sys; d=json.load(sys.stdin); print("%.1f" % (d["end"]["sum_received"]["bits_per_second"] / 1e6))' <<<"$iperf_json" 2>/dev/null)"
+    ap_stat >"$WORK/shared/ap-stats.json"
+    host_result data_frames_per_link "$(python3 -c 'import json,sys; d=json.load(sys.stdin); print("/".join(str(l["data_tx"] + l["data_rx"]) for l in d["links"]))' <"$WORK/shared/ap-stats.json" 2>/dev/null)"
+    touch "$WORK/shared/traffic_done"
+    "$VHOST_HWSIM" ap --control "$WORK/control.sock" remove-link 2 --tbtts 5 >/dev/null
+    touch "$WORK/shared/link_removed"
     wait_guests 90
 }
 
 verdict() {
     expect sta links = 3
+    expect sta active_links = 3
     expect sta ap_mld_addr = 02:00:00:a0:00:00
+    expect sta wpa_state = COMPLETED
+    expect sta key_mgmt = OWE
+    expect shared ping_loss = 0
+    expect shared iperf_mbps '>' 0
+    local per_link
+    per_link=$(get shared data_frames_per_link)
+    awk -F/ -v v="$per_link" 'BEGIN { split(v, a, "/"); exit !(a[1] > 0 && a[2] > 0 && a[3] > 0) }' \
+        || FAILURES+=("data frames per link (2.4/5/6 GHz) are '$per_link', expected all > 0")
     expect sta links_after = 2
     expect sta still_connected = 1
-    figures "assoc=$(get sta assoc_time)s links=$(get sta links)->$(get sta links_after)"
+    expect sta ping_after_removal = 0
+    figures "assoc=$(get sta assoc_time)s links=$(get sta links)->$(get sta links_after) ping=$(get shared ping_avg_ms)ms iperf3=$(get shared iperf_mbps)Mb/s data_frames_per_link(2.4/5/6GHz)=$per_link"
 }
