@@ -139,6 +139,8 @@ pub struct DataCounters {
     pub rx_dropped: u64,
     /// 4-way handshakes completed.
     pub handshakes: u64,
+    /// Stations that left (deauthentication / disassociation).
+    pub departures: u64,
 }
 
 struct LinkState {
@@ -429,6 +431,54 @@ impl ApMld {
         let Some(sa) = f.addr2() else {
             return Vec::new();
         };
+        if fc.protected() {
+            // A robust management frame under the station's PTK (PMF): act on it only if it
+            // decrypts and is not a replay.
+            return match self.unprotect_mgmt(link, sa, frame) {
+                Some(plain) => self.handle_mgmt(link, sa, &plain, tsf_us, true),
+                None => {
+                    self.counters.rx_dropped += 1;
+                    Vec::new()
+                }
+            };
+        }
+        self.handle_mgmt(link, sa, frame, tsf_us, false)
+    }
+
+    /// Decrypts a protected management frame from the station at `sa` on `link`. Between
+    /// MLDs the station protected it with the MLD addresses (before its driver put the link
+    /// addresses in), so those go into the AAD and nonce.
+    fn unprotect_mgmt(&mut self, link: usize, sa: MacAddr, frame: &[u8]) -> Option<Vec<u8>> {
+        let (bssid, mld) = (self.links[link].cfg.bssid, self.cfg.mld_addr);
+        let s = self
+            .stations
+            .iter_mut()
+            .find(|s| s.associated() && s.link_addr(link) == Some(sa))?;
+        let aad = if s.mlo {
+            security::mld_aad(frame, bssid, mld, sa, s.addr)
+        } else {
+            None
+        };
+        let k = s.keys.as_mut()?;
+        let ptk = k.ptk.as_ref()?;
+        let mut plain = frame.to_vec();
+        let rx = ptk.decrypt(&mut plain, aad.as_ref()).ok()?;
+        k.replay.check_and_update(&rx).ok()?;
+        Some(plain)
+    }
+
+    fn handle_mgmt(
+        &mut self,
+        link: usize,
+        sa: MacAddr,
+        frame: &[u8],
+        tsf_us: u64,
+        protected: bool,
+    ) -> Vec<Tx> {
+        let Ok(f) = Frame::new_checked(frame) else {
+            return Vec::new();
+        };
+        let fc = f.frame_control();
         let bssid = self.links[link].cfg.bssid;
         let da = f.addr1();
         let for_us = da == bssid || da == self.cfg.mld_addr;
@@ -446,7 +496,15 @@ impl ApMld {
                 tsf_us,
             ),
             mgmt_subtype::DEAUTH | mgmt_subtype::DISASSOC if for_us => {
-                self.forget(link, sa);
+                // With PMF in force an unprotected one could be forged: ignore it (a full
+                // AP would start an SA Query).
+                let pmf = self.stations.iter().any(|s| {
+                    s.link_addr(link) == Some(sa)
+                        && s.keys.as_ref().is_some_and(|k| k.ptk.is_some())
+                });
+                if protected || !pmf {
+                    self.forget(link, sa);
+                }
                 Vec::new()
             }
             _ => Vec::new(),
@@ -472,6 +530,7 @@ impl ApMld {
     fn forget(&mut self, link: usize, sa: MacAddr) {
         if let Some(i) = self.station_index(link, sa) {
             let s = self.stations.remove(i);
+            self.counters.departures += 1;
             self.events.push(Event::Left { sta: s.addr });
         }
     }

@@ -123,6 +123,7 @@ fn ap_command(core: &Core, args: &str) -> String {
                 "tap_tx": rt.tap_tx,
                 "tap_errors": rt.tap_errors,
                 "handshakes": data.handshakes,
+                "departures": data.departures,
                 "data_rx_dropped": data.rx_dropped,
                 "links": ids.iter().enumerate().map(|(i, id)| serde_json::json!({
                     "link_id": id,

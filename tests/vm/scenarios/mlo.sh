@@ -4,7 +4,8 @@
 # a host TAP. Checks: the guest reports a multi-link association with all three links and the
 # AP MLD address; the host pings the guest through the TAP; iperf3 runs 10 s host -> guest;
 # data frames went over all three links (the AP's per-link counters); removing link 2 through
-# the control socket leaves the station associated on the other two, still reachable.
+# the control socket leaves the station associated on the other two, still reachable; its
+# protected deauthentication on leaving is accepted by the AP.
 # The host has no ping/iperf3 of its own, so they run from the guest root with chroot (same
 # network namespace as the host).
 
@@ -73,6 +74,9 @@ iw dev wlan0 info >/scratch/iw-info-after.txt
 result links_after=$(grep -c ' - link ID' /scratch/iw-info-after.txt)
 result still_connected=$(iw dev wlan0 link | grep -c '^Connected')
 result ping_after_removal=$(ping_loss 10.77.0.1 5)
+# Leaving sends a deauthentication protected under the PTK (PMF); the AP must accept it.
+wpa_cli -i wlan0 disconnect >/dev/null
+sleep 1
 cp /tmp/wpa.log /scratch/wpa.log
 GUEST
 }
@@ -110,6 +114,7 @@ scenario() {
     "$VHOST_HWSIM" ap --control "$WORK/control.sock" remove-link 2 --tbtts 5 >/dev/null
     touch "$WORK/shared/link_removed"
     wait_guests 90
+    host_result departures "$(ap_stat | python3 -c 'import json,sys; print(json.load(sys.stdin)["departures"])' 2>/dev/null)"
 }
 
 verdict() {
@@ -127,5 +132,6 @@ verdict() {
     expect sta links_after = 2
     expect sta still_connected = 1
     expect sta ping_after_removal = 0
+    expect shared departures = 1
     figures "assoc=$(get sta assoc_time)s links=$(get sta links)->$(get sta links_after) ping=$(get shared ping_avg_ms)ms iperf3=$(get shared iperf_mbps)Mb/s data_frames_per_link(2.4/5/6GHz)=$per_link"
 }
