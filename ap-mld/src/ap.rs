@@ -949,12 +949,11 @@ impl ApMld {
         keys.auth = Some(auth);
         keys.eapol_sent_at = tsf_us;
         keys.eapol_retries = 0;
-        let sta_addr = sta.addr;
-        Some(self.eapol_frame(main, main_sta_addr, sta_addr, &msg1))
+        Some(self.eapol_frame(main, main_sta_addr, &msg1))
     }
 
     /// An EAPOL PDU to a station as an unprotected QoS Data frame on `link`.
-    fn eapol_frame(&mut self, link: usize, sta_link: MacAddr, _sta: MacAddr, pdu: &[u8]) -> Tx {
+    fn eapol_frame(&mut self, link: usize, sta_link: MacAddr, pdu: &[u8]) -> Tx {
         let seq = self.next_seq(link);
         let bssid = self.links[link].cfg.bssid;
         let sa = if self
@@ -980,7 +979,6 @@ impl ApMld {
             let Some(&(main, sta_link)) = s.links.first() else {
                 continue;
             };
-            let sta_addr = s.addr;
             let Some(k) = s.keys.as_mut() else { continue };
             if k.ptk.is_some() || tsf_us < k.eapol_sent_at + EAPOL_TIMEOUT_US {
                 continue;
@@ -994,7 +992,7 @@ impl ApMld {
             if let Some(pdu) = auth.retransmit() {
                 k.eapol_retries += 1;
                 k.eapol_sent_at = tsf_us;
-                out.push(self.eapol_frame(main, sta_link, sta_addr, &pdu));
+                out.push(self.eapol_frame(main, sta_link, &pdu));
             }
         }
         out
@@ -1011,7 +1009,7 @@ impl ApMld {
         let (Some(sta_link), Some(da)) = (f.addr2(), f.addr3()) else {
             return Vec::new();
         };
-        if !(fc.to_ds() && !fc.from_ds()) || f.addr1() != bssid {
+        if !fc.to_ds() || fc.from_ds() || f.addr1() != bssid {
             return Vec::new();
         }
         // Null / QoS Null frames carry nothing.
@@ -1094,7 +1092,7 @@ impl ApMld {
         match auth.receive(pdu) {
             Ok(Step::Send(msg3)) => {
                 k.eapol_retries = 0;
-                vec![self.eapol_frame(main, sta_link, sta_addr, &msg3)]
+                vec![self.eapol_frame(main, sta_link, &msg3)]
             }
             Ok(Step::Complete(installed)) => {
                 match hwsim_crypto::ccmp::CcmpKey::new(installed.ptk.tk()) {

@@ -73,9 +73,9 @@ impl Band {
 }
 
 fn is_5ghz_channel(ch: u8) -> bool {
-    ch % 4 == 0 && (36..=64).contains(&ch) || ch % 4 == 0 && (100..=144).contains(&ch) || {
-        ch % 4 == 1 && (149..=177).contains(&ch)
-    }
+    let upper = ch % 4 == 1 && (149..=177).contains(&ch);
+    let lower = ch % 4 == 0 && ((36..=64).contains(&ch) || (100..=144).contains(&ch));
+    lower || upper
 }
 
 /// Security of the BSSs.

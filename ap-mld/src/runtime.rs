@@ -237,15 +237,15 @@ impl Runner {
             for tx in self.ap.poll(tsf) {
                 self.send(&tx);
             }
-            self.to_tap();
-            self.from_tap();
+            self.uplink_to_tap();
+            self.downlink_from_tap();
             self.log_events();
             self.guest.reclaim_tx();
         }
     }
 
     /// Ethernet frames from stations to the TAP.
-    fn to_tap(&mut self) {
+    fn uplink_to_tap(&mut self) {
         let frames = self.ap.take_uplink();
         let Some(tap) = self.tap.as_mut() else { return };
         for f in frames {
@@ -257,7 +257,7 @@ impl Runner {
     }
 
     /// Ethernet frames from the TAP to stations.
-    fn from_tap(&mut self) {
+    fn downlink_from_tap(&mut self) {
         let mut buf = [0u8; 2048];
         for _ in 0..TAP_BURST {
             let Some(tap) = self.tap.as_mut() else { return };

@@ -623,3 +623,58 @@ fn open_network_bridges_ethernet_and_802_11_data_round_robin() {
         .collect();
     assert!(seqs.iter().all(|s| *s == seqs[0]));
 }
+
+#[test]
+fn hostile_frames_never_panic() {
+    let mut ap = ApMld::new(config("owe"), 3);
+    let mut open = open_ap();
+    let mut pair_rng = SeededRng::new(5);
+    let pair = OweKeyPair::generate(&mut pair_rng);
+    let mut extra = owe_rsne();
+    pair.dh_param().emit_element(&mut extra);
+    let valid = [
+        auth_request(&ap, 1),
+        assoc_request(&ap, 1, &[0, 2], &extra),
+        assoc_request(&ap, 0, &[1, 2], &[]),
+        mgmt(
+            mgmt_subtype::PROBE_REQ,
+            MacAddr::BROADCAST,
+            STA_LINK[0],
+            MacAddr::BROADCAST,
+            &element(0, None, b"mlo"),
+        ),
+    ];
+    // Every truncation of every valid frame, then the frames with bytes flipped.
+    let mut seed = 0x1234_5678u32;
+    for f in &valid {
+        for n in 0..=f.len() {
+            for a in [&mut ap, &mut open] {
+                a.handle(1, &f[..n], 0);
+                a.handle(0, &f[..n], 0);
+            }
+        }
+        for _ in 0..300 {
+            let mut g = f.clone();
+            for _ in 0..4 {
+                seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                let i = (seed >> 8) as usize % g.len();
+                g[i] ^= (seed >> 24) as u8 | 1;
+            }
+            for a in [&mut ap, &mut open] {
+                a.handle(1, &g, 0);
+                a.handle(2, &g, 0);
+                a.downlink(&g, u64::from(seed));
+            }
+        }
+    }
+    // Data frames with any header from anyone, and short Ethernet frames.
+    for n in 0..40 {
+        let junk: Vec<u8> = (0..n).map(|i| (i * 37 + 11) as u8).collect();
+        let mut data = vec![0x88, 0x41];
+        data.extend_from_slice(&junk);
+        for a in [&mut ap, &mut open] {
+            a.handle(0, &data, 0);
+            a.downlink(&junk, 0);
+        }
+    }
+}
