@@ -339,6 +339,14 @@ bssid = "02:00:00:a0:00:12"
     }
 
     #[test]
+    fn the_documented_example_parses() {
+        let text = include_str!("../../docs/ap-mld-example.toml");
+        let c = ApConfig::parse(text).unwrap();
+        assert_eq!(c.links.len(), 3);
+        assert_eq!(c.security, Security::Owe);
+    }
+
+    #[test]
     fn errors_name_line_and_column() {
         let bad = THREE_LINKS.replace("channel = 36", "channel = 37");
         let e = ApConfig::parse(&bad).unwrap_err();
