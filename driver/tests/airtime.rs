@@ -1,0 +1,146 @@
+//! The airtime mode through the daemon binary: one link's throughput is bounded by its
+//! synthesised rate's airtime, two senders on one channel share it, senders on different
+//! channels do not slow each other.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use hwsim_frame::nl::tx_flags;
+use hwsim_frame::MacAddr;
+use hwsim_radio::airtime::ppdu_duration_ns;
+use hwsim_radio::band::Band;
+use hwsim_radio::rates::TxVector;
+
+/// Frames per sender and phase.
+const N: usize = 150;
+const PAYLOAD: usize = 1500;
+
+/// Every radio is unlisted: co-located, every link at a fixed 40 dB SNR, capped at legacy OFDM
+/// so the rate is 54 Mb/s and a frame's airtime is long enough to measure.
+const CONFIG: &str = r#"
+seed = 3
+model = "radio"
+time_mode = "airtime"
+default_snr_db = 40
+[defaults.5g]
+max_format = "ofdm"
+max_nss = 1
+max_width = 20
+"#;
+
+fn sender_of(g: &Got) -> Option<MacAddr> {
+    match g {
+        Got::Frame { frame, .. } if frame.len() >= 16 => {
+            let mut a = [0u8; 6];
+            a.copy_from_slice(&frame[10..16]);
+            Some(MacAddr(a))
+        }
+        _ => None,
+    }
+}
+
+/// Sends `N` frames from each (guest, radio, freq), interleaved, all to `to`; waits until `to`
+/// received them all and every sender has its statuses. Returns the elapsed time and the order
+/// in which `to` received frames (by sender address).
+fn run_phase(
+    senders: &mut [(&mut hwsim_guest::Guest, TestRadio, u32)],
+    rx: &mut hwsim_guest::Guest,
+    to: TestRadio,
+    cookie_base: u64,
+) -> (Duration, Vec<MacAddr>) {
+    let payload = vec![0x5au8; PAYLOAD];
+    let start = Instant::now();
+    for i in 0..N {
+        for (g, r, freq) in senders.iter_mut() {
+            let f = data_frame(to.vif, r.vif, &payload);
+            send_frame(
+                g,
+                *r,
+                &f,
+                *freq,
+                tx_flags::REQ_TX_STATUS,
+                cookie_base + i as u64,
+            );
+        }
+    }
+    let total = N * senders.len();
+    let got = until(rx, |g| frames_for(g, to).len() >= total);
+    let elapsed = start.elapsed();
+    for (g, _, _) in senders.iter_mut() {
+        let st = until(g, |g| statuses(g).len() >= N);
+        let acked = statuses(&st).iter().filter(|s| s.acked()).count();
+        assert_eq!(acked, N, "every frame acknowledged on a clean link");
+    }
+    let order = got.iter().filter_map(sender_of).collect();
+    (elapsed, order)
+}
+
+#[test]
+fn airtime_bounds_and_shares_throughput() {
+    let cfg = std::env::temp_dir().join(format!("vhost-hwsim-airtime-{}.toml", std::process::id()));
+    std::fs::write(&cfg, CONFIG).unwrap();
+    let d = Daemon::start_with("airtime", &["--config", cfg.to_str().unwrap()]);
+    let (a, b, r) = (
+        TestRadio::new(1, 0),
+        TestRadio::new(2, 0),
+        TestRadio::new(3, 0),
+    );
+    let mut ga = d.guest();
+    let mut gb = d.guest();
+    let mut gr = d.guest();
+    announce(&mut ga, a, a.vif);
+    announce(&mut gb, b, b.vif);
+    announce(&mut gr, r, r.vif);
+    std::thread::sleep(Duration::from_millis(150));
+
+    // 24 B header + 1500 B + FCS at 54 Mb/s.
+    let psdu = 24 + PAYLOAD as u32 + 4;
+    let ppdu = Duration::from_nanos(ppdu_duration_ns(
+        &TxVector::ofdm(7).unwrap(),
+        psdu,
+        Band::Band5G,
+    ));
+
+    // One sender: N frames cannot take less than N PPDUs.
+    let (alone, _) = run_phase(&mut [(&mut ga, a, 5180)], &mut gr, r, 1_000);
+    assert!(
+        alone >= ppdu * N as u32,
+        "{N} frames in {alone:?}, PPDU {ppdu:?}"
+    );
+
+    // Two senders on one channel hear each other and share it: together they take at least
+    // 2N PPDUs, and while both have frames each gets about half.
+    let (same, order) = run_phase(
+        &mut [(&mut ga, a, 5180), (&mut gb, b, 5180)],
+        &mut gr,
+        r,
+        2_000,
+    );
+    assert!(same >= ppdu * 2 * N as u32, "{same:?}");
+    let first_half_from_a = order[..N].iter().filter(|s| **s == a.vif).count();
+    assert!(
+        (N * 3 / 10..=N * 7 / 10).contains(&first_half_from_a),
+        "{first_half_from_a} of the first {N} frames from one sender"
+    );
+
+    // On different channels (36 and 48) they do not wait for each other.
+    let (apart, _) = run_phase(
+        &mut [(&mut ga, a, 5180), (&mut gb, b, 5240)],
+        &mut gr,
+        r,
+        3_000,
+    );
+    assert!(
+        apart * 4 < same * 3,
+        "different channels {apart:?}, one channel {same:?}, alone {alone:?}"
+    );
+    eprintln!(
+        "airtime: PPDU {ppdu:?}; {N} frames alone {alone:?}, 2×{N} on one channel {same:?} \
+         ({first_half_from_a} of the first {N} from one sender), on two channels {apart:?}"
+    );
+    assert_eq!(d.vm_counter("air_dropped"), 0);
+    assert_eq!(d.vm_counter("air_queued") as usize, 5 * N);
+    let _ = std::fs::remove_file(cfg);
+}
