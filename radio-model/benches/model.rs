@@ -38,7 +38,9 @@ fn bench(name: &str, mut f: impl FnMut(u64) -> f64) {
 }
 
 fn main() {
-    let eht = |mcs, width, nss| TxVector::new(PhyFormat::Eht, mcs, width, nss, GuardInterval::Gi0_8).unwrap();
+    let eht = |mcs, width, nss| {
+        TxVector::new(PhyFormat::Eht, mcs, width, nss, GuardInterval::Gi0_8).unwrap()
+    };
     let v13 = eht(13, Width::W320, 2);
     let v7 = eht(7, Width::W80, 2);
     let ofdm = TxVector::ofdm(7).unwrap();
@@ -57,7 +59,9 @@ fn main() {
     bench("airtime: OFDM 54 Mb/s PPDU, 1500 B", |i| {
         ppdu_duration_ns(&ofdm, 1400 + (i % 200) as u32, Band::Band5G) as f64
     });
-    bench("airtime: ACK after EHT", |_| ack_duration_ns(&v13, Band::Band6G) as f64);
+    bench("airtime: ACK after EHT", |_| {
+        ack_duration_ns(&v13, Band::Band6G) as f64
+    });
     bench("backoff draw (RngKey::below)", |i| {
         RngKey::new(7, 3, i, purpose::BACKOFF).below(1, 16) as f64
     });

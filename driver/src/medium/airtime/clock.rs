@@ -134,6 +134,8 @@ impl AirClock {
     }
 
     /// Hands a transmission to the clock; gives it back if the queue is full.
+    // Moved by value on purpose: boxing it would allocate per frame.
+    #[allow(clippy::result_large_err)]
     pub fn submit(&self, tx: TimedTx) -> Result<(), TimedTx> {
         self.queue.push(tx)?;
         // Cheap when the thread is awake (no syscall); wakes it when it sleeps.

@@ -128,10 +128,10 @@ fn nodes_that_hear_each_other_never_overlap() {
     // others' frames arriving meanwhile.
     let mut ready = [0u64; 3];
     for round in 0..60u64 {
-        for node in 0..3 {
+        for (node, ready) in ready.iter_mut().enumerate() {
             let p = plan(node, node as u64 + 1, round + 1, 5180, ofdm54());
-            let b = t.commit(&access(&p, ready[node]), &power).unwrap();
-            ready[node] = b.end;
+            let b = t.commit(&access(&p, *ready), &power).unwrap();
+            *ready = b.end;
             bursts.push(b);
         }
     }
@@ -149,7 +149,7 @@ fn nodes_that_hear_each_other_never_overlap() {
             .count()
     };
     let counts = [per_node(0), per_node(1), per_node(2)];
-    assert!(counts.iter().all(|&c| c >= 20 && c <= 40), "{counts:?}");
+    assert!(counts.iter().all(|&c| (20..=40).contains(&c)), "{counts:?}");
 }
 
 #[test]
