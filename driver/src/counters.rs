@@ -69,6 +69,8 @@ counters! {
         air_retries,
         /// Airtime mode: receivers beyond the per-transmission limit, dropped.
         air_rx_overflow,
+        /// Airtime mode: frames that rode in an A-MPDU behind another (not counting its head).
+        air_ampdu_followers,
     }
 }
 

@@ -41,6 +41,15 @@ fn sender_of(g: &Got) -> Option<MacAddr> {
     }
 }
 
+/// A QoS data frame (TID 0) from `src` to `dst`.
+fn qos_data_frame(dst: MacAddr, src: MacAddr, payload: &[u8]) -> Vec<u8> {
+    let mut f = data_frame(dst, src, &[]);
+    f[0] = 0x88;
+    f.extend_from_slice(&[0, 0]);
+    f.extend_from_slice(payload);
+    f
+}
+
 /// Sends `N` frames from each (guest, radio, freq), interleaved, all to `to`; waits until `to`
 /// received them all and every sender has its statuses. Returns the elapsed time and the order
 /// in which `to` received frames (by sender address).
@@ -50,11 +59,21 @@ fn run_phase(
     to: TestRadio,
     cookie_base: u64,
 ) -> (Duration, Vec<MacAddr>) {
+    run_frames(senders, rx, to, cookie_base, data_frame)
+}
+
+fn run_frames(
+    senders: &mut [(&mut hwsim_guest::Guest, TestRadio, u32)],
+    rx: &mut hwsim_guest::Guest,
+    to: TestRadio,
+    cookie_base: u64,
+    make: fn(MacAddr, MacAddr, &[u8]) -> Vec<u8>,
+) -> (Duration, Vec<MacAddr>) {
     let payload = vec![0x5au8; PAYLOAD];
     let start = Instant::now();
     for i in 0..N {
         for (g, r, freq) in senders.iter_mut() {
-            let f = data_frame(to.vif, r.vif, &payload);
+            let f = make(to.vif, r.vif, &payload);
             send_frame(
                 g,
                 *r,
@@ -142,5 +161,52 @@ fn airtime_bounds_and_shares_throughput() {
     );
     assert_eq!(d.vm_counter("air_dropped"), 0);
     assert_eq!(d.vm_counter("air_queued") as usize, 5 * N);
+    let _ = std::fs::remove_file(cfg);
+}
+
+/// With an HT link, QoS data frames waiting behind one another leave in A-MPDUs (one preamble,
+/// one Block Ack): the same frames go much faster than as single MPDUs, and still no faster
+/// than their data symbols allow.
+#[test]
+fn queued_qos_data_is_aggregated() {
+    let cfg = std::env::temp_dir().join(format!(
+        "vhost-hwsim-airtime-ampdu-{}.toml",
+        std::process::id()
+    ));
+    std::fs::write(
+        &cfg,
+        CONFIG
+            .replace("\"ofdm\"", "\"ht\"")
+            .replace("time_mode", "# HT MCS 7, 20 MHz, 1 SS: 65 Mb/s\ntime_mode"),
+    )
+    .unwrap();
+    let d = Daemon::start_with("airtime-ampdu", &["--config", cfg.to_str().unwrap()]);
+    let (a, r) = (TestRadio::new(1, 0), TestRadio::new(3, 0));
+    let mut ga = d.guest();
+    let mut gr = d.guest();
+    announce(&mut ga, a, a.vif);
+    announce(&mut gr, r, r.vif);
+    std::thread::sleep(Duration::from_millis(150));
+
+    let (single, _) = run_frames(&mut [(&mut ga, a, 5180)], &mut gr, r, 1_000, data_frame);
+    assert_eq!(
+        d.vm_counter("air_ampdu_followers"),
+        0,
+        "non-QoS data is never aggregated"
+    );
+    let (aggregated, _) = run_frames(&mut [(&mut ga, a, 5180)], &mut gr, r, 2_000, qos_data_frame);
+    let followers = d.vm_counter("air_ampdu_followers");
+    // 1530 B at 65 Mb/s: ⌈(8·1530 + 16 + 6)/260⌉ = 48 symbols of 4 µs.
+    let symbols = Duration::from_micros(4 * 48);
+    eprintln!(
+        "A-MPDU: {N} single MPDUs {single:?}, {N} QoS MPDUs {aggregated:?}, {followers} rode \
+         behind another"
+    );
+    assert!(followers as usize > N / 2, "{followers} of {N} aggregated");
+    assert!(aggregated >= symbols * N as u32, "{aggregated:?}");
+    assert!(
+        aggregated * 10 < single * 7,
+        "aggregated {aggregated:?} vs single {single:?}"
+    );
     let _ = std::fs::remove_file(cfg);
 }

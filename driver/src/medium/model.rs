@@ -39,7 +39,7 @@ use hwsim_radio::per::per;
 use hwsim_radio::rates::{PhyFormat, TxVector};
 use hwsim_radio::rng::{purpose, RngKey};
 
-use super::airtime::{access_category, AirModel, AirPlan, ChainEntry};
+use super::airtime::{access_category, block_ack_bitmap, AirModel, AirPlan, ChainEntry};
 use super::rate_table::{RateTable, REFERENCE_PSDU_LEN};
 use super::{
     fill_retry_chain, legacy_rate_index, Candidate, Medium, Reception, Transmission, TxStatus,
@@ -412,6 +412,9 @@ impl AirModel for RadioMedium {
             entries,
             ack,
             ac: access_category(tx.frame),
+            aggregatable: ack
+                && block_ack_bitmap(&entries[0].vector) > 0
+                && hwsim_frame::mac::Frame::new_checked(tx.frame).is_ok_and(|f| f.is_qos_data()),
         }
     }
 

@@ -21,7 +21,7 @@ use crossbeam_queue::ArrayQueue;
 use hwsim_frame::nl::{tx_flags, TxInfoRepr, TxRate};
 
 use super::timeline::{Access, Burst, Timeline};
-use super::{AirModel, AirPlan, Nanos, CCA_THRESHOLD_DBM};
+use super::{block_ack_bitmap, AirModel, AirPlan, Nanos, Psdu, CCA_THRESHOLD_DBM, PPDU_MAX_NS};
 use crate::core::{Core, VmShared};
 use crate::medium::fill_retry_chain;
 use crate::switch::{Delivery, DeliveryKind, Radio, RadioKey};
@@ -197,6 +197,10 @@ struct InFlight {
     last: u32,
     /// The addressed receiver got the last attempt against noise.
     success: bool,
+    /// Frames at the front of the station's backlog riding in this burst's A-MPDU.
+    followers: usize,
+    /// What the PPDU carries.
+    psdu: Psdu,
 }
 
 /// The clock thread's state.
@@ -237,7 +241,8 @@ impl ClockState {
         self.start(core, air, tx, now);
     }
 
-    /// Commits the first burst of `tx` with the radio free from `ready`.
+    /// Commits the first burst of `tx` with the radio free from `ready`, aggregating the
+    /// frames waiting behind it that may share its A-MPDU.
     fn start(&mut self, core: &Core, air: &dyn AirModel, tx: TimedTx, ready: Nanos) {
         let (last, success) = if tx.plan.ack {
             match tx.acked_at {
@@ -248,6 +253,7 @@ impl ClockState {
             (1, true)
         };
         let key = (tx.sender.key, tx.plan.freq);
+        let (followers, psdu) = self.aggregate(&tx, &key);
         let slot = match self.free.pop() {
             Some(i) => i,
             None => {
@@ -255,13 +261,15 @@ impl ClockState {
                 self.slots.len() - 1
             }
         };
-        match self.commit(air, &tx.plan, slot, ready, 1, last, success) {
+        match self.commit(air, &tx.plan, slot, ready, (1, last), success, psdu) {
             Some(burst) => {
                 self.slots[slot] = Some(InFlight {
                     tx,
                     burst,
                     last,
                     success,
+                    followers,
+                    psdu,
                 });
                 if let Some(s) = self.stations.get_mut(&key) {
                     s.on_air = true;
@@ -275,7 +283,63 @@ impl ClockState {
         }
     }
 
-    /// Places attempts `first..=last` on the timeline. `None`: the timeline is full.
+    /// How many frames waiting behind `head` join its A-MPDU, and the PSDU they make: QoS data
+    /// for the same receiver at the same rate and access category, each through at its first
+    /// attempt against noise (a frame needing retries goes alone with its own chain), within
+    /// the Block Ack window and aPPDUMaxTime. Real stations aggregate whatever waits in the
+    /// queue; hwsim guests cannot say, so the medium does it for them.
+    fn aggregate(&self, head: &TimedTx, key: &(RadioKey, u32)) -> (usize, Psdu) {
+        let single = (0, Psdu::single(head.plan.psdu_len));
+        let plan = &head.plan;
+        let v = plan.entries[0].vector;
+        let receiver = |t: &TimedTx| {
+            t.acker
+                .and_then(|i| t.rx[i].as_ref())
+                .map(|r| r.delivery.to.key)
+        };
+        let Some(to) = receiver(head) else {
+            return single;
+        };
+        if !plan.aggregatable || head.acked_at != Some(1) {
+            return single;
+        }
+        let Some(station) = self.stations.get(key) else {
+            return single;
+        };
+        let window = block_ack_bitmap(&v) as usize;
+        let mut len = Psdu::subframe_len(plan.psdu_len);
+        let mut followers = 0;
+        for (_, m) in &station.backlog {
+            if followers + 1 >= window
+                || !m.plan.aggregatable
+                || m.acked_at != Some(1)
+                || m.plan.entries[0].vector != v
+                || m.plan.ac != plan.ac
+                || receiver(m) != Some(to)
+            {
+                break;
+            }
+            let next = len + Psdu::subframe_len(m.plan.psdu_len);
+            if hwsim_radio::airtime::ppdu_duration_ns(&v, next, plan.band) > PPDU_MAX_NS {
+                break;
+            }
+            len = next;
+            followers += 1;
+        }
+        if followers == 0 {
+            return single;
+        }
+        (
+            followers,
+            Psdu {
+                len,
+                mpdus: followers as u32 + 1,
+            },
+        )
+    }
+
+    /// Places attempts `first..=last` of a PPDU carrying `psdu` on the timeline. `None`: the
+    /// timeline is full.
     #[allow(clippy::too_many_arguments)]
     fn commit(
         &mut self,
@@ -283,12 +347,12 @@ impl ClockState {
         plan: &AirPlan,
         owner: usize,
         ready: Nanos,
-        first: u32,
-        last: u32,
+        (first, last): (u32, u32),
         success: bool,
+        psdu: Psdu,
     ) -> Option<u64> {
         let seed = air.seed();
-        let shape = plan.burst(seed, first, last, success);
+        let shape = plan.burst_of(seed, first, last, success, psdu);
         let access = Access {
             radio: plan.radio,
             node: plan.node,
@@ -381,9 +445,16 @@ impl ClockState {
                         let last = next.unwrap_or(plan.max_attempts());
                         self.timeline.finish(b.id);
                         let owner = b.owner;
-                        if let Some(id) =
-                            self.commit(air, &plan, owner, b.end, first, last, next.is_some())
-                        {
+                        let psdu = f.psdu;
+                        if let Some(id) = self.commit(
+                            air,
+                            &plan,
+                            owner,
+                            b.end,
+                            (first, last),
+                            next.is_some(),
+                            psdu,
+                        ) {
                             f.tx.vm.counters.air_retries.fetch_add(1, Ordering::Relaxed);
                             f.burst = id;
                             f.last = last;
@@ -406,7 +477,35 @@ impl ClockState {
         self.timeline.finish(b.id);
         self.free.push(b.owner);
         let key = (f.tx.sender.key, f.tx.plan.freq);
+        let followers = f.followers;
         finish(core, f.tx, Outcome::Aired { acked_at });
+        // The A-MPDU's other frames share the head's fate: one PPDU, one Block Ack.
+        for _ in 0..followers {
+            let Some((_, mut m)) = self
+                .stations
+                .get_mut(&key)
+                .and_then(|s| s.backlog.pop_front())
+            else {
+                break;
+            };
+            m.vm.counters
+                .air_ampdu_followers
+                .fetch_add(1, Ordering::Relaxed);
+            if acked_at.is_none() {
+                for rx in m.rx.iter_mut().filter_map(Option::take) {
+                    rx.delivery
+                        .to
+                        .counters
+                        .rx_lost
+                        .fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            let outcome = match air {
+                Some(_) => Outcome::Aired { acked_at },
+                None => Outcome::Untimed,
+            };
+            finish(core, m, outcome);
+        }
         let next = self.stations.get_mut(&key).and_then(|s| {
             s.on_air = false;
             s.backlog.pop_front()

@@ -19,7 +19,8 @@ pub mod timeline;
 
 use hwsim_frame::MacAddr;
 use hwsim_radio::airtime::{
-    ack_duration_ns, aifs_us, ppdu_duration_ns, sifs_us, slot_us, AccessCategory, Edca,
+    ack_duration_ns, aifs_us, block_ack_duration_ns, ppdu_duration_ns, sifs_us, slot_us,
+    AccessCategory, Edca,
 };
 use hwsim_radio::band::{overlaps, Band, Width};
 use hwsim_radio::noise::{dbm_to_mw, mw_to_dbm, snr_at_width};
@@ -88,6 +89,8 @@ pub struct AirPlan {
     pub ack: bool,
     /// Access category.
     pub ac: AccessCategory,
+    /// A QoS data frame that may travel in an A-MPDU (unicast, acknowledged, HT or later).
+    pub aggregatable: bool,
 }
 
 impl AirPlan {
@@ -157,12 +160,25 @@ impl AirPlan {
             .below(u64::from(attempt), u64::from(cw) + 1) as u32
     }
 
-    /// The shape of a burst of attempts `first..=last` that starts when `first` gets the air:
-    /// each attempt is its PPDU then SIFS + ACK (if `acked` and it is the last) or the ACK
-    /// timeout; later attempts wait AIFS + their backoff first. Frames without an ACK are
-    /// their PPDU. Returns the burst's length and the window of the last attempt's PPDU, both
-    /// relative to the burst's start.
+    /// The shape of a burst of attempts `first..=last` of this frame alone.
     pub fn burst(&self, seed: u64, first: u32, last: u32, acked: bool) -> BurstShape {
+        self.burst_of(seed, first, last, acked, Psdu::single(self.psdu_len))
+    }
+
+    /// The shape of a burst of attempts `first..=last` that starts when `first` gets the air,
+    /// carrying `psdu` (this frame, or an A-MPDU led by it): each attempt is its PPDU then
+    /// SIFS + ACK (Block Ack for an A-MPDU) if `acked` and it is the last, or the ACK timeout;
+    /// later attempts wait AIFS + their backoff first. Frames without an ACK are their PPDU.
+    /// Returns the burst's length and the window of the last attempt's PPDU, both relative to
+    /// the burst's start.
+    pub fn burst_of(
+        &self,
+        seed: u64,
+        first: u32,
+        last: u32,
+        acked: bool,
+        psdu: Psdu,
+    ) -> BurstShape {
         let mut t: Nanos = 0;
         let mut ppdu = (0, 0);
         for attempt in first..=last.max(first) {
@@ -172,11 +188,16 @@ impl AirPlan {
             }
             let v = self.vector(attempt);
             let start = t;
-            t += ppdu_duration_ns(&v, self.psdu_len, self.band);
+            t += ppdu_duration_ns(&v, psdu.len, self.band);
             ppdu = (start, t);
             if self.ack {
                 t += if acked && attempt == last {
-                    self.sifs_ns() + ack_duration_ns(&v, self.band)
+                    let response = if psdu.mpdus > 1 {
+                        block_ack_duration_ns(&v, block_ack_bitmap(&v), self.band)
+                    } else {
+                        ack_duration_ns(&v, self.band)
+                    };
+                    self.sifs_ns() + response
                 } else {
                     self.ack_timeout_ns()
                 };
@@ -226,6 +247,44 @@ impl AirPlan {
         )
         .uniform(rx_radio);
         draw >= p
+    }
+}
+
+/// What one PPDU carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Psdu {
+    /// PSDU length, bytes (an A-MPDU's subframes with their delimiters and padding).
+    pub len: u32,
+    /// MPDUs in it (1: a single MPDU, acknowledged by an ACK; more: an A-MPDU, by a Block Ack).
+    pub mpdus: u32,
+}
+
+impl Psdu {
+    /// One MPDU of `len` bytes.
+    pub const fn single(len: u32) -> Psdu {
+        Psdu { len, mpdus: 1 }
+    }
+
+    /// A-MPDU subframe of an MPDU: 4-byte delimiter, the MPDU, padding to 4 bytes
+    /// (802.11-2020 9.7.1).
+    pub const fn subframe_len(mpdu_len: u32) -> u32 {
+        (4 + mpdu_len + 3) & !3
+    }
+}
+
+/// The longest PPDU an A-MPDU may fill: aPPDUMaxTime, 5.484 ms for VHT, HE and EHT (and the
+/// longest an HT-mixed PPDU's L-SIG can announce).
+pub const PPDU_MAX_NS: Nanos = 5_484_000;
+
+/// Block Ack bitmap (MPDUs per A-MPDU) by format: 64 for HT/VHT, 256 for HE, 1024 for EHT
+/// (802.11-2020 9.3.1.8; 802.11ax-2021 and 802.11be-2024 extended compressed bitmaps).
+/// 0 for formats without aggregation.
+pub fn block_ack_bitmap(v: &TxVector) -> u32 {
+    match v.format() {
+        PhyFormat::Dsss | PhyFormat::Ofdm => 0,
+        PhyFormat::Ht | PhyFormat::Vht => 64,
+        PhyFormat::He => 256,
+        PhyFormat::Eht => 1024,
     }
 }
 

@@ -21,6 +21,7 @@ fn plan(node: usize, radio: u64, seq: u64, freq: u32, vector: TxVector) -> AirPl
         entries: [ChainEntry { vector, tries: 4 }, unused, unused, unused],
         ack: true,
         ac: AccessCategory::BestEffort,
+        aggregatable: false,
     }
 }
 
@@ -314,4 +315,29 @@ fn retries_use_the_chain_vectors_and_the_access_category_follows_the_frame() {
     let mut beacon = vec![0x80, 0x00, 0, 0];
     beacon.extend_from_slice(&[0u8; 20]);
     assert_eq!(access_category(&beacon), AccessCategory::Voice);
+}
+
+#[test]
+fn an_ampdu_is_one_ppdu_and_one_block_ack() {
+    let ht = TxVector::new(PhyFormat::Ht, 7, Width::W20, 1, GuardInterval::Gi0_8).unwrap();
+    let p = plan(0, 1, 1, 5180, ht);
+    // Subframes: 4-byte delimiter, padded to 4 bytes.
+    assert_eq!(Psdu::subframe_len(1504), 1508);
+    assert_eq!(Psdu::subframe_len(1501), 1508);
+    let ten = Psdu {
+        len: 10 * Psdu::subframe_len(1504),
+        mpdus: 10,
+    };
+    let shape = p.burst_of(SEED, 1, 1, true, ten);
+    let ppdu = ppdu_duration_ns(&ht, ten.len, Band::Band5G);
+    let ba = hwsim_radio::airtime::block_ack_duration_ns(&ht, 64, Band::Band5G);
+    assert_eq!(shape.duration, ppdu + 16_000 + ba);
+    // Ten MPDUs in one PPDU save nine preambles and nine SIFS + ACK (and, on the air, nine
+    // channel accesses).
+    let single = p.burst(SEED, 1, 1, true).duration;
+    let ack = 16_000 + ack_duration_ns(&ht, Band::Band5G);
+    assert!(shape.duration + 9 * (ack + 36_000) <= 10 * single + 9 * 1_000);
+    assert_eq!(block_ack_bitmap(&ht), 64);
+    assert_eq!(block_ack_bitmap(&he_mcs11()), 256);
+    assert_eq!(block_ack_bitmap(&ofdm54()), 0);
 }
