@@ -210,3 +210,70 @@ fn queued_qos_data_is_aggregated() {
     );
     let _ = std::fs::remove_file(cfg);
 }
+
+/// Reloading an instant config while frames wait for the air lets them all out at once, each
+/// with exactly one TX status.
+#[test]
+fn reload_to_instant_releases_waiting_frames() {
+    let dir = std::env::temp_dir();
+    let slow = dir.join(format!(
+        "vhost-hwsim-airtime-slow-{}.toml",
+        std::process::id()
+    ));
+    let fast = dir.join(format!(
+        "vhost-hwsim-airtime-fast-{}.toml",
+        std::process::id()
+    ));
+    // 6 Mb/s: about 2 ms of air per 1500 B frame, so N frames need ≥ 0.3 s.
+    std::fs::write(
+        &slow,
+        CONFIG.replace(
+            "max_format = \"ofdm\"",
+            "max_format = \"ofdm\"\nmax_mcs = 0",
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        &fast,
+        CONFIG.replace("time_mode = \"airtime\"", "time_mode = \"instant\""),
+    )
+    .unwrap();
+    let d = Daemon::start_with("airtime-reload", &["--config", slow.to_str().unwrap()]);
+    let (a, r) = (TestRadio::new(1, 0), TestRadio::new(3, 0));
+    let mut ga = d.guest();
+    let mut gr = d.guest();
+    announce(&mut ga, a, a.vif);
+    announce(&mut gr, r, r.vif);
+    std::thread::sleep(Duration::from_millis(150));
+    let payload = vec![0x11u8; PAYLOAD];
+    for i in 0..N {
+        let f = data_frame(r.vif, a.vif, &payload);
+        send_frame(&mut ga, a, &f, 5180, tx_flags::REQ_TX_STATUS, i as u64);
+    }
+    std::thread::sleep(Duration::from_millis(20));
+    let text = vhost_hwsim::control::request(&d.control, &format!("reload {}", fast.display()))
+        .expect("reload");
+    assert!(text.contains("reloaded"), "{text}");
+    let released = Instant::now();
+    let got = until(&mut ga, |g| statuses(g).len() >= N);
+    let early = released.elapsed();
+    let got = [got, drain(&mut ga, Duration::from_millis(200))].concat();
+    let mut cookies: Vec<u64> = got
+        .iter()
+        .filter_map(|g| match g {
+            Got::Status { cookie, .. } => Some(*cookie),
+            _ => None,
+        })
+        .collect();
+    cookies.sort_unstable();
+    assert_eq!(
+        cookies,
+        (0..N as u64).collect::<Vec<_>>(),
+        "one status per frame"
+    );
+    assert!(
+        early < Duration::from_millis(250),
+        "waiting frames released at once, took {early:?}"
+    );
+    let _ = (std::fs::remove_file(slow), std::fs::remove_file(fast));
+}

@@ -163,6 +163,9 @@ fn run(core: &Weak<Core>, clock: &AirClock) {
             };
             let medium = core.medium.load();
             let air = medium.air();
+            if air.is_none() {
+                state.flush(&core);
+            }
             let now = clock.now();
             while let Some(b) = state.timeline.next_end().filter(|b| b.end <= now) {
                 state.on_end(&core, air, b);
@@ -219,6 +222,25 @@ impl ClockState {
             free: Vec::with_capacity(TIMELINE_CAPACITY),
             stations: HashMap::new(),
         }
+    }
+
+    /// The medium in force has no airtime (a reload replaced it): whatever waits goes out now,
+    /// with the status the medium decided against noise.
+    fn flush(&mut self, core: &Core) {
+        if self.timeline.is_empty() && self.stations.is_empty() {
+            return;
+        }
+        for f in self.slots.iter_mut().filter_map(Option::take) {
+            finish(core, f.tx, Outcome::Untimed);
+        }
+        self.free.clear();
+        self.free.extend(0..self.slots.len());
+        for (_, mut station) in self.stations.drain() {
+            for (_, tx) in station.backlog.drain(..) {
+                finish(core, tx, Outcome::Untimed);
+            }
+        }
+        self.timeline.clear();
     }
 
     /// A transmission arrived at `now`: start it if its radio is free on that channel,
@@ -510,6 +532,10 @@ impl ClockState {
             s.on_air = false;
             s.backlog.pop_front()
         });
+        if next.is_none() {
+            // Idle stations are forgotten, so guest-chosen frequencies cannot grow the map.
+            self.stations.remove(&key);
+        }
         if let Some((arrived, tx)) = next {
             match air {
                 Some(air) => self.start(core, air, tx, arrived.max(b.end)),

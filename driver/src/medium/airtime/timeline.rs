@@ -213,6 +213,11 @@ impl Timeline {
         Some(mw)
     }
 
+    /// Forgets every burst.
+    pub fn clear(&mut self) {
+        self.bursts.clear();
+    }
+
     /// Bursts held (committed or kept for interference).
     pub fn len(&self) -> usize {
         self.bursts.len()
