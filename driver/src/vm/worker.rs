@@ -3,6 +3,11 @@
 //!
 //! Runs only on the VM's own epoll thread. Nothing here allocates per frame: the TX scratch
 //! buffer, the status queue and the list of inboxes to wake are sized once.
+//!
+//! In the `airtime` time mode the deliveries and the status of a frame are not queued here:
+//! they travel with the frame to the medium clock (`medium::airtime::clock`), which pushes them
+//! into the inboxes when the frame's airtime ends; the status then arrives through this VM's
+//! own inbox as a status delivery.
 
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
