@@ -1,7 +1,8 @@
 //! The built-in AP MLD (`--ap-config`) seen by a scripted non-AP MLD: a frontend guest whose
 //! radio hears the AP's beacons on all three links, authenticates and associates on the
 //! 5 GHz link asking for the other two, gets every link accepted, and sees the tracker list
-//! both MLDs; `ap remove-link` puts a Reconfiguration Multi-Link element in the beacons.
+//! both MLDs; `ap remove-link` puts a Reconfiguration Multi-Link element in the beacons. With
+//! the radio model, a `[[node]]` listing the link addresses places the AP MLD.
 
 mod common;
 
@@ -201,5 +202,91 @@ fn scripted_non_ap_mld_associates_on_three_links_and_sees_link_removal() {
     assert!(from_1 >= 2, "link 1 keeps beaconing ({from_1})");
     let answer = vhost_hwsim::control::request(&d.control, "ap remove-link 9").unwrap();
     assert!(answer.contains("no link 9"), "{answer}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The AP MLD's beacons on link `id` heard by the test guest within `window`, with signals.
+fn beacon_signals(g: &mut hwsim_guest::Guest, id: u8, window: Duration) -> Vec<i32> {
+    let end = Instant::now() + window;
+    let mut out = Vec::new();
+    while Instant::now() < end {
+        g.recv_messages(|m| {
+            if let Ok(hwsim_frame::DeviceMessage::Frame(f)) = m {
+                if beacon_from(f.frame, ap_link(id)) {
+                    out.push(f.signal);
+                }
+            }
+        });
+        let _ = g.wait(Duration::from_millis(10));
+    }
+    out
+}
+
+#[test]
+fn the_radio_model_places_the_ap_mld_by_its_link_addresses() {
+    let dir = std::env::temp_dir().join(format!("vhost-hwsim-ap-radio-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ap_path = dir.join("ap.toml");
+    std::fs::write(&ap_path, AP_TOML).unwrap();
+    let medium = |sta_x: f64| {
+        format!(
+            r#"
+seed = 3
+model = "radio"
+path_loss = {{ model = "log_distance", exponent = 3.0 }}
+[[node]]
+name = "ap-mld"
+addresses = ["{}", "{}", "{}"]
+position = [0, 0, 0]
+[[node]]
+name = "sta"
+addresses = ["{}"]
+position = [{sta_x}, 0, 0]
+"#,
+            ap_link(0),
+            ap_link(1),
+            ap_link(2),
+            sta_link(1)
+        )
+    };
+    let medium_path = dir.join("medium.toml");
+    std::fs::write(&medium_path, medium(3.0)).unwrap();
+    let d = Daemon::start_with(
+        "ap-mld-radio",
+        &[
+            "--ap-config",
+            ap_path.to_str().unwrap(),
+            "--config",
+            medium_path.to_str().unwrap(),
+        ],
+    );
+    let mut g = d.guest();
+    let radio = TestRadio {
+        wire: sta_link(1),
+        vif: sta_link(1),
+    };
+    announce(&mut g, radio, sta_link(1));
+    let near = beacon_signals(&mut g, 1, Duration::from_millis(600));
+    assert!(
+        near.len() >= 3,
+        "3 m away the 5 GHz beacons arrive: {near:?}"
+    );
+    // 5 km away the AP is out of range; a 30 m station hears it weaker than a 3 m one.
+    std::fs::write(&medium_path, medium(5000.0)).unwrap();
+    let answer = vhost_hwsim::control::request(&d.control, "reload").unwrap();
+    assert!(answer.contains("reloaded"), "{answer}");
+    beacon_signals(&mut g, 1, Duration::from_millis(200));
+    let gone = beacon_signals(&mut g, 1, Duration::from_millis(600));
+    assert!(gone.is_empty(), "5 km away nothing arrives: {gone:?}");
+    std::fs::write(&medium_path, medium(30.0)).unwrap();
+    vhost_hwsim::control::request(&d.control, "reload").unwrap();
+    beacon_signals(&mut g, 1, Duration::from_millis(200));
+    let far = beacon_signals(&mut g, 1, Duration::from_millis(600));
+    assert!(!far.is_empty());
+    let (near_max, far_max) = (near.iter().max().unwrap(), far.iter().max().unwrap());
+    assert!(
+        near_max - far_max >= 20,
+        "3 m {near_max} dBm vs 30 m {far_max} dBm"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
