@@ -153,6 +153,9 @@ struct Runner {
 
 /// Ethernet frames taken from the TAP per loop turn, so the air side is never starved.
 const TAP_BURST: usize = 64;
+/// TX descriptors kept free for management frames and EAPOL: below this the TAP is not read
+/// (its queue holds the frames, or drops them, as a NIC's would).
+const TX_RESERVE: u16 = 16;
 
 impl Runner {
     fn new(ap: ApMld, guest: Guest, tap: Option<Tap>) -> Runner {
@@ -222,7 +225,13 @@ impl Runner {
             let wait = next_beacon
                 .saturating_duration_since(Instant::now())
                 .min(Duration::from_millis(20));
-            let tap_fd = self.tap.as_ref().map(Tap::fd);
+            self.guest.reclaim_tx();
+            // Back-pressure: with the TX ring nearly full, wait for completions, not for the TAP.
+            let tap_fd = self
+                .tap
+                .as_ref()
+                .filter(|_| self.guest.tx_free() >= TX_RESERVE)
+                .map(Tap::fd);
             if self.guest.wait_also(tap_fd, wait).is_err() {
                 tracing::warn!("AP MLD: the daemon closed the connection");
                 return self.stats;
@@ -260,6 +269,12 @@ impl Runner {
     fn downlink_from_tap(&mut self) {
         let mut buf = [0u8; 2048];
         for _ in 0..TAP_BURST {
+            if self.guest.tx_free() < TX_RESERVE {
+                self.guest.reclaim_tx();
+                if self.guest.tx_free() < TX_RESERVE {
+                    return;
+                }
+            }
             let Some(tap) = self.tap.as_mut() else { return };
             let n = match tap.recv(&mut buf) {
                 Ok(Some(n)) => n,
