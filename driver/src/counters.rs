@@ -79,6 +79,10 @@ counters! {
         air_rx_overflow,
         /// Airtime mode: frames that rode in an A-MPDU behind another (not counting its head).
         air_ampdu_followers,
+        /// Airtime mode: channel time this VM's transmissions occupied (PPDUs, SIFS, ACKs,
+        /// retries), µs of simulated time; unlike wall-clock figures, independent of how
+        /// promptly the host runs the clock thread.
+        air_busy_us,
     }
 }
 
