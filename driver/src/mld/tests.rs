@@ -364,7 +364,11 @@ fn a_presumed_link_takes_the_radio_and_frequency_of_its_first_data_frame() {
         (Some(radio_of_link(1)), Some(5180), true)
     );
     let l2 = link(&table, MldKind::NonAp, STA_MLD, 2);
-    assert_eq!((l2.radio, l2.seen), (Some(sta_radio()), false), "still presumed");
+    assert_eq!(
+        (l2.radio, l2.seen),
+        (Some(sta_radio()), false),
+        "still presumed"
+    );
     // Once seen, later frames change nothing; frames from unknown addresses neither.
     assert!(!t.observe(radio_of_link(1), 5180, &f));
     assert!(!t.observe(
@@ -380,7 +384,11 @@ fn data_frames_are_queued_only_from_links_not_seen_yet() {
     let f1 = data_from(sta_link(1), ap_link(1));
     s.offer(radio_of_link(1), 5180, &f1);
     let queued = || s.offer_counters().queued.load(Ordering::Relaxed);
-    assert_eq!(queued(), 0, "no non-AP MLD yet: data frames are not looked at");
+    assert_eq!(
+        queued(),
+        0,
+        "no non-AP MLD yet: data frames are not looked at"
+    );
     for id in 0..3u8 {
         s.offer(ap_radio(), FREQS[id as usize], &ap_beacon(id));
     }
