@@ -455,11 +455,11 @@ fn run_sta(socket: &std::path::Path, phases: &Phases, gap: Duration) -> Result<S
                         state = StaState::Authenticating;
                     }
                 }
-                (StaState::Authenticating, mgmt_subtype::AUTH) if for_us => {
-                    if status_at(&f, 4) == Some(0) {
-                        note("authenticated (Open System)".into());
-                        state = StaState::Associating;
-                    }
+                (StaState::Authenticating, mgmt_subtype::AUTH)
+                    if for_us && status_at(&f, 4) == Some(0) =>
+                {
+                    note("authenticated (Open System)".into());
+                    state = StaState::Associating;
                 }
                 (StaState::Associating, mgmt_subtype::ASSOC_RESP) if for_us => {
                     let status = status_at(&f, 2);
