@@ -239,8 +239,10 @@ impl Seqs {
 /// to the associated non-AP MLD on every link.
 fn run_ap(socket: &std::path::Path, phases: &Phases, gap: Duration) -> Result<GuestTally, String> {
     let radios: Vec<(MacAddr, MacAddr)> = (0..3).map(|l| (wire(1, l), AP_MLD.links[l])).collect();
-    let mut g = SimGuest::connect(socket, &radios)?;
+    let g = SimGuest::connect(socket, &radios);
+    // Wait for the other guest even on failure, so that it never waits forever.
     phases.ready.wait();
+    let mut g = g?;
     let start = Instant::now();
     let mut seqs = Seqs::default();
     let mut next_beacon = start;
@@ -356,8 +358,10 @@ enum StaState {
 /// deauthenticate.
 fn run_sta(socket: &std::path::Path, phases: &Phases, gap: Duration) -> Result<StaReport, String> {
     let radios: Vec<(MacAddr, MacAddr)> = (0..3).map(|l| (wire(2, l), STA_MLD.links[l])).collect();
-    let mut g = SimGuest::connect(socket, &radios)?;
+    let g = SimGuest::connect(socket, &radios);
+    // Wait for the other guest even on failure, so that it never waits forever.
     phases.ready.wait();
+    let mut g = g?;
     let start = Instant::now();
     let mut report = StaReport::default();
     let events = &mut report.events;

@@ -16,7 +16,7 @@ use hwsim_frame::ie::{
 use hwsim_frame::mac::mgmt_subtype;
 use hwsim_frame::MacAddr;
 
-use crate::mld::build::{mgmt_frame, rnr_same_mld};
+use crate::mld::build::{mgmt_frame, rnr_same_mld_ssid};
 
 /// The demo's SSID.
 pub const SSID: &[u8] = b"vhost-hwsim-mlo";
@@ -453,7 +453,7 @@ fn rnr(ap: &ApMld, except: u8) -> Vec<u8> {
         .filter(|l| l.id != except)
         .map(|l| (l.op_class, l.channel, ap.links[usize::from(l.id)], l.id))
         .collect();
-    rnr_same_mld(&entries)
+    rnr_same_mld_ssid(&entries, Some(SSID))
 }
 
 /// Appends the elements a beacon and a probe response share, in the order of 802.11-2020
