@@ -256,6 +256,53 @@ fn check_capture(root: Option<&Path>, bytes: &[u8], what: &str) {
     }
 }
 
+/// Without tshark: the demo associates (it fails otherwise) and its capture declares one
+/// interface per link of each MLD, named and described by the daemon's MLD tracker.
+#[test]
+fn the_demo_names_an_interface_per_link_after_each_mld() {
+    use pcap_file::pcapng::blocks::interface_description::InterfaceDescriptionOption;
+    use pcap_file::pcapng::{Block, PcapNgReader};
+
+    let dir = std::env::temp_dir().join(format!("vhost-hwsim-mlo-names-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("demo-mlo.pcapng");
+    let mut args = DemoArgs::new(0.5);
+    args.rate = 50;
+    args.capture = Some(file.clone());
+    args.socket = Some(dir.join("demo.sock"));
+    vhost_hwsim::demo::run(&args).expect("the demo runs and the non-AP MLD associates");
+    let bytes = std::fs::read(&file).unwrap();
+    let mut reader = PcapNgReader::new(&bytes[..]).expect("a pcapng section");
+    let mut interfaces = Vec::new();
+    while let Some(block) = reader.next_block() {
+        if let Block::InterfaceDescription(idb) = block.expect("well-formed block") {
+            let (mut name, mut description) = (String::new(), String::new());
+            for o in &idb.options {
+                match o {
+                    InterfaceDescriptionOption::IfName(n) => name = n.to_string(),
+                    InterfaceDescriptionOption::IfDescription(d) => description = d.to_string(),
+                    _ => {}
+                }
+            }
+            interfaces.push((name, description));
+        }
+    }
+    for (prefix, mld, who) in [
+        ("ap-mld", AP_MLD, "AP MLD"),
+        ("sta-mld", STA_MLD, "non-AP MLD"),
+    ] {
+        for (id, channel) in LINK_CHANNELS.iter().enumerate() {
+            let name = format!("{prefix}-{mld}/link{id}");
+            let want = format!("{channel}, link {id} of {who} {mld}");
+            assert!(
+                interfaces.iter().any(|(n, d)| *n == name && *d == want),
+                "{name} ({want}) in {interfaces:?}"
+            );
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn a_fresh_demo_capture_decodes_with_mld_interfaces_and_per_sta_profiles() {
     let Some(root) =

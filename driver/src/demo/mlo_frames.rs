@@ -734,3 +734,176 @@ fn with_seq(mut frame: Vec<u8>, seq: u16) -> Vec<u8> {
     frame[22..24].copy_from_slice(&(seq << 4).to_le_bytes());
     frame
 }
+
+#[cfg(test)]
+mod tests {
+    use hwsim_frame::ie::{sta_profile_fixed_len, Elements, ReducedNeighborReport};
+    use hwsim_frame::mac::Frame;
+
+    use super::*;
+    use crate::mld::op_class_freq;
+
+    const AP: ApMld = ApMld {
+        mld: MacAddr([2, 0xa0, 0, 0, 0, 1]),
+        links: [
+            MacAddr([2, 0xa0, 0, 0, 1, 0]),
+            MacAddr([2, 0xa0, 0, 0, 1, 1]),
+            MacAddr([2, 0xa0, 0, 0, 1, 2]),
+        ],
+    };
+    const STA: StaMld = StaMld {
+        mld: MacAddr([2, 0x50, 0, 0, 0, 1]),
+        links: [
+            MacAddr([2, 0x50, 0, 0, 1, 0]),
+            MacAddr([2, 0x50, 0, 0, 1, 1]),
+            MacAddr([2, 0x50, 0, 0, 1, 2]),
+        ],
+    };
+
+    /// (element ID, extension ID) of each element in `bytes`; every element must parse.
+    fn kinds(bytes: &[u8]) -> Vec<(u8, Option<u8>)> {
+        Elements::new(bytes)
+            .map(|e| {
+                let e = e.expect("well-formed elements");
+                (e.id, e.ext)
+            })
+            .collect()
+    }
+
+    /// The Non-Inheritance element's (element IDs, extension IDs) among `bytes`.
+    fn non_inheritance(bytes: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
+        let e = Elements::new(bytes)
+            .flatten()
+            .find(|e| e.ext == Some(eid::EXT_NON_INHERITANCE))?;
+        let n = usize::from(e.data[0]);
+        let ids = e.data[1..1 + n].to_vec();
+        let m = usize::from(e.data[1 + n]);
+        Some((ids, e.data[2 + n..2 + n + m].to_vec()))
+    }
+
+    /// The Basic Multi-Link element of a management frame, and its per-STA profiles as
+    /// (link ID, address, profile bytes).
+    fn ml_of(frame: &[u8]) -> (CommonInfo<'static>, Vec<(u8, Option<MacAddr>, Vec<u8>)>) {
+        let f = Frame::new_checked(frame).unwrap();
+        let e = ie::mgmt_body_elements(&f)
+            .unwrap()
+            .map(|e| e.expect("well-formed elements"))
+            .find(|e| e.ext == Some(ie::ext_id::MULTI_LINK))
+            .expect("a Multi-Link element");
+        let mut scratch = vec![0u8; e.len()];
+        let ml = MultiLinkRepr::parse_defragment(&e, &mut scratch).unwrap();
+        let common = CommonInfo {
+            extra: &[],
+            ..ml.common
+        };
+        let profiles = ml
+            .per_sta_profiles()
+            .map(|p| (p.link_id(), p.mac_addr(), p.profile.to_vec()))
+            .collect();
+        (common, profiles)
+    }
+
+    #[test]
+    fn association_request_profiles_carry_link_capabilities_and_non_inheritance() {
+        let req = assoc_request(&AP, &STA, &LINKS[1], 1);
+        let (common, profiles) = ml_of(&req);
+        assert_eq!(common.mld_addr, Some(STA.mld));
+        assert_eq!(common.link_id_info, None, "a non-AP MLD names no link");
+        let fixed = sta_profile_fixed_len(mgmt_subtype::ASSOC_REQ).unwrap();
+        let ids: Vec<u8> = profiles.iter().map(|p| p.0).collect();
+        assert_eq!(ids, [0, 2]);
+        for (id, addr, profile) in &profiles {
+            assert_eq!(*addr, Some(STA.links[usize::from(*id)]));
+            let link = &LINKS[usize::from(*id)];
+            assert_eq!(profile[..2], capability(link).to_le_bytes());
+            let kinds = kinds(&profile[fixed..]);
+            let has = |k: (u8, Option<u8>)| kinds.contains(&k);
+            let (ids, exts) =
+                non_inheritance(&profile[fixed..]).expect("a Non-Inheritance element");
+            assert!(exts.is_empty());
+            if *id == 0 {
+                // 2.4 GHz: its own rates and HT; no VHT, and the 5 GHz VHT must not be inherited.
+                assert!(has((eid::SUPPORTED_RATES, None)) && has((eid::HT_CAPABILITIES, None)));
+                assert!(!has((eid::VHT_CAPABILITIES, None)));
+                assert_eq!(ids, [eid::VHT_CAPABILITIES]);
+            } else {
+                // 6 GHz: HE 6 GHz band capabilities; neither HT nor VHT inherited.
+                assert!(has((
+                    id::EXTENSION,
+                    Some(eid::EXT_HE_6GHZ_BAND_CAPABILITIES)
+                )));
+                assert!(!has((eid::HT_CAPABILITIES, None)));
+                assert_eq!(ids, [eid::HT_CAPABILITIES, eid::VHT_CAPABILITIES]);
+            }
+        }
+    }
+
+    #[test]
+    fn association_response_profiles_give_each_link_status_0() {
+        let resp = assoc_response(&AP, STA.links[1], &LINKS[1], 1);
+        let (common, profiles) = ml_of(&resp);
+        assert_eq!((common.mld_addr, common.link_id()), (Some(AP.mld), Some(1)));
+        assert_eq!(profiles.len(), 2);
+        for (id, addr, profile) in profiles {
+            assert_eq!(addr, Some(AP.links[usize::from(id)]));
+            assert_eq!(profile[2..4], [0, 0], "status code of link {id}");
+            // Elements parse after capability and status.
+            kinds(&profile[4..]);
+        }
+    }
+
+    #[test]
+    fn beacons_name_the_other_links_in_the_rnr_with_their_frequencies() {
+        for link in &LINKS {
+            let b = beacon(&AP, link, 0, 1);
+            let (common, profiles) = ml_of(&b);
+            assert_eq!(common.mld_addr, Some(AP.mld));
+            assert_eq!(common.link_id(), Some(link.id));
+            assert_eq!(common.bss_params_change_count, Some(0));
+            assert!(profiles.is_empty(), "beacons carry the common info only");
+            let f = Frame::new_checked(&b[..]).unwrap();
+            let rnr = ie::mgmt_body_elements(&f)
+                .unwrap()
+                .flatten()
+                .find(|e| e.id == id::REDUCED_NEIGHBOR_REPORT)
+                .expect("an RNR");
+            let mut named = Vec::new();
+            for info in ReducedNeighborReport::new(rnr.data) {
+                let info = info.unwrap();
+                for t in info.tbtt_infos() {
+                    let t = t.unwrap();
+                    let m = t.mld_params.unwrap();
+                    assert_eq!(m.ap_mld_id, 0, "same MLD");
+                    assert_eq!(t.bssid, Some(AP.links[usize::from(m.link_id)]));
+                    assert_eq!(t.short_ssid, Some(ie::short_ssid(SSID)));
+                    let freq = op_class_freq(info.operating_class, info.channel);
+                    named.push((m.link_id, freq));
+                }
+            }
+            let want: Vec<(u8, Option<u32>)> = LINKS
+                .iter()
+                .filter(|l| l.id != link.id)
+                .map(|l| (l.id, Some(l.freq)))
+                .collect();
+            assert_eq!(named, want);
+        }
+    }
+
+    #[test]
+    fn probe_request_asks_for_the_other_links_complete_profiles() {
+        let p = ml_probe_request(&AP, &STA, &LINKS[1], 1);
+        let f = Frame::new_checked(&p[..]).unwrap();
+        let e = ie::mgmt_body_elements(&f)
+            .unwrap()
+            .flatten()
+            .find(|e| e.ext == Some(ie::ext_id::MULTI_LINK))
+            .unwrap();
+        let ml = MultiLinkRepr::parse(e.data).unwrap();
+        assert_eq!(ml.kind, MultiLinkType::ProbeRequest);
+        let asked: Vec<(u8, bool)> = ml
+            .per_sta_profiles()
+            .map(|p| (p.link_id(), p.control.complete_profile()))
+            .collect();
+        assert_eq!(asked, [(0, true), (2, true)]);
+    }
+}
