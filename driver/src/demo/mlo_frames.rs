@@ -781,9 +781,11 @@ mod tests {
         Some((ids, e.data[2 + n..2 + n + m].to_vec()))
     }
 
-    /// The Basic Multi-Link element of a management frame, and its per-STA profiles as
-    /// (link ID, address, profile bytes).
-    fn ml_of(frame: &[u8]) -> (CommonInfo<'static>, Vec<(u8, Option<MacAddr>, Vec<u8>)>) {
+    /// A per-STA profile: link ID, address, profile bytes.
+    type Profile = (u8, Option<MacAddr>, Vec<u8>);
+
+    /// The Basic Multi-Link element of a management frame, and its per-STA profiles.
+    fn ml_of(frame: &[u8]) -> (CommonInfo<'static>, Vec<Profile>) {
         let f = Frame::new_checked(frame).unwrap();
         let e = ie::mgmt_body_elements(&f)
             .unwrap()
