@@ -145,10 +145,13 @@ pub fn run(args: &DemoArgs) -> Result<(), String> {
         ready: Barrier::new(2),
     });
     let gap = Duration::from_secs_f64(1.0 / f64::from(args.rate));
+    // The AP MLD connects first, so that it is VM 1 (VM numbers follow the connections).
+    let (connected_tx, connected) = std::sync::mpsc::channel();
     let ap = {
         let (socket, phases) = (daemon.socket.clone(), Arc::clone(&phases));
-        std::thread::spawn(move || run_ap(&socket, &phases, gap))
+        std::thread::spawn(move || run_ap(&socket, &phases, gap, connected_tx))
     };
+    let _ = connected.recv();
     let sta = {
         let (socket, phases) = (daemon.socket.clone(), Arc::clone(&phases));
         std::thread::spawn(move || run_sta(&socket, &phases, gap))
@@ -237,9 +240,15 @@ impl Seqs {
 
 /// The AP MLD guest: beacons, answers probes, authentication and association, and sends data
 /// to the associated non-AP MLD on every link.
-fn run_ap(socket: &std::path::Path, phases: &Phases, gap: Duration) -> Result<GuestTally, String> {
+fn run_ap(
+    socket: &std::path::Path,
+    phases: &Phases,
+    gap: Duration,
+    connected: std::sync::mpsc::Sender<()>,
+) -> Result<GuestTally, String> {
     let radios: Vec<(MacAddr, MacAddr)> = (0..3).map(|l| (wire(1, l), AP_MLD.links[l])).collect();
     let g = SimGuest::connect(socket, &radios);
+    let _ = connected.send(());
     // Wait for the other guest even on failure, so that it never waits forever.
     phases.ready.wait();
     let mut g = g?;
