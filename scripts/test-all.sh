@@ -11,11 +11,15 @@ if ! command -v cargo >/dev/null 2>&1; then
     exit 1
 fi
 
-# tshark decodes our captures in the capture tests; install it where we may (CI runs as root).
-if ! command -v tshark >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-    step "installing tshark (capture tests decode with it)"
+# tshark decodes our captures in the capture tests, tcpdump records the live monitor interface
+# in the monitor test; install them where we may (CI runs as root).
+missing=()
+command -v tshark >/dev/null 2>&1 || missing+=(tshark)
+command -v tcpdump >/dev/null 2>&1 || missing+=(tcpdump)
+if [ ${#missing[@]} -gt 0 ] && [ "$(id -u)" = 0 ]; then
+    step "installing ${missing[*]} (capture and monitor tests)"
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tshark >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
 # Debian bookworm's tshark 4.0 cannot parse radiotap TLVs (EHT, U-SIG); the capture tests also

@@ -49,6 +49,14 @@ pub struct Args {
     /// Start a new capture file when the current one would exceed this many bytes.
     #[arg(long)]
     pub capture_max_bytes: Option<u64>,
+    /// Write all packets of the capture to one pcapng interface (for tools that handle only
+    /// one), the radio, frequency and link of each in its packet comment.
+    #[arg(long)]
+    pub capture_merged: bool,
+    /// Create live monitor interface NAME (TUN, 802.11 + radiotap) showing every transmission,
+    /// for `tcpdump -i NAME` or Wireshark; with or without --capture. Needs CAP_NET_ADMIN.
+    #[arg(long, value_name = "NAME")]
+    pub monitor: Option<String>,
     /// Log filter (tracing `EnvFilter` syntax), e.g. `info`, `debug` (default: `info`; `warn`
     /// for `demo`).
     #[arg(long)]
@@ -263,7 +271,7 @@ fn serve(args: &Args) -> Result<(), CliError> {
         };
         crate::control::spawn(Arc::clone(&core), c, source)?;
     }
-    let capture = start_capture(&core, args.capture.as_deref(), args.capture_max_bytes)?;
+    let capture = start_taps(&core, &capture_config(args))?;
     let _server = crate::server::spawn(Arc::clone(&core), &socket)?;
     tracing::info!(socket = %socket.display(), "serving");
     let _ = signals.wait();
@@ -280,19 +288,54 @@ fn serve(args: &Args) -> Result<(), CliError> {
     Ok(())
 }
 
+/// The capture the arguments ask for (file, merged view, monitor interface), if any.
+pub fn capture_config(args: &Args) -> Option<crate::capture::CaptureConfig> {
+    if args.capture.is_none() && args.monitor.is_none() {
+        return None;
+    }
+    Some(crate::capture::CaptureConfig {
+        path: args.capture.clone(),
+        merged: args.capture_merged,
+        monitor: args.monitor.clone(),
+        max_file_bytes: args.capture_max_bytes,
+        ..crate::capture::CaptureConfig::new("")
+    })
+}
+
 /// Starts the capture writer and hands its tap to the data path.
 pub fn start_capture(
     core: &Core,
     path: Option<&std::path::Path>,
     max_file_bytes: Option<u64>,
 ) -> Result<Option<crate::capture::Capture>, CliError> {
-    let Some(path) = path else {
+    let config = path.map(|p| crate::capture::CaptureConfig {
+        max_file_bytes,
+        ..crate::capture::CaptureConfig::new(p)
+    });
+    start_taps(core, &config)
+}
+
+/// Starts the capture writer (file and/or monitor interface) of `config` and hands its tap to
+/// the data path.
+pub fn start_taps(
+    core: &Core,
+    config: &Option<crate::capture::CaptureConfig>,
+) -> Result<Option<crate::capture::Capture>, CliError> {
+    let Some(config) = config else {
         return Ok(None);
     };
-    let mut config = crate::capture::CaptureConfig::new(path);
-    config.max_file_bytes = max_file_bytes;
-    let capture = crate::capture::Capture::start(config)
-        .map_err(|e| CliError::Usage(format!("--capture {}: {e}", path.display())))?;
+    let what = match (&config.path, &config.monitor) {
+        (Some(p), _) => format!("--capture {}", p.display()),
+        (None, Some(m)) => format!("--monitor {m}"),
+        (None, None) => "capture".to_owned(),
+    };
+    let capture = crate::capture::Capture::start(config.clone()).map_err(|e| match e {
+        crate::capture::CaptureError::Monitor(m) => CliError::Usage(format!("--monitor: {m}")),
+        e => CliError::Usage(format!("{what}: {e}")),
+    })?;
+    if let Some(m) = &config.monitor {
+        tracing::info!(interface = %m, "monitor interface up: tcpdump -i {m}");
+    }
     let _ = core.capture.set(capture.tap());
     Ok(Some(capture))
 }
@@ -302,8 +345,8 @@ pub fn finish_capture(capture: Option<crate::capture::Capture>) {
     if let Some(c) = capture {
         let s = c.finish();
         eprintln!(
-            "capture: {} frames written, {} dropped (queue full), {} files, {} bytes",
-            s.written, s.dropped, s.files, s.bytes
+            "capture: {} frames written, {} dropped (queue full), {} files, {} bytes, {} sent to the monitor interface",
+            s.written, s.dropped, s.files, s.bytes, s.monitor_sent
         );
     }
 }

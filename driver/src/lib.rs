@@ -17,6 +17,7 @@ pub mod counters;
 pub mod demo;
 pub mod medium;
 pub mod mld;
+pub mod monitor;
 pub mod planning;
 pub mod relay;
 pub mod server;

@@ -1,4 +1,9 @@
 //! Reports: the counters of every VM and radio as JSON (control socket) and as a table.
+//!
+//! Per-link counters ([`crate::counters::LinkCounters`]) appear twice: under each radio for every
+//! frequency it sent on (`radios[].links`), and joined with the MLD table, under each MLD link
+//! whose radio and frequency are known (`mlds[].links[].counters`): what that link of that MLD
+//! sent.
 
 use std::fmt::Write as _;
 use std::sync::atomic::Ordering;
@@ -6,8 +11,10 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use crate::capture::CaptureStats;
 use crate::core::{Core, VmShared};
-use crate::switch::Radio;
+use crate::counters::LinkStats;
+use crate::switch::{Radio, RadioKey};
 
 /// A radio's figures.
 #[derive(Serialize, Debug, Clone)]
@@ -36,6 +43,8 @@ pub struct RadioStats {
     pub rx_dropped: u64,
     /// Frames for it lost by the medium.
     pub rx_lost: u64,
+    /// What it sent per frequency.
+    pub links: Vec<LinkStats>,
 }
 
 /// A VM's figures.
@@ -70,6 +79,8 @@ pub struct Stats {
     pub mlds: Vec<MldStats>,
     /// The MLD tracker's counters.
     pub mld_tracker: MldTrackerStats,
+    /// The capture (file and/or live monitor interface), if one runs.
+    pub capture: Option<CaptureStats>,
 }
 
 /// One link of an MLD.
@@ -88,6 +99,8 @@ pub struct MldLinkStats {
     /// A frame from this link address was seen on that radio and frequency (else learned from
     /// another link's per-STA profile or RNR, or presumed).
     pub seen: bool,
+    /// What the link's radio sent on the link's frequency, once it has sent there.
+    pub counters: Option<LinkStats>,
 }
 
 /// One MLD.
@@ -122,8 +135,16 @@ pub struct MldTrackerStats {
     pub changes: u64,
 }
 
-/// The MLD table and tracker counters.
+/// The MLD table, each link with its counters, and the tracker counters.
 pub fn mld_stats(core: &Core) -> (Vec<MldStats>, MldTrackerStats) {
+    let routing = core.routing.snapshot();
+    let gone = core.gone_radios();
+    let radio = |key: &RadioKey| {
+        routing
+            .radio(key)
+            .cloned()
+            .or_else(|| gone.iter().rev().find(|r| r.key == *key).cloned())
+    };
     let table = core.mld.table();
     let mlds = table
         .mlds
@@ -142,6 +163,10 @@ pub fn mld_stats(core: &Core) -> (Vec<MldStats>, MldTrackerStats) {
                     freq: l.freq,
                     addr: l.addr.to_string(),
                     seen: l.seen,
+                    counters: match (l.radio, l.freq) {
+                        (Some(key), Some(freq)) => radio(&key).and_then(|r| r.links.get(freq)),
+                        _ => None,
+                    },
                 })
                 .collect(),
         })
@@ -186,6 +211,7 @@ pub fn radio_stats(r: &Arc<Radio>, addresses: Vec<String>, connected: bool) -> R
         rx_delivered: c.rx_delivered.load(Ordering::Relaxed),
         rx_dropped: c.rx_dropped.load(Ordering::Relaxed),
         rx_lost: c.rx_lost.load(Ordering::Relaxed),
+        links: r.links.snapshot(),
     }
 }
 
@@ -224,6 +250,7 @@ pub fn collect(core: &Core) -> Stats {
         radios,
         mlds,
         mld_tracker,
+        capture: core.capture.get().map(|t| t.stats()),
     }
 }
 

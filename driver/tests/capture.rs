@@ -99,3 +99,69 @@ fn transmissions_are_captured_per_radio_and_frequency() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn capture_merged_writes_one_interface_with_the_link_in_each_comment() {
+    let dir = std::env::temp_dir().join(format!("vhost-hwsim-merged-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("merged.pcapng");
+    let mut d = Daemon::start_with(
+        "capture-merged",
+        &["--capture", file.to_str().unwrap(), "--capture-merged"],
+    );
+    let mut a = d.guest();
+    let mut b = d.guest();
+    let (ra, rb) = (TestRadio::new(1, 0), TestRadio::new(2, 0));
+    announce(&mut a, ra, ra.vif);
+    announce(&mut b, rb, rb.vif);
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    send_frame(&mut a, ra, &data_frame(rb.vif, ra.vif, b"one"), 5180, 0, 1);
+    until(&mut a, |g| statuses(g).len() == 1);
+    let nobody = MacAddr([0x02, 0xee, 0, 0, 0, 9]);
+    send_frame(&mut b, rb, &data_frame(nobody, rb.vif, b"two"), 2412, 0, 2);
+    until(&mut b, |g| statuses(g).len() == 1);
+    let capture = d.stats()["capture"].clone();
+    assert!(d.terminate().success());
+    assert_eq!(capture["dropped"], 0, "{capture:#}");
+
+    let bytes = std::fs::read(&file).expect("capture written");
+    let mut reader = PcapNgReader::new(&bytes[..]).expect("a pcapng section");
+    let mut names = Vec::new();
+    let mut comments = Vec::new();
+    while let Some(block) = reader.next_block() {
+        match block.expect("well-formed block") {
+            Block::InterfaceDescription(idb) => {
+                for o in &idb.options {
+                    if let InterfaceDescriptionOption::IfName(n) = o {
+                        names.push(n.to_string());
+                    }
+                }
+            }
+            Block::EnhancedPacket(epb) => {
+                assert_eq!(epb.interface_id, 0);
+                comments.extend(epb.options.iter().filter_map(|o| match o {
+                    EnhancedPacketOption::Comment(c) => Some(c.to_string()),
+                    _ => None,
+                }));
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(names, ["all"]);
+    let vm_a = format!("radio=vm1-{}", ra.wire);
+    let vm_b = format!("radio=vm2-{}", rb.wire);
+    assert_eq!(comments.len(), 2, "{comments:?}");
+    assert!(
+        comments[0].starts_with(&format!("{vm_a} freq=5180 if=vm1-{}/5180 (5 GHz", ra.wire))
+            && comments[0].ends_with("; acked retries=0"),
+        "{comments:?}"
+    );
+    assert!(
+        comments[1].starts_with(&format!(
+            "{vm_b} freq=2412 if=vm2-{}/2412 (2.4 GHz",
+            rb.wire
+        )) && comments[1].ends_with("; not acked retries=4"),
+        "{comments:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

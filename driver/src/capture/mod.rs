@@ -25,6 +25,21 @@
 //! and uses it from there on; earlier frames stay on the interface that had the old name. After a
 //! rotation every interface is re-declared with its current name.
 //!
+//! # Merged view
+//! With [`CaptureConfig::merged`] (`--capture-merged`) every packet goes to one interface per
+//! file, `all` (for tools that handle a single interface only), and the packet comment names the
+//! link it was on: `radio=vm1-42:00:00:01:00:00 freq=5180 if=NAME (DESCRIPTION)`, where NAME and
+//! DESCRIPTION are what the per-link interface would have been called (after the MLD tracker's
+//! renames: `ap-mld-…/link2`, `…, link 2 of AP MLD …`), followed by the TX outcome.
+//!
+//! # Live monitor
+//! With [`CaptureConfig::monitor`] (`--monitor NAME`) the writer also sends every packet — the
+//! radiotap header and the frame, the bytes an Enhanced Packet Block carries — to a TUN
+//! interface of link type 802.11 + radiotap ([`crate::monitor`]), with or without a file. It is
+//! fed from the same ring, so it never blocks the switch either: what the ring cannot hold is
+//! dropped and counted once for both; failed sends are counted in
+//! [`CaptureStats::monitor_errors`].
+//!
 //! # Files
 //! `--capture FILE` writes `FILE`; with a size limit the writer starts `STEM-1.EXT`,
 //! `STEM-2.EXT`, … beside it when the next block would take the file over the limit (a file
@@ -60,8 +75,12 @@ pub const DEFAULT_QUEUE_LEN: usize = 16384;
 /// What a capture writes and how much it may buffer.
 #[derive(Clone, Debug)]
 pub struct CaptureConfig {
-    /// The (first) output file.
-    pub path: PathBuf,
+    /// The (first) output file, if a file is written.
+    pub path: Option<PathBuf>,
+    /// Write all packets to one interface, the link in each packet's comment (`--capture-merged`).
+    pub merged: bool,
+    /// Also send every packet to this live monitor interface (`--monitor NAME`).
+    pub monitor: Option<String>,
     /// Rotate to a new file before one would grow past this many bytes (`--capture-max-bytes`).
     pub max_file_bytes: Option<u64>,
     /// Records that may wait for the writer; more are dropped and counted.
@@ -75,10 +94,21 @@ impl CaptureConfig {
     /// A capture to `path`, no rotation, [`DEFAULT_QUEUE_LEN`].
     pub fn new(path: impl Into<PathBuf>) -> CaptureConfig {
         CaptureConfig {
-            path: path.into(),
+            path: Some(path.into()),
+            merged: false,
+            monitor: None,
             max_file_bytes: None,
             queue_len: DEFAULT_QUEUE_LEN,
             background: true,
+        }
+    }
+
+    /// Only a live monitor interface `name`, no file.
+    pub fn monitor_only(name: &str) -> CaptureConfig {
+        CaptureConfig {
+            path: None,
+            monitor: Some(name.to_owned()),
+            ..CaptureConfig::new("")
         }
     }
 }
@@ -94,6 +124,12 @@ pub enum CaptureError {
         /// The cause.
         source: std::io::Error,
     },
+    /// Neither a file nor a monitor interface was asked for.
+    #[error("a capture needs a file or a monitor interface")]
+    NoOutput,
+    /// The live monitor interface could not be created.
+    #[error(transparent)]
+    Monitor(#[from] crate::monitor::MonitorError),
     /// The writer thread could not be started.
     #[error("cannot start the capture writer thread: {0}")]
     Thread(std::io::Error),
@@ -129,7 +165,7 @@ pub struct FrameMeta {
 }
 
 /// Counters of a capture (monotonic).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct CaptureStats {
     /// Records accepted into the queue.
     pub queued: u64,
@@ -145,6 +181,10 @@ pub struct CaptureStats {
     pub files: u64,
     /// Bytes written over all files.
     pub bytes: u64,
+    /// Packets sent to the live monitor interface.
+    pub monitor_sent: u64,
+    /// Packets the monitor interface refused (send errors).
+    pub monitor_errors: u64,
 }
 
 /// A value on cache lines of its own (two 64-byte lines: adjacent-line prefetch), so that what
@@ -180,6 +220,8 @@ struct WriterCounters {
     write_errors: AtomicU64,
     files: AtomicU64,
     bytes: AtomicU64,
+    monitor_sent: AtomicU64,
+    monitor_errors: AtomicU64,
 }
 
 /// One captured frame, as the tap left it in its ring slot.
@@ -381,6 +423,8 @@ impl CaptureTap {
             write_errors: get(&w.write_errors),
             files: get(&w.files),
             bytes: get(&w.bytes),
+            monitor_sent: get(&w.monitor_sent),
+            monitor_errors: get(&w.monitor_errors),
         }
     }
 }
@@ -393,8 +437,12 @@ pub struct Capture {
 }
 
 impl Capture {
-    /// Creates the first file (so a bad path fails here) and starts the writer thread.
+    /// Creates the first file and the monitor interface (so a bad path or name fails here) and
+    /// starts the writer thread.
     pub fn start(config: CaptureConfig) -> Result<Capture, CaptureError> {
+        if config.path.is_none() && config.monitor.is_none() {
+            return Err(CaptureError::NoOutput);
+        }
         let capacity = config.queue_len.max(1);
         let shared = Arc::new(Shared {
             ring: Ring::new(capacity),

@@ -293,6 +293,117 @@ fn rename_declares_a_new_interface_for_later_frames() {
 }
 
 #[test]
+fn merged_view_writes_one_interface_and_names_the_link_per_packet() {
+    let dir = temp_dir("merged");
+    let path = dir.join("cap.pcapng");
+    let cap = Capture::start(CaptureConfig {
+        merged: true,
+        ..CaptureConfig::new(&path)
+    })
+    .unwrap();
+    let tap = cap.tap();
+    let (ap, sta) = (radio(1, 0), radio(2, 1));
+    let acked = Some(TxOutcome {
+        acked: true,
+        retries: 2,
+    });
+    assert!(tap.record(&meta(ap, 5180, 10, HE, acked), &frame(0, 1)));
+    assert!(tap.record(&meta(sta, 2412, 20, HE, None), &frame(1, 2)));
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while tap.stats().written < 2 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    // The MLD tracker names the AP's link: later packets carry the new name in their comment.
+    tap.name_interface(
+        ap,
+        5180,
+        "ap-mld-02:a0:00:00:00:00/link1",
+        Some("5 GHz channel 36 (5180 MHz), link 1 of AP MLD 02:a0:00:00:00:00"),
+    );
+    std::thread::sleep(Duration::from_millis(20));
+    assert!(tap.record(&meta(ap, 5180, 30, EHT, acked), &frame(0, 3)));
+    cap.finish();
+
+    let r = read(&path);
+    let names: Vec<&str> = r.interfaces.iter().map(|i| i.0.as_str()).collect();
+    assert_eq!(names, ["all"], "one interface for everything");
+    assert_eq!(r.interfaces[0].3, DataLink::IEEE802_11_RADIOTAP);
+    assert!(r.packets.iter().all(|p| p.0 == 0));
+    let comments: Vec<&str> = r
+        .packets
+        .iter()
+        .map(|p| p.3.as_deref().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        comments,
+        [
+            "radio=vm1-42:00:00:00:00:00 freq=5180 if=vm1-42:00:00:00:00:00/5180 \
+             (5 GHz channel 36 (5180 MHz)); acked retries=2",
+            "radio=vm2-42:00:00:00:01:00 freq=2412 if=vm2-42:00:00:00:01:00/2412 \
+             (2.4 GHz channel 1 (2412 MHz))",
+            "radio=vm1-42:00:00:00:00:00 freq=5180 if=ap-mld-02:a0:00:00:00:00/link1 \
+             (5 GHz channel 36 (5180 MHz), link 1 of AP MLD 02:a0:00:00:00:00); acked retries=2",
+        ]
+    );
+    // Each packet keeps its own radiotap channel.
+    let channel = |data: &[u8]| {
+        split(data).0.iter().find_map(|f| match f {
+            Field::Bit { bit, data, .. } if *bit == radiotap::bit::CHANNEL => {
+                Some(u16::from_le_bytes([data[0], data[1]]))
+            }
+            _ => None,
+        })
+    };
+    let freqs: Vec<_> = r.packets.iter().map(|p| channel(&p.2)).collect();
+    assert_eq!(freqs, [Some(5180), Some(2412), Some(5180)]);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn merged_view_declares_its_interface_once_per_rotated_file() {
+    let dir = temp_dir("merged-rotate");
+    let path = dir.join("cap.pcapng");
+    let cap = Capture::start(CaptureConfig {
+        merged: true,
+        max_file_bytes: Some(700),
+        ..CaptureConfig::new(&path)
+    })
+    .unwrap();
+    let tap = cap.tap();
+    for i in 0..8u8 {
+        let (r, f) = if i % 2 == 0 {
+            (radio(1, 0), 5180)
+        } else {
+            (radio(2, 1), 5955)
+        };
+        assert!(tap.record(&meta(r, f, u64::from(i), HE, None), &frame(i % 2, i)));
+    }
+    let stats = cap.finish();
+    assert!(stats.files > 1, "{stats:?}");
+    let mut packets = 0;
+    for n in 0..stats.files {
+        let r = read(&file_path(&path, n));
+        let names: Vec<&str> = r.interfaces.iter().map(|i| i.0.as_str()).collect();
+        assert_eq!(names, ["all"], "file {n}");
+        assert!(r.packets.iter().all(|p| p.0 == 0));
+        packets += r.packets.len();
+    }
+    assert_eq!(packets, 8);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn a_capture_without_file_or_monitor_is_refused() {
+    let err = Capture::start(CaptureConfig {
+        path: None,
+        ..CaptureConfig::new("unused")
+    })
+    .err()
+    .unwrap();
+    assert!(matches!(err, CaptureError::NoOutput), "{err}");
+}
+
+#[test]
 fn rotates_by_size_and_each_file_stands_alone() {
     let dir = temp_dir("rotate");
     let path = dir.join("cap.pcapng");

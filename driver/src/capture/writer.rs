@@ -1,5 +1,5 @@
 //! The capture writer thread: drains the queue, keeps the interface table, writes and rotates
-//! files.
+//! files, and replays every packet on the live monitor interface.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -13,7 +13,19 @@ use hwsim_frame::radiotap::{self, ChannelRepr, RadiotapRepr};
 
 use super::pcapng::{self, LINKTYPE_RADIOTAP};
 use super::{CaptureConfig, CaptureError, Record, Shared};
+use crate::monitor::Monitor;
 use crate::switch::routing::RadioKey;
+use hwsim_frame::MacAddr;
+
+/// The interface key of the merged view (`--capture-merged`); no radio has it (VM ids count up
+/// from 1 and wire addresses are unicast).
+const MERGED: (RadioKey, u32) = (
+    RadioKey {
+        vm: u32::MAX,
+        wire: MacAddr([0xff; 6]),
+    },
+    0,
+);
 
 /// How long the writer sleeps when the queue is empty (the tap wakes it when half full).
 const IDLE_POLL: Duration = Duration::from_millis(5);
@@ -35,6 +47,8 @@ pub(super) struct Writer {
     config: CaptureConfig,
     shared: Arc<Shared>,
     file: Option<File>,
+    /// The live monitor interface, if any.
+    monitor: Option<Monitor>,
     /// Blocks assembled for the current file, written when [`OUT_BUF`] is reached or idle.
     out: Vec<u8>,
     /// Files started so far (the current one is number `files - 1`).
@@ -47,6 +61,7 @@ pub(super) struct Writer {
     /// Packets and bytes not yet added to the shared counters.
     unpublished_written: u64,
     unpublished_bytes: u64,
+    unpublished_monitor: u64,
 }
 
 impl Writer {
@@ -54,10 +69,12 @@ impl Writer {
         config: CaptureConfig,
         shared: Arc<Shared>,
     ) -> Result<Writer, CaptureError> {
+        let monitor = config.monitor.as_deref().map(Monitor::create).transpose()?;
         let mut w = Writer {
             config,
             shared,
             file: None,
+            monitor,
             out: Vec::with_capacity(OUT_BUF + (64 << 10)),
             files: 0,
             file_bytes: 0,
@@ -67,11 +84,12 @@ impl Writer {
             comment: String::with_capacity(32),
             unpublished_written: 0,
             unpublished_bytes: 0,
+            unpublished_monitor: 0,
         };
-        w.open_next().map_err(|source| CaptureError::Create {
-            path: w.config.path.clone(),
-            source,
-        })?;
+        if let Some(path) = w.config.path.clone() {
+            w.open_next()
+                .map_err(|source| CaptureError::Create { path, source })?;
+        }
         Ok(w)
     }
 
@@ -143,6 +161,11 @@ impl Writer {
             c.bytes.fetch_add(self.unpublished_bytes, Ordering::Relaxed);
             self.unpublished_bytes = 0;
         }
+        if self.unpublished_monitor > 0 {
+            c.monitor_sent
+                .fetch_add(self.unpublished_monitor, Ordering::Relaxed);
+            self.unpublished_monitor = 0;
+        }
     }
 
     fn apply_renames(&mut self) {
@@ -178,21 +201,7 @@ impl Writer {
     }
 
     fn write_record(&mut self, slot: &Record) {
-        if self.file.is_none() {
-            self.shared
-                .writer_counters
-                .write_errors
-                .fetch_add(1, Ordering::Relaxed);
-            return;
-        }
         let m = &slot.meta;
-        let key = (m.radio, m.freq_mhz);
-        self.interfaces.entry(key).or_insert_with(|| Interface {
-            name: default_name(m.radio, m.freq_mhz),
-            description: default_description(m.freq_mhz),
-            id: None,
-        });
-
         let freq = u16::try_from(m.freq_mhz).unwrap_or(0);
         let rt = RadiotapRepr {
             tsft: Some(m.timestamp_ns / 1000),
@@ -212,15 +221,57 @@ impl Writer {
                 .unwrap_or(0),
         };
         let rt_hdr = &rt_buf[..rt_len];
+        let frame = &slot.data[..slot.len];
 
+        if let Some(monitor) = &self.monitor {
+            match monitor.send([rt_hdr, frame]) {
+                Ok(()) => self.unpublished_monitor += 1,
+                Err(e) => {
+                    let errors = &self.shared.writer_counters.monitor_errors;
+                    if errors.fetch_add(1, Ordering::Relaxed) == 0 {
+                        tracing::warn!(error = %e, interface = monitor.name(), "monitor send failed");
+                    }
+                }
+            }
+        }
+        if self.config.path.is_none() {
+            return;
+        }
+        if self.file.is_none() {
+            self.shared
+                .writer_counters
+                .write_errors
+                .fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+
+        let link = (m.radio, m.freq_mhz);
+        self.interfaces.entry(link).or_insert_with(|| Interface {
+            name: default_name(m.radio, m.freq_mhz),
+            description: default_description(m.freq_mhz),
+            id: None,
+        });
         let mut comment = std::mem::take(&mut self.comment);
         comment.clear();
+        let key = if self.config.merged {
+            self.interfaces.entry(MERGED).or_insert_with(|| Interface {
+                name: "all".to_owned(),
+                description: "every radio and link (merged view)".to_owned(),
+                id: None,
+            });
+            if let Some(iface) = self.interfaces.get(&link) {
+                link_comment(&mut comment, m.radio, m.freq_mhz, iface);
+            }
+            MERGED
+        } else {
+            link
+        };
         if let Some(tx) = m.tx {
             use std::fmt::Write as _;
             let acked = if tx.acked { "acked" } else { "not acked" };
-            let _ = write!(comment, "{acked} retries={}", tx.retries);
+            let sep = if comment.is_empty() { "" } else { "; " };
+            let _ = write!(comment, "{sep}{acked} retries={}", tx.retries);
         }
-        let frame = &slot.data[..slot.len];
         let original = (rt_len + slot.original_len) as u32;
         let c = (!comment.is_empty()).then_some(comment.as_str());
         self.write_packet(key, m.timestamp_ns, &[rt_hdr, frame], original, c);
@@ -311,7 +362,10 @@ impl Writer {
     fn open_next(&mut self) -> std::io::Result<()> {
         self.flush();
         self.file = None;
-        let path = file_path(&self.config.path, self.files);
+        let Some(first) = &self.config.path else {
+            return Ok(());
+        };
+        let path = file_path(first, self.files);
         self.file = Some(File::create(&path)?);
         self.files += 1;
         self.shared
@@ -363,6 +417,17 @@ pub(super) fn file_path(first: &Path, index: u64) -> PathBuf {
         None => format!("{stem}-{index}"),
     };
     first.with_file_name(name)
+}
+
+/// The merged view's packet comment prefix: which link the packet was on.
+/// `radio=vm1-42:00:00:01:00:00 freq=5180 if=NAME (DESCRIPTION)`.
+fn link_comment(out: &mut String, radio: RadioKey, freq_mhz: u32, iface: &Interface) {
+    use std::fmt::Write as _;
+    let _ = write!(
+        out,
+        "radio=vm{}-{} freq={freq_mhz} if={} ({})",
+        radio.vm, radio.wire, iface.name, iface.description
+    );
 }
 
 /// `vm1-42:00:00:00:00:00/5180`.

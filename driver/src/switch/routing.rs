@@ -60,6 +60,8 @@ pub struct Radio {
     pub inbox: Arc<Inbox>,
     /// Counters.
     pub counters: RadioCounters,
+    /// What it sent per (link) frequency: frames, bytes, airtime, retries, acked, lost.
+    pub links: crate::counters::LinkCounters,
     /// Transmissions so far: the frame counter that keys the medium's random draws.
     pub tx_seq: AtomicU64,
     /// The first 802.11 address bound to the radio. The medium identifies a radio by its
@@ -175,6 +177,7 @@ impl RoutingTable {
             key,
             inbox: Arc::clone(inbox),
             counters: RadioCounters::default(),
+            links: crate::counters::LinkCounters::default(),
             tx_seq: AtomicU64::new(0),
             first_addr: OnceLock::new(),
         });

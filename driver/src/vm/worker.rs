@@ -17,6 +17,7 @@ use vm_memory::{GuestAddressSpace, GuestMemoryAtomic, GuestMemoryMmap};
 
 use super::chain::{ChainError, Segments};
 use crate::core::{Core, VmShared};
+use crate::counters::LinkTx;
 use crate::medium::{Candidate, Medium, Reception, Transmission};
 use crate::switch::{Delivery, Inbox, Radio, RadioKey, Routing};
 
@@ -240,6 +241,8 @@ impl VmWorker {
         drop(routing);
         let status = medium.status(&tx, ack_from.as_ref());
         drop(medium_guard);
+        let link_tx = LinkTx::judged(freq, f.frame.len(), ack_from.as_ref(), &status);
+        radio.links.record(&link_tx);
         if let Some(tap) = self.core.capture.get() {
             record_transmission(tap, &tx, ack_from.as_ref(), &status);
         }

@@ -1,0 +1,568 @@
+//! The authenticator against a small supplicant written here from the standard, with its own
+//! KDF, MIC and key unwrap code (HMAC/AES-KW straight from the RustCrypto crates), so that
+//! both sides agreeing means the frames carry what 12.7.6 says, not that one routine agrees
+//! with itself.
+
+use aes_kw::KekAes128;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use hwsim_crypto::eapol::{EapolKey, KeyInfo, MIC_OFFSET};
+use hwsim_crypto::handshake::{
+    Authenticator, AuthenticatorConfig, HandshakeError, MloLink, MloRejectedLink, MloSetup, State,
+    Step,
+};
+use hwsim_crypto::kde::{parse_key_data, Kde, KeyDataItem};
+use hwsim_crypto::keys::{Akm, Cipher, GroupKeys, MacAddr};
+use hwsim_crypto::owe::{derive_keys, OweKeyPair};
+use hwsim_crypto::rng::SeededRng;
+
+const AP_MLD: MacAddr = [0x02, 0xaa, 0, 0, 0, 0x10];
+const STA_MLD: MacAddr = [0x02, 0x55, 0, 0, 0, 0x20];
+/// RSNE of an OWE AP with PMF required: group CCMP, pairwise CCMP, AKM 18, caps MFPR|MFPC.
+const AP_RSNE: [u8; 22] = [
+    48, 20, 1, 0, 0, 0x0f, 0xac, 4, 1, 0, 0, 0x0f, 0xac, 4, 1, 0, 0, 0x0f, 0xac, 18, 0xc0, 0,
+];
+/// The STA's RSNE also names the group management cipher (BIP-CMAC-128).
+const STA_RSNE: [u8; 28] = [
+    48, 26, 1, 0, 0, 0x0f, 0xac, 4, 1, 0, 0, 0x0f, 0xac, 4, 1, 0, 0, 0x0f, 0xac, 18, 0xc0, 0, 0, 0,
+    0, 0x0f, 0xac, 6,
+];
+const RSNXE: [u8; 3] = [244, 1, 0x20];
+
+fn kdf_sha256(key: &[u8], label: &[u8], context: &[u8], len: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut i = 1u16;
+    while out.len() < len {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).unwrap();
+        mac.update(&i.to_le_bytes());
+        mac.update(label);
+        mac.update(context);
+        mac.update(&u16::try_from(len * 8).unwrap().to_le_bytes());
+        out.extend_from_slice(&mac.finalize().into_bytes());
+        i += 1;
+    }
+    out.truncate(len);
+    out
+}
+
+fn mic(kck: &[u8], pdu: &[u8]) -> [u8; 16] {
+    let mut zeroed = pdu.to_vec();
+    zeroed[MIC_OFFSET..MIC_OFFSET + 16].fill(0);
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(kck).unwrap();
+    mac.update(&zeroed);
+    mac.finalize().into_bytes()[..16].try_into().unwrap()
+}
+
+/// What the supplicant learnt from message 3.
+#[derive(Debug, Default)]
+struct Learnt {
+    mld_addr: Option<MacAddr>,
+    links: Vec<(u8, MacAddr, Vec<u8>)>,
+    gtks: Vec<(u8, u8, Vec<u8>)>,
+    igtks: Vec<(u8, u16, Vec<u8>)>,
+    bigtks: Vec<(u8, u16, Vec<u8>)>,
+    rsne: Option<Vec<u8>>,
+}
+
+struct Supplicant {
+    pmk: [u8; 32],
+    aa: MacAddr,
+    spa: MacAddr,
+    snonce: [u8; 32],
+    /// (link ID, STA link address) of the non-association links, for MLO.
+    other_links: Option<Vec<(u8, MacAddr)>>,
+    ptk: Vec<u8>,
+    last_replay: Option<u64>,
+}
+
+impl Supplicant {
+    fn new(
+        pmk: [u8; 32],
+        aa: MacAddr,
+        spa: MacAddr,
+        other_links: Option<Vec<(u8, MacAddr)>>,
+    ) -> Self {
+        Supplicant {
+            pmk,
+            aa,
+            spa,
+            snonce: [0x5a; 32],
+            other_links,
+            ptk: Vec::new(),
+            last_replay: None,
+        }
+    }
+
+    fn kck(&self) -> &[u8] {
+        &self.ptk[..16]
+    }
+    fn kek(&self) -> &[u8] {
+        &self.ptk[16..32]
+    }
+    fn tk(&self) -> &[u8] {
+        &self.ptk[32..48]
+    }
+
+    fn finish(&self, info: u16, replay: u64, nonce: [u8; 32], key_data: &[u8]) -> Vec<u8> {
+        let mut pdu = EapolKey {
+            version: 2,
+            key_info: KeyInfo(info),
+            key_length: 0,
+            replay_counter: replay,
+            nonce,
+            iv: [0; 16],
+            rsc: 0,
+            mic: &[],
+            key_data,
+        }
+        .emit(16);
+        let m = mic(self.kck(), &pdu);
+        pdu[MIC_OFFSET..MIC_OFFSET + 16].copy_from_slice(&m);
+        pdu
+    }
+
+    fn on_msg1(&mut self, pdu: &[u8]) -> Vec<u8> {
+        let m1 = EapolKey::parse(pdu, 16).unwrap();
+        assert_eq!(
+            m1.key_info.0,
+            KeyInfo::PAIRWISE | KeyInfo::ACK,
+            "msg1 key info"
+        );
+        assert_eq!(m1.key_length, 16);
+        let mld_kde = parse_key_data(m1.key_data).find_map(|i| match i.unwrap() {
+            KeyDataItem::Kde(Kde::MacAddr(m)) => Some(m),
+            _ => None,
+        });
+        let want = self.other_links.as_ref().map(|_| self.aa);
+        assert_eq!(mld_kde, want, "AP MLD address KDE in msg1 exactly for MLO");
+        assert!(self.last_replay.is_none_or(|r| m1.replay_counter > r));
+        self.last_replay = Some(m1.replay_counter);
+        let (a_lo, a_hi) = if self.aa < self.spa {
+            (self.aa, self.spa)
+        } else {
+            (self.spa, self.aa)
+        };
+        let (n_lo, n_hi) = if m1.nonce < self.snonce {
+            (m1.nonce, self.snonce)
+        } else {
+            (self.snonce, m1.nonce)
+        };
+        let context = [&a_lo[..], &a_hi, &n_lo, &n_hi].concat();
+        self.ptk = kdf_sha256(&self.pmk, b"Pairwise key expansion", &context, 48);
+        let mut kd = STA_RSNE.to_vec();
+        kd.extend_from_slice(&RSNXE);
+        if let Some(links) = &self.other_links {
+            Kde::MacAddr(self.spa).emit(&mut kd).unwrap();
+            for (id, mac) in links {
+                Kde::MloLink {
+                    link_id: *id,
+                    mac: *mac,
+                    rsne: None,
+                    rsnxe: None,
+                }
+                .emit(&mut kd)
+                .unwrap();
+            }
+        }
+        self.finish(
+            KeyInfo::PAIRWISE | KeyInfo::MIC,
+            m1.replay_counter,
+            self.snonce,
+            &kd,
+        )
+    }
+
+    fn on_msg3(&mut self, pdu: &[u8]) -> (Vec<u8>, Learnt) {
+        let m3 = EapolKey::parse(pdu, 16).unwrap();
+        let want = KeyInfo::PAIRWISE
+            | KeyInfo::INSTALL
+            | KeyInfo::ACK
+            | KeyInfo::MIC
+            | KeyInfo::SECURE
+            | KeyInfo::ENCRYPTED_KEY_DATA;
+        assert_eq!(m3.key_info.0, want, "msg3 key info");
+        assert_eq!(m3.mic, mic(self.kck(), pdu), "msg3 MIC");
+        assert!(m3.replay_counter > self.last_replay.unwrap());
+        self.last_replay = Some(m3.replay_counter);
+        let mut plain = vec![0u8; m3.key_data.len() - 8];
+        KekAes128::new(self.kek().into())
+            .unwrap(m3.key_data, &mut plain)
+            .unwrap();
+        let mut learnt = Learnt::default();
+        for item in parse_key_data(&plain) {
+            match item.unwrap() {
+                KeyDataItem::Element { id: 48, bytes } => learnt.rsne = Some(bytes.to_vec()),
+                KeyDataItem::Kde(Kde::MacAddr(m)) => learnt.mld_addr = Some(m),
+                KeyDataItem::Kde(Kde::MloLink {
+                    link_id, mac, rsne, ..
+                }) => learnt.links.push((link_id, mac, rsne.unwrap().to_vec())),
+                KeyDataItem::Kde(Kde::Gtk { key_id, gtk, .. }) => {
+                    learnt.gtks.push((0, key_id, gtk.to_vec()))
+                }
+                KeyDataItem::Kde(Kde::MloGtk {
+                    link_id,
+                    key_id,
+                    gtk,
+                    ..
+                }) => learnt.gtks.push((link_id, key_id, gtk.to_vec())),
+                KeyDataItem::Kde(Kde::Igtk(k)) => learnt.igtks.push((0, k.key_id, k.key.to_vec())),
+                KeyDataItem::Kde(Kde::MloIgtk { link_id, key }) => {
+                    learnt.igtks.push((link_id, key.key_id, key.key.to_vec()))
+                }
+                KeyDataItem::Kde(Kde::MloBigtk { link_id, key }) => {
+                    learnt.bigtks.push((link_id, key.key_id, key.key.to_vec()))
+                }
+                _ => {}
+            }
+        }
+        let mut kd = Vec::new();
+        if self.other_links.is_some() {
+            Kde::MacAddr(self.spa).emit(&mut kd).unwrap();
+        }
+        let m4 = self.finish(
+            KeyInfo::PAIRWISE | KeyInfo::MIC | KeyInfo::SECURE,
+            m3.replay_counter,
+            [0; 32],
+            &kd,
+        );
+        (m4, learnt)
+    }
+}
+
+fn base_config(pmk: [u8; 32], rng: &mut SeededRng) -> AuthenticatorConfig {
+    AuthenticatorConfig {
+        akm: Akm::Owe { group: 19 },
+        cipher: Cipher::Ccmp128,
+        aa: AP_MLD,
+        spa: STA_MLD,
+        pmk: pmk.to_vec(),
+        pmkid: None,
+        sta_rsne: STA_RSNE.to_vec(),
+        sta_rsnxe: Some(RSNXE.to_vec()),
+        ap_rsne: AP_RSNE.to_vec(),
+        ap_rsnxe: Some(RSNXE.to_vec()),
+        group: GroupKeys::generate(rng, false),
+        mlo: None,
+    }
+}
+
+fn link(id: u8, rng: &mut SeededRng) -> MloLink {
+    let mut rsne = AP_RSNE.to_vec();
+    rsne[21] = id; // distinct bytes per link, as if capabilities differed
+    MloLink {
+        link_id: id,
+        ap_addr: [0x02, 0xaa, 0, 0, id, 1],
+        sta_addr: [0x02, 0x55, 0, 0, id, 2],
+        rsne,
+        rsnxe: Some(RSNXE.to_vec()),
+        group: GroupKeys::generate(rng, true),
+    }
+}
+
+fn mlo_config(pmk: [u8; 32], rng: &mut SeededRng) -> AuthenticatorConfig {
+    let mut cfg = base_config(pmk, rng);
+    cfg.mlo = Some(MloSetup {
+        assoc_link_id: 0,
+        links: vec![link(0, rng), link(1, rng), link(2, rng)],
+        rejected_links: Vec::new(),
+    });
+    cfg
+}
+
+fn other_links(cfg: &AuthenticatorConfig) -> Vec<(u8, MacAddr)> {
+    let mlo = cfg.mlo.as_ref().unwrap();
+    mlo.links
+        .iter()
+        .filter(|l| l.link_id != mlo.assoc_link_id)
+        .map(|l| (l.link_id, l.sta_addr))
+        .collect()
+}
+
+fn expect_send(step: Result<Step, HandshakeError>) -> Vec<u8> {
+    match step.unwrap() {
+        Step::Send(pdu) => pdu,
+        other => panic!("expected a message to send, got {other:?}"),
+    }
+}
+
+#[test]
+fn single_link_owe_handshake_installs_matching_keys() {
+    let mut rng = SeededRng::new(1);
+    let pmk = [0x11; 32];
+    let cfg = base_config(pmk, &mut rng);
+    let group = cfg.group.clone();
+    let mut auth = Authenticator::new(cfg, &mut rng, 0);
+    let mut sta = Supplicant::new(pmk, AP_MLD, STA_MLD, None);
+
+    let m2 = sta.on_msg1(&auth.message_1().unwrap());
+    let m3 = expect_send(auth.receive(&m2));
+    let (m4, learnt) = sta.on_msg3(&m3);
+    let Step::Complete(keys) = auth.receive(&m4).unwrap() else {
+        panic!("not complete")
+    };
+
+    assert_eq!(auth.state(), State::Done);
+    assert_eq!(keys.ptk.tk(), sta.tk());
+    assert_eq!(keys.ptk.kck(), sta.kck());
+    assert_eq!(learnt.rsne.as_deref(), Some(&AP_RSNE[..]));
+    assert_eq!(learnt.gtks, vec![(0, 1, group.gtk.key.to_vec())]);
+    assert_eq!(learnt.igtks, vec![(0, 4, group.igtk.key.to_vec())]);
+    assert!(learnt.mld_addr.is_none() && learnt.links.is_empty());
+}
+
+#[test]
+fn mlo_handshake_carries_link_and_per_link_group_kdes() {
+    let mut rng = SeededRng::new(2);
+    let pmk = [0x22; 32];
+    let cfg = mlo_config(pmk, &mut rng);
+    let links = cfg.mlo.clone().unwrap().links;
+    let mut sta = Supplicant::new(pmk, AP_MLD, STA_MLD, Some(other_links(&cfg)));
+    let mut auth = Authenticator::new(cfg, &mut rng, 7);
+
+    let m1 = auth.message_1().unwrap();
+    assert_eq!(EapolKey::parse(&m1, 16).unwrap().replay_counter, 7);
+    let m2 = sta.on_msg1(&m1);
+    let m3 = expect_send(auth.receive(&m2));
+    let (m4, learnt) = sta.on_msg3(&m3);
+    let Step::Complete(keys) = auth.receive(&m4).unwrap() else {
+        panic!("not complete")
+    };
+    assert_eq!(keys.ptk.tk(), sta.tk());
+
+    // No top-level RSNE for MLO; the AP MLD address and one MLO Link KDE per link instead.
+    assert_eq!(learnt.rsne, None);
+    assert_eq!(learnt.mld_addr, Some(AP_MLD));
+    let want_links: Vec<_> = links
+        .iter()
+        .map(|l| (l.link_id, l.ap_addr, l.rsne.clone()))
+        .collect();
+    assert_eq!(learnt.links, want_links);
+    let want_gtks: Vec<_> = links
+        .iter()
+        .map(|l| (l.link_id, 1, l.group.gtk.key.to_vec()))
+        .collect();
+    assert_eq!(learnt.gtks, want_gtks);
+    let want_igtks: Vec<_> = links
+        .iter()
+        .map(|l| (l.link_id, 4, l.group.igtk.key.to_vec()))
+        .collect();
+    assert_eq!(learnt.igtks, want_igtks);
+    let want_bigtks: Vec<_> = links
+        .iter()
+        .map(|l| (l.link_id, 6, l.group.bigtk.as_ref().unwrap().key.to_vec()))
+        .collect();
+    assert_eq!(learnt.bigtks, want_bigtks);
+}
+
+#[test]
+fn retransmitted_message_1_takes_a_new_counter_and_either_answer_is_accepted() {
+    let mut rng = SeededRng::new(3);
+    let pmk = [0x33; 32];
+    let mut auth = Authenticator::new(base_config(pmk, &mut rng), &mut rng, 0);
+    let mut sta = Supplicant::new(pmk, AP_MLD, STA_MLD, None);
+    let first = auth.message_1().unwrap();
+    let again = auth.retransmit().unwrap();
+    let r1 = EapolKey::parse(&first, 16).unwrap().replay_counter;
+    let r2 = EapolKey::parse(&again, 16).unwrap().replay_counter;
+    assert_eq!(r2, r1 + 1);
+    // The STA answers the first copy: still a message we sent in this step.
+    let m2 = sta.on_msg1(&first);
+    let m3 = expect_send(auth.receive(&m2));
+    assert!(EapolKey::parse(&m3, 16).unwrap().replay_counter > r2);
+    // The same message 2 arriving again after message 3 is a harmless duplicate.
+    assert!(matches!(auth.receive(&m2).unwrap(), Step::Duplicate));
+}
+
+#[test]
+fn message_2_with_unknown_replay_counter_bad_mic_or_other_rsne_is_rejected() {
+    let mut rng = SeededRng::new(4);
+    let pmk = [0x44; 32];
+    let mut auth = Authenticator::new(base_config(pmk, &mut rng), &mut rng, 0);
+    let mut sta = Supplicant::new(pmk, AP_MLD, STA_MLD, None);
+    let m2 = sta.on_msg1(&auth.message_1().unwrap());
+
+    let mut replayed = m2.clone();
+    replayed[16] ^= 0x40; // last byte of the Key Replay Counter
+    assert!(matches!(
+        auth.receive(&replayed),
+        Err(HandshakeError::ReplayCounter { .. })
+    ));
+
+    let mut bad_mic = m2.clone();
+    bad_mic[MIC_OFFSET] ^= 1;
+    assert_eq!(auth.receive(&bad_mic).unwrap_err(), HandshakeError::Mic);
+
+    // A STA that puts a different RSNE in message 2 than in its association request.
+    let mut other = Supplicant::new(pmk, AP_MLD, STA_MLD, None);
+    let mut auth2 = Authenticator::new(
+        AuthenticatorConfig {
+            sta_rsne: AP_RSNE.to_vec(),
+            ..base_config(pmk, &mut rng)
+        },
+        &mut rng,
+        0,
+    );
+    let m2b = other.on_msg1(&auth2.message_1().unwrap());
+    assert_eq!(
+        auth2.receive(&m2b).unwrap_err(),
+        HandshakeError::RsneMismatch
+    );
+
+    // The untouched message 2 still completes the step.
+    assert!(matches!(auth.receive(&m2).unwrap(), Step::Send(_)));
+}
+
+#[test]
+fn mlo_message_2_must_list_exactly_the_other_links() {
+    let mut rng = SeededRng::new(5);
+    let pmk = [0x55; 32];
+    let cfg = mlo_config(pmk, &mut rng);
+    let mut links = other_links(&cfg);
+    links.pop();
+    let mut sta = Supplicant::new(pmk, AP_MLD, STA_MLD, Some(links));
+    let mut auth = Authenticator::new(cfg.clone(), &mut rng, 0);
+    let m2 = sta.on_msg1(&auth.message_1().unwrap());
+    assert!(matches!(
+        auth.receive(&m2),
+        Err(HandshakeError::MloLinks(_))
+    ));
+
+    let mut wrong_addr = other_links(&cfg);
+    wrong_addr[0].1[5] ^= 1;
+    let mut sta = Supplicant::new(pmk, AP_MLD, STA_MLD, Some(wrong_addr));
+    let mut auth = Authenticator::new(cfg, &mut rng, 0);
+    let m2 = sta.on_msg1(&auth.message_1().unwrap());
+    assert_eq!(
+        auth.receive(&m2).unwrap_err(),
+        HandshakeError::MloLinks("STA link address")
+    );
+}
+
+#[test]
+fn message_4_needs_the_message_3_counter_and_the_mld_address() {
+    let mut rng = SeededRng::new(6);
+    let pmk = [0x66; 32];
+    let cfg = mlo_config(pmk, &mut rng);
+    let mut sta = Supplicant::new(pmk, AP_MLD, STA_MLD, Some(other_links(&cfg)));
+    let mut auth = Authenticator::new(cfg, &mut rng, 0);
+    let m2 = sta.on_msg1(&auth.message_1().unwrap());
+    let m3 = expect_send(auth.receive(&m2));
+    let (m4, _) = sta.on_msg3(&m3);
+    let r3 = EapolKey::parse(&m3, 16).unwrap().replay_counter;
+
+    let stale = sta.finish(
+        KeyInfo::PAIRWISE | KeyInfo::MIC | KeyInfo::SECURE,
+        r3 - 1,
+        [0; 32],
+        &{
+            let mut kd = Vec::new();
+            Kde::MacAddr(STA_MLD).emit(&mut kd).unwrap();
+            kd
+        },
+    );
+    assert!(matches!(
+        auth.receive(&stale),
+        Err(HandshakeError::ReplayCounter { .. })
+    ));
+    let no_mld = sta.finish(
+        KeyInfo::PAIRWISE | KeyInfo::MIC | KeyInfo::SECURE,
+        r3,
+        [0; 32],
+        &[],
+    );
+    assert_eq!(
+        auth.receive(&no_mld).unwrap_err(),
+        HandshakeError::MldAddress
+    );
+    assert_eq!(auth.state(), State::WaitMsg4);
+    assert!(matches!(auth.receive(&m4).unwrap(), Step::Complete(_)));
+    // Nothing is accepted once done.
+    assert!(matches!(
+        auth.receive(&m4),
+        Err(HandshakeError::Unexpected { .. })
+    ));
+}
+
+/// Interoperability check, not a published vector: both OWE ends with the same scalars
+/// derive the same PMK and PMKID, and they equal a derivation written out here by hand from
+/// RFC 8110 4.4 (HKDF per RFC 5869 with HMAC-SHA-256 directly).
+#[test]
+fn owe_both_ends_agree_with_a_by_hand_rfc8110_derivation_and_drive_the_handshake() {
+    let mut rng = SeededRng::new(7);
+    let ap_secret = [0x1e; 32];
+    let sta_secret = [0x2d; 32];
+    let ap = OweKeyPair::from_secret_bytes(&ap_secret).unwrap();
+    let sta = OweKeyPair::from_secret_bytes(&sta_secret).unwrap();
+    let ap_keys = ap.ap_derive(&sta.dh_param()).unwrap();
+    let sta_keys = sta.sta_derive(&ap.dh_param()).unwrap();
+    assert_eq!(ap_keys, sta_keys);
+
+    // By hand: z = x(sta_secret * AP point), with the AP point taken from its full SEC1
+    // encoding (p256 computes it from the AP scalar), not from the x-only element.
+    let ap_point = p256::SecretKey::from_slice(&ap_secret)
+        .unwrap()
+        .public_key();
+    let sta_sk = p256::SecretKey::from_slice(&sta_secret).unwrap();
+    let z = p256::ecdh::diffie_hellman(sta_sk.to_nonzero_scalar(), ap_point.as_affine())
+        .raw_secret_bytes()
+        .to_vec();
+    let salt = [&sta.public_x()[..], ap.public_x(), &19u16.to_le_bytes()].concat();
+    let mut ext = <Hmac<Sha256> as Mac>::new_from_slice(&salt).unwrap();
+    ext.update(&z);
+    let prk = ext.finalize().into_bytes();
+    let mut exp = <Hmac<Sha256> as Mac>::new_from_slice(&prk).unwrap();
+    exp.update(b"OWE Key Generation");
+    exp.update(&[1]);
+    let pmk = exp.finalize().into_bytes();
+    assert_eq!(&ap_keys.pmk[..], &pmk[..]);
+    assert_eq!(derive_keys(sta.public_x(), ap.public_x(), 19, &z), ap_keys);
+    let hash = <Sha256 as sha2::Digest>::digest([&sta.public_x()[..], ap.public_x()].concat());
+    assert_eq!(&ap_keys.pmkid[..], &hash[..16]);
+
+    // And the PMK keys a full handshake, PMKID KDE in message 1.
+    let mut cfg = base_config(ap_keys.pmk, &mut rng);
+    cfg.pmkid = Some(ap_keys.pmkid);
+    let mut auth = Authenticator::new(cfg, &mut rng, 0);
+    let mut supplicant = Supplicant::new(sta_keys.pmk, AP_MLD, STA_MLD, None);
+    let m1 = auth.message_1().unwrap();
+    let pmkids: Vec<_> = parse_key_data(EapolKey::parse(&m1, 16).unwrap().key_data)
+        .filter_map(|i| match i.unwrap() {
+            KeyDataItem::Kde(Kde::Pmkid(p)) => Some(p),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(pmkids, vec![sta_keys.pmkid]);
+    let m3 = expect_send(auth.receive(&supplicant.on_msg1(&m1)));
+    let (m4, _) = supplicant.on_msg3(&m3);
+    assert!(matches!(auth.receive(&m4).unwrap(), Step::Complete(_)));
+}
+
+#[test]
+fn rejected_links_get_a_link_kde_but_no_group_keys() {
+    let mut rng = SeededRng::new(8);
+    let pmk = [0x77; 32];
+    let mut cfg = mlo_config(pmk, &mut rng);
+    let mut requested = other_links(&cfg);
+    requested.push((3, [0x02, 0x55, 0, 0, 3, 2]));
+    cfg.mlo
+        .as_mut()
+        .unwrap()
+        .rejected_links
+        .push(MloRejectedLink {
+            link_id: 3,
+            ap_addr: [0x02, 0xaa, 0, 0, 3, 1],
+            rsne: AP_RSNE.to_vec(),
+            rsnxe: None,
+        });
+    let mut sta = Supplicant::new(pmk, AP_MLD, STA_MLD, Some(requested));
+    let mut auth = Authenticator::new(cfg, &mut rng, 0);
+    let m2 = sta.on_msg1(&auth.message_1().unwrap());
+    let m3 = expect_send(auth.receive(&m2));
+    let (m4, learnt) = sta.on_msg3(&m3);
+    let ids: Vec<u8> = learnt.links.iter().map(|l| l.0).collect();
+    assert_eq!(ids, [0, 1, 2, 3]);
+    assert_eq!(learnt.links[3].1, [0x02, 0xaa, 0, 0, 3, 1]);
+    assert_eq!(learnt.gtks.len(), 3);
+    assert!(matches!(auth.receive(&m4).unwrap(), Step::Complete(_)));
+}
