@@ -20,7 +20,8 @@ use hwsim_frame::MacAddr;
 use super::mlo_frames::{self as frames, ApMld, StaMld, LINKS};
 use super::sim::{GuestTally, Received, SimGuest};
 use super::{check_tallies, print_radio_table, Daemon, DemoArgs};
-use crate::mld::{MldKind, MldTable};
+use crate::mld::MldKind;
+use crate::stats::MldStats;
 
 /// The AP MLD: MLD address 02:a0:00:00:00:01, link L's BSSID 02:a0:00:00:01:0L.
 pub const AP_MLD: ApMld = ApMld {
@@ -159,7 +160,7 @@ pub fn run(args: &DemoArgs) -> Result<(), String> {
     std::thread::sleep(Duration::from_secs_f64(args.seconds));
     // The table while associated; deauthentication removes the non-AP MLD.
     daemon.core.mld.process_pending(&daemon.core);
-    let during = daemon.core.mld.table();
+    let (during, _) = crate::stats::mld_stats(&daemon.core);
     phases.traffic_done.store(true, Ordering::Release);
     let sta = sta
         .join()
@@ -186,7 +187,7 @@ pub fn run(args: &DemoArgs) -> Result<(), String> {
         println!("  {:>8.1} ms  {what}", t.as_secs_f64() * 1e3);
     }
     println!();
-    println!("MLDs the daemon's tracker learned (while associated):");
+    println!("MLDs the daemon's tracker learned, with what each link sent (while associated):");
     print!("{}", mld_table(&during));
     let gone = after.mld(MldKind::NonAp, STA_MLD.mld).is_none();
     println!(
@@ -203,24 +204,42 @@ pub fn run(args: &DemoArgs) -> Result<(), String> {
     Ok(())
 }
 
-/// One row per MLD link: MLD, kind, link ID, frequency, link address, radio.
-fn mld_table(table: &MldTable) -> String {
+/// One row per MLD link: MLD, kind, link ID, frequency, link address, radio, and the link's
+/// counters (frames sent on it, of which acknowledged, airtime).
+fn mld_table(mlds: &[MldStats]) -> String {
     use std::fmt::Write;
     let mut s = format!(
-        "{:<19} {:<7} {:>4} {:>6}  {:<19} {}\n",
-        "mld", "kind", "link", "MHz", "link address", "radio"
+        "{:<18} {:<6} {:>4} {:>5}  {:<18} {:<26} {:>6} {:>6} {:>9}\n",
+        "mld", "kind", "link", "MHz", "link address", "radio", "sent", "acked", "airtime"
     );
-    for m in &table.mlds {
+    for m in mlds {
         for l in &m.links {
+            let radio = match (l.vm, &l.radio) {
+                (Some(vm), Some(wire)) => format!("vm{vm}/{wire}"),
+                _ => "?".into(),
+            };
+            let (sent, acked, airtime) =
+                l.counters
+                    .as_ref()
+                    .map_or(("-".into(), "-".into(), "-".into()), |c| {
+                        (
+                            c.frames.to_string(),
+                            c.acked.to_string(),
+                            format!("{:.1} ms", c.airtime_us as f64 / 1e3),
+                        )
+                    });
             let _ = writeln!(
                 s,
-                "{:<19} {:<7} {:>4} {:>6}  {:<19} {}",
-                m.addr.to_string(),
-                m.kind.name(),
+                "{:<18} {:<6} {:>4} {:>5}  {:<18} {:<26} {:>6} {:>6} {:>9}",
+                m.mld_addr,
+                m.kind,
                 l.link_id,
                 l.freq.map_or("?".into(), |f| f.to_string()),
-                l.addr.to_string(),
-                l.radio.map_or("?".into(), |r| r.to_string()),
+                l.addr,
+                radio,
+                sent,
+                acked,
+                airtime,
             );
         }
     }
