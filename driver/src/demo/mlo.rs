@@ -106,8 +106,7 @@ fn basic_ml(f: &mac::Frame<&[u8]>, status: bool) -> Option<BasicMl> {
     None
 }
 
-/// Status Code of an authentication (after algorithm and transaction number) or association
-/// response (after capability) body.
+/// The Status Code at byte `at` of a management frame body (2 in association responses).
 fn status_at(f: &mac::Frame<&[u8]>, at: usize) -> Option<u16> {
     let s = f.payload().get(at..at + 2)?;
     Some(u16::from_le_bytes([s[0], s[1]]))
@@ -487,8 +486,9 @@ fn run_sta(socket: &std::path::Path, phases: &Phases, gap: Duration) -> Result<S
                         state = StaState::Authenticating;
                     }
                 }
+                // Open System, transaction 2, success.
                 (StaState::Authenticating, mgmt_subtype::AUTH)
-                    if for_us && status_at(&f, 4) == Some(0) =>
+                    if for_us && f.payload().get(..6) == Some(&[0, 0, 2, 0, 0, 0]) =>
                 {
                     note("authenticated (Open System)".into());
                     state = StaState::Associating;
