@@ -411,8 +411,9 @@ fn the_committed_demo_capture_decodes_with_mld_interfaces_and_per_sta_profiles()
     check_capture(root.as_deref(), &bytes, "captures/demo-mlo.pcapng");
 }
 
-/// The EHT radiotap fields (U-SIG and EHT TLVs) on the demo's data frames. Ignored until the
-/// medium's transmit vector reaches the capture: the VM worker records every frame with the
+/// The EHT radiotap fields (U-SIG and EHT TLVs) on the demo's data frames, over the radio model
+/// (`docs/demo-mlo.toml`: EHT on every band), whose rate synthesis picks an EHT transmit vector.
+/// Ignored until that vector reaches the capture: the VM worker records every frame with the
 /// legacy rate the guest is told, so no frame of the demo carries the TLVs yet.
 #[test]
 #[ignore = "the capture records the legacy RX rate until the medium's TxVector reaches it"]
@@ -427,6 +428,7 @@ fn demo_data_frames_carry_eht_radiotap_fields() {
     args.rate = 50;
     args.capture = Some(file.clone());
     args.socket = Some(dir.join("demo.sock"));
+    args.config = Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/demo-mlo.toml"));
     vhost_hwsim::demo::run(&args).expect("the demo runs");
     let bytes = std::fs::read(&file).unwrap();
     let (_, rows) = tshark::fields(
