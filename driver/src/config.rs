@@ -5,7 +5,7 @@
 //! ```toml
 //! seed = 7
 //! model = "radio"                 # or "perfect"
-//! time_mode = "instant"           # "airtime" is not implemented yet
+//! time_mode = "instant"           # or "airtime": shared channels, CCA, backoff, collisions
 //! path_loss = { model = "log_distance", exponent = 3.0 }
 //! fading = "none"                 # or "rayleigh", or { rician_k_db = 6 }
 //!
@@ -92,7 +92,7 @@ pub enum TimeMode {
     /// Fates are decided and frames delivered at once (functional tests).
     #[default]
     Instant,
-    /// Shared channels with airtime, CCA, backoff and collisions (not implemented yet).
+    /// Shared channels with airtime, CCA, backoff and collisions (`medium::airtime`).
     Airtime,
 }
 
@@ -359,10 +359,12 @@ impl Config {
             }
         };
         let (time_mode, time_mode_span) = unspan(repr.time_mode);
-        if time_mode == TimeMode::Airtime {
+        if time_mode == TimeMode::Airtime && repr.model == ModelKind::Perfect {
             return Err(at(
                 time_mode_span,
-                "time_mode = \"airtime\" is not implemented yet; use \"instant\"".into(),
+                "time_mode = \"airtime\" needs model = \"radio\" (airtime, CCA and collisions \
+                 come from the radio model)"
+                    .into(),
             ));
         }
         let (path_loss, path_loss_span) = unspan(repr.path_loss);

@@ -109,6 +109,9 @@ pub struct Core {
     pub capture: std::sync::OnceLock<crate::capture::CaptureTap>,
     /// The MLD tracker: the data path queues management frames to it, readers get its table.
     pub mld: crate::mld::MldService,
+    /// The medium clock of the airtime mode, started by the first timed frame (`None` inside:
+    /// its thread could not start, frames are delivered at once).
+    air: std::sync::OnceLock<Option<Arc<crate::medium::airtime::clock::AirClock>>>,
     vms: Mutex<BTreeMap<VmId, Arc<VmShared>>>,
     /// VMs that disconnected, with their final counters (for reports).
     gone: Mutex<Vec<Arc<VmShared>>>,
@@ -127,6 +130,7 @@ impl Core {
             limits,
             capture: std::sync::OnceLock::new(),
             mld: crate::mld::MldService::new(),
+            air: std::sync::OnceLock::new(),
             vms: Mutex::new(BTreeMap::new()),
             gone: Mutex::new(Vec::new()),
             gone_radios: Mutex::new(Vec::new()),
@@ -136,6 +140,21 @@ impl Core {
             tracing::warn!(error = %e, "no MLD tracker thread: MLDs will not be tracked");
         }
         core
+    }
+
+    /// The medium clock, started on first use.
+    pub fn air_clock(self: &Arc<Self>) -> Option<&Arc<crate::medium::airtime::clock::AirClock>> {
+        self.air
+            .get_or_init(
+                || match crate::medium::airtime::clock::AirClock::spawn(self) {
+                    Ok(c) => Some(c),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "no medium clock thread: frames are not paced");
+                        None
+                    }
+                },
+            )
+            .as_ref()
     }
 
     /// State for a VM about to connect (not yet listed).

@@ -66,6 +66,19 @@ counters! {
         rx_bad_descriptor,
         /// RX buffers smaller than the message: returned with len 0.
         rx_buffer_too_small,
+        /// Airtime mode: frames handed to the medium clock.
+        air_queued,
+        /// Airtime mode: frames dropped (status: not acked) because the clock's queue, the
+        /// radio's backlog or the timeline was full.
+        air_dropped,
+        /// Airtime mode: receptions spoilt by overlapping transmissions (SINR too low).
+        air_collisions,
+        /// Airtime mode: retries after the addressed receiver lost an attempt to a collision.
+        air_retries,
+        /// Airtime mode: receivers beyond the per-transmission limit, dropped.
+        air_rx_overflow,
+        /// Airtime mode: frames that rode in an A-MPDU behind another (not counting its head).
+        air_ampdu_followers,
     }
 }
 

@@ -26,6 +26,8 @@ pub mod purpose {
     pub const LOSS: u32 = 4;
     /// Backoff counter draws.
     pub const BACKOFF: u32 = 5;
+    /// Whether a reception survives overlapping transmissions (PER at the SINR).
+    pub const COLLISION: u32 = 6;
 }
 
 const GAMMA: u64 = 0x9e37_79b9_7f4a_7c15;

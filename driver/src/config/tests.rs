@@ -124,10 +124,12 @@ fn semantic_range_errors_are_explained() {
 }
 
 #[test]
-fn airtime_mode_is_refused_for_now() {
-    let e = err("time_mode = \"airtime\"\n");
-    assert!(e.message.contains("not implemented"), "{e}");
-    assert_eq!(e.line, Some(1));
+fn airtime_mode_needs_the_radio_model() {
+    let c = Config::parse("time_mode = \"airtime\"\n").unwrap();
+    assert_eq!(c.time_mode, TimeMode::Airtime);
+    let e = err("model = \"perfect\"\ntime_mode = \"airtime\"\n");
+    assert!(e.message.contains("needs model = \"radio\""), "{e}");
+    assert_eq!(e.line, Some(2));
 }
 
 #[test]

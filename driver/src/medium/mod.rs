@@ -4,6 +4,7 @@
 //! be deterministic in (their seed, the transmitter, its frame counter) so a frame's fate does not
 //! depend on thread timing, and must not allocate: they run once per frame per receiver.
 
+pub mod airtime;
 pub mod model;
 pub mod perfect;
 mod rate_table;
@@ -94,6 +95,12 @@ pub trait Medium: Send + Sync + 'static {
 
     /// Short name for reports.
     fn name(&self) -> &'static str;
+
+    /// The airtime model, if this medium paces frames on shared channels (`time_mode =
+    /// "airtime"`); `None` delivers at once.
+    fn air(&self) -> Option<&dyn airtime::AirModel> {
+        None
+    }
 }
 
 /// Legacy rate index for 54 Mb/s in the band of `freq` (the guest's `bitrates` table: 2.4 GHz

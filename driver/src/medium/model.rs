@@ -20,9 +20,10 @@
 //!    beats the PER (and the link's `loss_probability`). Group-addressed frames get one attempt
 //!    at the band's most robust legacy rate (1 Mb/s DSSS on 2.4 GHz, 6 Mb/s OFDM elsewhere).
 //!
-//! Built for an `airtime` mode to come: `hear` decides *whether and at which attempt*; a timed
-//! medium would additionally use the synthesised vector for `airtime::ppdu_duration_ns` and
-//! SINR against overlapping transmissions, and delay delivery and status accordingly.
+//! In the `airtime` time mode the same decisions are made against noise, and the medium also
+//! serves as the [`AirModel`]: the plan of each transmission (synthesised vectors per retry
+//! chain entry, access category) and the received powers and noise floors the medium clock
+//! needs for CCA and SINR (see `super::airtime`).
 //!
 //! Nothing here allocates per frame: nodes, links (a dense matrix) and rate tables are built at
 //! start-up.
@@ -38,11 +39,12 @@ use hwsim_radio::per::per;
 use hwsim_radio::rates::{PhyFormat, TxVector};
 use hwsim_radio::rng::{purpose, RngKey};
 
+use super::airtime::{access_category, block_ack_bitmap, AirModel, AirPlan, ChainEntry};
 use super::rate_table::{RateTable, REFERENCE_PSDU_LEN};
 use super::{
     fill_retry_chain, legacy_rate_index, Candidate, Medium, Reception, Transmission, TxStatus,
 };
-use crate::config::{band_index, BandParams, Config, Fading, FadingName, BANDS};
+use crate::config::{band_index, BandParams, Config, Fading, FadingName, TimeMode, BANDS};
 use crate::switch::RadioKey;
 
 /// Most attempts walked per frame: the retry chain's counts are guest-controlled (4 × 255), and
@@ -96,6 +98,7 @@ pub struct LinkBudget {
 /// The radio medium.
 pub struct RadioMedium {
     seed: u64,
+    time_mode: TimeMode,
     path_loss: PathLossModel,
     fading: Fading,
     /// Configured nodes, then one entry standing for every unlisted radio.
@@ -164,6 +167,7 @@ impl RadioMedium {
         }
         RadioMedium {
             seed: cfg.seed,
+            time_mode: cfg.time_mode,
             path_loss: cfg.path_loss,
             fading: cfg.fading,
             nodes,
@@ -300,18 +304,46 @@ fn robust_vector(band: Band) -> TxVector {
 }
 
 /// A radio's id in the random draws: its VM and wire address (unique among live radios).
-fn radio_id(key: RadioKey) -> u64 {
+pub(crate) fn radio_id(key: RadioKey) -> u64 {
     let w = key.wire.0;
     let wire = u64::from_be_bytes([0, 0, w[0], w[1], w[2], w[3], w[4], w[5]]);
     (u64::from(key.vm) << 48) ^ wire
 }
 
 impl RadioMedium {
-    /// Walks the guest's retry chain attempt by attempt: entry `i` of the chain uses the rate
-    /// synthesised for the median SNR less `i`·[`FALLBACK_MARGIN_DB`], the last entry of a
-    /// multi-entry chain the most robust rate (rate control falls back to sturdier rates down
-    /// the chain; the guest's own indices mean nothing for EHT links and MLO radios give none). A count of 0 is one attempt, an empty chain one attempt; at most
-    /// [`MAX_ATTEMPTS`] in all. Returns the 1-based attempt that got through and its vector.
+    /// The vectors and attempts of the guest's retry chain: entry `i` uses the rate synthesised
+    /// for the median SNR less `i`·[`FALLBACK_MARGIN_DB`], the last entry of a multi-entry chain
+    /// the most robust rate (rate control falls back to sturdier rates down the chain; the
+    /// guest's own indices mean nothing for EHT links and MLO radios give none). A count of 0
+    /// is one attempt, an empty chain one attempt.
+    fn chain_entries(
+        tx: &Transmission<'_>,
+        table: &RateTable,
+        median_snr_db: f64,
+    ) -> [ChainEntry; 4] {
+        let entries = tx.rates.iter().take_while(|r| r.idx >= 0).count().max(1);
+        let mut out = [ChainEntry {
+            vector: table.lookup(median_snr_db).tx,
+            tries: 0,
+        }; 4];
+        for (i, r) in tx.rates.iter().take(entries).enumerate() {
+            // The last entry of a multi-rate chain is the sturdiest rate, as minstrel ends its
+            // chain with its most reliable rate.
+            let margin = if entries > 1 && i + 1 == entries {
+                f64::INFINITY
+            } else {
+                FALLBACK_MARGIN_DB * i as f64
+            };
+            out[i] = ChainEntry {
+                vector: table.lookup(median_snr_db - margin).tx,
+                tries: if r.idx >= 0 { r.count.max(1) } else { 1 },
+            };
+        }
+        out
+    }
+
+    /// Walks the retry chain attempt by attempt (at most [`MAX_ATTEMPTS`] in all). Returns the
+    /// 1-based attempt that got through and its vector.
     fn walk_chain(
         &self,
         tx: &Transmission<'_>,
@@ -321,33 +353,78 @@ impl RadioMedium {
         delivered: &impl Fn(u32, f64) -> bool,
     ) -> Option<(u32, TxVector)> {
         let mut attempt = 0u32;
-        let entries = tx.rates.iter().take_while(|r| r.idx >= 0).count().max(1);
-        for (i, r) in tx.rates.iter().take(entries).enumerate() {
-            let tries = if r.idx >= 0 {
-                u32::from(r.count.max(1))
-            } else {
-                1
-            };
-            // The last entry of a multi-rate chain is the sturdiest rate, as minstrel ends its
-            // chain with its most reliable rate.
-            let margin = if entries > 1 && i + 1 == entries {
-                f64::INFINITY
-            } else {
-                FALLBACK_MARGIN_DB * i as f64
-            };
-            let v = table.lookup(median_snr_db - margin).tx;
-            let p = fails(&v);
-            for _ in 0..tries {
+        for e in Self::chain_entries(tx, table, median_snr_db)
+            .iter()
+            .filter(|e| e.tries > 0)
+        {
+            let p = fails(&e.vector);
+            for _ in 0..e.tries {
                 if attempt == MAX_ATTEMPTS {
                     return None;
                 }
                 attempt += 1;
                 if delivered(attempt, p) {
-                    return Some((attempt, v));
+                    return Some((attempt, e.vector));
                 }
             }
         }
         None
+    }
+}
+
+impl AirModel for RadioMedium {
+    fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    fn node_of(&self, addr: Option<MacAddr>, wire: MacAddr) -> usize {
+        RadioMedium::node_of(self, addr, wire)
+    }
+
+    fn plan(&self, tx: &Transmission<'_>, node: usize) -> AirPlan {
+        let band = band_for(tx.freq).0;
+        let psdu_len = (tx.frame.len() as u32).saturating_add(FCS_LEN);
+        let one = |vector| {
+            let mut e = [ChainEntry { vector, tries: 0 }; 4];
+            e[0].tries = 1;
+            e
+        };
+        let (entries, ack) = if tx.group {
+            (one(robust_vector(band)), false)
+        } else {
+            let r = self.node_of(Some(tx.receiver), tx.receiver);
+            let budget = self.link_budget(node, r, tx.freq);
+            let link = &self.links[node.min(self.nodes.len() - 1) * self.nodes.len() + r];
+            let table = &self.tables[link.table[band_index(band)]];
+            if tx.no_ack() {
+                (one(table.lookup(budget.snr_db).tx), false)
+            } else {
+                (Self::chain_entries(tx, table, budget.snr_db), true)
+            }
+        };
+        AirPlan {
+            node,
+            radio: radio_id(tx.from),
+            seq: tx.seq,
+            band,
+            freq: tx.freq,
+            psdu_len,
+            entries,
+            ack,
+            ac: access_category(tx.frame),
+            aggregatable: ack
+                && block_ack_bitmap(&entries[0].vector) > 0
+                && hwsim_frame::mac::Frame::new_checked(tx.frame).is_ok_and(|f| f.is_qos_data()),
+        }
+    }
+
+    fn rx_power_dbm(&self, from: usize, to: usize, freq: u32) -> f64 {
+        self.link_budget(from, to, freq).signal_dbm
+    }
+
+    fn noise_dbm(&self, node: usize, freq: u32) -> f64 {
+        let n = &self.nodes[node.min(self.nodes.len() - 1)];
+        n.noise_floor_dbm[band_index(band_for(freq).0)]
     }
 }
 
@@ -415,6 +492,10 @@ impl Medium for RadioMedium {
 
     fn name(&self) -> &'static str {
         "radio"
+    }
+
+    fn air(&self) -> Option<&dyn AirModel> {
+        (self.time_mode == TimeMode::Airtime).then_some(self as &dyn AirModel)
     }
 }
 

@@ -11,12 +11,24 @@ use vmm_sys_util::eventfd::{EventFd, EFD_NONBLOCK};
 use super::pool::PoolBuf;
 use super::routing::Radio;
 
+/// What a queued message is, for the receiving radio's counters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeliveryKind {
+    /// A received frame (`HWSIM_CMD_FRAME`).
+    Frame,
+    /// The TX status of one of the radio's own frames (`HWSIM_CMD_TX_INFO_FRAME`), sent by the
+    /// medium clock when the frame's airtime ends.
+    Status,
+}
+
 /// One message waiting for a guest RX buffer.
 pub struct Delivery {
     /// The complete device→guest message.
     pub msg: PoolBuf,
     /// The radio it is for (for per-radio counters).
     pub to: Arc<Radio>,
+    /// Frame or TX status.
+    pub kind: DeliveryKind,
 }
 
 /// Bounded multi-producer queue of deliveries for one VM plus its wake-up eventfd.

@@ -3,6 +3,11 @@
 //!
 //! Runs only on the VM's own epoll thread. Nothing here allocates per frame: the TX scratch
 //! buffer, the status queue and the list of inboxes to wake are sized once.
+//!
+//! In the `airtime` time mode the deliveries and the status of a frame are not queued here:
+//! they travel with the frame to the medium clock (`medium::airtime::clock`), which pushes them
+//! into the inboxes when the frame's airtime ends; the status then arrives through this VM's
+//! own inbox as a status delivery.
 
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
@@ -18,8 +23,9 @@ use vm_memory::{GuestAddressSpace, GuestMemoryAtomic, GuestMemoryMmap};
 use super::chain::{ChainError, Segments};
 use crate::core::{Core, VmShared};
 use crate::counters::LinkTx;
+use crate::medium::airtime::clock::{TimedRx, TimedTx};
 use crate::medium::{Candidate, Medium, Reception, Transmission};
-use crate::switch::{Delivery, Inbox, Radio, RadioKey, Routing};
+use crate::switch::{Delivery, DeliveryKind, Inbox, Radio, RadioKey, Routing};
 
 /// Guest memory as the vhost-user handler hands it to us.
 pub type GuestMem = GuestMemoryAtomic<GuestMemoryMmap<()>>;
@@ -211,9 +217,23 @@ impl VmWorker {
             flags: f.flags,
             rates: f.tx_info,
         };
+        // Airtime mode: the deliveries and the status wait in a timed transmission for the
+        // medium clock instead of going out now.
+        let mut timed = medium.air().map(|air| {
+            let placeholder = TxInfoRepr {
+                transmitter: f.transmitter,
+                flags: f.flags,
+                cookie: f.cookie,
+                signal: 0,
+                tx_info: f.tx_info,
+                freq: Some(freq),
+            };
+            let plan = air.plan(&tx, air.node_of(tx.sender, key.wire));
+            TimedTx::new(Arc::clone(&self.vm), Arc::clone(&radio), placeholder, plan)
+        });
         let mut ack_from: Option<Reception> = None;
         if tx.group {
-            self.offer_to_all(medium, &tx, &routing, true);
+            self.offer_to_all(medium, &tx, &routing, true, &mut timed);
         } else {
             let bindings = routing.bindings(&receiver);
             if bindings.iter().all(|b| b.radio.key == key) {
@@ -221,7 +241,7 @@ impl VmWorker {
                 counters
                     .unicast_unknown_receiver
                     .fetch_add(1, Ordering::Relaxed);
-                self.offer_to_all(medium, &tx, &routing, false);
+                self.offer_to_all(medium, &tx, &routing, false, &mut timed);
             } else {
                 for b in bindings.iter().filter(|b| b.radio.key != key) {
                     let cand = Candidate {
@@ -230,9 +250,15 @@ impl VmWorker {
                         on_channel: b.on_channel(freq),
                         rx_addr: Some(receiver),
                     };
-                    if let Some(rec) = self.offer(medium, &tx, &b.radio, &cand) {
+                    if let Some(t) = timed.as_mut() {
+                        t.last_added = None;
+                    }
+                    if let Some(rec) = self.offer(medium, &tx, &b.radio, &cand, &mut timed) {
                         if cand.on_channel && ack_from.is_none() {
                             ack_from = Some(rec);
+                            if let Some(t) = timed.as_mut() {
+                                t.acker = t.last_added;
+                            }
                         }
                     }
                 }
@@ -246,12 +272,33 @@ impl VmWorker {
         if let Some(tap) = self.core.capture.get() {
             record_transmission(tap, &tx, ack_from.as_ref(), &status);
         }
-        if status.acked {
-            radio.counters.tx_acked.fetch_add(1, Ordering::Relaxed);
-        }
         // Management frames only (checked on the frame control octet), copied to the MLD
         // tracker's bounded queue; never blocks.
         self.core.mld.offer(key, freq, f.frame);
+        if let Some(mut t) = timed {
+            t.status = status_repr(f, freq, status.acked, Some(&status));
+            t.acked_at = ack_from.filter(|_| status.acked).map(|r| r.attempt);
+            let refused = match self.core.air_clock() {
+                Some(clock) => clock.submit(t).err(),
+                None => Some(t),
+            };
+            match refused {
+                None => {
+                    self.vm.counters.air_queued.fetch_add(1, Ordering::Relaxed);
+                }
+                Some(t) => {
+                    // Back-pressure: the clock is behind. Drop the frame (its pool buffers go
+                    // back with `t`) and report it not acknowledged.
+                    drop(t);
+                    self.vm.counters.air_dropped.fetch_add(1, Ordering::Relaxed);
+                    self.queue_status(f, &radio, freq, false, None);
+                }
+            }
+            return;
+        }
+        if status.acked {
+            radio.counters.tx_acked.fetch_add(1, Ordering::Relaxed);
+        }
         self.queue_status(f, &radio, freq, status.acked, Some(&status));
     }
 
@@ -264,6 +311,7 @@ impl VmWorker {
         tx: &Transmission<'_>,
         routing: &Routing,
         addressed: bool,
+        timed: &mut Option<TimedTx>,
     ) {
         for r in routing.radios.iter().filter(|r| r.key != tx.from) {
             let cand = Candidate {
@@ -272,7 +320,7 @@ impl VmWorker {
                 on_channel: addressed,
                 rx_addr: r.first_addr.get().copied(),
             };
-            self.offer(medium, tx, r, &cand);
+            self.offer(medium, tx, r, &cand, timed);
         }
     }
 
@@ -298,13 +346,15 @@ impl VmWorker {
         }
     }
 
-    /// Asks the medium whether `to` hears `tx`; queues the delivery if so.
+    /// Asks the medium whether `to` hears `tx`; queues the delivery if so (into `timed` in
+    /// airtime mode, for the medium clock to deliver when the airtime ends).
     fn offer(
         &mut self,
         medium: &dyn Medium,
         tx: &Transmission<'_>,
         to: &Arc<Radio>,
         cand: &Candidate,
+        timed: &mut Option<TimedTx>,
     ) -> Option<Reception> {
         let counters = &self.vm.counters;
         let Some(rec) = medium.hear(tx, cand) else {
@@ -335,7 +385,21 @@ impl VmWorker {
         let delivery = Delivery {
             msg: buf,
             to: Arc::clone(to),
+            kind: DeliveryKind::Frame,
         };
+        if let (Some(t), Some(air)) = (timed.as_mut(), medium.air()) {
+            let rx = TimedRx {
+                delivery,
+                node: air.node_of(cand.rx_addr, cand.radio.wire),
+                radio: crate::medium::model::radio_id(cand.radio),
+                signal_dbm: rec.signal_dbm,
+            };
+            if t.add(rx).is_err() {
+                counters.air_rx_overflow.fetch_add(1, Ordering::Relaxed);
+                to.counters.rx_dropped.fetch_add(1, Ordering::Relaxed);
+            }
+            return Some(rec);
+        }
         if to.inbox.push(delivery).is_err() {
             counters.dropped_inbox_full.fetch_add(1, Ordering::Relaxed);
             to.counters.rx_dropped.fetch_add(1, Ordering::Relaxed);
@@ -360,22 +424,7 @@ impl VmWorker {
         acked: bool,
         status: Option<&crate::medium::TxStatus>,
     ) {
-        let flags = if acked {
-            f.flags | tx_flags::STAT_ACK
-        } else {
-            f.flags & !tx_flags::STAT_ACK
-        };
-        let rates = status
-            .map(|s| s.rates)
-            .unwrap_or_else(|| crate::medium::fill_retry_chain(f.tx_info, None));
-        let repr = TxInfoRepr {
-            transmitter: f.transmitter,
-            flags,
-            cookie: f.cookie,
-            signal: status.map_or(0, |s| s.signal_dbm),
-            tx_info: rates,
-            freq: Some(freq),
-        };
+        let repr = status_repr(f, freq, acked, status);
         if self.statuses.len() >= self.core.limits.status_capacity {
             self.vm
                 .counters
@@ -489,7 +538,13 @@ impl VmWorker {
                 }
                 Pending::Delivery => {
                     if let Some(d) = self.stash.take() {
-                        d.to.counters.rx_delivered.fetch_add(1, Ordering::Relaxed);
+                        let c = &d.to.counters;
+                        match d.kind {
+                            DeliveryKind::Frame => c.rx_delivered.fetch_add(1, Ordering::Relaxed),
+                            DeliveryKind::Status => {
+                                c.tx_status_sent.fetch_add(1, Ordering::Relaxed)
+                            }
+                        };
                     }
                 }
             }
@@ -502,6 +557,32 @@ impl VmWorker {
     /// Messages still waiting for RX buffers.
     pub fn backlog(&self) -> usize {
         self.statuses.len() + usize::from(self.stash.is_some()) + self.vm.inbox.len()
+    }
+}
+
+/// The TX status message for `f`: its flags with STAT_ACK as decided, the medium's retry chain
+/// (every attempt used when there is no medium status).
+fn status_repr(
+    f: &TxFrameRepr<'_>,
+    freq: u32,
+    acked: bool,
+    status: Option<&crate::medium::TxStatus>,
+) -> TxInfoRepr {
+    let flags = if acked {
+        f.flags | tx_flags::STAT_ACK
+    } else {
+        f.flags & !tx_flags::STAT_ACK
+    };
+    let rates = status
+        .map(|s| s.rates)
+        .unwrap_or_else(|| crate::medium::fill_retry_chain(f.tx_info, None));
+    TxInfoRepr {
+        transmitter: f.transmitter,
+        flags,
+        cookie: f.cookie,
+        signal: status.map_or(0, |s| s.signal_dbm),
+        tx_info: rates,
+        freq: Some(freq),
     }
 }
 

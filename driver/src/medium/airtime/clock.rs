@@ -1,0 +1,640 @@
+//! The medium clock: one thread that owns the timeline, starts transmissions when the air lets
+//! them, and at each end time delivers frames and TX statuses through the VMs' inboxes.
+//!
+//! VM threads hand it [`TimedTx`]s through a bounded lock-free queue ([`AirClock::submit`]); a
+//! full queue gives the frame back (the caller drops it with a not-acked status and counts it).
+//! The thread keeps, per (radio, channel), the burst on the air and a bounded backlog: a radio
+//! transmits one frame at a time per channel. Its storage (timeline, in-flight slots, backlogs)
+//! is sized once or grows to its high-water mark; steady state allocates nothing.
+//!
+//! Times are nanoseconds since the clock started, from the monotonic clock. Bursts are placed
+//! in that virtual time; the thread sleeps until the next end and delivers whatever is due when
+//! it wakes, so a late wake-up delays deliveries but never shifts the schedule.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, OnceLock, Weak};
+use std::thread::Thread;
+use std::time::{Duration, Instant};
+
+use crossbeam_queue::ArrayQueue;
+use hwsim_frame::nl::{tx_flags, TxInfoRepr, TxRate};
+
+use super::timeline::{Access, Burst, Timeline};
+use super::{block_ack_bitmap, AirModel, AirPlan, Nanos, Psdu, CCA_THRESHOLD_DBM, PPDU_MAX_NS};
+use crate::core::{Core, VmShared};
+use crate::medium::fill_retry_chain;
+use crate::switch::{Delivery, DeliveryKind, Radio, RadioKey};
+
+/// Receivers one timed transmission carries; more are dropped and counted (`air_rx_overflow`).
+pub const MAX_TIMED_RX: usize = 16;
+
+/// Transmissions waiting in the hand-off queue.
+pub const QUEUE_CAPACITY: usize = 2048;
+
+/// Frames one radio may have waiting per channel behind the one on the air.
+pub const STATION_BACKLOG: usize = 512;
+
+/// Bursts the timeline holds (on the air, waiting to start, or kept for interference).
+const TIMELINE_CAPACITY: usize = 4096;
+
+/// How long the idle thread sleeps before checking that the daemon still runs.
+const IDLE_SLEEP: Duration = Duration::from_millis(100);
+
+/// The largest TX status message.
+const STATUS_MSG_LEN: usize = 128;
+
+/// One receiver's pre-built delivery.
+pub struct TimedRx {
+    /// The RX message, ready for the receiver's inbox.
+    pub delivery: Delivery,
+    /// The receiving node (the model's index).
+    pub node: usize,
+    /// The receiving radio's id in the draws.
+    pub radio: u64,
+    /// Received signal (faded), dBm.
+    pub signal_dbm: i32,
+}
+
+/// A transmission judged against noise, waiting for the air.
+pub struct TimedTx {
+    /// The sending VM (counters).
+    pub vm: Arc<VmShared>,
+    /// The sending radio: its inbox gets the status.
+    pub sender: Arc<Radio>,
+    /// The status as the medium decided it against noise (STAT_ACK set if acked).
+    pub status: TxInfoRepr,
+    /// The guest's retry chain, to report the attempts actually made.
+    pub guest_rates: [TxRate; 4],
+    /// Attempt at which the addressed receiver got the frame against noise.
+    pub acked_at: Option<u8>,
+    /// How it uses the air.
+    pub plan: AirPlan,
+    /// Receivers that heard it against noise.
+    pub rx: [Option<TimedRx>; MAX_TIMED_RX],
+    /// Which of `rx` acknowledges (unicast).
+    pub acker: Option<usize>,
+    /// Index of the receiver added last (the caller picks the acker among them).
+    pub last_added: Option<usize>,
+}
+
+impl TimedTx {
+    /// A transmission with no receivers yet; `status` carries the guest's retry chain until
+    /// the medium's status replaces it.
+    pub fn new(vm: Arc<VmShared>, sender: Arc<Radio>, status: TxInfoRepr, plan: AirPlan) -> Self {
+        TimedTx {
+            vm,
+            sender,
+            guest_rates: status.tx_info,
+            status,
+            acked_at: None,
+            plan,
+            rx: std::array::from_fn(|_| None),
+            acker: None,
+            last_added: None,
+        }
+    }
+
+    /// Adds a receiver; gives the delivery back when the transmission carries
+    /// [`MAX_TIMED_RX`] already. Returns its index.
+    pub fn add(&mut self, rx: TimedRx) -> Result<usize, TimedRx> {
+        match self.rx.iter().position(Option::is_none) {
+            Some(i) => {
+                self.rx[i] = Some(rx);
+                self.last_added = Some(i);
+                Ok(i)
+            }
+            None => Err(rx),
+        }
+    }
+}
+
+/// The hand-off point between VM threads and the clock thread.
+pub struct AirClock {
+    queue: ArrayQueue<TimedTx>,
+    thread: OnceLock<Thread>,
+    epoch: Instant,
+}
+
+impl AirClock {
+    /// Starts the clock thread for `core`; it stops when the core is dropped.
+    pub fn spawn(core: &Arc<Core>) -> std::io::Result<Arc<AirClock>> {
+        let clock = Arc::new(AirClock {
+            queue: ArrayQueue::new(QUEUE_CAPACITY),
+            thread: OnceLock::new(),
+            epoch: Instant::now(),
+        });
+        let weak: Weak<Core> = Arc::downgrade(core);
+        let shared = Arc::clone(&clock);
+        let handle = std::thread::Builder::new()
+            .name("vhost-hwsim-air".into())
+            .spawn(move || run(&weak, &shared))?;
+        let _ = clock.thread.set(handle.thread().clone());
+        Ok(clock)
+    }
+
+    /// Hands a transmission to the clock; gives it back if the queue is full.
+    // Moved by value on purpose: boxing it would allocate per frame.
+    #[allow(clippy::result_large_err)]
+    pub fn submit(&self, tx: TimedTx) -> Result<(), TimedTx> {
+        self.queue.push(tx)?;
+        // Cheap when the thread is awake (no syscall); wakes it when it sleeps.
+        if let Some(t) = self.thread.get() {
+            t.unpark();
+        }
+        Ok(())
+    }
+
+    fn now(&self) -> Nanos {
+        self.epoch.elapsed().as_nanos() as Nanos
+    }
+}
+
+fn run(core: &Weak<Core>, clock: &AirClock) {
+    // Wake-ups are due at PPDU granularity (tens of µs); the default 50 µs timer slack would
+    // make every delivery late by that much.
+    // SAFETY: prctl(PR_SET_TIMERSLACK) only changes this thread's timer slack.
+    unsafe { libc::prctl(libc::PR_SET_TIMERSLACK, 1000 as libc::c_ulong, 0, 0, 0) };
+    let mut state = ClockState::new();
+    loop {
+        let next = {
+            let Some(core) = core.upgrade() else {
+                return;
+            };
+            let medium = core.medium.load();
+            let air = medium.air();
+            if air.is_none() {
+                state.flush(&core);
+            }
+            let now = clock.now();
+            while let Some(b) = state.timeline.next_end().filter(|b| b.end <= now) {
+                state.on_end(&core, air, b);
+            }
+            while let Some(tx) = clock.queue.pop() {
+                state.arrive(&core, air, tx, now);
+            }
+            state.timeline.next_end().map(|b| b.end)
+        };
+        let sleep = match next {
+            Some(end) => Duration::from_nanos(end.saturating_sub(clock.now())),
+            None => IDLE_SLEEP,
+        };
+        if clock.queue.is_empty() && !sleep.is_zero() {
+            std::thread::park_timeout(sleep.min(IDLE_SLEEP));
+        }
+    }
+}
+
+/// A radio on one channel: transmits one frame at a time.
+#[derive(Default)]
+struct Station {
+    on_air: bool,
+    backlog: VecDeque<(Nanos, TimedTx)>,
+}
+
+/// A transmission on the air (or committed to start).
+struct InFlight {
+    tx: TimedTx,
+    burst: u64,
+    /// Last attempt of the current burst.
+    last: u32,
+    /// The addressed receiver got the last attempt against noise.
+    success: bool,
+    /// Frames at the front of the station's backlog riding in this burst's A-MPDU.
+    followers: usize,
+    /// What the PPDU carries.
+    psdu: Psdu,
+}
+
+/// The clock thread's state.
+struct ClockState {
+    timeline: Timeline,
+    slots: Vec<Option<InFlight>>,
+    free: Vec<usize>,
+    stations: HashMap<(RadioKey, u32), Station>,
+}
+
+impl ClockState {
+    fn new() -> Self {
+        ClockState {
+            timeline: Timeline::new(TIMELINE_CAPACITY, CCA_THRESHOLD_DBM),
+            slots: Vec::with_capacity(TIMELINE_CAPACITY),
+            free: Vec::with_capacity(TIMELINE_CAPACITY),
+            stations: HashMap::new(),
+        }
+    }
+
+    /// The medium in force has no airtime (a reload replaced it): whatever waits goes out now,
+    /// with the status the medium decided against noise.
+    fn flush(&mut self, core: &Core) {
+        if self.timeline.is_empty() && self.stations.is_empty() {
+            return;
+        }
+        for f in self.slots.iter_mut().filter_map(Option::take) {
+            finish(core, f.tx, Outcome::Untimed);
+        }
+        self.free.clear();
+        self.free.extend(0..self.slots.len());
+        for (_, mut station) in self.stations.drain() {
+            for (_, tx) in station.backlog.drain(..) {
+                finish(core, tx, Outcome::Untimed);
+            }
+        }
+        self.timeline.clear();
+    }
+
+    /// A transmission arrived at `now`: start it if its radio is free on that channel,
+    /// otherwise queue it behind.
+    fn arrive(&mut self, core: &Core, air: Option<&dyn AirModel>, tx: TimedTx, now: Nanos) {
+        let Some(air) = air else {
+            // The medium in force has no airtime (a reload replaced it): deliver at once.
+            return finish(core, tx, Outcome::Untimed);
+        };
+        let key = (tx.sender.key, tx.plan.freq);
+        let station = self.stations.entry(key).or_default();
+        if station.on_air {
+            if station.backlog.len() >= STATION_BACKLOG {
+                tx.vm.counters.air_dropped.fetch_add(1, Ordering::Relaxed);
+                return finish(core, tx, Outcome::Dropped);
+            }
+            station.backlog.push_back((now, tx));
+            return;
+        }
+        self.start(core, air, tx, now);
+    }
+
+    /// Commits the first burst of `tx` with the radio free from `ready`, aggregating the
+    /// frames waiting behind it that may share its A-MPDU.
+    fn start(&mut self, core: &Core, air: &dyn AirModel, tx: TimedTx, ready: Nanos) {
+        let (last, success) = if tx.plan.ack {
+            match tx.acked_at {
+                Some(k) => (u32::from(k), true),
+                None => (tx.plan.max_attempts(), false),
+            }
+        } else {
+            (1, true)
+        };
+        let key = (tx.sender.key, tx.plan.freq);
+        let (followers, psdu) = self.aggregate(&tx, &key);
+        let slot = match self.free.pop() {
+            Some(i) => i,
+            None => {
+                self.slots.push(None);
+                self.slots.len() - 1
+            }
+        };
+        match self.commit(air, &tx.plan, slot, ready, (1, last), success, psdu) {
+            Some(burst) => {
+                self.slots[slot] = Some(InFlight {
+                    tx,
+                    burst,
+                    last,
+                    success,
+                    followers,
+                    psdu,
+                });
+                if let Some(s) = self.stations.get_mut(&key) {
+                    s.on_air = true;
+                }
+            }
+            None => {
+                self.free.push(slot);
+                tx.vm.counters.air_dropped.fetch_add(1, Ordering::Relaxed);
+                finish(core, tx, Outcome::Dropped);
+            }
+        }
+    }
+
+    /// How many frames waiting behind `head` join its A-MPDU, and the PSDU they make: QoS data
+    /// for the same receiver at the same rate and access category, each through at its first
+    /// attempt against noise (a frame needing retries goes alone with its own chain), within
+    /// the Block Ack window and aPPDUMaxTime. Real stations aggregate whatever waits in the
+    /// queue; hwsim guests cannot say, so the medium does it for them.
+    fn aggregate(&self, head: &TimedTx, key: &(RadioKey, u32)) -> (usize, Psdu) {
+        let single = (0, Psdu::single(head.plan.psdu_len));
+        let plan = &head.plan;
+        let v = plan.entries[0].vector;
+        let receiver = |t: &TimedTx| {
+            t.acker
+                .and_then(|i| t.rx[i].as_ref())
+                .map(|r| r.delivery.to.key)
+        };
+        let Some(to) = receiver(head) else {
+            return single;
+        };
+        if !plan.aggregatable || head.acked_at != Some(1) {
+            return single;
+        }
+        let Some(station) = self.stations.get(key) else {
+            return single;
+        };
+        let window = block_ack_bitmap(&v) as usize;
+        let mut len = Psdu::subframe_len(plan.psdu_len);
+        let mut followers = 0;
+        for (_, m) in &station.backlog {
+            if followers + 1 >= window
+                || !m.plan.aggregatable
+                || m.acked_at != Some(1)
+                || m.plan.entries[0].vector != v
+                || m.plan.ac != plan.ac
+                || receiver(m) != Some(to)
+            {
+                break;
+            }
+            let next = len + Psdu::subframe_len(m.plan.psdu_len);
+            if hwsim_radio::airtime::ppdu_duration_ns(&v, next, plan.band) > PPDU_MAX_NS {
+                break;
+            }
+            len = next;
+            followers += 1;
+        }
+        if followers == 0 {
+            return single;
+        }
+        (
+            followers,
+            Psdu {
+                len,
+                mpdus: followers as u32 + 1,
+            },
+        )
+    }
+
+    /// Places attempts `first..=last` of a PPDU carrying `psdu` on the timeline. `None`: the
+    /// timeline is full.
+    #[allow(clippy::too_many_arguments)]
+    fn commit(
+        &mut self,
+        air: &dyn AirModel,
+        plan: &AirPlan,
+        owner: usize,
+        ready: Nanos,
+        (first, last): (u32, u32),
+        success: bool,
+        psdu: Psdu,
+    ) -> Option<u64> {
+        let seed = air.seed();
+        let shape = plan.burst_of(seed, first, last, success, psdu);
+        let access = Access {
+            radio: plan.radio,
+            node: plan.node,
+            freq: plan.freq,
+            ready,
+            aifs: plan.aifs_ns(),
+            slot: plan.slot_ns(),
+            backoff_slots: plan.backoff_slots(seed, first),
+            duration: shape.duration,
+            ppdu: shape.ppdu,
+            owner,
+        };
+        let power = |f: usize, t: usize, freq: u32| air.rx_power_dbm(f, t, freq);
+        self.timeline.commit(&access, &power).ok().map(|b| b.id)
+    }
+
+    /// Burst `b` ended: judge its receptions, retry or finish, start the radio's next frame.
+    fn on_end(&mut self, core: &Core, air: Option<&dyn AirModel>, b: Burst) {
+        let Some(mut f) = self.slots.get_mut(b.owner).and_then(Option::take) else {
+            self.timeline.finish(b.id);
+            return;
+        };
+        if f.burst != b.id {
+            // Not this slot's current burst (cannot happen; keep the slot as it was).
+            self.slots[b.owner] = Some(f);
+            self.timeline.finish(b.id);
+            return;
+        }
+        let mut acked_at = (f.tx.plan.ack && f.success).then_some(f.last as u8);
+        if let Some(air) = air {
+            let seed = air.seed();
+            let power = |from: usize, to: usize, freq: u32| air.rx_power_dbm(from, to, freq);
+            let plan = f.tx.plan;
+            if let Some(i) = f.tx.acker.filter(|_| !f.success) {
+                // Retries after a collision all failed against noise.
+                if let Some(rx) = f.tx.rx[i].take() {
+                    rx.delivery
+                        .to
+                        .counters
+                        .rx_lost
+                        .fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            let mut judged = [true; MAX_TIMED_RX];
+            for (i, slot) in f.tx.rx.iter().enumerate() {
+                let Some(rx) = slot else { continue };
+                let survives = match self
+                    .timeline
+                    .interference_mw(b.id, rx.node, rx.radio, &power)
+                {
+                    None => false,
+                    Some(mw) => plan.survives_interference(
+                        seed,
+                        rx.radio,
+                        f.last,
+                        f64::from(rx.signal_dbm),
+                        air.noise_dbm(rx.node, plan.freq),
+                        mw,
+                    ),
+                };
+                judged[i] = survives;
+            }
+            for (i, ok) in judged.iter().enumerate() {
+                if !ok {
+                    f.tx.vm
+                        .counters
+                        .air_collisions
+                        .fetch_add(1, Ordering::Relaxed);
+                    if f.tx.acker != Some(i) {
+                        if let Some(rx) = f.tx.rx[i].take() {
+                            rx.delivery
+                                .to
+                                .counters
+                                .rx_lost
+                                .fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                }
+            }
+            if let Some(i) = f.tx.acker.filter(|&i| f.success && !judged[i]) {
+                // The addressed receiver lost the attempt: the sender retries while its chain
+                // allows, each retry meeting noise as the model draws it.
+                if f.last < plan.max_attempts() {
+                    let rx = f.tx.rx[i].as_ref().map(|r| (r.radio, r.node, r.signal_dbm));
+                    if let Some((radio, node, signal)) = rx {
+                        let snr20 = f64::from(signal) - air.noise_dbm(node, plan.freq);
+                        let first = f.last + 1;
+                        let next = (first..=plan.max_attempts())
+                            .find(|&k| plan.survives_noise(seed, radio, k, snr20));
+                        let last = next.unwrap_or(plan.max_attempts());
+                        self.timeline.finish(b.id);
+                        let owner = b.owner;
+                        let psdu = f.psdu;
+                        if let Some(id) = self.commit(
+                            air,
+                            &plan,
+                            owner,
+                            b.end,
+                            (first, last),
+                            next.is_some(),
+                            psdu,
+                        ) {
+                            f.tx.vm.counters.air_retries.fetch_add(1, Ordering::Relaxed);
+                            f.burst = id;
+                            f.last = last;
+                            f.success = next.is_some();
+                            self.slots[owner] = Some(f);
+                            return;
+                        }
+                    }
+                }
+                acked_at = None;
+                if let Some(rx) = f.tx.rx[i].take() {
+                    rx.delivery
+                        .to
+                        .counters
+                        .rx_lost
+                        .fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }
+        self.timeline.finish(b.id);
+        self.free.push(b.owner);
+        let key = (f.tx.sender.key, f.tx.plan.freq);
+        let followers = f.followers;
+        finish(core, f.tx, Outcome::Aired { acked_at });
+        // The A-MPDU's other frames share the head's fate: one PPDU, one Block Ack.
+        for _ in 0..followers {
+            let Some((_, mut m)) = self
+                .stations
+                .get_mut(&key)
+                .and_then(|s| s.backlog.pop_front())
+            else {
+                break;
+            };
+            m.vm.counters
+                .air_ampdu_followers
+                .fetch_add(1, Ordering::Relaxed);
+            if acked_at.is_none() {
+                for rx in m.rx.iter_mut().filter_map(Option::take) {
+                    rx.delivery
+                        .to
+                        .counters
+                        .rx_lost
+                        .fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            let outcome = match air {
+                Some(_) => Outcome::Aired { acked_at },
+                None => Outcome::Untimed,
+            };
+            finish(core, m, outcome);
+        }
+        let next = self.stations.get_mut(&key).and_then(|s| {
+            s.on_air = false;
+            s.backlog.pop_front()
+        });
+        if next.is_none() {
+            // Idle stations are forgotten, so guest-chosen frequencies cannot grow the map.
+            self.stations.remove(&key);
+        }
+        if let Some((arrived, tx)) = next {
+            match air {
+                Some(air) => self.start(core, air, tx, arrived.max(b.end)),
+                None => finish(core, tx, Outcome::Untimed),
+            }
+        }
+    }
+}
+
+/// How a transmission ended.
+#[derive(Clone, Copy, Debug)]
+enum Outcome {
+    /// Dropped before it got the air (back-pressure): not acked, one attempt reported.
+    Dropped,
+    /// Never timed (the medium in force has no airtime): the medium's status as it was.
+    Untimed,
+    /// Went through the air: acknowledged at that attempt, or not.
+    Aired { acked_at: Option<u8> },
+}
+
+/// Delivers what survived and sends the status.
+fn finish(core: &Core, mut tx: TimedTx, outcome: Outcome) {
+    let routing = core.routing.load();
+    if !matches!(outcome, Outcome::Dropped) {
+        for rx in tx.rx.iter_mut().filter_map(Option::take) {
+            let to = Arc::clone(&rx.delivery.to);
+            // A radio whose VM left is no longer drained: drop rather than park buffers there.
+            if routing.radio(&to.key).is_none() {
+                continue;
+            }
+            match to.inbox.push(rx.delivery) {
+                Ok(()) => {
+                    tx.vm
+                        .counters
+                        .deliveries_queued
+                        .fetch_add(1, Ordering::Relaxed);
+                    to.inbox.notify();
+                }
+                Err(_) => {
+                    tx.vm
+                        .counters
+                        .dropped_inbox_full
+                        .fetch_add(1, Ordering::Relaxed);
+                    to.counters.rx_dropped.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }
+    }
+    let mut status = tx.status;
+    let acked = match outcome {
+        Outcome::Dropped => {
+            status.tx_info = fill_retry_chain(tx.guest_rates, Some(1));
+            false
+        }
+        Outcome::Untimed => status.flags & tx_flags::STAT_ACK != 0,
+        Outcome::Aired { acked_at } if tx.plan.ack => {
+            status.tx_info = fill_retry_chain(tx.guest_rates, acked_at);
+            acked_at.is_some()
+        }
+        Outcome::Aired { .. } => status.flags & tx_flags::STAT_ACK != 0,
+    };
+    if acked {
+        status.flags |= tx_flags::STAT_ACK;
+        tx.sender.counters.tx_acked.fetch_add(1, Ordering::Relaxed);
+    } else {
+        status.flags &= !tx_flags::STAT_ACK;
+    }
+    let live = routing.radio(&tx.sender.key).is_some();
+    send_status(core, &tx.vm, &tx.sender, &status, live);
+}
+
+fn send_status(core: &Core, vm: &VmShared, sender: &Arc<Radio>, status: &TxInfoRepr, live: bool) {
+    let dropped = || {
+        vm.counters
+            .tx_status_dropped
+            .fetch_add(1, Ordering::Relaxed);
+        sender
+            .counters
+            .tx_status_dropped
+            .fetch_add(1, Ordering::Relaxed);
+    };
+    if !live {
+        return dropped();
+    }
+    let Some(mut buf) = core.pool.take() else {
+        return dropped();
+    };
+    match status.emit(&mut buf.space()[..STATUS_MSG_LEN]) {
+        Ok(n) => buf.set_len(n),
+        Err(_) => return dropped(),
+    }
+    let d = Delivery {
+        msg: buf,
+        to: Arc::clone(sender),
+        kind: DeliveryKind::Status,
+    };
+    if sender.inbox.push(d).is_err() {
+        return dropped();
+    }
+    vm.counters.tx_status_queued.fetch_add(1, Ordering::Relaxed);
+    sender.inbox.notify();
+}
