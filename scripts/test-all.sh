@@ -54,6 +54,7 @@ grep -E '^test result:' target/test-output.txt | awk '{p+=$4; f+=$6} END {printf
 
 step "demo smoke run"
 cargo run --quiet --release --locked --bin vhost-hwsim -- demo --seconds 1
+cargo run --quiet --release --locked --bin vhost-hwsim -- demo --classic --seconds 1
 
 step "real-guest scenarios (UML guests through vhost-hwsim)"
 tests/vm/run all

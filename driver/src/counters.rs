@@ -79,6 +79,10 @@ counters! {
         air_rx_overflow,
         /// Airtime mode: frames that rode in an A-MPDU behind another (not counting its head).
         air_ampdu_followers,
+        /// Airtime mode: channel time this VM's transmissions occupied (PPDUs, SIFS, ACKs,
+        /// retries), µs of simulated time; unlike wall-clock figures, independent of how
+        /// promptly the host runs the clock thread.
+        air_busy_us,
     }
 }
 
@@ -232,6 +236,9 @@ impl LinkTx {
 /// DSSS then 6…54 Mb/s OFDM; 5 and 6 GHz 6…54 Mb/s); unheard frames (and group frames, which the
 /// medium sends at the most robust rate) the band's lowest rate.
 pub fn tx_vector(band: Band, heard: Option<&Reception>) -> TxVector {
+    if let Some(v) = heard.and_then(|r| r.vector) {
+        return v;
+    }
     let idx = heard.map_or(0, |r| r.rx_rate.min(11) as u8);
     let v = match band {
         Band::Band2G4 if idx < 4 => TxVector::dsss(idx),
@@ -415,6 +422,8 @@ mod tests {
             signal_dbm: -50,
             rx_rate,
             attempt: 1,
+            vector: None,
+            noise_dbm: None,
         };
         // 5 GHz, 54 Mb/s (index 7), 96 + 4 bytes, one attempt: 20 µs preamble + ceil((16 + 800
         // + 6) / 216) = 4 symbols of 4 µs = 36 µs.

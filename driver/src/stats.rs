@@ -232,9 +232,12 @@ pub fn collect(core: &Core) -> Stats {
             radio_stats(r, addrs, true)
         })
         .collect();
+    // A VM leaving between the snapshot and this read has its radios in both lists: keep the
+    // snapshot's.
     radios.extend(
         core.gone_radios()
             .iter()
+            .filter(|r| routing.radio(&r.key).is_none())
             .map(|r| radio_stats(r, Vec::new(), false)),
     );
     radios.sort_by(|a, b| (a.vm, &a.wire).cmp(&(b.vm, &b.wire)));

@@ -11,6 +11,7 @@ mod rate_table;
 
 use hwsim_frame::nl::{tx_flags, TxRate};
 use hwsim_frame::MacAddr;
+use hwsim_radio::rates::TxVector;
 
 use crate::switch::RadioKey;
 
@@ -72,6 +73,11 @@ pub struct Reception {
     pub rx_rate: u32,
     /// 1-based attempt of the retry chain at which the frame got through.
     pub attempt: u8,
+    /// The PHY vector that attempt went out with, when the medium models rates (the capture's
+    /// radiotap and the per-link airtime use it; the guest only ever sees `rx_rate`).
+    pub vector: Option<TxVector>,
+    /// The receiver's noise floor over 20 MHz, dBm, when the medium models it.
+    pub noise_dbm: Option<i32>,
 }
 
 /// The TX status the medium reports to the transmitter.

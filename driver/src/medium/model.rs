@@ -471,6 +471,8 @@ impl Medium for RadioMedium {
             signal_dbm: signal.clamp(lo, hi).round() as i32,
             rx_rate: legacy_rate_index(tx.freq, rate_mbps(&vector)),
             attempt,
+            vector: Some(vector),
+            noise_dbm: Some(self.noise_dbm(r, tx.freq).clamp(lo, hi).round() as i32),
         })
     }
 

@@ -32,6 +32,8 @@ impl Medium for PerfectMedium {
             signal_dbm: self.signal_dbm,
             rx_rate: legacy_rate_index(tx.freq, self.rx_rate_mbps),
             attempt: 1,
+            vector: None,
+            noise_dbm: None,
         })
     }
 

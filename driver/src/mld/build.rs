@@ -177,13 +177,26 @@ pub fn reconf_removal(mld: Option<MacAddr>, links: &[u8]) -> Vec<u8> {
 /// A Reduced Neighbor Report naming APs of the same MLD (AP MLD ID 0): per entry the operating
 /// class, channel, BSSID and link ID.
 pub fn rnr_same_mld(entries: &[(u8, u8, MacAddr, u8)]) -> Vec<u8> {
+    rnr_same_mld_ssid(entries, None)
+}
+
+/// [`rnr_same_mld`] with, when `ssid` is given, its Short SSID in every entry and the BSS
+/// Parameters "same SSID" and "co-located AP" (the MLD's APs share the SSID and the device).
+pub fn rnr_same_mld_ssid(entries: &[(u8, u8, MacAddr, u8)], ssid: Option<&[u8]>) -> Vec<u8> {
+    let (short_ssid, bss_params) = match ssid {
+        Some(s) => (
+            ie::short_ssid(s),
+            ie::bss_params::SAME_SSID | ie::bss_params::COLOCATED_AP,
+        ),
+        None => (0, 0),
+    };
     let mut data = Vec::new();
     for &(operating_class, channel, bssid, link_id) in entries {
         let tbtt = [TbttInfo {
             tbtt_offset: 255,
             bssid: Some(bssid),
-            short_ssid: Some(0),
-            bss_params: Some(0),
+            short_ssid: Some(short_ssid),
+            bss_params: Some(bss_params),
             psd_20mhz: Some(0),
             mld_params: Some(MldParams {
                 ap_mld_id: 0,

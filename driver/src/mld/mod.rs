@@ -5,10 +5,12 @@
 //! The VM worker calls [`MldService::offer`] once per transmission, after the medium decided.
 //! It looks at the frame control octet only and returns at once for anything but the
 //! management subtypes the tracker reads (beacons, probe responses, (re)association requests
-//! and responses, deauthentication, disassociation). Those are copied into a pooled slot (a
-//! bounded free list, allocated lazily up to [`QUEUE_LEN`], then recycled) and pushed on a
-//! bounded lock-free queue; when no slot is free the frame is dropped and counted. No lock, no
-//! allocation once warm, nothing shared between VMs but the two queues.
+//! and responses, deauthentication, disassociation) and, while some non-AP MLD link has not
+//! been seen yet (one atomic flag), data frames from such a link's address. Those are copied
+//! into a pooled slot (a bounded free list, allocated lazily up to [`QUEUE_LEN`], then recycled)
+//! and pushed on a bounded lock-free queue; when no slot is free the frame is dropped and
+//! counted. No lock, no allocation once warm, nothing shared between VMs but the two queues and
+//! the published list of unseen link addresses.
 //!
 //! # The tracker thread
 //! A thread per [`crate::core::Core`] drains the queue into [`MldTracker`] (under a mutex only
@@ -27,7 +29,9 @@
 //!   address on that link), remembered until the response. A response with status 0 confirms:
 //!   the link it went over takes the response's link ID; the other requested links that the
 //!   response does not reject join, presumed on the requesting radio (mac80211_hwsim runs an
-//!   MLD's links on one radio) and on the AP MLD's frequency for that link.
+//!   MLD's links on one radio) and on the AP MLD's frequency for that link, until the first
+//!   data frame from the link's address says which radio and frequency really carry it (a
+//!   non-AP MLD may also use one radio per link, as the demo's does).
 //! - Deauthentication / disassociation from or to any link (or the MLD address) of a non-AP MLD
 //!   removes that MLD; a group-addressed one from an AP MLD link removes its non-AP MLDs.
 //! - A Reconfiguration Multi-Link element (AP removal, delete link) removes the link from the
@@ -41,7 +45,7 @@ mod tracker;
 mod tests;
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::thread::Thread;
 use std::time::Duration;
@@ -164,6 +168,10 @@ pub struct MldService {
     thread: OnceLock<Thread>,
     tracker: Mutex<Worker>,
     table: ArcSwap<MldTable>,
+    /// Some non-AP MLD link has not transmitted yet: data frames are worth a look.
+    watching: AtomicBool,
+    /// Addresses of those links (non-AP MLD links with `seen == false`).
+    watch: ArcSwap<Vec<MacAddr>>,
 }
 
 /// Tracker-thread state.
@@ -216,6 +224,8 @@ impl MldService {
                 named: HashMap::new(),
             }),
             table: ArcSwap::from_pointee(MldTable::default()),
+            watching: AtomicBool::new(false),
+            watch: ArcSwap::from_pointee(Vec::new()),
         }
     }
 
@@ -243,8 +253,13 @@ impl MldService {
         let Some(&fc0) = frame.first() else {
             return;
         };
-        // Frame control: B2-B3 type (0 = management), B4-B7 subtype.
-        if fc0 & 0x0c != 0 || !interesting(fc0 >> 4) {
+        // Frame control: B2-B3 type (0 = management, 2 = data), B4-B7 subtype.
+        let wanted = match fc0 & 0x0c {
+            0x00 => interesting(fc0 >> 4),
+            0x08 => self.watched_sender(frame),
+            _ => false,
+        };
+        if !wanted {
             return;
         }
         let Some(mut slot) = self.free.pop().or_else(|| self.allocate()) else {
@@ -267,6 +282,18 @@ impl MldService {
         if let Some(t) = self.thread.get() {
             t.unpark();
         }
+    }
+
+    /// True when `frame`'s addr2 is a non-AP MLD link not seen yet. One relaxed load unless
+    /// such links exist.
+    fn watched_sender(&self, frame: &[u8]) -> bool {
+        if !self.watching.load(Ordering::Relaxed) {
+            return false;
+        }
+        let Some(addr2) = frame.get(10..16) else {
+            return false;
+        };
+        self.watch.load().iter().any(|a| a.0[..] == *addr2)
     }
 
     fn allocate(&self) -> Option<Box<Slot>> {
@@ -325,6 +352,16 @@ impl MldService {
         let table = w.tracker.table();
         if let Some(tap) = capture {
             name_links(tap, &table, &mut w.named);
+        }
+        let unseen: Vec<MacAddr> = table
+            .mlds
+            .iter()
+            .filter(|m| m.kind == MldKind::NonAp)
+            .flat_map(|m| m.links.iter().filter(|l| !l.seen).map(|l| l.addr))
+            .collect();
+        if **self.watch.load() != unseen {
+            self.watching.store(!unseen.is_empty(), Ordering::Relaxed);
+            self.watch.store(Arc::new(unseen));
         }
         self.table.store(Arc::new(table));
     }

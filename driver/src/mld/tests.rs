@@ -329,3 +329,99 @@ fn interface_names_and_descriptions() {
     assert_eq!(op_class_freq(81, 6), Some(2437));
     assert_eq!(op_class_freq(1, 36), None);
 }
+
+/// A QoS data frame (ToDS) from `from` to `to`.
+fn data_from(from: MacAddr, to: MacAddr) -> Vec<u8> {
+    let mut f = vec![0x88, 0x01, 0, 0];
+    f.extend_from_slice(&to.0);
+    f.extend_from_slice(&from.0);
+    f.extend_from_slice(&to.0);
+    f.extend_from_slice(&[0x10, 0, 0, 0, 0xaa, 0xaa, 0x03, 0, 0, 0, 0x88, 0xb5]);
+    f
+}
+
+fn radio_of_link(id: u8) -> RadioKey {
+    RadioKey {
+        vm: 2,
+        wire: MacAddr([0x42, 0, 0, 2, id, 0]),
+    }
+}
+
+#[test]
+fn a_presumed_link_takes_the_radio_and_frequency_of_its_first_data_frame() {
+    let mut t = MldTracker::new();
+    for id in 0..3u8 {
+        t.observe(ap_radio(), FREQS[id as usize], &ap_beacon(id));
+    }
+    assert!(associate(&mut t, 0, [0, 0]));
+    // Link 1 runs on a radio of its own (one radio per link, like the demo's non-AP MLD).
+    let f = data_from(sta_link(1), ap_link(1));
+    assert!(t.observe(radio_of_link(1), 5180, &f));
+    let table = t.table();
+    let l1 = link(&table, MldKind::NonAp, STA_MLD, 1);
+    assert_eq!(
+        (l1.radio, l1.freq, l1.seen),
+        (Some(radio_of_link(1)), Some(5180), true)
+    );
+    let l2 = link(&table, MldKind::NonAp, STA_MLD, 2);
+    assert_eq!(
+        (l2.radio, l2.seen),
+        (Some(sta_radio()), false),
+        "still presumed"
+    );
+    // Once seen, later frames change nothing; frames from unknown addresses neither.
+    assert!(!t.observe(radio_of_link(1), 5180, &f));
+    assert!(!t.observe(
+        radio_of_link(2),
+        5955,
+        &data_from(MacAddr([2, 9, 9, 9, 9, 9]), ap_link(2))
+    ));
+}
+
+#[test]
+fn data_frames_are_queued_only_from_links_not_seen_yet() {
+    let s = MldService::new();
+    let f1 = data_from(sta_link(1), ap_link(1));
+    s.offer(radio_of_link(1), 5180, &f1);
+    let queued = || s.offer_counters().queued.load(Ordering::Relaxed);
+    assert_eq!(
+        queued(),
+        0,
+        "no non-AP MLD yet: data frames are not looked at"
+    );
+    for id in 0..3u8 {
+        s.offer(ap_radio(), FREQS[id as usize], &ap_beacon(id));
+    }
+    let req = assoc_request(
+        sta_link(0),
+        ap_link(0),
+        &[&sta_ml(STA_MLD, &[(1, sta_link(1)), (2, sta_link(2))])],
+    );
+    let resp = assoc_response(
+        ap_link(0),
+        sta_link(0),
+        0,
+        &[&assoc_response_ml(
+            AP_MLD,
+            0,
+            &[(1, ap_link(1), 0), (2, ap_link(2), 0)],
+        )],
+    );
+    s.offer(sta_radio(), 2412, &req);
+    s.offer(ap_radio(), 2412, &resp);
+    s.process(|_| true, None);
+    let before = queued();
+    // The associated link 0 was seen; links 1 and 2 are watched.
+    s.offer(sta_radio(), 2412, &data_from(sta_link(0), ap_link(0)));
+    assert_eq!(queued(), before);
+    s.offer(radio_of_link(1), 5180, &f1);
+    assert_eq!(queued(), before + 1);
+    s.process(|_| true, None);
+    let l1 = link(&s.table(), MldKind::NonAp, STA_MLD, 1);
+    assert_eq!((l1.radio, l1.seen), (Some(radio_of_link(1)), true));
+    s.offer(radio_of_link(1), 5180, &f1);
+    assert_eq!(queued(), before + 1, "link 1 is no longer watched");
+    s.offer(radio_of_link(2), 5955, &data_from(sta_link(2), ap_link(2)));
+    s.process(|_| true, None);
+    assert!(!s.watching.load(Ordering::Relaxed), "every link seen");
+}

@@ -108,27 +108,57 @@ impl MldTracker {
             return false;
         };
         let fc = frame.frame_control();
-        if fc.frame_type() != FrameType::Management {
-            return false;
-        }
-        self.counters.processed += 1;
-        let changed = match fc.subtype() {
-            mgmt_subtype::BEACON | mgmt_subtype::PROBE_RESP => self.ap_frame(radio, freq, &frame),
-            mgmt_subtype::ASSOC_REQ | mgmt_subtype::REASSOC_REQ => {
-                self.assoc_request(radio, freq, &frame);
-                false
+        let changed = match fc.frame_type() {
+            FrameType::Management => {
+                self.counters.processed += 1;
+                self.management(radio, freq, &frame)
             }
-            mgmt_subtype::ASSOC_RESP | mgmt_subtype::REASSOC_RESP => {
-                self.assoc_response(radio, freq, &frame)
+            FrameType::Data => {
+                self.counters.processed += 1;
+                frame
+                    .addr2()
+                    .is_some_and(|a| self.link_transmitted(radio, freq, a))
             }
-            // Robust management frames are protected under PMF: only the header is read.
-            mgmt_subtype::DEAUTH | mgmt_subtype::DISASSOC => self.teardown(&frame),
             _ => false,
         };
         if changed {
             self.counters.changes += 1;
         }
         changed
+    }
+
+    fn management(&mut self, radio: RadioKey, freq: u32, frame: &mac::Frame<&[u8]>) -> bool {
+        let fc = frame.frame_control();
+        match fc.subtype() {
+            mgmt_subtype::BEACON | mgmt_subtype::PROBE_RESP => self.ap_frame(radio, freq, frame),
+            mgmt_subtype::ASSOC_REQ | mgmt_subtype::REASSOC_REQ => {
+                self.assoc_request(radio, freq, frame);
+                false
+            }
+            mgmt_subtype::ASSOC_RESP | mgmt_subtype::REASSOC_RESP => {
+                self.assoc_response(radio, freq, frame)
+            }
+            // Robust management frames are protected under PMF: only the header is read.
+            mgmt_subtype::DEAUTH | mgmt_subtype::DISASSOC => self.teardown(frame),
+            _ => false,
+        }
+    }
+
+    /// A data frame from `addr`: if that is a non-AP MLD link not seen yet, it now has its
+    /// radio and frequency (a presumption until then).
+    fn link_transmitted(&mut self, radio: RadioKey, freq: u32, addr: MacAddr) -> bool {
+        let Some(link) = self
+            .stas
+            .values_mut()
+            .flat_map(|m| m.links.values_mut())
+            .find(|l| l.addr == addr && !l.seen)
+        else {
+            return false;
+        };
+        link.radio = Some(radio);
+        link.freq = Some(freq);
+        link.seen = true;
+        true
     }
 
     /// Drops links on radios that `present` says no longer exist (their VM left), then MLDs

@@ -664,8 +664,15 @@ fn record_transmission(
         radio: tx.from,
         freq_mhz: tx.freq,
         signal_dbm: heard.map(|r| r.signal_dbm.clamp(-128, 127) as i8),
-        noise_dbm: None,
-        phy: PhyInfo::Legacy { rate_500kbps },
+        noise_dbm: heard
+            .and_then(|r| r.noise_dbm)
+            .map(|n| n.clamp(-128, 127) as i8),
+        // The rate the medium used when it models one (EHT and all), else what the guest
+        // was told.
+        phy: match heard.and_then(|r| r.vector) {
+            Some(v) => crate::capture::phy_info(&v),
+            None => PhyInfo::Legacy { rate_500kbps },
+        },
         tx: Some(crate::capture::TxOutcome {
             acked: status.acked,
             retries: attempts.saturating_sub(1).min(255) as u8,

@@ -34,7 +34,10 @@ pub use multi_link::{
     sta_control, sta_profile_fixed_len, CommonInfo, DtimInfo, LinkInfoRepr, MultiLink,
     MultiLinkRepr, MultiLinkType, PerStaProfileRepr, StaControl, StaInfo,
 };
-pub use rnr::{MldParams, NeighborApInfo, NeighborApInfoRepr, ReducedNeighborReport, TbttInfo};
+pub use rnr::{
+    bss_params, short_ssid, MldParams, NeighborApInfo, NeighborApInfoRepr, ReducedNeighborReport,
+    TbttInfo,
+};
 pub use rsn::{rsn_caps, PmkidList, RsnRepr, RsnxRepr, Suite, SuiteList};
 
 /// Element IDs (the first octet of an element).

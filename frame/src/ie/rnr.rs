@@ -15,6 +15,41 @@ use super::bytes::{self, Writer};
 use super::{id, Error};
 use crate::MacAddr;
 
+/// The Short SSID of an SSID (802.11-2020 9.4.2.170.3): its CRC-32, the one the FCS uses
+/// (reflected polynomial 0xEDB88320, initial value and final XOR all ones).
+pub fn short_ssid(ssid: &[u8]) -> u32 {
+    let mut crc = u32::MAX;
+    for &b in ssid {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xedb8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+/// BSS Parameters subfield bits of a TBTT Information field.
+pub mod bss_params {
+    /// OCT Recommended.
+    pub const OCT_RECOMMENDED: u8 = 1 << 0;
+    /// Same SSID as the reporting AP.
+    pub const SAME_SSID: u8 = 1 << 1;
+    /// Multiple BSSID.
+    pub const MULTIPLE_BSSID: u8 = 1 << 2;
+    /// Transmitted BSSID.
+    pub const TRANSMITTED_BSSID: u8 = 1 << 3;
+    /// Member Of ESS With 2.4/5 GHz Co-Located AP.
+    pub const ESS_WITH_COLOCATED_AP: u8 = 1 << 4;
+    /// Unsolicited Probe Responses Active.
+    pub const UNSOLICITED_PROBE_RESPONSES: u8 = 1 << 5;
+    /// Co-Located AP.
+    pub const COLOCATED_AP: u8 = 1 << 6;
+}
+
 /// MLD Parameters subfield of a TBTT Information field (3 octets).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct MldParams {

@@ -887,3 +887,12 @@ fn rsnx() {
     assert_eq!(emit_vec(&x), bytes);
     assert_eq!(RsnxRepr::parse(&[]), Err(Error::Truncated));
 }
+
+/// Short SSID is the FCS CRC-32 (802.11-2020 9.4.2.170.3): the standard check value of
+/// "123456789" is 0xCBF43926, the empty string gives 0.
+#[test]
+fn short_ssid_is_the_crc32_of_the_ssid() {
+    assert_eq!(short_ssid(b"123456789"), 0xcbf4_3926);
+    assert_eq!(short_ssid(b""), 0);
+    assert_ne!(short_ssid(b"vhost-hwsim"), short_ssid(b"vhost-hwsin"));
+}

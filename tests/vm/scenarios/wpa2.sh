@@ -1,12 +1,17 @@
 # wpa2: guest a runs hostapd (WPA2-PSK, 5 GHz channel 36, HE), guest b wpa_supplicant;
-# b associates, ping works both ways, iperf3 runs 10 s.
+# b associates, ping works both ways, iperf3 runs 10 s. The daemon captures every frame, and the
+# capture must open in tshark with the AP's beacons on its channel and signals on the station's
+# frames.
 KEYMGMT=${KEYMGMT:-WPA-PSK}
+SCENARIO_CAPTURE=1
+AP_ADDR=02:00:00:0a:00:00
+STA_ADDR=02:00:00:0b:00:00
 EXPECT_KEY_MGMT=${EXPECT_KEY_MGMT:-WPA2-PSK}
 
 ap_script() {
     cat <<GUEST
 . /scratch/lib.sh
-set_mac wlan0 02:00:00:0a:00:00
+set_mac wlan0 $AP_ADDR
 ap_conf_psk wlan0 36 a vhost-hwsim $KEYMGMT
 hostapd -B -f /tmp/hostapd.log /tmp/hostapd-wlan0.conf || { cat /tmp/hostapd.log; fail "hostapd did not start"; }
 i=0; until hostapd_cli -p /run/hostapd -i wlan0 status 2>/dev/null | grep -q '^state=ENABLED'; do
@@ -27,7 +32,7 @@ sta_script() {
     cat <<GUEST
 . /scratch/lib.sh
 wait_for ap-ready 120
-set_mac wlan0 02:00:00:0b:00:00
+set_mac wlan0 $STA_ADDR
 sta_conf vhost-hwsim $KEYMGMT 5180 >/tmp/wpa.conf
 wpa_supplicant -B -i wlan0 -c /tmp/wpa.conf -f /tmp/wpa.log || fail "wpa_supplicant did not start"
 result assoc_s=\$(wait_connected wlan0 60)
@@ -60,4 +65,30 @@ verdict() {
     expect a ap_stations = 1
     expect b iperf_mbps '>' 0
     figures "assoc=$(get b assoc_s)s ping=ok/ok iperf3=$(get b iperf_mbps)Mb/s signal=$(get b sta_signal_dbm)dBm"
+}
+
+# The first capture file (the rest of iperf3 goes on in capture-1.pcapng, …) read with the host's
+# tshark (802.11 + legacy radiotap, which any version decodes): every beacon of the AP on the
+# AP's frequency, and the signal the medium gave in the radiotap header of the station's frames.
+check_capture() {
+    local cap=$WORK/capture.pcapng
+    command -v tshark >/dev/null 2>&1 || { FAILURES+=("capture: no tshark on the host (apt-get install tshark)"); return; }
+    tshark -r "$cap" -T fields -E separator='|' -e wlan.fc.type_subtype -e wlan.ta \
+        -e radiotap.channel.freq -e radiotap.dbm_antsignal >"$WORK/capture.txt" 2>"$WORK/tshark.err" \
+        || { FAILURES+=("capture: tshark cannot read $cap: $(head -c 300 "$WORK/tshark.err")"); return; }
+    local ap_freq summary
+    ap_freq=$(get a ap_freq)
+    # packets, AP beacons, of them on the AP's frequency, station frames with a signal, that
+    # signal (the last seen).
+    summary=$(awk -F'|' -v ap="$AP_ADDR" -v sta="$STA_ADDR" -v f="$ap_freq" '
+        { n++ }
+        $1 == "0x0008" && $2 == ap { b++; if ($3 == f) bf++ }
+        $2 == sta && $4 != "" { s++; sig = $4 }
+        END { printf "%d %d %d %d %s", n, b, bf, s, (sig == "" ? "none" : sig) }' "$WORK/capture.txt")
+    local packets beacons on_freq signalled signal
+    read -r packets beacons on_freq signalled signal <<<"$summary"
+    [[ $beacons -gt 0 ]] || FAILURES+=("capture: no beacon from $AP_ADDR in $packets packets")
+    [[ $beacons -eq $on_freq ]] || FAILURES+=("capture: only $on_freq of $beacons beacons on the AP's $ap_freq MHz")
+    [[ $signalled -gt 0 ]] || FAILURES+=("capture: no frame of $STA_ADDR with a radiotap signal")
+    FIGURES="$FIGURES capture=${packets}pkts beacons=${on_freq}/${beacons}@${ap_freq}MHz capture_signal=${signal}dBm(${signalled}pkts)"
 }

@@ -284,7 +284,8 @@ impl ClockState {
             }
         };
         match self.commit(air, &tx.plan, slot, ready, (1, last), success, psdu) {
-            Some(burst) => {
+            Some((burst, busy)) => {
+                add_busy(&tx.vm, busy);
                 self.slots[slot] = Some(InFlight {
                     tx,
                     burst,
@@ -372,7 +373,7 @@ impl ClockState {
         (first, last): (u32, u32),
         success: bool,
         psdu: Psdu,
-    ) -> Option<u64> {
+    ) -> Option<(u64, Nanos)> {
         let seed = air.seed();
         let shape = plan.burst_of(seed, first, last, success, psdu);
         let access = Access {
@@ -388,7 +389,10 @@ impl ClockState {
             owner,
         };
         let power = |f: usize, t: usize, freq: u32| air.rx_power_dbm(f, t, freq);
-        self.timeline.commit(&access, &power).ok().map(|b| b.id)
+        self.timeline
+            .commit(&access, &power)
+            .ok()
+            .map(|b| (b.id, shape.duration))
     }
 
     /// Burst `b` ended: judge its receptions, retry or finish, start the radio's next frame.
@@ -468,7 +472,7 @@ impl ClockState {
                         self.timeline.finish(b.id);
                         let owner = b.owner;
                         let psdu = f.psdu;
-                        if let Some(id) = self.commit(
+                        if let Some((id, busy)) = self.commit(
                             air,
                             &plan,
                             owner,
@@ -478,6 +482,7 @@ impl ClockState {
                             psdu,
                         ) {
                             f.tx.vm.counters.air_retries.fetch_add(1, Ordering::Relaxed);
+                            add_busy(&f.tx.vm, busy);
                             f.burst = id;
                             f.last = last;
                             f.success = next.is_some();
@@ -557,6 +562,13 @@ enum Outcome {
 }
 
 /// Delivers what survived and sends the status.
+/// Counts `busy` of simulated channel time against the sending VM.
+fn add_busy(vm: &VmShared, busy: Nanos) {
+    vm.counters
+        .air_busy_us
+        .fetch_add(busy / 1_000, Ordering::Relaxed);
+}
+
 fn finish(core: &Core, mut tx: TimedTx, outcome: Outcome) {
     let routing = core.routing.load();
     if !matches!(outcome, Outcome::Dropped) {

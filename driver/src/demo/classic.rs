@@ -1,42 +1,18 @@
-//! `vhost-hwsim demo`: the daemon plus built-in simulated guests, no VM needed.
-//!
-//! Two simulated VMs connect over a real vhost-user socket through the same frontend the tests
-//! use. Each has two radios: VM 1 runs an AP on 5 GHz (ch 36) and one on 2.4 GHz (ch 1), VM 2 a
-//! station on each band. APs beacon every 100 ms; stations and APs exchange data; one station
-//! also sends to an address nobody owns, which shows up as sent but not acknowledged.
+//! The classic scene (`demo --classic`): two simulated VMs with two radios each. VM 1 runs an
+//! AP on 5 GHz (ch 36) and one on 2.4 GHz (ch 1), VM 2 a station on each band. APs beacon every
+//! 100 ms; stations and APs exchange data; one station also sends to an address nobody owns,
+//! which shows up as sent but not acknowledged.
 
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use clap::Args as ClapArgs;
 use hwsim_frame::nl::{tx_flags, DeviceMessage, GuestMessage, MacAddrRepr, TxFrameRepr, TxRate};
 use hwsim_frame::MacAddr;
 use hwsim_guest::{Guest, GuestConfig};
 
-use crate::core::{Core, Limits};
-use crate::medium::PerfectMedium;
-
-/// Demo options.
-#[derive(ClapArgs, Debug, Clone)]
-pub struct DemoArgs {
-    /// How long to exchange traffic, seconds.
-    #[arg(long, default_value_t = 3.0)]
-    pub seconds: f64,
-    /// Data frames per second each radio sends.
-    #[arg(long, default_value_t = 200)]
-    pub rate: u32,
-    /// Socket path (default: a fresh one under the temp directory).
-    #[arg(long)]
-    pub socket: Option<PathBuf>,
-    /// Medium configuration (default: the perfect medium).
-    #[arg(long)]
-    pub config: Option<PathBuf>,
-    /// Write every frame of the demo to this pcapng file.
-    #[arg(long)]
-    pub capture: Option<PathBuf>,
-}
+use super::sim::GuestTally;
+use super::{check_tallies, print_radio_table, Daemon, DemoArgs};
 
 /// One simulated radio.
 #[derive(Clone, Copy, Debug)]
@@ -49,34 +25,14 @@ struct SimRadio {
     ap: bool,
 }
 
-/// What one simulated guest saw.
-#[derive(Default, Debug, Clone, Copy)]
-struct GuestTally {
-    sent: u64,
-    statuses: u64,
-    acked: u64,
-    received: u64,
-}
-
 fn mac(vm: u8, radio: u8, local: u8) -> MacAddr {
     MacAddr([local, 0, 0, vm, radio, 0])
 }
 
-/// Runs the demo and prints the per-radio table.
+/// Runs the classic scene and prints the per-radio table.
 pub fn run(args: &DemoArgs) -> Result<(), String> {
-    if args.seconds.is_nan() || args.seconds <= 0.0 || args.seconds > 3600.0 {
-        return Err("--seconds must be in (0, 3600]".into());
-    }
-    let socket = args.socket.clone().unwrap_or_else(|| {
-        std::env::temp_dir().join(format!("vhost-hwsim-demo-{}.sock", std::process::id()))
-    });
-    let medium = crate::cli::medium(args.config.as_deref(), PerfectMedium::default().signal_dbm)
-        .map_err(|e| e.to_string())?;
-    let core = Core::new(medium, Limits::default());
-    let capture = crate::cli::start_capture(&core, args.capture.as_deref(), None)
-        .map_err(|e| e.to_string())?;
-    let server = crate::server::spawn(Arc::clone(&core), &socket).map_err(|e| e.to_string())?;
-
+    let daemon = Daemon::start(args)?;
+    let socket = daemon.socket.clone();
     let unknown = MacAddr([0x02, 0xde, 0xad, 0, 0, 1]);
     let ap5 = SimRadio {
         wire: mac(1, 0, 0x42),
@@ -131,43 +87,18 @@ pub fn run(args: &DemoArgs) -> Result<(), String> {
                 .map_err(|_| "a simulated guest panicked".to_string())??,
         );
     }
-    let stats = crate::stats::collect(&core);
-    server.stop();
-    crate::cli::finish_capture(capture);
-    let _ = std::fs::remove_file(&socket);
+    let stats = crate::stats::collect(&daemon.core);
+    daemon.stop();
 
     println!(
-        "vhost-hwsim demo: 2 simulated VMs x 2 radios, perfect medium, {:.1} s",
+        "vhost-hwsim demo --classic: 2 simulated VMs x 2 radios, perfect medium, {:.1} s",
         args.seconds
     );
     println!("  vm1: AP ch36 (5180 MHz), AP ch1 (2412 MHz); vm2: STA ch36, STA ch1 (sends to an absent address)");
     println!();
-    print!("{}", crate::stats::radio_table(&stats.radios));
-    println!(
-        "  sent: frames the radio transmitted; acked: acknowledged (group frames count as sent);"
-    );
-    println!(
-        "  delivered: frames written into the radio's guest; dropped: back-pressure; lost: medium"
-    );
+    print_radio_table(&stats);
     println!();
-    for (i, t) in tallies.iter().enumerate() {
-        println!(
-            "guest {}: sent {} frames, got {} TX statuses ({} acked), received {} frames",
-            i + 1,
-            t.sent,
-            t.statuses,
-            t.acked,
-            t.received
-        );
-    }
-    let lost_status: u64 = tallies
-        .iter()
-        .map(|t| t.sent - t.statuses.min(t.sent))
-        .sum();
-    if lost_status > 0 {
-        return Err(format!("{lost_status} frames got no TX status"));
-    }
-    Ok(())
+    check_tallies(&tallies)
 }
 
 /// One simulated guest: announces its radios, then beacons and sends data until `stop`.

@@ -1,0 +1,452 @@
+//! The multi-link demo checked with a real dissector: a fresh capture of `demo` and the committed
+//! `captures/demo-mlo.pcapng` must both decode in Wireshark 4.4 (tshark) with one interface per
+//! link named after its MLD, Multi-Link elements with per-STA profiles, data on all three links
+//! and no malformed packet.
+//!
+//! Needs a tshark ≥ 4.4 (Debian bookworm's 4.0 does not decode Multi-Link elements): the one in
+//! the chroot `HWSIM_TSHARK_ROOT` names (`scripts/test-all.sh` builds it), else the one on `PATH`.
+//! Without one the tests say SKIPPED, except under CI (`CI=true`), where they fail.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use hwsim_frame::tshark;
+use vhost_hwsim::demo::DemoArgs;
+
+const AP_MLD: &str = "02:a0:00:00:00:01";
+const STA_MLD: &str = "02:50:00:00:00:01";
+const AP_LINKS: [&str; 3] = [
+    "02:a0:00:00:01:00",
+    "02:a0:00:00:01:01",
+    "02:a0:00:00:01:02",
+];
+const STA_LINKS: [&str; 3] = [
+    "02:50:00:00:01:00",
+    "02:50:00:00:01:01",
+    "02:50:00:00:01:02",
+];
+/// Band and channel each link's interface description starts with.
+const LINK_CHANNELS: [&str; 3] = [
+    "2.4 GHz channel 1 (2412 MHz)",
+    "5 GHz channel 36 (5180 MHz)",
+    "6 GHz channel 37 (6135 MHz)",
+];
+
+/// A tshark new enough to decode Multi-Link elements: `Some(None)` for the one on `PATH`,
+/// `Some(Some(root))` for a chroot; `None` (after saying SKIPPED) when there is none outside CI.
+fn tshark_4_4(test: &str) -> Option<Option<PathBuf>> {
+    for t in tshark::tsharks().into_iter().rev() {
+        let (version, _) = tshark::fields(t.as_deref(), &minimal_pcap(), &["frame.number"]);
+        if version >= (4, 4) {
+            return Some(t);
+        }
+    }
+    let why = "no tshark >= 4.4 (set HWSIM_TSHARK_ROOT to a Debian trixie chroot with tshark, \
+               as scripts/test-all.sh does)";
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("{test}: {why}");
+    }
+    // Straight to the stderr handle, past the test harness's output capture: a skip must show.
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {why}");
+    None
+}
+
+/// An empty classic pcap file (802.11 link type), to ask tshark its version.
+fn minimal_pcap() -> Vec<u8> {
+    let mut p = Vec::new();
+    p.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
+    p.extend_from_slice(&2u16.to_le_bytes());
+    p.extend_from_slice(&4u16.to_le_bytes());
+    p.extend_from_slice(&[0; 8]);
+    p.extend_from_slice(&65535u32.to_le_bytes());
+    p.extend_from_slice(&105u32.to_le_bytes());
+    p
+}
+
+/// The fields every check reads, in row order.
+const FIELDS: [&str; 11] = [
+    "frame.interface_name",
+    "frame.interface_description",
+    "wlan.fc.type_subtype",
+    "wlan.ta",
+    "wlan.eht.multi_link.control.type",
+    "wlan.eht.multi_link.common_info.mld_mac_address",
+    "wlan.eht.multi_link.sta_profile.sta_control.link_id",
+    "wlan.eht.multi_link.sta_profile.sta_info.sta_mac_addr",
+    "_ws.malformed",
+    "_ws.expert.severity",
+    "radiotap.channel.freq",
+];
+
+struct Row<'a>(&'a [String]);
+
+impl Row<'_> {
+    fn get(&self, field: &str) -> &str {
+        let i = FIELDS
+            .iter()
+            .position(|f| *f == field)
+            .expect("a known field");
+        self.0.get(i).map_or("", String::as_str)
+    }
+
+    fn subtype(&self) -> &str {
+        self.get("wlan.fc.type_subtype")
+    }
+}
+
+/// Wireshark's expert severities (epan/proto.h): warning and error.
+const PI_WARN: u32 = 0x0060_0000;
+
+/// Every check on one capture file.
+fn check_capture(root: Option<&Path>, bytes: &[u8], what: &str) {
+    let (version, rows) = tshark::fields(root, bytes, &FIELDS);
+    assert!(version >= (4, 4), "{what}: tshark {version:?}");
+    let rows: Vec<Row> = rows.iter().map(|r| Row(r)).collect();
+    assert!(rows.len() > 50, "{what}: only {} packets", rows.len());
+
+    // No packet malformed, no expert warning or error.
+    for (i, r) in rows.iter().enumerate() {
+        assert_eq!(
+            r.get("_ws.malformed"),
+            "",
+            "{what}: packet {} malformed",
+            i + 1
+        );
+        for s in r
+            .get("_ws.expert.severity")
+            .split(',')
+            .filter(|s| !s.is_empty())
+        {
+            let s: u32 = s.parse().unwrap_or(u32::MAX);
+            assert!(
+                s < PI_WARN,
+                "{what}: packet {} has expert severity {s:#x}",
+                i + 1
+            );
+        }
+    }
+
+    // One interface per link and MLD, named after the MLD, with band and channel.
+    let interfaces: BTreeSet<(&str, &str)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.get("frame.interface_name"),
+                r.get("frame.interface_description"),
+            )
+        })
+        .collect();
+    for (prefix, mld, who) in [
+        ("ap-mld", AP_MLD, "AP MLD"),
+        ("sta-mld", STA_MLD, "non-AP MLD"),
+    ] {
+        for (id, channel) in LINK_CHANNELS.iter().enumerate() {
+            let name = format!("{prefix}-{mld}/link{id}");
+            let description = interfaces
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, d)| *d)
+                .unwrap_or_else(|| panic!("{what}: no interface {name} in {interfaces:?}"));
+            assert_eq!(
+                description,
+                format!("{channel}, link {id} of {who} {mld}"),
+                "{what}: {name}"
+            );
+        }
+    }
+
+    // Beacons on each link carry a Basic Multi-Link element with the AP MLD's address.
+    let beacons: Vec<&Row> = rows.iter().filter(|r| r.subtype() == "0x0008").collect();
+    assert!(beacons.len() >= 3, "{what}: {} beacons", beacons.len());
+    for b in &beacons {
+        assert_eq!(
+            b.get("wlan.eht.multi_link.control.type"),
+            "0",
+            "{what}: beacon ML type"
+        );
+        assert_eq!(
+            b.get("wlan.eht.multi_link.common_info.mld_mac_address"),
+            AP_MLD
+        );
+    }
+    let beacon_links: BTreeSet<&str> = beacons.iter().map(|b| b.get("wlan.ta")).collect();
+    assert_eq!(
+        beacon_links,
+        AP_LINKS.into_iter().collect(),
+        "{what}: beacons per link"
+    );
+
+    // The setup on link 1: ML probe request (type 1) asking for links 0 and 2; probe and
+    // association responses with the AP's per-STA profiles; the association request with the
+    // station's, each with its link address.
+    let one = |subtype: &str| -> &Row {
+        rows.iter()
+            .find(|r| r.subtype() == subtype)
+            .unwrap_or_else(|| panic!("{what}: no frame of type/subtype {subtype}"))
+    };
+    let probe = one("0x0004");
+    assert_eq!(probe.get("wlan.eht.multi_link.control.type"), "1", "{what}");
+    assert_eq!(
+        probe.get("wlan.eht.multi_link.sta_profile.sta_control.link_id"),
+        "0x0000,0x0002"
+    );
+    for (subtype, mld, links) in [
+        ("0x0005", AP_MLD, AP_LINKS),
+        ("0x0000", STA_MLD, STA_LINKS),
+        ("0x0001", AP_MLD, AP_LINKS),
+    ] {
+        let f = one(subtype);
+        assert_eq!(
+            f.get("wlan.eht.multi_link.control.type"),
+            "0",
+            "{what} {subtype}"
+        );
+        assert_eq!(
+            f.get("wlan.eht.multi_link.common_info.mld_mac_address"),
+            mld,
+            "{what} {subtype}: MLD MAC address"
+        );
+        assert_eq!(
+            f.get("wlan.eht.multi_link.sta_profile.sta_control.link_id"),
+            "0x0000,0x0002",
+            "{what} {subtype}: per-STA profiles"
+        );
+        assert_eq!(
+            f.get("wlan.eht.multi_link.sta_profile.sta_info.sta_mac_addr"),
+            format!("{},{}", links[0], links[2]),
+            "{what} {subtype}: link addresses in the profiles"
+        );
+    }
+    // Authentication both ways carries the sender's MLD address; the station leaves with a
+    // deauthentication.
+    let auths: Vec<&str> = rows
+        .iter()
+        .filter(|r| r.subtype() == "0x000b")
+        .map(|r| r.get("wlan.eht.multi_link.common_info.mld_mac_address"))
+        .collect();
+    assert_eq!(auths, [STA_MLD, AP_MLD], "{what}: authentication");
+    assert_eq!(
+        one("0x000c").get("wlan.ta"),
+        STA_LINKS[1],
+        "{what}: deauthentication"
+    );
+
+    // QoS data both ways on all three links, on the links' channels.
+    for (id, freq) in ["2412", "5180", "6135"].into_iter().enumerate() {
+        for (prefix, mld, ta) in [
+            ("ap-mld", AP_MLD, AP_LINKS[id]),
+            ("sta-mld", STA_MLD, STA_LINKS[id]),
+        ] {
+            let name = format!("{prefix}-{mld}/link{id}");
+            let n = rows
+                .iter()
+                .filter(|r| {
+                    r.subtype() == "0x0028"
+                        && r.get("frame.interface_name") == name
+                        && r.get("wlan.ta") == ta
+                        && r.get("radiotap.channel.freq") == freq
+                })
+                .count();
+            assert!(
+                n >= 10,
+                "{what}: {n} QoS data frames on {name} ({freq} MHz)"
+            );
+        }
+    }
+}
+
+/// Without tshark: the demo associates (it fails otherwise) and its capture declares one
+/// interface per link of each MLD, named and described by the daemon's MLD tracker.
+#[test]
+fn the_demo_names_an_interface_per_link_after_each_mld() {
+    use pcap_file::pcapng::blocks::interface_description::InterfaceDescriptionOption;
+    use pcap_file::pcapng::{Block, PcapNgReader};
+
+    let dir = std::env::temp_dir().join(format!("vhost-hwsim-mlo-names-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("demo-mlo.pcapng");
+    let mut args = DemoArgs::new(0.5);
+    args.rate = 50;
+    args.capture = Some(file.clone());
+    args.socket = Some(dir.join("demo.sock"));
+    vhost_hwsim::demo::run(&args).expect("the demo runs and the non-AP MLD associates");
+    let bytes = std::fs::read(&file).unwrap();
+    let mut reader = PcapNgReader::new(&bytes[..]).expect("a pcapng section");
+    let mut interfaces = Vec::new();
+    while let Some(block) = reader.next_block() {
+        if let Block::InterfaceDescription(idb) = block.expect("well-formed block") {
+            let (mut name, mut description) = (String::new(), String::new());
+            for o in &idb.options {
+                match o {
+                    InterfaceDescriptionOption::IfName(n) => name = n.to_string(),
+                    InterfaceDescriptionOption::IfDescription(d) => description = d.to_string(),
+                    _ => {}
+                }
+            }
+            interfaces.push((name, description));
+        }
+    }
+    for (prefix, mld, who) in [
+        ("ap-mld", AP_MLD, "AP MLD"),
+        ("sta-mld", STA_MLD, "non-AP MLD"),
+    ] {
+        for (id, channel) in LINK_CHANNELS.iter().enumerate() {
+            let name = format!("{prefix}-{mld}/link{id}");
+            let want = format!("{channel}, link {id} of {who} {mld}");
+            assert!(
+                interfaces.iter().any(|(n, d)| *n == name && *d == want),
+                "{name} ({want}) in {interfaces:?}"
+            );
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Without tshark: with the radio model of `docs/demo-mlo.toml` the demo still associates, and
+/// each link's data frames carry their band's signal in radiotap — strongest on 2.4 GHz, weakest
+/// on 6 GHz (path loss grows with frequency; the 6 GHz transmit power is lower too).
+#[test]
+fn with_the_radio_model_each_link_has_its_band_signal() {
+    use hwsim_frame::radiotap::{bit, Field, Fields};
+    use pcap_file::pcapng::blocks::interface_description::InterfaceDescriptionOption;
+    use pcap_file::pcapng::{Block, PcapNgReader};
+
+    let dir = std::env::temp_dir().join(format!("vhost-hwsim-mlo-model-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("demo-mlo.pcapng");
+    let mut args = DemoArgs::new(0.5);
+    args.rate = 50;
+    args.capture = Some(file.clone());
+    args.socket = Some(dir.join("demo.sock"));
+    args.config = Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/demo-mlo.toml"));
+    vhost_hwsim::demo::run(&args).expect("the demo runs and the non-AP MLD associates");
+    let bytes = std::fs::read(&file).unwrap();
+    let mut reader = PcapNgReader::new(&bytes[..]).expect("a pcapng section");
+    let mut names = Vec::new();
+    // (interface name, signal dBm) of every QoS data frame.
+    let mut data = Vec::new();
+    while let Some(block) = reader.next_block() {
+        match block.expect("well-formed block") {
+            Block::InterfaceDescription(idb) => names.push(
+                idb.options
+                    .iter()
+                    .find_map(|o| match o {
+                        InterfaceDescriptionOption::IfName(n) => Some(n.to_string()),
+                        _ => None,
+                    })
+                    .unwrap_or_default(),
+            ),
+            Block::EnhancedPacket(epb) => {
+                let rt_len = usize::from(u16::from_le_bytes([epb.data[2], epb.data[3]]));
+                if epb.data.get(rt_len) != Some(&0x88) {
+                    continue;
+                }
+                let signal = Fields::new(&epb.data)
+                    .unwrap()
+                    .find_map(|f| match f {
+                        Ok(Field::Bit {
+                            bit: b,
+                            ns_index: 0,
+                            data,
+                        }) if b == bit::DBM_ANTSIGNAL => Some(data[0] as i8),
+                        _ => None,
+                    })
+                    .expect("a signal on an acknowledged data frame");
+                data.push((names[epb.interface_id as usize].clone(), signal));
+            }
+            _ => {}
+        }
+    }
+    for (prefix, mld) in [("ap-mld", AP_MLD), ("sta-mld", STA_MLD)] {
+        let signal = |id: usize| {
+            let name = format!("{prefix}-{mld}/link{id}");
+            let s: Vec<i8> = data.iter().filter(|d| d.0 == name).map(|d| d.1).collect();
+            assert!(s.len() >= 5, "{} data frames on {name}", s.len());
+            s[0]
+        };
+        let (s0, s1, s2) = (signal(0), signal(1), signal(2));
+        assert!(
+            s0 > s1 && s1 > s2,
+            "{prefix}: signals {s0} / {s1} / {s2} dBm on 2.4 / 5 / 6 GHz"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_fresh_demo_capture_decodes_with_mld_interfaces_and_per_sta_profiles() {
+    let Some(root) =
+        tshark_4_4("a_fresh_demo_capture_decodes_with_mld_interfaces_and_per_sta_profiles")
+    else {
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("vhost-hwsim-mlo-demo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("demo-mlo.pcapng");
+    let mut args = DemoArgs::new(1.0);
+    args.rate = 50;
+    args.capture = Some(file.clone());
+    args.socket = Some(dir.join("demo.sock"));
+    vhost_hwsim::demo::run(&args).expect("the demo runs");
+    let bytes = std::fs::read(&file).expect("the demo wrote its capture");
+    check_capture(root.as_deref(), &bytes, "fresh capture");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_committed_demo_capture_decodes_with_mld_interfaces_and_per_sta_profiles() {
+    let Some(root) =
+        tshark_4_4("the_committed_demo_capture_decodes_with_mld_interfaces_and_per_sta_profiles")
+    else {
+        return;
+    };
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../captures/demo-mlo.pcapng");
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert!(
+        bytes.len() < 512 * 1024,
+        "keep the sample small: {} bytes",
+        bytes.len()
+    );
+    check_capture(root.as_deref(), &bytes, "captures/demo-mlo.pcapng");
+}
+
+/// The EHT radiotap fields (U-SIG and EHT TLVs) on the demo's data frames, over the radio model
+/// (`docs/demo-mlo.toml`: EHT on every band), whose rate synthesis picks an EHT transmit vector.
+/// Ignored until that vector reaches the capture: the VM worker records every frame with the
+/// legacy rate the guest is told, so no frame of the demo carries the TLVs yet.
+#[test]
+#[ignore = "the capture records the legacy RX rate until the medium's TxVector reaches it"]
+fn demo_data_frames_carry_eht_radiotap_fields() {
+    let Some(root) = tshark_4_4("demo_data_frames_carry_eht_radiotap_fields") else {
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("vhost-hwsim-mlo-eht-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("demo-mlo.pcapng");
+    let mut args = DemoArgs::new(0.5);
+    args.rate = 50;
+    args.capture = Some(file.clone());
+    args.socket = Some(dir.join("demo.sock"));
+    args.config = Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/demo-mlo.toml"));
+    vhost_hwsim::demo::run(&args).expect("the demo runs");
+    let bytes = std::fs::read(&file).unwrap();
+    let (_, rows) = tshark::fields(
+        root.as_deref(),
+        &bytes,
+        &[
+            "wlan.fc.type_subtype",
+            "radiotap.u_sig.common.bw",
+            "radiotap.eht.user_info.mcs",
+        ],
+    );
+    let data: Vec<_> = rows.iter().filter(|r| r[0] == "0x0028").collect();
+    assert!(!data.is_empty());
+    for r in data {
+        assert!(
+            !r[1].is_empty() && !r[2].is_empty(),
+            "no EHT radiotap: {r:?}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
