@@ -1,11 +1,13 @@
-# mlo: one guest whose mac80211_hwsim radio is MLO capable (mac80211_hwsim.mlo=1) runs
-# Debian's wpa_supplicant as a non-AP MLD (OWE, PMF required) against vhost-hwsim's built-in
-# AP MLD with three links (2.4 GHz ch 1, 5 GHz ch 36, 6 GHz ch 5) whose distribution system is
-# a host TAP. Checks: the guest reports a multi-link association with all three links and the
-# AP MLD address; the host pings the guest through the TAP; iperf3 runs 10 s host -> guest;
-# data frames went over all three links (the AP's per-link counters); removing link 2 through
-# the control socket leaves the station associated on the other two, still reachable; its
-# protected deauthentication on leaving is accepted by the AP.
+# mlo: two UML guests whose mac80211_hwsim radio is MLO capable (mac80211_hwsim.mlo=1,
+# channels=3) run Debian's wpa_supplicant as non-AP MLDs (OWE, PMF required) against
+# vhost-hwsim's built-in AP MLD with three links (2.4 GHz ch 1, 5 GHz ch 36, 6 GHz ch 5) whose
+# distribution system is a host TAP. `sta` scans every channel; `probe` scans only 5 GHz ch 36
+# and learns the other links from the AP's ML probe response. Checks: both report a
+# multi-link association with all three links active, the AP MLD address, COMPLETED and OWE;
+# the host pings both through the TAP; iperf3 runs 10 s host -> sta; data frames went over all
+# three links (the AP's per-link counters); removing link 2 through the control socket leaves
+# both associated on the other two and reachable; their protected deauthentications on leaving
+# are accepted by the AP.
 # The host has no ping/iperf3 of its own, so they run from the guest root with chroot (same
 # network namespace as the host).
 
@@ -36,10 +38,13 @@ TOML
     printf '%s\n' --ap-tap "$MLO_TAP" >"$WORK/daemon.args"
 }
 
+# guest_script NAME MAC IP [SCAN_FREQ]: a non-AP MLD. With SCAN_FREQ it scans that one channel
+# and must learn the other links from an ML probe response (complete per-STA profiles).
 guest_script() {
-    cat <<'GUEST'
+    cat <<GUEST
 . /scratch/lib.sh
-set_mac wlan0 02:00:00:b0:00:00
+me=$1
+set_mac wlan0 $2
 cat >/tmp/wpa.conf <<CONF
 ctrl_interface=/run/wpa_supplicant
 country=DE
@@ -47,14 +52,18 @@ network={
     ssid="vhost-hwsim-mlo"
     key_mgmt=OWE
     ieee80211w=2
+    ${4:+scan_freq=$4}
 }
 CONF
-wpa_supplicant -B -t -i wlan0 -c /tmp/wpa.conf -f /tmp/wpa.log || fail "wpa_supplicant"
+GUEST
+    cat <<'GUEST'
+wpa_supplicant -B -t -d -i wlan0 -c /tmp/wpa.conf -f /tmp/wpa.log || fail "wpa_supplicant"
 result connect_time=$(wait_connected wlan0 30)
 # Setup time from the (last) authentication attempt to the end of the 4-way handshake, from
-# wpa_supplicant's timestamps; connect_time above also counts the scan of every channel.
+# wpa_supplicant's timestamps; connect_time above also counts the scan.
 sleep 0.2
 result assoc_time=$(awk '/SME: Trying to authenticate/ { a = $1 } /CTRL-EVENT-CONNECTED/ { c = $1 } END { if (a && c) printf "%.3f", c - a }' /tmp/wpa.log | tr -d :)
+result ml_probes=$(grep -c 'Doing an ML probe' /tmp/wpa.log)
 # After the 4-way handshake mac80211_hwsim activates every link; wait for three channels.
 i=0
 until [ "$(iw dev wlan0 info | grep -c 'channel')" -ge 3 ]; do
@@ -68,9 +77,13 @@ result active_links=$(grep -c 'channel' /scratch/iw-info.txt)
 result ap_mld_addr=$(sed -n 's/^ap_mld_addr=//p' /scratch/wpa-status.txt)
 result wpa_state=$(sed -n 's/^wpa_state=//p' /scratch/wpa-status.txt)
 result key_mgmt=$(sed -n 's/^key_mgmt=//p' /scratch/wpa-status.txt)
-ip addr add 10.77.0.2/24 dev wlan0
+GUEST
+    cat <<GUEST
+ip addr add $3/24 dev wlan0
+GUEST
+    cat <<'GUEST'
 iperf3 -s -D -1 || fail "iperf3 server"
-signal links_up
+signal "links_up_$me"
 wait_for traffic_done 90
 wait_for link_removed 30
 sleep 3
@@ -95,20 +108,27 @@ ap_stat() {
 scenario() {
     # channels=3: the radio may use three channel contexts at once, one per link (the
     # default of 1 leaves every link but the association link inactive).
-    start_guest sta 1 "$(guest_script)" mac80211_hwsim.mlo=1 mac80211_hwsim.channels=3
-    local deadline=$((SECONDS + 60))
-    until [[ -e $WORK/shared/links_up ]]; do
-        if ((SECONDS >= deadline)) || [[ -e $WORK/sta/exit-status ]]; then
-            wait_guests 30
-            return 1
-        fi
-        sleep 0.2
+    start_guest sta 1 "$(guest_script sta 02:00:00:b0:00:00 10.77.0.2)" \
+        mac80211_hwsim.mlo=1 mac80211_hwsim.channels=3
+    start_guest probe 1 "$(guest_script probe 02:00:00:b1:00:00 10.77.0.3 5180)" \
+        mac80211_hwsim.mlo=1 mac80211_hwsim.channels=3
+    local deadline=$((SECONDS + 60)) g
+    for g in sta probe; do
+        until [[ -e $WORK/shared/links_up_$g ]]; do
+            if ((SECONDS >= deadline)) || [[ -e $WORK/$g/exit-status ]]; then
+                wait_guests 30
+                return 1
+            fi
+            sleep 0.2
+        done
     done
     ip addr add 10.77.0.1/24 dev "$MLO_TAP"
     local ping_out iperf_json
     ping_out=$(chroot "$ROOT" ping -c 10 -i 0.2 -W 2 10.77.0.2 2>&1) || true
     host_result ping_loss "$(echo "$ping_out" | sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p')"
     host_result ping_avg_ms "$(echo "$ping_out" | sed -n 's|.*= [0-9.]*/\([0-9.]*\)/.*|\1|p')"
+    ping_out=$(chroot "$ROOT" ping -c 5 -i 0.2 -W 2 10.77.0.3 2>&1) || true
+    host_result ping2_loss "$(echo "$ping_out" | sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p')"
     iperf_json=$(chroot "$ROOT" iperf3 -c 10.77.0.2 -t 10 -J 2>&1) || true
     echo "$iperf_json" >"$WORK/shared/iperf3.json"
     host_result iperf_mbps "$(python3 -c 'import json,sys; d=json.load(sys.stdin); print("%.1f" % (d["end"]["sum_received"]["bits_per_second"] / 1e6))' <<<"$iperf_json" 2>/dev/null)"
@@ -122,20 +142,25 @@ scenario() {
 }
 
 verdict() {
-    expect sta links = 3
-    expect sta active_links = 3
-    expect sta ap_mld_addr = 02:00:00:a0:00:00
-    expect sta wpa_state = COMPLETED
-    expect sta key_mgmt = OWE
+    local g
+    for g in sta probe; do
+        expect $g links = 3
+        expect $g active_links = 3
+        expect $g ap_mld_addr = 02:00:00:a0:00:00
+        expect $g wpa_state = COMPLETED
+        expect $g key_mgmt = OWE
+        expect $g links_after = 2
+        expect $g still_connected = 1
+        expect $g ping_after_removal = 0
+    done
+    expect probe ml_probes '>' 0
     expect shared ping_loss = 0
+    expect shared ping2_loss = 0
     expect shared iperf_mbps '>' 0
     local per_link
     per_link=$(get shared data_frames_per_link)
     awk -F/ -v v="$per_link" 'BEGIN { split(v, a, "/"); exit !(a[1] > 0 && a[2] > 0 && a[3] > 0) }' \
         || FAILURES+=("data frames per link (2.4/5/6 GHz) are '$per_link', expected all > 0")
-    expect sta links_after = 2
-    expect sta still_connected = 1
-    expect sta ping_after_removal = 0
-    expect shared departures = 1
-    figures "assoc=$(get sta assoc_time)s (scan+assoc=$(get sta connect_time)s) links=$(get sta links)->$(get sta links_after) ping=$(get shared ping_avg_ms)ms iperf3=$(get shared iperf_mbps)Mb/s data_frames_per_link(2.4/5/6GHz)=$per_link"
+    expect shared departures = 2
+    figures "assoc=$(get sta assoc_time)s (scan+assoc=$(get sta connect_time)s; via ML probe $(get probe connect_time)s) links=$(get sta links)->$(get sta links_after) ping=$(get shared ping_avg_ms)ms iperf3=$(get shared iperf_mbps)Mb/s data_frames_per_link(2.4/5/6GHz)=$per_link"
 }
