@@ -558,9 +558,23 @@ fn owe_association_needs_rsne_and_dh_element_then_starts_the_4way_handshake() {
     eth.extend_from_slice(&[0x02, 0, 0, 0, 0, 0x99, 0x08, 0x00]);
     eth.extend_from_slice(&[0u8; 28]);
     assert!(ap.downlink(&eth, 0).is_empty());
-    // Unanswered, message 1 is sent again after a second.
+    // Unanswered, message 1 is sent again after a second, four times; then the station is
+    // deauthenticated (reason 15) and forgotten.
     assert!(ap.poll(500_000).is_empty());
-    assert_eq!(ap.poll(1_100_000).len(), 1);
+    for i in 1..=4u64 {
+        let out = ap.poll(i * 1_100_000);
+        assert_eq!(out.len(), 1);
+        assert!(Frame::new_checked(&out[0].frame[..])
+            .unwrap()
+            .frame_control()
+            .is_qos_data());
+    }
+    let out = ap.poll(6_000_000);
+    assert_eq!(out.len(), 1);
+    let f = Frame::new_checked(&out[0].frame[..]).unwrap();
+    assert_eq!(f.frame_control().subtype(), mgmt_subtype::DEAUTH);
+    assert_eq!(f.payload(), &15u16.to_le_bytes());
+    assert!(ap.station(STA_MLD).is_none());
 }
 
 #[test]

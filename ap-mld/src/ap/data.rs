@@ -156,6 +156,7 @@ impl ApMld {
     /// Resends unanswered EAPOL-Key messages; call now and then with the current TSF.
     pub fn poll(&mut self, tsf_us: u64) -> Vec<Tx> {
         let mut out = Vec::new();
+        let mut gave_up = Vec::new();
         for si in 0..self.stations.len() {
             let s = &mut self.stations[si];
             let Some(&(main, sta_link)) = s.links.first() else {
@@ -169,6 +170,7 @@ impl ApMld {
                 continue;
             };
             if k.eapol_retries >= EAPOL_RETRIES {
+                gave_up.push((main, sta_link));
                 continue;
             }
             if let Some(pdu) = auth.retransmit() {
@@ -176,6 +178,17 @@ impl ApMld {
                 k.eapol_sent_at = tsf_us;
                 out.push(self.eapol_frame(main, sta_link, &pdu));
             }
+        }
+        // The handshake timed out: deauthenticate (reason 15) and forget the station.
+        for (link, sta_link) in gave_up {
+            let reason = super::reason::HANDSHAKE_TIMEOUT.to_le_bytes();
+            out.push(self.mgmt(
+                link,
+                hwsim_frame::mac::mgmt_subtype::DEAUTH,
+                sta_link,
+                &reason,
+            ));
+            self.forget(link, sta_link);
         }
         out
     }

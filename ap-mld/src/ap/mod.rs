@@ -51,6 +51,8 @@ pub mod reason {
     pub const LEAVING: u16 = 3;
     /// Class 3 frame from a station that is not associated.
     pub const NOT_ASSOCIATED: u16 = 7;
+    /// 4-way handshake timeout.
+    pub const HANDSHAKE_TIMEOUT: u16 = 15;
 }
 
 /// A frame to transmit on a link (index into the config's links).
