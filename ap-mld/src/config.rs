@@ -11,6 +11,7 @@
 //! id = 0
 //! band = "5"                  # "2.4", "5" or "6" (GHz)
 //! channel = 36
+//! width = 80                  # MHz: 20 (default), 40; 80 on 5 and 6 GHz
 //! bssid = "02:00:00:a0:00:10"
 //! ```
 //!
@@ -62,6 +63,31 @@ impl Band {
         }
     }
 
+    /// The first channel number of the `width` MHz block that holds 20 MHz channel `channel`
+    /// (None if the band has no such block there).
+    fn block_start(self, channel: u8, width: u16) -> Option<u8> {
+        let n = u8::try_from(width / 20).ok()?; // 20 MHz channels in the block
+        let step = 4 * n; // channel numbers the block spans
+        match self {
+            Band::G2 => None,
+            Band::G5 => {
+                let base = match channel {
+                    36..=64 => 36,
+                    100..=144 => 100,
+                    149..=177 => 149,
+                    _ => return None,
+                };
+                let start = base + (channel - base) / step * step;
+                let last = start + 4 * (n - 1);
+                (self.channel_freq(last).is_some() && last <= 177).then_some(start)
+            }
+            Band::G6 => {
+                let start = 1 + (channel - 1) / step * step;
+                self.channel_freq(start + 4 * (n - 1)).map(|_| start)
+            }
+        }
+    }
+
     /// Name as written in the config.
     pub fn name(self) -> &'static str {
         match self {
@@ -100,10 +126,44 @@ pub struct LinkConfig {
     pub channel: u8,
     /// Centre frequency of the primary channel, MHz.
     pub freq: u32,
-    /// Channel width, MHz (20).
+    /// Channel width, MHz: 20, 40 (2.4/5/6 GHz) or 80 (5/6 GHz).
     pub width: u16,
+    /// Channel center frequency segment 0, as a channel number (the primary channel at 20 MHz).
+    pub center_channel: u8,
+    /// For 40 MHz and wider: the secondary 20 MHz channel is above the primary.
+    pub secondary_above: bool,
     /// The affiliated AP's address (BSSID); also its radio's wire address.
     pub bssid: MacAddr,
+}
+
+impl LinkConfig {
+    /// Global operating class of the link's channel and width (IEEE 802.11-2020 Table E-4).
+    pub fn operating_class(&self) -> u8 {
+        let above = self.secondary_above;
+        match (self.band, self.width) {
+            (band, 20) => band.operating_class(self.channel),
+            (Band::G2, _) => {
+                if above {
+                    83
+                } else {
+                    84
+                }
+            }
+            (Band::G5, 40) => match (self.channel, above) {
+                (36..=48, true) => 116,
+                (36..=48, false) => 117,
+                (52..=64, true) => 119,
+                (52..=64, false) => 120,
+                (100..=144, true) => 122,
+                (100..=144, false) => 123,
+                (_, true) => 126,
+                (_, false) => 127,
+            },
+            (Band::G5, _) => 128,
+            (Band::G6, 40) => 132,
+            (Band::G6, _) => 133,
+        }
+    }
 }
 
 /// The validated configuration.
@@ -250,13 +310,9 @@ impl ApConfig {
                 ));
             }
             let width = l.width.as_ref().map_or(20, |w| *w.get_ref());
-            if width != 20 {
-                let span = l.width.as_ref().map_or(0..0, |w| w.span());
-                return Err(at(
-                    span,
-                    format!("width {width}: only 20 MHz links are supported"),
-                ));
-            }
+            let width_span = l.width.as_ref().map_or(0..0, |w| w.span());
+            let (center_channel, secondary_above) =
+                geometry(band, channel, width).map_err(|m| at(width_span, m))?;
             let bssid = unicast(&l.bssid).map_err(|m| at(l.bssid.span(), m))?;
             if bssid == mld_addr || links.iter().any(|o| o.bssid == bssid) {
                 return Err(at(
@@ -272,6 +328,8 @@ impl ApConfig {
                 channel,
                 freq,
                 width,
+                center_channel,
+                secondary_above,
                 bssid,
             });
         }
@@ -282,6 +340,29 @@ impl ApConfig {
             beacon_interval_tu,
             links,
         })
+    }
+}
+
+/// Center channel and secondary-above flag of a `width` MHz channel with primary `channel`.
+fn geometry(band: Band, channel: u8, width: u16) -> Result<(u8, bool), String> {
+    match (band, width) {
+        (_, 20) => Ok((channel, false)),
+        // 2.4 GHz 40 MHz: secondary above up to channel 7, below from channel 5 on.
+        (Band::G2, 40) if channel <= 7 => Ok((channel + 2, true)),
+        (Band::G2, 40) if channel >= 5 => Ok((channel - 2, false)),
+        (Band::G5 | Band::G6, 40 | 80) => {
+            let start = band
+                .block_start(channel, width)
+                .ok_or_else(|| format!("channel {channel} has no {width} MHz channel around it"))?;
+            let center = start + 2 * (u8::try_from(width / 20).unwrap_or(1) - 1);
+            // The 40 MHz pair holding the primary: secondary above if the primary is its lower half.
+            let pair = band.block_start(channel, 40).unwrap_or(start);
+            Ok((center, channel == pair))
+        }
+        _ => Err(format!(
+            "width {width} MHz is not supported in the {} GHz band (20, 40; 80 on 5 and 6 GHz)",
+            band.name()
+        )),
     }
 }
 
@@ -336,6 +417,29 @@ bssid = "02:00:00:a0:00:12"
         assert_eq!(c.beacon_interval_tu, 100);
         let f: Vec<u32> = c.links.iter().map(|l| l.freq).collect();
         assert_eq!(f, [2412, 5180, 5975]);
+    }
+
+    #[test]
+    fn wide_channels_have_the_right_center_and_secondary() {
+        let with = |band: &str, ch: u8, w: u16| {
+            let t = THREE_LINKS.replace(
+                "band = \"5\"\nchannel = 36",
+                &format!("band = \"{band}\"\nchannel = {ch}\nwidth = {w}"),
+            );
+            ApConfig::parse(&t).map(|c| (c.links[1].center_channel, c.links[1].secondary_above))
+        };
+        assert_eq!(with("5", 36, 80), Ok((42, true)));
+        assert_eq!(with("5", 44, 80), Ok((42, true)));
+        assert_eq!(with("5", 48, 80), Ok((42, false)));
+        assert_eq!(with("5", 40, 40), Ok((38, false)));
+        assert_eq!(with("5", 149, 80), Ok((155, true)));
+        assert_eq!(with("6", 37, 80), Ok((39, false)));
+        assert_eq!(with("6", 41, 40), Ok((43, true)));
+        assert_eq!(with("2.4", 11, 40), Ok((9, false)));
+        assert!(with("5", 36, 160).is_err());
+        assert_eq!(with("5", 64, 80), Ok((58, false)));
+        assert!(with("5", 36, 30).is_err());
+        assert!(with("2.4", 6, 80).is_err());
     }
 
     #[test]

@@ -3,8 +3,8 @@
 //! WMM, RSNE/RSNXE; plus the MLD-wide ones that change (Basic Multi-Link, RNR,
 //! Reconfiguration Multi-Link).
 //!
-//! Every link is a 20 MHz, one-spatial-stream BSS: the simulator's data path does not need
-//! more, and it keeps the operation elements trivially consistent across HT/VHT/HE/EHT.
+//! Every link is a one-spatial-stream BSS of 20, 40 or 80 MHz; HT/VHT/HE operation describe
+//! the channel (EHT Operation carries no channel information of its own, so it follows them).
 
 use hwsim_frame::ie::{
     self, sta_control, CommonInfo, IeRepr, LinkInfoRepr, MldParams, MultiLinkRepr, MultiLinkType,
@@ -131,15 +131,22 @@ pub fn link_elements(link: &LinkConfig, security: Security) -> Vec<Ie> {
         v.push(Ie::new(ie::id::RSN, &rsne_owe()));
     }
     if link.band != Band::G6 {
-        v.push(Ie::new(eid::HT_CAP, &ht_capabilities()));
-        v.push(Ie::new(eid::HT_OP, &ht_operation(link.channel)));
+        v.push(Ie::new(eid::HT_CAP, &ht_capabilities(link.width >= 40)));
+        v.push(Ie::new(eid::HT_OP, &ht_operation(link)));
     }
     // Extended Capabilities: octet 3 bit 6 (bit 30) is not needed; octet 8 bit 6 (bit 62,
     // Opmode notification) neither. We advertise none beyond Extended Channel Switching=0.
     v.push(Ie::new(eid::EXT_CAP, &[0, 0, 0, 0, 0, 0, 0, 0x40]));
     if link.band == Band::G5 {
         v.push(Ie::new(eid::VHT_CAP, &vht_capabilities()));
-        v.push(Ie::new(eid::VHT_OP, &[0, 0, 0, 0xfc, 0xff]));
+        // VHT Operation: channel width 1 (80 MHz) with its center in CCFS0, else 0 (20/40,
+        // taken from HT); basic VHT-MCS set: 1 SS MCS 0-7.
+        let (vht_width, ccfs0) = if link.width >= 80 {
+            (1, link.center_channel)
+        } else {
+            (0, 0)
+        };
+        v.push(Ie::new(eid::VHT_OP, &[vht_width, ccfs0, 0, 0xfc, 0xff]));
     }
     v.push(Ie::new(ie::id::VENDOR_SPECIFIC, &wmm_parameters()));
     v.push(Ie::ext(
@@ -181,10 +188,12 @@ pub fn rsne_owe() -> Vec<u8> {
     buf
 }
 
-fn ht_capabilities() -> [u8; 26] {
+fn ht_capabilities(forty: bool) -> [u8; 26] {
     let mut d = [0u8; 26];
-    // HT Capability Information: SM power save disabled (3 << 2), short GI for 20 MHz.
-    d[0..2].copy_from_slice(&0x002cu16.to_le_bytes());
+    // HT Capability Information: SM power save disabled (3 << 2), short GI for 20 MHz; with
+    // a 40 MHz channel also 20/40 MHz support and short GI for 40 MHz.
+    let cap: u16 = if forty { 0x006e } else { 0x002c };
+    d[0..2].copy_from_slice(&cap.to_le_bytes());
     // A-MPDU parameters: max length exponent 3, min spacing 0.
     d[2] = 0x03;
     // Supported MCS set: RX MCS 0-7, TX set defined and equal to RX.
@@ -193,9 +202,13 @@ fn ht_capabilities() -> [u8; 26] {
     d
 }
 
-fn ht_operation(channel: u8) -> [u8; 22] {
+fn ht_operation(link: &LinkConfig) -> [u8; 22] {
     let mut d = [0u8; 22];
-    d[0] = channel; // primary channel; no secondary, 20 MHz only, no protection
+    d[0] = link.channel; // primary channel; no protection
+    if link.width >= 40 {
+        // Secondary channel offset (1 above, 3 below) and STA channel width "any".
+        d[1] = if link.secondary_above { 0x01 } else { 0x03 } | 0x04;
+    }
     d
 }
 
@@ -244,9 +257,14 @@ fn he_operation(link: &LinkConfig) -> Vec<u8> {
     // Basic HE-MCS and NSS set: 1 SS MCS 0-7.
     d.extend_from_slice(&0xfffcu16.to_le_bytes());
     if link.band == Band::G6 {
-        // 6 GHz Operation Information: primary channel, control (20 MHz, regulatory info 0
-        // = indoor AP), CCFS0, CCFS1, minimum rate 6 Mb/s.
-        d.extend_from_slice(&[link.channel, 0x00, link.channel, 0, 6]);
+        // 6 GHz Operation Information: primary channel, control (channel width 0/1/2 for
+        // 20/40/80 MHz, regulatory info 0 = indoor AP), CCFS0 (center), CCFS1, min rate 6 Mb/s.
+        let width_code = match link.width {
+            20 => 0,
+            40 => 1,
+            _ => 2,
+        };
+        d.extend_from_slice(&[link.channel, width_code, link.center_channel, 0, 6]);
     }
     d
 }
@@ -419,7 +437,7 @@ pub fn rnr(ssid: &str, neighbors: &[Neighbor]) -> Option<Ie> {
         let info = NeighborApInfoRepr {
             field_type: 0,
             filtered: false,
-            operating_class: n.link.band.operating_class(n.link.channel),
+            operating_class: n.link.operating_class(),
             channel: n.link.channel,
             tbtt_infos: &tbtt,
         };

@@ -692,3 +692,39 @@ fn hostile_frames_never_panic() {
         }
     }
 }
+
+#[test]
+fn wide_links_describe_their_channel_in_ht_vht_and_he_operation() {
+    let text = THREE_LINKS
+        .replace("SECURITY", "owe")
+        .replace("channel = 1\n", "channel = 1\nwidth = 40\n")
+        .replace("channel = 36\n", "channel = 36\nwidth = 80\n")
+        .replace("channel = 5\n", "channel = 5\nwidth = 80\n");
+    let mut ap = ApMld::new(ApConfig::parse(&text).unwrap(), 1);
+    let element = |ap: &mut ApMld, link: usize, id: u8, ext: Option<u8>| -> Vec<u8> {
+        let tx = ap.beacon(link, 0).unwrap();
+        let f = Frame::new_checked(&tx.frame[..]).unwrap();
+        let e = mgmt_body_elements(&f)
+            .unwrap()
+            .map(|e| e.unwrap())
+            .find(|e| e.id == id && e.ext == ext)
+            .unwrap();
+        e.data.to_vec()
+    };
+    // 2.4 GHz ch 1, 40 MHz: secondary above, any width; HT capabilities say 20/40.
+    assert_eq!(element(&mut ap, 0, eid::HT_OP, None)[..2], [1, 0x05]);
+    assert_eq!(element(&mut ap, 0, eid::HT_CAP, None)[0] & 0x02, 0x02);
+    // 5 GHz ch 36, 80 MHz: HT secondary above, VHT width 1 centred on 42.
+    assert_eq!(element(&mut ap, 1, eid::HT_OP, None)[..2], [36, 0x05]);
+    assert_eq!(element(&mut ap, 1, eid::VHT_OP, None)[..3], [1, 42, 0]);
+    // 6 GHz ch 5, 80 MHz: HE 6 GHz Operation Information (primary, width 2, CCFS0 7).
+    let he = element(&mut ap, 2, 255, Some(ie::ext_id::HE_OPERATION));
+    assert_eq!(he[6..10], [5, 2, 7, 0]);
+    // The RNR names the wide channels' operating classes (2.4 GHz 40 MHz above: 83; 6 GHz
+    // 80 MHz: 133).
+    let rnr = element(&mut ap, 1, ie::id::REDUCED_NEIGHBOR_REPORT, None);
+    let classes: Vec<u8> = ReducedNeighborReport::new(&rnr)
+        .map(|i| i.unwrap().operating_class)
+        .collect();
+    assert_eq!(classes, [83, 133]);
+}

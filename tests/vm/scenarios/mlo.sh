@@ -1,9 +1,11 @@
 # mlo: two UML guests whose mac80211_hwsim radio is MLO capable (mac80211_hwsim.mlo=1,
 # channels=3) run Debian's wpa_supplicant as non-AP MLDs (OWE, PMF required) against
-# vhost-hwsim's built-in AP MLD with three links (2.4 GHz ch 1, 5 GHz ch 36, 6 GHz ch 5) whose
+# vhost-hwsim's built-in AP MLD with three links (2.4 GHz ch 1 40 MHz, 5 GHz ch 36 80 MHz,
+# 6 GHz ch 5 80 MHz) whose
 # distribution system is a host TAP. `sta` scans every channel; `probe` scans only 5 GHz ch 36
 # and learns the other links from the AP's ML probe response. Checks: both report a
-# multi-link association with all three links active, the AP MLD address, COMPLETED and OWE;
+# multi-link association with all three links active at their widths, the AP MLD address,
+# COMPLETED and OWE;
 # the host pings both through the TAP; iperf3 runs 10 s host -> sta; data frames went over all
 # three links (the AP's per-link counters); removing link 2 through the control socket leaves
 # both associated on the other two and reachable; their protected deauthentications on leaving
@@ -23,16 +25,19 @@ beacon_interval_tu = 100
 id = 0
 band = "2.4"
 channel = 1
+width = 40
 bssid = "02:00:00:a0:00:10"
 [[link]]
 id = 1
 band = "5"
 channel = 36
+width = 80
 bssid = "02:00:00:a0:00:11"
 [[link]]
 id = 2
 band = "6"
 channel = 5
+width = 80
 bssid = "02:00:00:a0:00:12"
 TOML
     printf '%s\n' --ap-tap "$MLO_TAP" >"$WORK/daemon.args"
@@ -74,6 +79,7 @@ iw dev wlan0 link >/scratch/iw-link.txt
 wpa_cli -i wlan0 status >/scratch/wpa-status.txt
 result links=$(grep -c ' - link ID' /scratch/iw-info.txt)
 result active_links=$(grep -c 'channel' /scratch/iw-info.txt)
+result widths=$(sed -n 's/.*width: \([0-9]*\) MHz.*/\1/p' /scratch/iw-info.txt | tr '\n' / | sed 's,/$,,')
 result ap_mld_addr=$(sed -n 's/^ap_mld_addr=//p' /scratch/wpa-status.txt)
 result wpa_state=$(sed -n 's/^wpa_state=//p' /scratch/wpa-status.txt)
 result key_mgmt=$(sed -n 's/^key_mgmt=//p' /scratch/wpa-status.txt)
@@ -146,6 +152,7 @@ verdict() {
     for g in sta probe; do
         expect $g links = 3
         expect $g active_links = 3
+        expect $g widths = 40/80/80
         expect $g ap_mld_addr = 02:00:00:a0:00:00
         expect $g wpa_state = COMPLETED
         expect $g key_mgmt = OWE
@@ -162,5 +169,5 @@ verdict() {
     awk -F/ -v v="$per_link" 'BEGIN { split(v, a, "/"); exit !(a[1] > 0 && a[2] > 0 && a[3] > 0) }' \
         || FAILURES+=("data frames per link (2.4/5/6 GHz) are '$per_link', expected all > 0")
     expect shared departures = 2
-    figures "assoc=$(get sta assoc_time)s (scan+assoc=$(get sta connect_time)s; via ML probe $(get probe connect_time)s) links=$(get sta links)->$(get sta links_after) ping=$(get shared ping_avg_ms)ms iperf3=$(get shared iperf_mbps)Mb/s data_frames_per_link(2.4/5/6GHz)=$per_link"
+    figures "assoc=$(get sta assoc_time)s (scan+assoc=$(get sta connect_time)s; via ML probe $(get probe connect_time)s) links=$(get sta links)@$(get sta widths)MHz->$(get sta links_after) ping=$(get shared ping_avg_ms)ms iperf3=$(get shared iperf_mbps)Mb/s data_frames_per_link(2.4/5/6GHz)=$per_link"
 }
