@@ -1,6 +1,7 @@
 //! The committed capture of the `mlo` scenario (`captures/mlo-owe-three-links.pcapng`), decoded
-//! by tshark: the association response carries complete per-STA profiles for the two other
-//! links, and CCMP-protected data flows on all three link interfaces in both directions.
+//! by tshark: each association response carries complete per-STA profiles for the two other
+//! links, an ML probe response carries them too, and CCMP-protected data flows on all three
+//! link interfaces in both directions for both non-AP MLDs.
 //! Runs with every tshark found (`PATH`, `HWSIM_TSHARK_ROOT`); the Multi-Link fields need
 //! tshark ≥ 4.2.
 
@@ -34,7 +35,11 @@ fn mlo_capture_shows_ml_association_and_protected_data_on_three_links() {
                 *protected.entry(r[0].clone()).or_default() += 1;
             }
         }
-        for who in ["ap-mld-02:00:00:a0:00:00", "sta-mld-02:00:00:b0:00:00"] {
+        for who in [
+            "ap-mld-02:00:00:a0:00:00",
+            "sta-mld-02:00:00:b0:00:00",
+            "sta-mld-02:00:00:b1:00:00",
+        ] {
             for link in 0..3 {
                 let name = format!("{who}/link{link}");
                 assert!(
@@ -57,23 +62,29 @@ fn mlo_capture_shows_ml_association_and_protected_data_on_three_links() {
             ],
         );
         let assoc: Vec<&Vec<String>> = rows.iter().filter(|r| r[0] == "0x0001").collect();
-        assert_eq!(assoc.len(), 1, "one association response");
-        let r = assoc[0];
-        assert_eq!(
-            r[1].split(',').next(),
-            Some("0x0000"),
-            "association accepted"
-        );
-        let mut links: Vec<&str> = r[2].split(',').collect();
-        links.sort();
-        assert_eq!(
-            links.len(),
-            2,
-            "per-STA profiles for the two other links: {r:?}"
-        );
-        assert!(
-            r[3].split(',').all(|c| c == "1" || c == "True"),
-            "complete profiles: {r:?}"
-        );
+        assert_eq!(assoc.len(), 2, "one association response per non-AP MLD");
+        for r in assoc {
+            assert_eq!(
+                r[1].split(',').next(),
+                Some("0x0000"),
+                "association accepted"
+            );
+            let links: Vec<&str> = r[2].split(',').collect();
+            assert_eq!(
+                links.len(),
+                2,
+                "per-STA profiles for the two other links: {r:?}"
+            );
+            assert!(
+                r[3].split(',').all(|c| c == "1" || c == "True"),
+                "complete profiles: {r:?}"
+            );
+        }
+        // The ML probe response to the station that scanned one channel.
+        let ml_probe = rows
+            .iter()
+            .filter(|r| r[0] == "0x0005" && !r[2].is_empty())
+            .count();
+        assert!(ml_probe >= 1, "an ML probe response with per-STA profiles");
     }
 }
