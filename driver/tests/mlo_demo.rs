@@ -409,14 +409,13 @@ fn the_committed_demo_capture_decodes_with_mld_interfaces_and_per_sta_profiles()
         bytes.len()
     );
     check_capture(root.as_deref(), &bytes, "captures/demo-mlo.pcapng");
+    check_eht_radiotap(root.as_deref(), &bytes);
 }
 
 /// The EHT radiotap fields (U-SIG and EHT TLVs) on the demo's data frames, over the radio model
 /// (`docs/demo-mlo.toml`: EHT on every band), whose rate synthesis picks an EHT transmit vector.
-/// Ignored until that vector reaches the capture: the VM worker records every frame with the
-/// legacy rate the guest is told, so no frame of the demo carries the TLVs yet.
+/// The medium reports that vector in its `Reception` and the worker records it.
 #[test]
-#[ignore = "the capture records the legacy RX rate until the medium's TxVector reaches it"]
 fn demo_data_frames_carry_eht_radiotap_fields() {
     let Some(root) = tshark_4_4("demo_data_frames_carry_eht_radiotap_fields") else {
         return;
@@ -431,9 +430,16 @@ fn demo_data_frames_carry_eht_radiotap_fields() {
     args.config = Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/demo-mlo.toml"));
     vhost_hwsim::demo::run(&args).expect("the demo runs");
     let bytes = std::fs::read(&file).unwrap();
+    check_eht_radiotap(root.as_deref(), &bytes);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Every QoS data frame carries the U-SIG and EHT radiotap fields, and the three links use
+/// three different channel widths (20, 80 and 320 MHz as the AP MLD's links announce).
+fn check_eht_radiotap(root: Option<&Path>, bytes: &[u8]) {
     let (_, rows) = tshark::fields(
-        root.as_deref(),
-        &bytes,
+        root,
+        bytes,
         &[
             "wlan.fc.type_subtype",
             "radiotap.u_sig.common.bw",
@@ -442,11 +448,12 @@ fn demo_data_frames_carry_eht_radiotap_fields() {
     );
     let data: Vec<_> = rows.iter().filter(|r| r[0] == "0x0028").collect();
     assert!(!data.is_empty());
-    for r in data {
+    for r in &data {
         assert!(
             !r[1].is_empty() && !r[2].is_empty(),
             "no EHT radiotap: {r:?}"
         );
     }
-    let _ = std::fs::remove_dir_all(&dir);
+    let widths: std::collections::BTreeSet<_> = data.iter().map(|r| r[1].as_str()).collect();
+    assert_eq!(widths.len(), 3, "U-SIG bandwidths seen: {widths:?}");
 }

@@ -219,7 +219,8 @@ pub fn ppdu_duration_ns_with(tx: &TxVector, psdu_len: u32, band: Band, opts: &Pp
 }
 
 /// Rate of the control response (ACK, Block Ack, CTS) to a frame sent with
-/// `data` (802.11-2020 10.6.6.5.2): the highest mandatory rate not above
+/// `data` (10.6.6.5.2 as INET cites it for 802.11-2024; the 802.11-2020
+/// number was not checked): the highest mandatory rate not above
 /// the data frame's (non-HT reference) rate. OFDM: from {6, 12, 24} Mb/s
 /// (BPSK → 6, QPSK → 12, 16-QAM and above → 24), 20 MHz. DSSS: from
 /// {1, 2} Mb/s, the usual basic rate set of 2.4 GHz BSSs.
@@ -252,7 +253,8 @@ pub fn block_ack_duration_ns(data: &TxVector, bitmap_bits: u32, band: Band) -> u
 }
 
 /// SIFS (µs): 10 in 2.4 GHz (DSSS/ERP/HT/HE), 16 in 5 and 6 GHz (OFDM)
-/// (802.11-2020 Tables 15-4, 17-21, 18-5, 19-25).
+/// (802.11-2020 Tables 17-21, 18-5, 19-25 as ns-3 cites them; ns-3's
+/// `DSSS_SIFS_TIME` is 10 µs, the DSSS table number was not checked).
 pub const fn sifs_us(band: Band) -> u64 {
     match band {
         Band::Band2G4 => 10,
@@ -306,7 +308,8 @@ pub struct Edca {
     pub cw_max: u16,
 }
 
-/// Default EDCA parameter set for a non-AP STA (802.11-2020 Table 9-155),
+/// Default EDCA parameter set for a non-AP STA (802.11-2020 Table 9-155,
+/// as ns-3's `WifiMac::ConfigureDcf` cites it, with the same values),
 /// with aCWmin = 15 (OFDM) or 31 (DSSS) and aCWmax = 1023:
 /// BK 7/aCWmin/aCWmax, BE 3/aCWmin/aCWmax, VI 2/(aCWmin+1)/2−1/aCWmin,
 /// VO 2/(aCWmin+1)/4−1/(aCWmin+1)/2−1.
@@ -352,7 +355,8 @@ pub const fn difs_us(band: Band, short_slot: bool) -> u64 {
 }
 
 /// EIFS = SIFS + DIFS + ACK duration at `lowest` (the lowest basic rate),
-/// in ns (802.11-2020 10.3.2.3.7).
+/// in ns (EIFS: 10.3.2.3.7 as one public simulator cites it for 802.11-2024,
+/// another places the relation in 10.3.7; not checked).
 pub fn eifs_ns(band: Band, short_slot: bool, lowest: &TxVector) -> u64 {
     (sifs_us(band) + difs_us(band, short_slot)) * US + ppdu_duration_ns(lowest, ACK_LEN, band)
 }

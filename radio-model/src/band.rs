@@ -1,7 +1,7 @@
 //! Bands, channel numbering, widths, primary-20 relations and overlap.
 //!
-//! Channel numbering (IEEE 802.11-2020 Annex E, Table E-4, and
-//! IEEE 802.11ax-2021 27.3.23.2 for 6 GHz):
+//! Channel numbering (IEEE 802.11-2020 Annex E, Table E-4, as ns-3 cites
+//! it, and IEEE 802.11ax 27.3.23.2 for 6 GHz, as Linux cites it for D6.1):
 //!
 //! * 2.4 GHz: centre = 2407 + 5·ch MHz for ch 1–13, ch 14 = 2484 MHz.
 //! * 5 GHz: centre = 5000 + 5·ch MHz (operating classes 115–130).
@@ -14,9 +14,11 @@
 //! channel number is `start + 2·(k − 1)`. So 5 GHz 80 MHz centres are 42,
 //! 58, 106, 122, 138, 155, 171 and 160 MHz centres 50, 114, 163; 6 GHz
 //! 320 MHz centres are 31, 95, 159 ("320 MHz-1") and 63, 127, 191
-//! ("320 MHz-2", blocks starting at 33 + 64·i; IEEE 802.11be-2024 36.3.23.2).
+//! ("320 MHz-2", blocks starting at 33 + 64·i; IEEE 802.11be-2024 clause 36,
+//! subclause number not checked).
 //! 2.4 GHz 40 MHz channels are HT40 pairs: primary p with the secondary at
-//! p + 4 or p − 4, centre p ± 2 (802.11-2020 19.3.15.4).
+//! p + 4 or p − 4, centre p ± 2 (802.11-2020 clause 19 channel numbering;
+//! subclause number not checked).
 
 use serde::{Deserialize, Serialize};
 

@@ -79,9 +79,9 @@ pub fn rx_power_dbm(
 
 /// Free-space path loss (dB), Friis: 20·log10(4π·d·f/c).
 ///
-/// Written as 20·log10(d) + 20·log10(f_MHz) − 27.552 with the constant
-/// computed from the exact `c` (ITU-R P.525-4 eq. (4) uses the rounded
-/// 32.44 for km/MHz, i.e. −27.56 for m/MHz). `d` is clamped to
+/// Written as 20·log10(d) + 20·log10(f_MHz) − 27.553 with the constant
+/// computed from the exact `c` (32.447 dB for km/MHz; ITU-R P.525 prints
+/// the rounded 32.4, i.e. −27.6 for m/MHz). `d` is clamped to
 /// [`MIN_DISTANCE_M`].
 pub fn free_space_db(distance_m: f64, freq_mhz: f64) -> f64 {
     let d = distance_m.max(MIN_DISTANCE_M);
@@ -102,7 +102,8 @@ pub fn log_distance_db(distance_m: f64, freq_mhz: f64, ref_distance_m: f64, expo
 }
 
 /// The TGax indoor path loss (dB) without shadowing (IEEE 802.11-14/0980r16
-/// "TGax Simulation Scenarios", scenarios 1–3):
+/// "TGax Simulation Scenarios", scenarios 1–3; the formulas as reproduced in
+/// ns-3's 802.11ax spatial-reuse documentation):
 ///
 /// PL(d) = 40.05 + 20·log10(fc/2.4) + 20·log10(min(d, d_BP))
 ///       + (d > d_BP)·35·log10(d/d_BP) + floor term + wall_loss·W
@@ -154,10 +155,11 @@ pub enum P1238Environment {
 
 /// (N, Lf for one floor, Lf increment per further floor) for P.1238.
 ///
-/// ITU-R P.1238 site-general model, Table 2 (distance power loss
-/// coefficient N) and Table 3 (floor penetration loss factor Lf), as in
-/// P.1238-7 … -9 (the -10 … -12 editions keep this model alongside the
-/// newer α/β/γ one):
+/// ITU-R P.1238 site-general N/Lf model (distance power loss coefficient N,
+/// floor penetration loss factor Lf), as recalled from P.1238-7 … -9. NOT
+/// checked against the Recommendation's text: edition, table numbers and the
+/// values below are unverified (in P.1238-11, Table 2 holds the newer α/β/γ
+/// site-general coefficients, per the octave-rxt implementation):
 ///
 /// | row | residential | house | office | commercial |
 /// |---|---|---|---|---|
@@ -199,9 +201,9 @@ pub fn p1238_floor_loss_db(env: P1238Environment, freq_mhz: f64, floors: u32) ->
 ///
 /// L_total = 20·log10(f_MHz) + N·log10(d) + Lf(n) − 28
 ///
-/// (P.1238-9 eq. (1)), `d ≥ 1 m` (clamped), `n` floors between the
-/// terminals. N and Lf per band and building type: see the table on
-/// `p1238_coefficients` in the source (P.1238 Tables 2 and 3).
+/// (the P.1238 site-general form; equation number not checked), `d ≥ 1 m`
+/// (clamped), `n` floors between the terminals. N and Lf per band and
+/// building type: see the table on `p1238_coefficients` in the source.
 pub fn p1238_db(distance_m: f64, freq_mhz: f64, env: P1238Environment, floors: u32) -> f64 {
     let d = distance_m.max(1.0);
     let (n, _, _) = p1238_coefficients(env, freq_mhz);
@@ -255,7 +257,8 @@ pub struct TgaxResidential {
     pub room_size_m: f64,
     /// Floor height used to count floors from z (m); 3 m (scenario 1).
     pub floor_height_m: f64,
-    /// Log-normal shadowing σ (dB); 5 dB (scenario 1).
+    /// Log-normal shadowing σ (dB); 5 dB (scenario 1; not checked against
+    /// 11-14/0980: a public simulator quotes 5 dB only for scenario 2).
     pub shadowing_sigma_db: f64,
 }
 
@@ -306,8 +309,9 @@ pub struct ItuP1238 {
     pub environment: P1238Environment,
     /// Floor height used to count floors from z (m); 3 m (assumption).
     pub floor_height_m: f64,
-    /// Log-normal shadowing σ (dB); 0 by default. P.1238 Table 4 gives
-    /// site-specific values (8–12 dB typical), set one explicitly.
+    /// Log-normal shadowing σ (dB); 0 by default. P.1238 gives shadow
+    /// fading statistics per environment (table number and values not
+    /// checked), set one explicitly.
     pub shadowing_sigma_db: f64,
 }
 

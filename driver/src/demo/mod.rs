@@ -31,9 +31,14 @@ pub struct DemoArgs {
     /// Socket path (default: a fresh one under the temp directory).
     #[arg(long)]
     pub socket: Option<PathBuf>,
-    /// Medium configuration (default: the perfect medium).
-    #[arg(long)]
+    /// Medium configuration. Default: for the multi-link scene the embedded radio model of
+    /// `docs/demo-mlo.toml` (so frames carry the EHT rates the model synthesises per link), for
+    /// `--classic` the lossless medium.
+    #[arg(long, conflicts_with = "perfect")]
     pub config: Option<PathBuf>,
+    /// Use the lossless medium (every frame heard at -50 dBm, legacy rates).
+    #[arg(long)]
+    pub perfect: bool,
     /// Write every frame of the demo to this pcapng file.
     #[arg(long)]
     pub capture: Option<PathBuf>,
@@ -51,11 +56,15 @@ impl DemoArgs {
             rate: 200,
             socket: None,
             config: None,
+            perfect: false,
             capture: None,
             classic: false,
         }
     }
 }
+
+/// The multi-link demo's default medium: the radio model with both MLDs placed 6 m apart.
+const MLO_MEDIUM: &str = include_str!("../../../docs/demo-mlo.toml");
 
 /// Runs the demo and prints its tables.
 pub fn run(args: &DemoArgs) -> Result<(), String> {
@@ -85,9 +94,14 @@ impl Daemon {
         let socket = args.socket.clone().unwrap_or_else(|| {
             std::env::temp_dir().join(format!("vhost-hwsim-demo-{}.sock", std::process::id()))
         });
-        let medium =
-            crate::cli::medium(args.config.as_deref(), PerfectMedium::default().signal_dbm)
-                .map_err(|e| e.to_string())?;
+        let signal = PerfectMedium::default().signal_dbm;
+        let medium = if args.config.is_none() && !args.perfect && !args.classic {
+            let cfg = crate::config::Config::parse(MLO_MEDIUM)
+                .map_err(|e| format!("embedded docs/demo-mlo.toml: {e}"))?;
+            crate::planning::medium_from(&cfg, signal)
+        } else {
+            crate::cli::medium(args.config.as_deref(), signal).map_err(|e| e.to_string())?
+        };
         let core = Core::new(medium, Limits::default());
         let capture = crate::cli::start_capture(&core, args.capture.as_deref(), None)
             .map_err(|e| e.to_string())?;

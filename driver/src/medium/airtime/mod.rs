@@ -37,13 +37,17 @@ const US: Nanos = 1000;
 
 /// CCA threshold (dBm): a node defers for a transmission it receives at or above this power.
 /// The start of a valid 20 MHz OFDM PPDU at −82 dBm must be detected (IEEE 802.11-2020
-/// 17.3.10.6; HT 19.3.19.5, VHT 21.3.18.5, HE 27.3.20.6.2, EHT 36.3.21.6 keep −82 dBm on the
-/// primary 20 MHz). Weaker transmissions are not sensed: their senders are hidden.
+/// 17.3.10.6 "CCA requirements"); the later PHYs keep −82 dBm on the primary 20 MHz (VHT
+/// 21.3.18.5 as INET cites it for 802.11-2024; HE 802.11ax-2021 27.3.20.6 "CCA sensitivity",
+/// whose .2 is CCA-ED; EHT 36.3.21.6 as ns-3 cites it for 802.11be D7.0; the HT subclause was
+/// not checked). Weaker transmissions are not sensed: their senders are hidden.
 pub const CCA_THRESHOLD_DBM: f64 = -82.0;
 
-/// aRxPHYStartDelay (µs) for 20 MHz OFDM PHYs (802.11-2020 Table 17-21) and DSSS (the
-/// 192 µs long PLCP preamble and header, Table 15-4); part of the ACK timeout.
-const RX_PHY_START_DELAY_US: (u64, u64) = (25, 192);
+/// aRxPHYStartDelay (µs) of the PPDU the transmitter waits for — the ACK or Block Ack, which
+/// goes out as a non-HT PPDU: 20 µs for OFDM (802.11-2020 Table 17-21; ERP-OFDM Table 18-5, as
+/// ns-3 cites them), 192 µs for DSSS with the long preamble (Table 18-5). Part of the ACK
+/// timeout.
+const RX_PHY_START_DELAY_US: (u64, u64) = (20, 192);
 
 /// What the medium clock needs from the radio model.
 pub trait AirModel: Send + Sync {
@@ -118,7 +122,8 @@ impl AirPlan {
         self.entries[0].vector.format() == PhyFormat::Dsss
     }
 
-    /// EDCA parameters of the access category (802.11-2020 Table 9-155 defaults).
+    /// EDCA parameters of the access category (802.11-2020 Table 9-155 defaults, as ns-3 cites
+    /// them).
     pub fn edca(&self) -> Edca {
         hwsim_radio::airtime::default_edca(self.ac, self.dsss())
     }
@@ -138,7 +143,8 @@ impl AirPlan {
         aifs_us(self.band, !self.dsss(), self.edca().aifsn) * US
     }
 
-    /// ACK timeout = aSIFSTime + aSlotTime + aRxPHYStartDelay (802.11-2020 10.3.2.11).
+    /// ACK timeout = aSIFSTime + aSlotTime + aRxPHYStartDelay ("Acknowledgment procedure":
+    /// 10.3.2.9 in 802.11-2016 per ns-3, 10.3.2.11 in 802.11-2024 per a project that read it).
     pub fn ack_timeout_ns(&self) -> Nanos {
         let delay = if self.dsss() {
             RX_PHY_START_DELAY_US.1
@@ -149,7 +155,8 @@ impl AirPlan {
     }
 
     /// Backoff slots drawn before 1-based `attempt`: uniform in [0, CW], CW doubling from CWmin
-    /// per retry up to CWmax (10.23.2.2), keyed by (seed, transmitter, frame counter, attempt).
+    /// per retry up to CWmax (802.11-2020 10.23.2.2, as ns-3 cites it), keyed by (seed,
+    /// transmitter, frame counter, attempt).
     pub fn backoff_slots(&self, seed: u64, attempt: u32) -> u32 {
         let edca = self.edca();
         let retries = attempt.saturating_sub(1).min(10);

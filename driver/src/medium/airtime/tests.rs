@@ -72,14 +72,14 @@ fn one_attempt_costs_ppdu_sifs_and_ack() {
     assert_eq!(ppdu, 244_000);
     // AIFS[BE] = 16 + 3·9 = 43 µs (802.11-2020 Table 9-155 AIFSN 3).
     assert_eq!(p.aifs_ns(), 43_000);
-    // Two failed attempts then a success: two ACK timeouts (16 + 9 + 25 µs), one backoff each.
+    // Two failed attempts then a success: two ACK timeouts (16 + 9 + 20 µs), one backoff each.
     let three = p.burst(SEED, 1, 3, true);
     let backoffs: u64 = (2..=3)
         .map(|a| 43_000 + 9_000 * u64::from(p.backoff_slots(SEED, a)))
         .sum();
     assert_eq!(
         three.duration,
-        3 * ppdu + 2 * 50_000 + backoffs + shape.duration - ppdu
+        3 * ppdu + 2 * 45_000 + backoffs + shape.duration - ppdu
     );
     assert_eq!(three.ppdu.1, three.duration - (shape.duration - ppdu));
 }
