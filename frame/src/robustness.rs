@@ -290,7 +290,8 @@ fn all_frame_controls_never_panic() {
 
 use crate::ie::{
     self, EhtCapabilitiesRepr, EhtOperationRepr, IeRepr, MultiLink, MultiLinkRepr, MultiLinkType,
-    NeighborApInfoRepr, PerStaProfileRepr, ReducedNeighborReport, RsnRepr, RsnxRepr,
+    NeighborApInfoRepr, NonInheritanceRepr, PerStaProfileRepr, ReducedNeighborReport, RsnRepr,
+    RsnxRepr,
 };
 
 /// Emits a parsed `Repr` as data and as a whole element; both must parse back equal.
@@ -384,6 +385,10 @@ fn check_ie_data(data: &[u8]) {
     if let Ok(x) = RsnxRepr::parse(data) {
         let _ = (x.sae_h2e(), x.sae_pk(), x.field_length(), x.bit(100));
         ie_round_trip!(RsnxRepr, x);
+    }
+    if let Ok(n) = NonInheritanceRepr::parse(data) {
+        let _ = (n.excludes(ie::id::EXTENSION, None), n.excludes(45, None));
+        ie_round_trip!(NonInheritanceRepr, n);
     }
 
     // Reduced Neighbor Report: what parses re-emits to the same bytes (bar the

@@ -10,8 +10,10 @@ const HE_PHY0_WIDTHS: u8 = 0x02 | 0x04 | 0x08 | 0x10;
 const HE_PHY0_160MHZ: u8 = 0x08;
 /// EHT PHY Capabilities byte 0: 320 MHz in 6 GHz (B1).
 const EHT_PHY0_320MHZ: u8 = 0x02;
-/// EHT PHY Capabilities B41: PPE Thresholds Present (byte 5, bit 1).
-const EHT_PHY5_PPE_PRESENT: u8 = 0x02;
+/// EHT PHY Capabilities B43: PPE Thresholds Present (byte 5, bit 3; Linux's
+/// `IEEE80211_EHT_PHY_CAP5_PPE_THRESHOLD_PRESENT`, tshark 4.4 agree). B41 is Tx 1024-QAM
+/// And 4096-QAM < 242-tone RU Support: real guests' EHT Capabilities set both.
+const EHT_PHY5_PPE_PRESENT: u8 = 0x08;
 
 /// EHT Capabilities:
 ///

@@ -25,6 +25,8 @@ pub enum ElementId {
     HeCapabilities,
     /// HE Operation (255/36).
     HeOperation,
+    /// Non-Inheritance (255/56).
+    NonInheritance,
     /// EHT Operation (255/106).
     EhtOperation,
     /// Multi-Link (255/107).
@@ -49,6 +51,7 @@ impl ElementId {
             (id::RSNX, _) => ElementId::Rsnx,
             (id::EXTENSION, Some(ext_id::HE_CAPABILITIES)) => ElementId::HeCapabilities,
             (id::EXTENSION, Some(ext_id::HE_OPERATION)) => ElementId::HeOperation,
+            (id::EXTENSION, Some(ext_id::NON_INHERITANCE)) => ElementId::NonInheritance,
             (id::EXTENSION, Some(ext_id::EHT_OPERATION)) => ElementId::EhtOperation,
             (id::EXTENSION, Some(ext_id::MULTI_LINK)) => ElementId::MultiLink,
             (id::EXTENSION, Some(ext_id::EHT_CAPABILITIES)) => ElementId::EhtCapabilities,
@@ -69,6 +72,7 @@ impl ElementId {
             ElementId::Rsnx => (id::RSNX, None),
             ElementId::HeCapabilities => ext(ext_id::HE_CAPABILITIES),
             ElementId::HeOperation => ext(ext_id::HE_OPERATION),
+            ElementId::NonInheritance => ext(ext_id::NON_INHERITANCE),
             ElementId::EhtOperation => ext(ext_id::EHT_OPERATION),
             ElementId::MultiLink => ext(ext_id::MULTI_LINK),
             ElementId::EhtCapabilities => ext(ext_id::EHT_CAPABILITIES),

@@ -1,7 +1,7 @@
 //! Information elements of 802.11 management frames, for what multi-link operation
 //! (802.11be MLO) needs: the element walk with fragment reassembly, the Multi-Link
 //! element with its per-STA profiles, EHT Capabilities / Operation, the Reduced Neighbor
-//! Report with MLD parameters, and RSN / RSNXE.
+//! Report with MLD parameters, Non-Inheritance, and RSN / RSNXE.
 //!
 //! Layout follows the smoltcp `wire` habit used in the rest of the crate:
 //!
@@ -23,6 +23,7 @@ use crate::mac::{self, mgmt_subtype, FrameType};
 mod eht;
 mod element;
 mod multi_link;
+mod non_inheritance;
 mod rnr;
 mod rsn;
 #[cfg(test)]
@@ -34,6 +35,7 @@ pub use multi_link::{
     sta_control, sta_profile_fixed_len, CommonInfo, DtimInfo, LinkInfoRepr, MultiLink,
     MultiLinkRepr, MultiLinkType, PerStaProfileRepr, StaControl, StaInfo,
 };
+pub use non_inheritance::NonInheritanceRepr;
 pub use rnr::{
     bss_params, short_ssid, MldParams, NeighborApInfo, NeighborApInfoRepr, ReducedNeighborReport,
     TbttInfo,
@@ -64,6 +66,8 @@ pub mod ext_id {
     pub const HE_CAPABILITIES: u8 = 35;
     /// HE Operation.
     pub const HE_OPERATION: u8 = 36;
+    /// Non-Inheritance.
+    pub const NON_INHERITANCE: u8 = 56;
     /// EHT Operation.
     pub const EHT_OPERATION: u8 = 106;
     /// Multi-Link.

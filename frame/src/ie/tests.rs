@@ -1,8 +1,8 @@
 //! Element tests against byte arrays written from the standard's field layouts.
 //!
-//! No real capture with a Multi-Link element was found in the public sources searched, so
-//! every vector here is hand-written from the clauses named on each test; the comments map
-//! bytes to fields.
+//! Every vector here is hand-written from the clauses named on each test; the comments map
+//! bytes to fields. `frame/tests/real_guest_frames.rs` checks the same codecs against
+//! frames real guests' wpa_supplicant, mac80211 and hostapd sent.
 
 use super::*;
 use crate::MacAddr;
@@ -628,6 +628,58 @@ fn eht_capabilities() {
         EhtCapabilitiesRepr::parse_element(&only_element(&ML_PROBE_REQ)),
         Err(Error::WrongElement)
     );
+}
+
+#[test]
+fn eht_ppe_thresholds_present_is_phy_bit_43() {
+    // EHT PHY Capabilities byte 5: B40 non-triggered CQI, B41 Tx 1024/4096-QAM < 242-tone
+    // RU, B42 the Rx one, B43 PPE Thresholds Present (what Linux and tshark read too).
+    let mut bytes = EHT_CAPS;
+    for (byte5, present) in [(0x08, true), (0x07, false), (0x02, false), (0xff, true)] {
+        bytes[3 + 2 + 5] = byte5;
+        let caps = EhtCapabilitiesRepr::parse_element(&only_element(&bytes)).unwrap();
+        assert_eq!(
+            caps.ppe_thresholds_present(),
+            present,
+            "byte 5 = {byte5:#04x}"
+        );
+    }
+}
+
+/// Non-Inheritance (802.11-2020 9.4.2.240) naming HT and VHT Capabilities (45, 191) and
+/// the HE Capabilities extension (35).
+const NON_INHERITANCE: [u8; 8] = [
+    0xff, 0x06, 0x38, // Non-Inheritance, length 6
+    0x02, 0x2d, 0xbf, // Element ID List: length 2, IDs 45 and 191
+    0x01, 0x23, // Element ID Extension List: length 1, extension ID 35
+];
+
+#[test]
+fn non_inheritance() {
+    let e = only_element(&NON_INHERITANCE);
+    assert_eq!(e.element_id(), ElementId::NonInheritance);
+    let n = NonInheritanceRepr::parse_element(&e).unwrap();
+    assert_eq!(n.element_ids, [45, 191]);
+    assert_eq!(n.ext_ids, [35]);
+    assert!(n.extra.is_empty());
+    assert!(n.excludes(45, None) && n.excludes(191, None));
+    assert!(n.excludes(id::EXTENSION, Some(ext_id::HE_CAPABILITIES)));
+    assert!(!n.excludes(id::RSN, None));
+    assert!(!n.excludes(id::EXTENSION, Some(ext_id::EHT_CAPABILITIES)));
+    assert!(!n.excludes(id::EXTENSION, None));
+    assert_eq!(emit_vec(&n), NON_INHERITANCE);
+    // A list running past the element, and a missing second list.
+    assert_eq!(
+        NonInheritanceRepr::parse(&[0x03, 0x2d, 0xbf]),
+        Err(Error::Truncated)
+    );
+    assert_eq!(
+        NonInheritanceRepr::parse(&[0x01, 0x2d]),
+        Err(Error::Truncated)
+    );
+    // Empty lists are valid.
+    let empty = NonInheritanceRepr::parse(&[0x00, 0x00]).unwrap();
+    assert_eq!((empty.element_ids.len(), empty.ext_ids.len()), (0, 0));
 }
 
 /// EHT Operation (9.4.2.324) of a 320 MHz BSS with one disabled subchannel.
