@@ -17,6 +17,15 @@ use hwsim_frame::ie::{
 use hwsim_frame::mac::{mgmt_subtype, Frame, FrameType};
 use hwsim_frame::MacAddr;
 
+use ElementId::{EhtCapabilities as EHT, HeCapabilities as HE, NonInheritance as NI};
+
+/// Element IDs without a name in [`ElementId`].
+const RATES: ElementId = ElementId::Unknown(1);
+const EXT_RATES: ElementId = ElementId::Unknown(50);
+const HT_CAPS: ElementId = ElementId::Unknown(45);
+const VHT_CAPS: ElementId = ElementId::Unknown(191);
+const HE_6GHZ_CAPS: ElementId = ElementId::UnknownExtension(59);
+
 const MLO_PROBE_REQ_SCAN_2G: &[u8] = include_bytes!("data/mlo-probe-req-scan-2g.bin");
 const MLO_PROBE_REQ_SCAN_6G: &[u8] = include_bytes!("data/mlo-probe-req-scan-6g.bin");
 const MLO_PROBE_REQ_ML: &[u8] = include_bytes!("data/mlo-probe-req-ml.bin");
@@ -219,6 +228,8 @@ struct ProfileExpect {
     subelement_len: usize,
     /// `wlan.fixed.capabilities` inside the profile.
     capability_info: u16,
+    /// The profile's elements in order (tshark's `-V` tree under "Per-STA Profile").
+    elements: &'static [ElementId],
     /// `wlan.ext_tag.non_inheritance.element_id_list.element_id` / `..._ext_list.element_id_ext`;
     /// `None`: no Non-Inheritance element.
     non_inheritance: Option<(&'static [u8], &'static [u8])>,
@@ -275,6 +286,13 @@ fn check_basic_ml(m: &Mgmt<'_>, mld: &str, profiles: &[ProfileExpect]) {
         assert_eq!(p.buffer_len(MultiLinkType::Basic), want.subelement_len);
         assert_eq!(p.capability_info(), Some(want.capability_info));
         let inner: Vec<Element<'_>> = p.elements(fixed).collect::<Result<_, _>>().unwrap();
+        let ids: Vec<ElementId> = inner.iter().map(Element::element_id).collect();
+        assert_eq!(
+            ids,
+            want.elements,
+            "elements of the link {} profile",
+            p.link_id()
+        );
         let ni = find(&inner, ElementId::NonInheritance);
         match want.non_inheritance {
             Some((ids, exts)) => {
@@ -464,6 +482,7 @@ fn ml_association_request_on_5ghz_from_wpa_supplicant() {
                 sta_mac: "e2:41:56:f8:b5:bf",
                 subelement_len: 104,
                 capability_info: 0x0430,
+                elements: &[RATES, EXT_RATES, HT_CAPS, HE, EHT, NI],
                 // The 2.4 GHz link drops the 5 GHz frame's VHT Capabilities.
                 non_inheritance: Some((&[191], &[])),
                 eht: EhtExpect {
@@ -481,6 +500,7 @@ fn ml_association_request_on_5ghz_from_wpa_supplicant() {
                 sta_mac: "9a:fe:85:d5:b8:2c",
                 subelement_len: 90,
                 capability_info: 0x0430,
+                elements: &[RATES, HE, HE_6GHZ_CAPS, EHT, NI],
                 // The 6 GHz link drops HT and VHT Capabilities.
                 non_inheritance: Some((&[45, 191], &[])),
                 eht: EhtExpect {
@@ -551,6 +571,7 @@ fn ml_association_request_on_6ghz_from_wpa_supplicant() {
                 sta_mac: "06:73:dc:9b:c1:a3",
                 subelement_len: 98,
                 capability_info: 0x0430,
+                elements: &[RATES, EXT_RATES, HT_CAPS, HE, EHT],
                 non_inheritance: None,
                 eht: EhtExpect {
                     mac: 0x0007,
@@ -567,6 +588,7 @@ fn ml_association_request_on_6ghz_from_wpa_supplicant() {
                 sta_mac: "c6:82:40:91:e7:2d",
                 subelement_len: 117,
                 capability_info: 0x0430,
+                elements: &[RATES, HT_CAPS, VHT_CAPS, HE, EHT],
                 non_inheritance: None,
                 eht: EhtExpect {
                     mac: 0x0007,
