@@ -7,7 +7,9 @@
 //! Expected values are tshark's decode of the same frames (Wireshark 4.4.19 in the trixie
 //! chroot; the field names are quoted next to each value), hard-coded so the test needs no
 //! tshark. Every element the crate has a codec for is also emitted again and must
-//! reproduce the guest's bytes exactly.
+//! reproduce the guest's bytes exactly. No guest frame here carries EHT Operation, a
+//! Reduced Neighbor Report or a Reconfiguration Multi-Link element: only APs send those,
+//! and the guests' hostapd runs without 802.11be (the AP MLD is this project's own code).
 
 use hwsim_frame::ie::{
     mgmt_body_elements, mgmt_fixed_len, sta_profile_fixed_len, EhtCapabilitiesRepr, Element,
