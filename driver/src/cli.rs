@@ -348,6 +348,7 @@ fn start_ap(
     let tap = tap
         .map(|name| {
             hwsim_ap::tap::Tap::open(name)
+                .map(|t| Box::new(t) as Box<dyn hwsim_ap::ds::DistributionSystem>)
                 .map_err(|e| CliError::Usage(format!("--ap-tap {name}: {e}")))
         })
         .transpose()?;
