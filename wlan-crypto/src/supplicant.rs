@@ -317,7 +317,7 @@ impl Supplicant {
             ap_links: Vec::new(),
             groups: Vec::new(),
         };
-        fn group(groups: &mut Vec<LinkGroupKeys>, link_id: u8) -> Option<&mut LinkGroupKeys> {
+        fn group(groups: &mut [LinkGroupKeys], link_id: u8) -> Option<&mut LinkGroupKeys> {
             groups.iter_mut().find(|g| g.link_id == link_id)
         }
         let key16 = |k: &[u8]| -> Result<[u8; 16], SupplicantError> {
