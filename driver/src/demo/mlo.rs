@@ -238,7 +238,8 @@ pub fn run(args: &DemoArgs) -> Result<(), String> {
 fn run_host(host: &mut LocalDs, phases: &Phases, seconds: f64, gap: Duration) -> HostTally {
     let mut tally = HostTally::default();
     let end = Instant::now() + Duration::from_secs_f64(seconds);
-    let mut next = Instant::now();
+    // Set when the station is first seen secured, so that no backlog is sent in a burst.
+    let mut next: Option<Instant> = None;
     let mut eth = Vec::with_capacity(64);
     eth.extend_from_slice(&STA_MLD.mld.0);
     eth.extend_from_slice(&HOST.0);
@@ -246,14 +247,17 @@ fn run_host(host: &mut LocalDs, phases: &Phases, seconds: f64, gap: Duration) ->
     eth.extend_from_slice(b"vhost-hwsim demo: downlink");
     let mut buf = [0u8; 2048];
     while Instant::now() < end {
-        if phases.secured.load(Ordering::Acquire) && Instant::now() >= next {
+        if next.is_none() && phases.secured.load(Ordering::Acquire) {
+            next = Some(Instant::now());
+        }
+        if let Some(due) = next.as_mut().filter(|d| Instant::now() >= **d) {
             for _ in 0..LINKS.len() {
                 match host.send(&eth) {
                     Ok(()) => tally.sent += 1,
                     Err(_) => tally.send_errors += 1,
                 }
             }
-            next += gap;
+            *due += gap;
         }
         while let Ok(Some(n)) = host.recv(&mut buf) {
             if n >= 14 && buf[..6] == HOST.0 {
