@@ -7,6 +7,7 @@
 //! frequency to [`ApMld::handle`], send what it returns, beacon on every link each beacon
 //! interval, and apply commands (link removal) from [`ApHandle`].
 
+use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
 use std::sync::mpsc;
 use std::thread::JoinHandle;
@@ -124,12 +125,31 @@ pub type Ds = Option<Box<dyn DistributionSystem>>;
 /// Connects to `socket` and runs `ap` on its own thread, with `ds` (a TAP, or an in-process
 /// port) as its distribution system if given.
 pub fn spawn(ap: ApMld, socket: PathBuf, ds: Ds) -> Result<ApHandle, RuntimeError> {
-    let cfg = GuestConfig {
-        socket: socket.clone(),
+    let cfg = guest_config(socket.clone());
+    let guest = Guest::connect(&cfg).map_err(|source| RuntimeError::Connect { socket, source })?;
+    run_on(ap, guest, ds)
+}
+
+/// Like [`spawn`], over `stream`, one end of a socket pair whose other end the daemon in this
+/// process serves (so the daemon knows which connection is the built-in AP MLD).
+pub fn spawn_on_stream(ap: ApMld, stream: UnixStream, ds: Ds) -> Result<ApHandle, RuntimeError> {
+    let cfg = guest_config(PathBuf::from("(in-process socket pair)"));
+    let guest = Guest::connect_stream(&cfg, stream).map_err(|source| RuntimeError::Connect {
+        socket: cfg.socket.clone(),
+        source,
+    })?;
+    run_on(ap, guest, ds)
+}
+
+fn guest_config(socket: PathBuf) -> GuestConfig {
+    GuestConfig {
+        socket,
         connect_timeout: Duration::from_secs(5),
         ..GuestConfig::default()
-    };
-    let guest = Guest::connect(&cfg).map_err(|source| RuntimeError::Connect { socket, source })?;
+    }
+}
+
+fn run_on(ap: ApMld, guest: Guest, ds: Ds) -> Result<ApHandle, RuntimeError> {
     let (commands, rx) = mpsc::channel();
     let thread = std::thread::Builder::new()
         .name("ap-mld".into())

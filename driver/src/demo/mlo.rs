@@ -130,13 +130,13 @@ pub fn run(args: &DemoArgs) -> Result<(), String> {
     let daemon = Daemon::start(args)?;
     let cfg = hwsim_ap::ApConfig::parse(AP_CONFIG).map_err(|e| format!("demo AP MLD: {e}"))?;
     let (ap_end, mut host) = LocalDs::pair().map_err(|e| format!("AP MLD port: {e}"))?;
-    // The AP MLD connects first, so that it is VM 1 (VM numbers follow the connections).
-    let ap = hwsim_ap::runtime::spawn(
+    // The AP MLD connects first, so that the station is VM 2 (VM numbers follow the
+    // connections).
+    let ap = crate::cli::attach_builtin_ap(
+        &daemon.core,
         hwsim_ap::ApMld::new(cfg, AP_SEED),
-        daemon.socket.clone(),
         Some(Box::new(ap_end)),
-    )
-    .map_err(|e| e.to_string())?;
+    )?;
     let phases = Arc::new(Phases {
         traffic_done: AtomicBool::new(false),
         secured: AtomicBool::new(false),
@@ -165,6 +165,7 @@ pub fn run(args: &DemoArgs) -> Result<(), String> {
     daemon.core.mld.process_pending(&daemon.core);
     let after = daemon.core.mld.table();
     let stats = crate::stats::collect(&daemon.core);
+    let daemon_ap_vm = daemon.core.ap_vm.get().copied();
     daemon.stop();
     let sta = sta??;
 
@@ -192,7 +193,7 @@ pub fn run(args: &DemoArgs) -> Result<(), String> {
     );
     println!();
     println!("MLDs the daemon's tracker learned, with what each link sent (while associated):");
-    print!("{}", mld_table(&during));
+    print!("{}", mld_table(&during, daemon_ap_vm));
     let gone = after.mld(MldKind::NonAp, STA_MLD.mld).is_none();
     println!(
         "  after deauthentication: non-AP MLD {}",
@@ -271,7 +272,8 @@ fn run_host(host: &mut LocalDs, phases: &Phases, seconds: f64, gap: Duration) ->
 
 /// One row per MLD link: MLD, kind, link ID, frequency, link address, radio, and the link's
 /// counters (frames sent on it, of which acknowledged, airtime).
-fn mld_table(mlds: &[MldStats]) -> String {
+/// The built-in AP MLD's connection (`ap_vm`) is shown as `ap-mld`.
+fn mld_table(mlds: &[MldStats], ap_vm: Option<u32>) -> String {
     use std::fmt::Write;
     let mut s = format!(
         "{:<18} {:<6} {:>4} {:>5}  {:<18} {:<26} {:>6} {:>6} {:>9}\n",
@@ -280,6 +282,7 @@ fn mld_table(mlds: &[MldStats]) -> String {
     for m in mlds {
         for l in &m.links {
             let radio = match (l.vm, &l.radio) {
+                (Some(vm), Some(wire)) if Some(vm) == ap_vm => format!("ap-mld/{wire}"),
                 (Some(vm), Some(wire)) => format!("vm{vm}/{wire}"),
                 _ => "?".into(),
             };
