@@ -6,9 +6,11 @@
 //! * [`ap`] — the management state machine: frames in, frames out, time passed in.
 //! * [`runtime`] — attaches one radio per link to the daemon's socket through the
 //!   `hwsim-guest` frontend and drives the state machine.
+//! * [`ds`] — its distribution system: a TAP ([`tap`]) or an in-process port ([`ds::LocalDs`]).
 
 pub mod ap;
 pub mod config;
+pub mod ds;
 pub mod elements;
 pub mod runtime;
 pub mod security;

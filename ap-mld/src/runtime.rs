@@ -7,6 +7,7 @@
 //! frequency to [`ApMld::handle`], send what it returns, beacon on every link each beacon
 //! interval, and apply commands (link removal) from [`ApHandle`].
 
+use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
 use std::sync::mpsc;
 use std::thread::JoinHandle;
@@ -17,7 +18,7 @@ use hwsim_frame::{DeviceMessage, GuestMessage};
 use hwsim_guest::{Guest, GuestConfig};
 
 use crate::ap::{ApMld, DataCounters, Event, Tx};
-use crate::tap::Tap;
+use crate::ds::DistributionSystem;
 
 /// Commands to the running AP.
 enum Command {
@@ -47,11 +48,11 @@ pub struct RuntimeStats {
     pub rx_malformed: u64,
     /// Frames that could not be sent (TX ring full or encoding error).
     pub tx_errors: u64,
-    /// Ethernet frames read from the TAP.
+    /// Ethernet frames read from the distribution system (TAP or in-process port).
     pub tap_rx: u64,
-    /// Ethernet frames written to the TAP.
+    /// Ethernet frames written to the distribution system.
     pub tap_tx: u64,
-    /// TAP reads or writes that failed.
+    /// Distribution-system reads or writes that failed.
     pub tap_errors: u64,
 }
 
@@ -118,19 +119,41 @@ pub enum RuntimeError {
     Thread(std::io::Error),
 }
 
-/// Connects to `socket` and runs `ap` on its own thread, with `tap` as its distribution
-/// system if given.
-pub fn spawn(ap: ApMld, socket: PathBuf, tap: Option<Tap>) -> Result<ApHandle, RuntimeError> {
-    let cfg = GuestConfig {
-        socket: socket.clone(),
+/// The AP's distribution system, if it has one.
+pub type Ds = Option<Box<dyn DistributionSystem>>;
+
+/// Connects to `socket` and runs `ap` on its own thread, with `ds` (a TAP, or an in-process
+/// port) as its distribution system if given.
+pub fn spawn(ap: ApMld, socket: PathBuf, ds: Ds) -> Result<ApHandle, RuntimeError> {
+    let cfg = guest_config(socket.clone());
+    let guest = Guest::connect(&cfg).map_err(|source| RuntimeError::Connect { socket, source })?;
+    run_on(ap, guest, ds)
+}
+
+/// Like [`spawn`], over `stream`, one end of a socket pair whose other end the daemon in this
+/// process serves (so the daemon knows which connection is the built-in AP MLD).
+pub fn spawn_on_stream(ap: ApMld, stream: UnixStream, ds: Ds) -> Result<ApHandle, RuntimeError> {
+    let cfg = guest_config(PathBuf::from("(in-process socket pair)"));
+    let guest = Guest::connect_stream(&cfg, stream).map_err(|source| RuntimeError::Connect {
+        socket: cfg.socket.clone(),
+        source,
+    })?;
+    run_on(ap, guest, ds)
+}
+
+fn guest_config(socket: PathBuf) -> GuestConfig {
+    GuestConfig {
+        socket,
         connect_timeout: Duration::from_secs(5),
         ..GuestConfig::default()
-    };
-    let guest = Guest::connect(&cfg).map_err(|source| RuntimeError::Connect { socket, source })?;
+    }
+}
+
+fn run_on(ap: ApMld, guest: Guest, ds: Ds) -> Result<ApHandle, RuntimeError> {
     let (commands, rx) = mpsc::channel();
     let thread = std::thread::Builder::new()
         .name("ap-mld".into())
-        .spawn(move || Runner::new(ap, guest, tap).run(rx))
+        .spawn(move || Runner::new(ap, guest, ds).run(rx))
         .map_err(RuntimeError::Thread)?;
     Ok(ApHandle {
         commands,
@@ -146,7 +169,7 @@ struct Runner {
     stats: RuntimeStats,
     /// (link index, frame) heard, collected during a receive pass.
     heard: Vec<(usize, Vec<u8>)>,
-    tap: Option<Tap>,
+    ds: Ds,
     /// Downlink frames so far (drives the round-robin link choice).
     downlink_counter: u64,
 }
@@ -158,7 +181,7 @@ const TAP_BURST: usize = 64;
 const TX_RESERVE: u16 = 16;
 
 impl Runner {
-    fn new(ap: ApMld, guest: Guest, tap: Option<Tap>) -> Runner {
+    fn new(ap: ApMld, guest: Guest, ds: Ds) -> Runner {
         Runner {
             ap,
             guest,
@@ -166,7 +189,7 @@ impl Runner {
             cookie: 0,
             stats: RuntimeStats::default(),
             heard: Vec::new(),
-            tap,
+            ds,
             downlink_counter: 0,
         }
     }
@@ -227,12 +250,12 @@ impl Runner {
                 .min(Duration::from_millis(20));
             self.guest.reclaim_tx();
             // Back-pressure: with the TX ring nearly full, wait for completions, not for the TAP.
-            let tap_fd = self
-                .tap
+            let ds_fd = self
+                .ds
                 .as_ref()
                 .filter(|_| self.guest.tx_free() >= TX_RESERVE)
-                .map(Tap::fd);
-            if self.guest.wait_also(tap_fd, wait).is_err() {
+                .map(|ds| ds.fd());
+            if self.guest.wait_also(ds_fd, wait).is_err() {
                 tracing::warn!("AP MLD: the daemon closed the connection");
                 return self.stats;
             }
@@ -246,19 +269,19 @@ impl Runner {
             for tx in self.ap.poll(tsf) {
                 self.send(&tx);
             }
-            self.uplink_to_tap();
-            self.downlink_from_tap();
+            self.uplink_to_ds();
+            self.downlink_from_ds();
             self.log_events();
             self.guest.reclaim_tx();
         }
     }
 
     /// Ethernet frames from stations to the TAP.
-    fn uplink_to_tap(&mut self) {
+    fn uplink_to_ds(&mut self) {
         let frames = self.ap.take_uplink();
-        let Some(tap) = self.tap.as_mut() else { return };
+        let Some(ds) = self.ds.as_mut() else { return };
         for f in frames {
-            match tap.send(&f) {
+            match ds.send(&f) {
                 Ok(()) => self.stats.tap_tx += 1,
                 Err(_) => self.stats.tap_errors += 1,
             }
@@ -266,7 +289,7 @@ impl Runner {
     }
 
     /// Ethernet frames from the TAP to stations.
-    fn downlink_from_tap(&mut self) {
+    fn downlink_from_ds(&mut self) {
         let mut buf = [0u8; 2048];
         for _ in 0..TAP_BURST {
             if self.guest.tx_free() < TX_RESERVE {
@@ -275,8 +298,8 @@ impl Runner {
                     return;
                 }
             }
-            let Some(tap) = self.tap.as_mut() else { return };
-            let n = match tap.recv(&mut buf) {
+            let Some(ds) = self.ds.as_mut() else { return };
+            let n = match ds.recv(&mut buf) {
                 Ok(Some(n)) => n,
                 Ok(None) => return,
                 Err(_) => {

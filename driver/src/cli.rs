@@ -321,7 +321,7 @@ fn serve(args: &Args) -> Result<(), CliError> {
     let _server = crate::server::spawn(Arc::clone(&core), &socket)?;
     tracing::info!(socket = %socket.display(), "serving");
     if let Some(path) = &args.ap_config {
-        start_ap(&core, path, args.ap_tap.as_deref(), &socket)?;
+        start_ap(&core, path, args.ap_tap.as_deref())?;
     }
     let _ = signals.wait();
     tracing::info!("shutting down");
@@ -337,17 +337,13 @@ fn serve(args: &Args) -> Result<(), CliError> {
     Ok(())
 }
 
-/// Starts the built-in AP MLD on the daemon's own socket.
-fn start_ap(
-    core: &Core,
-    path: &std::path::Path,
-    tap: Option<&str>,
-    socket: &std::path::Path,
-) -> Result<(), CliError> {
+/// Starts the built-in AP MLD, attached to the daemon over an in-process socket pair.
+fn start_ap(core: &Arc<Core>, path: &std::path::Path, tap: Option<&str>) -> Result<(), CliError> {
     let cfg = hwsim_ap::ApConfig::load(path).map_err(CliError::Config)?;
     let tap = tap
         .map(|name| {
             hwsim_ap::tap::Tap::open(name)
+                .map(|t| Box::new(t) as Box<dyn hwsim_ap::ds::DistributionSystem>)
                 .map_err(|e| CliError::Usage(format!("--ap-tap {name}: {e}")))
         })
         .transpose()?;
@@ -357,10 +353,22 @@ fn start_ap(
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as u64);
     let ap = hwsim_ap::ApMld::new(cfg, seed);
-    let handle = hwsim_ap::runtime::spawn(ap, socket.to_path_buf(), tap)
-        .map_err(|e| CliError::Usage(e.to_string()))?;
+    let handle = attach_builtin_ap(core, ap, tap).map_err(CliError::Usage)?;
     let _ = core.ap.set(handle);
     Ok(())
+}
+
+/// Serves `ap` on one end of a socket pair and runs it on the other, so that the daemon knows
+/// the connection (`ap-mld` in its tables).
+pub fn attach_builtin_ap(
+    core: &Arc<Core>,
+    ap: hwsim_ap::ApMld,
+    ds: hwsim_ap::runtime::Ds,
+) -> Result<hwsim_ap::runtime::ApHandle, String> {
+    let (device_end, guest_end) = std::os::unix::net::UnixStream::pair()
+        .map_err(|e| format!("built-in AP MLD socket pair: {e}"))?;
+    crate::server::serve_builtin_ap(core, device_end).map_err(|e| e.to_string())?;
+    hwsim_ap::runtime::spawn_on_stream(ap, guest_end, ds).map_err(|e| e.to_string())
 }
 
 /// The capture the arguments ask for (file, merged view, monitor interface), if any.

@@ -111,6 +111,8 @@ pub struct Core {
     pub mld: crate::mld::MldService,
     /// The built-in AP MLD (`--ap-config`), if running.
     pub ap: std::sync::OnceLock<hwsim_ap::runtime::ApHandle>,
+    /// The connection of the built-in AP MLD (tables label its radios `ap-mld`).
+    pub ap_vm: std::sync::OnceLock<VmId>,
     /// The medium clock of the airtime mode, started by the first timed frame (`None` inside:
     /// its thread could not start, frames are delivered at once).
     air: std::sync::OnceLock<Option<Arc<crate::medium::airtime::clock::AirClock>>>,
@@ -133,6 +135,7 @@ impl Core {
             capture: std::sync::OnceLock::new(),
             mld: crate::mld::MldService::new(),
             ap: std::sync::OnceLock::new(),
+            ap_vm: std::sync::OnceLock::new(),
             air: std::sync::OnceLock::new(),
             vms: Mutex::new(BTreeMap::new()),
             gone: Mutex::new(Vec::new()),

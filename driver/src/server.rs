@@ -141,11 +141,24 @@ fn attach(
     crate::relay::spawn(conn, handler_end, &format!("vhost-hwsim-vm{vm}"))
 }
 
+/// Serves the built-in AP MLD of this process over `conn` (one end of a socket pair; its
+/// runtime holds the other), remembering its connection so tables can name it.
+pub fn serve_builtin_ap(core: &Arc<Core>, conn: UnixStream) -> Result<(), ServerError> {
+    serve_as(core, conn, true)
+}
+
 /// Starts the threads of one accepted VM connection.
 fn serve(core: &Arc<Core>, conn: UnixStream) -> Result<(), ServerError> {
+    serve_as(core, conn, false)
+}
+
+fn serve_as(core: &Arc<Core>, conn: UnixStream, builtin_ap: bool) -> Result<(), ServerError> {
     let vm = core
         .new_vm()
         .map_err(|e| ServerError::Connection(format!("inbox: {e}")))?;
+    if builtin_ap {
+        let _ = core.ap_vm.set(vm.id);
+    }
     let backend = Arc::new(VmBackend::new(Arc::clone(core), Arc::clone(&vm)));
     let mem = GuestMemoryAtomic::new(GuestMemoryMmap::new());
     let mut daemon = VhostUserDaemon::new(format!("vhost-hwsim-vm{}", vm.id), backend, mem)

@@ -241,6 +241,11 @@ pub fn collect(core: &Core) -> Stats {
             .map(|r| radio_stats(r, Vec::new(), false)),
     );
     radios.sort_by(|a, b| (a.vm, &a.wire).cmp(&(b.vm, &b.wire)));
+    if let Some(&ap) = core.ap_vm.get() {
+        for r in radios.iter_mut().filter(|r| r.vm == ap) {
+            r.radio = format!("ap-mld/{}", r.wire);
+        }
+    }
     let (mlds, mld_tracker) = mld_stats(core);
     Stats {
         medium: core.medium.name(),

@@ -1,7 +1,7 @@
 //! The built-in AP MLD (`--ap-config`) seen by a scripted non-AP MLD: a frontend guest whose
 //! radio hears the AP's beacons on all three links, authenticates and associates on the
 //! 5 GHz link asking for the other two, gets every link accepted, and sees the tracker list
-//! both MLDs; `ap remove-link` puts a Reconfiguration Multi-Link element in the beacons. With
+//! both MLDs and the AP's radios labelled `ap-mld`; `ap remove-link` puts a Reconfiguration Multi-Link element in the beacons. With
 //! the radio model, a `[[node]]` listing the link addresses places the AP MLD.
 
 mod common;
@@ -177,6 +177,26 @@ fn scripted_non_ap_mld_associates_on_three_links_and_sees_link_removal() {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+
+    // The daemon knows the built-in AP's connection: its radios are labelled `ap-mld`, the
+    // test guest's by its VM number.
+    let s = d.stats();
+    let labels: Vec<String> = s["radios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["radio"].as_str().unwrap().to_string())
+        .collect();
+    for id in 0..3 {
+        let want = format!("ap-mld/{}", ap_link(id));
+        assert!(labels.contains(&want), "{want} in {labels:?}");
+    }
+    assert!(
+        labels
+            .iter()
+            .any(|l| l.starts_with("vm") && l.ends_with(&sta_link(1).to_string())),
+        "the test guest's radio: {labels:?}"
+    );
 
     // Removing link 2 through the control socket: beacons announce it, then it stops.
     let answer = vhost_hwsim::control::request(&d.control, "ap remove-link 2 3").unwrap();

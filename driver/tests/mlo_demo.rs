@@ -1,7 +1,8 @@
 //! The multi-link demo checked with a real dissector: a fresh capture of `demo` and the committed
 //! `captures/demo-mlo.pcapng` must both decode in Wireshark 4.4 (tshark) with one interface per
-//! link named after its MLD, Multi-Link elements with per-STA profiles, data on all three links
-//! and no malformed packet.
+//! link named after its MLD, Multi-Link elements with per-STA profiles, the four EAPOL-Key
+//! messages of the MLO 4-way handshake, CCMP-protected data on all three links both ways, a
+//! protected deauthentication and no malformed packet.
 //!
 //! Needs a tshark ≥ 4.4 (Debian bookworm's 4.0 does not decode Multi-Link elements): the one in
 //! the chroot `HWSIM_TSHARK_ROOT` names (`scripts/test-all.sh` builds it), else the one on `PATH`.
@@ -65,7 +66,7 @@ fn minimal_pcap() -> Vec<u8> {
 }
 
 /// The fields every check reads, in row order.
-const FIELDS: [&str; 11] = [
+const FIELDS: [&str; 14] = [
     "frame.interface_name",
     "frame.interface_description",
     "wlan.fc.type_subtype",
@@ -77,6 +78,9 @@ const FIELDS: [&str; 11] = [
     "_ws.malformed",
     "_ws.expert.severity",
     "radiotap.channel.freq",
+    "wlan.fc.protected",
+    "wlan_rsna_eapol.keydes.key_info",
+    "eapol.keydes.replay_counter",
 ];
 
 struct Row<'a>(&'a [String]);
@@ -92,6 +96,11 @@ impl Row<'_> {
 
     fn subtype(&self) -> &str {
         self.get("wlan.fc.type_subtype")
+    }
+
+    /// The Protected Frame bit (tshark 4.4 prints booleans as True/False, older ones 1/0).
+    fn protected(&self) -> bool {
+        matches!(self.get("wlan.fc.protected"), "1" | "True")
     }
 }
 
@@ -226,13 +235,61 @@ fn check_capture(root: Option<&Path>, bytes: &[u8], what: &str) {
         .map(|r| r.get("wlan.eht.multi_link.common_info.mld_mac_address"))
         .collect();
     assert_eq!(auths, [STA_MLD, AP_MLD], "{what}: authentication");
+    let deauth = one("0x000c");
     assert_eq!(
-        one("0x000c").get("wlan.ta"),
+        deauth.get("wlan.ta"),
         STA_LINKS[1],
         "{what}: deauthentication"
     );
+    assert!(
+        deauth.protected(),
+        "{what}: the deauthentication is protected (PMF)"
+    );
 
-    // QoS data both ways on all three links, on the links' channels.
+    // The MLO 4-way handshake on link 1: messages 1 and 3 from the AP, 2 and 4 from the
+    // station, each answer echoing the replay counter of the message it answers.
+    let eapol: Vec<(&str, u16, &str)> = rows
+        .iter()
+        .filter(|r| !r.get("wlan_rsna_eapol.keydes.key_info").is_empty())
+        .map(|r| {
+            let info = r
+                .get("wlan_rsna_eapol.keydes.key_info")
+                .trim_start_matches("0x");
+            (
+                r.get("wlan.ta"),
+                u16::from_str_radix(info, 16).expect("hex key info"),
+                r.get("eapol.keydes.replay_counter"),
+            )
+        })
+        .collect();
+    assert_eq!(eapol.len(), 4, "{what}: EAPOL-Key frames {eapol:?}");
+    // Key Information bits: Pairwise 0x0008, Install 0x0040, Ack 0x0080, MIC 0x0100, Secure
+    // 0x0200, Encrypted Key Data 0x1000 (the OWE AKM: descriptor version 0).
+    let want: [(&str, u16); 4] = [
+        (AP_LINKS[1], 0x0088),
+        (STA_LINKS[1], 0x0108),
+        (AP_LINKS[1], 0x13c8),
+        (STA_LINKS[1], 0x0308),
+    ];
+    for (i, ((ta, info, _), (want_ta, want_info))) in eapol.iter().zip(want).enumerate() {
+        assert_eq!(
+            (*ta, *info),
+            (want_ta, want_info),
+            "{what}: EAPOL-Key {}/4",
+            i + 1
+        );
+    }
+    assert_eq!(
+        eapol[0].2, eapol[1].2,
+        "{what}: message 2 echoes message 1's counter"
+    );
+    assert_eq!(
+        eapol[2].2, eapol[3].2,
+        "{what}: message 4 echoes message 3's counter"
+    );
+
+    // CCMP-protected QoS data both ways on all three links, on the links' channels; only the
+    // EAPOL-Key frames go unprotected.
     for (id, freq) in ["2412", "5180", "6135"].into_iter().enumerate() {
         for (prefix, mld, ta) in [
             ("ap-mld", AP_MLD, AP_LINKS[id]),
@@ -243,6 +300,7 @@ fn check_capture(root: Option<&Path>, bytes: &[u8], what: &str) {
                 .iter()
                 .filter(|r| {
                     r.subtype() == "0x0028"
+                        && r.protected()
                         && r.get("frame.interface_name") == name
                         && r.get("wlan.ta") == ta
                         && r.get("radiotap.channel.freq") == freq
@@ -250,10 +308,18 @@ fn check_capture(root: Option<&Path>, bytes: &[u8], what: &str) {
                 .count();
             assert!(
                 n >= 10,
-                "{what}: {n} QoS data frames on {name} ({freq} MHz)"
+                "{what}: {n} protected QoS data frames on {name} ({freq} MHz)"
             );
         }
     }
+    let unprotected = rows
+        .iter()
+        .filter(|r| r.subtype() == "0x0028" && !r.protected())
+        .count();
+    assert_eq!(
+        unprotected, 4,
+        "{what}: unprotected QoS data besides EAPOL-Key"
+    );
 }
 
 /// Without tshark: the demo associates (it fails otherwise) and its capture declares one
@@ -270,7 +336,8 @@ fn the_demo_names_an_interface_per_link_after_each_mld() {
     args.rate = 50;
     args.capture = Some(file.clone());
     args.socket = Some(dir.join("demo.sock"));
-    vhost_hwsim::demo::run(&args).expect("the demo runs and the non-AP MLD associates");
+    vhost_hwsim::demo::run(&args)
+        .expect("the demo runs and the non-AP MLD associates and completes the handshake");
     let bytes = std::fs::read(&file).unwrap();
     let mut reader = PcapNgReader::new(&bytes[..]).expect("a pcapng section");
     let mut interfaces = Vec::new();
@@ -320,7 +387,8 @@ fn with_the_radio_model_each_link_has_its_band_signal() {
     args.capture = Some(file.clone());
     args.socket = Some(dir.join("demo.sock"));
     args.config = Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/demo-mlo.toml"));
-    vhost_hwsim::demo::run(&args).expect("the demo runs and the non-AP MLD associates");
+    vhost_hwsim::demo::run(&args)
+        .expect("the demo runs and the non-AP MLD associates and completes the handshake");
     let bytes = std::fs::read(&file).unwrap();
     let mut reader = PcapNgReader::new(&bytes[..]).expect("a pcapng section");
     let mut names = Vec::new();
@@ -434,8 +502,8 @@ fn demo_data_frames_carry_eht_radiotap_fields() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// Every QoS data frame carries the U-SIG and EHT radiotap fields, and the three links use
-/// three different channel widths (20, 80 and 320 MHz as the AP MLD's links announce).
+/// Every QoS data frame carries the U-SIG and EHT radiotap fields, with the width of its link
+/// (U-SIG BW 0 = 20 MHz on 2.4 GHz, 2 = 80 MHz on 5 and 6 GHz, as the AP MLD's links operate).
 fn check_eht_radiotap(root: Option<&Path>, bytes: &[u8]) {
     let (_, rows) = tshark::fields(
         root,
@@ -444,6 +512,7 @@ fn check_eht_radiotap(root: Option<&Path>, bytes: &[u8]) {
             "wlan.fc.type_subtype",
             "radiotap.u_sig.common.bw",
             "radiotap.eht.user_info.mcs",
+            "radiotap.channel.freq",
         ],
     );
     let data: Vec<_> = rows.iter().filter(|r| r[0] == "0x0028").collect();
@@ -454,6 +523,19 @@ fn check_eht_radiotap(root: Option<&Path>, bytes: &[u8]) {
             "no EHT radiotap: {r:?}"
         );
     }
-    let widths: std::collections::BTreeSet<_> = data.iter().map(|r| r[1].as_str()).collect();
-    assert_eq!(widths.len(), 3, "U-SIG bandwidths seen: {widths:?}");
+    let widths: BTreeSet<(&str, &str)> = data
+        .iter()
+        .map(|r| (r[3].as_str(), r[1].as_str()))
+        .collect();
+    assert_eq!(
+        widths,
+        [
+            ("2412", "0x00000000"),
+            ("5180", "0x00000002"),
+            ("6135", "0x00000002")
+        ]
+        .into_iter()
+        .collect(),
+        "(MHz, U-SIG bandwidth) of the data frames"
+    );
 }

@@ -1,5 +1,5 @@
 //! 802.11 security building blocks for the built-in AP MLD of vhost-hwsim: the key
-//! hierarchy, OWE, EAPOL-Key frames and KDEs, the authenticator side of the 4-way handshake
+//! hierarchy, OWE, EAPOL-Key frames and KDEs, both sides of the 4-way handshake
 //! (single link and multi-link), CCMP-128 and BIP-CMAC-128.
 //!
 //! Pure code: no I/O, no clocks, no global state; randomness comes in through
@@ -16,13 +16,14 @@
 //! | [`kde`] | RSNE/RSNXE, GTK, IGTK, BIGTK, MAC address, PMKID, MLO Link/GTK/IGTK/BIGTK KDEs | 12.7.2 Table 12-10; 802.11be 12.7.2 |
 //! | [`keywrap`] | Key Data padding and AES key wrap | 12.7.2; RFC 3394 |
 //! | [`handshake`] | authenticator 4-way handshake state machine | 12.7.6; 802.11be 12.7.6 |
+//! | [`supplicant`] | supplicant 4-way handshake state machine (single link and MLO) | 12.7.6; 802.11be 12.7.6 |
 //! | [`ccmp`] | CCMP-128 encapsulation/decapsulation, per-TID replay counters | 12.5.3; 802.11be 12.5.2.3.3 |
 //! | [`bip`] | BIP-CMAC-128 with the MMIE, beacon protection | 12.5.4; 9.4.2.54 |
 //!
 //! Test vectors (tests/vectors.rs): Annex J.6.4 CCMP, the 802.11i CCMP test MPDUs whose AAD
 //! rules are unchanged, J.9.1 BIP-CMAC-128, J.3 PRF-SHA-1, the J.10 SAE "KCK and PMK" value for
 //! KDF-SHA-256, RFC 3394 4.1. The handshake (tests/handshake.rs) runs against a supplicant
-//! written in the test from the standard with its own KDF/MIC/unwrap code.
+//! (the [`supplicant`] module) whose PTK and MICs the test recomputes with its own KDF/MIC code.
 
 pub mod bip;
 pub mod ccmp;
@@ -35,3 +36,4 @@ pub mod keys;
 pub mod keywrap;
 pub mod owe;
 pub mod rng;
+pub mod supplicant;

@@ -1,7 +1,7 @@
-//! The authenticator against a small supplicant written here from the standard, with its own
-//! KDF, MIC and key unwrap code (HMAC/AES-KW straight from the RustCrypto crates), so that
-//! both sides agreeing means the frames carry what 12.7.6 says, not that one routine agrees
-//! with itself.
+//! The authenticator against the crate's supplicant, with the PTK, every MIC and the Key Data
+//! unwrap recomputed here from the standard with its own code (HMAC/AES-KW straight from the
+//! RustCrypto crates), so that both sides agreeing means the frames carry what 12.7.6 says,
+//! not that one routine agrees with itself.
 
 use aes_kw::KekAes128;
 use hmac::{Hmac, Mac};
@@ -16,6 +16,9 @@ use hwsim_crypto::kde::{parse_key_data, Kde, KeyDataItem};
 use hwsim_crypto::keys::{Akm, Cipher, GroupKeys, MacAddr};
 use hwsim_crypto::owe::{derive_keys, OweKeyPair};
 use hwsim_crypto::rng::SeededRng;
+use hwsim_crypto::supplicant::{
+    Supplicant, SupplicantConfig, SupplicantError, SupplicantMlo, SupplicantState, SupplicantStep,
+};
 
 const AP_MLD: MacAddr = [0x02, 0xaa, 0, 0, 0, 0x10];
 const STA_MLD: MacAddr = [0x02, 0x55, 0, 0, 0, 0x20];
@@ -54,7 +57,7 @@ fn mic(kck: &[u8], pdu: &[u8]) -> [u8; 16] {
     mac.finalize().into_bytes()[..16].try_into().unwrap()
 }
 
-/// What the supplicant learnt from message 3.
+/// What the supplicant learnt from message 3, flattened for comparisons.
 #[derive(Debug, Default)]
 struct Learnt {
     mld_addr: Option<MacAddr>,
@@ -65,45 +68,158 @@ struct Learnt {
     rsne: Option<Vec<u8>>,
 }
 
-struct Supplicant {
+/// The library's supplicant, with every PTK and MIC it produces or accepts recomputed here
+/// by hand and every message's Key Information checked against 12.7.6.
+struct Sta {
+    inner: Supplicant,
     pmk: [u8; 32],
     aa: MacAddr,
     spa: MacAddr,
-    snonce: [u8; 32],
-    /// (link ID, STA link address) of the non-association links, for MLO.
-    other_links: Option<Vec<(u8, MacAddr)>>,
+    mlo: bool,
+    /// The PTK computed here from message 1 and message 2's SNonce.
     ptk: Vec<u8>,
-    last_replay: Option<u64>,
 }
 
-impl Supplicant {
+impl Sta {
     fn new(
         pmk: [u8; 32],
         aa: MacAddr,
         spa: MacAddr,
         other_links: Option<Vec<(u8, MacAddr)>>,
     ) -> Self {
-        Supplicant {
+        let mlo = other_links.is_some();
+        let cfg = SupplicantConfig {
+            akm: Akm::Owe { group: 19 },
+            cipher: Cipher::Ccmp128,
+            aa,
+            spa,
+            pmk: pmk.to_vec(),
+            sta_rsne: STA_RSNE.to_vec(),
+            sta_rsnxe: Some(RSNXE.to_vec()),
+            mlo: other_links.map(|other_links| SupplicantMlo {
+                assoc_link_id: 0,
+                other_links,
+            }),
+        };
+        Sta {
+            inner: Supplicant::new(cfg, &mut SeededRng::new(0x5a)),
             pmk,
             aa,
             spa,
-            snonce: [0x5a; 32],
-            other_links,
+            mlo,
             ptk: Vec::new(),
-            last_replay: None,
         }
     }
 
     fn kck(&self) -> &[u8] {
         &self.ptk[..16]
     }
-    fn kek(&self) -> &[u8] {
-        &self.ptk[16..32]
-    }
     fn tk(&self) -> &[u8] {
         &self.ptk[32..48]
     }
 
+    fn on_msg1(&mut self, pdu: &[u8]) -> Vec<u8> {
+        let m1 = EapolKey::parse(pdu, 16).unwrap();
+        assert_eq!(
+            m1.key_info.0,
+            KeyInfo::PAIRWISE | KeyInfo::ACK,
+            "msg1 key info"
+        );
+        assert_eq!(m1.key_length, 16);
+        let mld_kde = parse_key_data(m1.key_data).find_map(|i| match i.unwrap() {
+            KeyDataItem::Kde(Kde::MacAddr(m)) => Some(m),
+            _ => None,
+        });
+        let want = self.mlo.then_some(self.aa);
+        assert_eq!(mld_kde, want, "AP MLD address KDE in msg1 exactly for MLO");
+        let SupplicantStep::Send(m2) = self.inner.receive(pdu).unwrap() else {
+            panic!("message 1 is answered with message 2")
+        };
+        let parsed = EapolKey::parse(&m2, 16).unwrap();
+        assert_eq!(parsed.key_info.0, KeyInfo::PAIRWISE | KeyInfo::MIC);
+        assert_eq!(parsed.replay_counter, m1.replay_counter);
+        let snonce = parsed.nonce;
+        let (a_lo, a_hi) = if self.aa < self.spa {
+            (self.aa, self.spa)
+        } else {
+            (self.spa, self.aa)
+        };
+        let (n_lo, n_hi) = if m1.nonce < snonce {
+            (m1.nonce, snonce)
+        } else {
+            (snonce, m1.nonce)
+        };
+        let context = [&a_lo[..], &a_hi, &n_lo, &n_hi].concat();
+        self.ptk = kdf_sha256(&self.pmk, b"Pairwise key expansion", &context, 48);
+        let lib = self.inner.ptk().unwrap();
+        assert_eq!(
+            [lib.kck(), lib.kek(), lib.tk()].concat(),
+            self.ptk,
+            "the supplicant's PTK"
+        );
+        assert_eq!(parsed.mic, mic(self.kck(), &m2), "msg2 MIC");
+        m2
+    }
+
+    fn on_msg3(&mut self, pdu: &[u8]) -> (Vec<u8>, Learnt) {
+        let m3 = EapolKey::parse(pdu, 16).unwrap();
+        let want = KeyInfo::PAIRWISE
+            | KeyInfo::INSTALL
+            | KeyInfo::ACK
+            | KeyInfo::MIC
+            | KeyInfo::SECURE
+            | KeyInfo::ENCRYPTED_KEY_DATA;
+        assert_eq!(m3.key_info.0, want, "msg3 key info");
+        assert_eq!(m3.mic, mic(self.kck(), pdu), "msg3 MIC");
+        // The Key Data unwraps under the KEK computed here.
+        let mut plain = vec![0u8; m3.key_data.len() - 8];
+        KekAes128::new(self.ptk[16..32].into())
+            .unwrap(m3.key_data, &mut plain)
+            .unwrap();
+        let SupplicantStep::Complete { msg4, keys } = self.inner.receive(pdu).unwrap() else {
+            panic!("message 3 completes the handshake")
+        };
+        let parsed = EapolKey::parse(&msg4, 16).unwrap();
+        assert_eq!(
+            parsed.key_info.0,
+            KeyInfo::PAIRWISE | KeyInfo::MIC | KeyInfo::SECURE
+        );
+        assert_eq!(parsed.mic, mic(self.kck(), &msg4), "msg4 MIC");
+        assert_eq!(keys.ptk.tk(), self.tk());
+        let learnt = Learnt {
+            mld_addr: keys.ap_mld_addr,
+            links: keys
+                .ap_links
+                .iter()
+                .map(|l| (l.link_id, l.mac, l.rsne.clone()))
+                .collect(),
+            gtks: keys
+                .groups
+                .iter()
+                .map(|g| (g.link_id, g.gtk.key_id, g.gtk.key.to_vec()))
+                .collect(),
+            igtks: keys
+                .groups
+                .iter()
+                .filter_map(|g| {
+                    let k = g.igtk.as_ref()?;
+                    Some((g.link_id, u16::from(k.key_id), k.key.to_vec()))
+                })
+                .collect(),
+            bigtks: keys
+                .groups
+                .iter()
+                .filter_map(|g| {
+                    let k = g.bigtk.as_ref()?;
+                    Some((g.link_id, u16::from(k.key_id), k.key.to_vec()))
+                })
+                .collect(),
+            rsne: keys.ap_rsne.clone(),
+        };
+        (msg4, learnt)
+    }
+
+    /// A message from the STA signed with the KCK computed here.
     fn finish(&self, info: u16, replay: u64, nonce: [u8; 32], key_data: &[u8]) -> Vec<u8> {
         let mut pdu = EapolKey {
             version: 2,
@@ -120,113 +236,6 @@ impl Supplicant {
         let m = mic(self.kck(), &pdu);
         pdu[MIC_OFFSET..MIC_OFFSET + 16].copy_from_slice(&m);
         pdu
-    }
-
-    fn on_msg1(&mut self, pdu: &[u8]) -> Vec<u8> {
-        let m1 = EapolKey::parse(pdu, 16).unwrap();
-        assert_eq!(
-            m1.key_info.0,
-            KeyInfo::PAIRWISE | KeyInfo::ACK,
-            "msg1 key info"
-        );
-        assert_eq!(m1.key_length, 16);
-        let mld_kde = parse_key_data(m1.key_data).find_map(|i| match i.unwrap() {
-            KeyDataItem::Kde(Kde::MacAddr(m)) => Some(m),
-            _ => None,
-        });
-        let want = self.other_links.as_ref().map(|_| self.aa);
-        assert_eq!(mld_kde, want, "AP MLD address KDE in msg1 exactly for MLO");
-        assert!(self.last_replay.is_none_or(|r| m1.replay_counter > r));
-        self.last_replay = Some(m1.replay_counter);
-        let (a_lo, a_hi) = if self.aa < self.spa {
-            (self.aa, self.spa)
-        } else {
-            (self.spa, self.aa)
-        };
-        let (n_lo, n_hi) = if m1.nonce < self.snonce {
-            (m1.nonce, self.snonce)
-        } else {
-            (self.snonce, m1.nonce)
-        };
-        let context = [&a_lo[..], &a_hi, &n_lo, &n_hi].concat();
-        self.ptk = kdf_sha256(&self.pmk, b"Pairwise key expansion", &context, 48);
-        let mut kd = STA_RSNE.to_vec();
-        kd.extend_from_slice(&RSNXE);
-        if let Some(links) = &self.other_links {
-            Kde::MacAddr(self.spa).emit(&mut kd).unwrap();
-            for (id, mac) in links {
-                Kde::MloLink {
-                    link_id: *id,
-                    mac: *mac,
-                    rsne: None,
-                    rsnxe: None,
-                }
-                .emit(&mut kd)
-                .unwrap();
-            }
-        }
-        self.finish(
-            KeyInfo::PAIRWISE | KeyInfo::MIC,
-            m1.replay_counter,
-            self.snonce,
-            &kd,
-        )
-    }
-
-    fn on_msg3(&mut self, pdu: &[u8]) -> (Vec<u8>, Learnt) {
-        let m3 = EapolKey::parse(pdu, 16).unwrap();
-        let want = KeyInfo::PAIRWISE
-            | KeyInfo::INSTALL
-            | KeyInfo::ACK
-            | KeyInfo::MIC
-            | KeyInfo::SECURE
-            | KeyInfo::ENCRYPTED_KEY_DATA;
-        assert_eq!(m3.key_info.0, want, "msg3 key info");
-        assert_eq!(m3.mic, mic(self.kck(), pdu), "msg3 MIC");
-        assert!(m3.replay_counter > self.last_replay.unwrap());
-        self.last_replay = Some(m3.replay_counter);
-        let mut plain = vec![0u8; m3.key_data.len() - 8];
-        KekAes128::new(self.kek().into())
-            .unwrap(m3.key_data, &mut plain)
-            .unwrap();
-        let mut learnt = Learnt::default();
-        for item in parse_key_data(&plain) {
-            match item.unwrap() {
-                KeyDataItem::Element { id: 48, bytes } => learnt.rsne = Some(bytes.to_vec()),
-                KeyDataItem::Kde(Kde::MacAddr(m)) => learnt.mld_addr = Some(m),
-                KeyDataItem::Kde(Kde::MloLink {
-                    link_id, mac, rsne, ..
-                }) => learnt.links.push((link_id, mac, rsne.unwrap().to_vec())),
-                KeyDataItem::Kde(Kde::Gtk { key_id, gtk, .. }) => {
-                    learnt.gtks.push((0, key_id, gtk.to_vec()))
-                }
-                KeyDataItem::Kde(Kde::MloGtk {
-                    link_id,
-                    key_id,
-                    gtk,
-                    ..
-                }) => learnt.gtks.push((link_id, key_id, gtk.to_vec())),
-                KeyDataItem::Kde(Kde::Igtk(k)) => learnt.igtks.push((0, k.key_id, k.key.to_vec())),
-                KeyDataItem::Kde(Kde::MloIgtk { link_id, key }) => {
-                    learnt.igtks.push((link_id, key.key_id, key.key.to_vec()))
-                }
-                KeyDataItem::Kde(Kde::MloBigtk { link_id, key }) => {
-                    learnt.bigtks.push((link_id, key.key_id, key.key.to_vec()))
-                }
-                _ => {}
-            }
-        }
-        let mut kd = Vec::new();
-        if self.other_links.is_some() {
-            Kde::MacAddr(self.spa).emit(&mut kd).unwrap();
-        }
-        let m4 = self.finish(
-            KeyInfo::PAIRWISE | KeyInfo::MIC | KeyInfo::SECURE,
-            m3.replay_counter,
-            [0; 32],
-            &kd,
-        );
-        (m4, learnt)
     }
 }
 
@@ -293,7 +302,7 @@ fn single_link_owe_handshake_installs_matching_keys() {
     let cfg = base_config(pmk, &mut rng);
     let group = cfg.group.clone();
     let mut auth = Authenticator::new(cfg, &mut rng, 0);
-    let mut sta = Supplicant::new(pmk, AP_MLD, STA_MLD, None);
+    let mut sta = Sta::new(pmk, AP_MLD, STA_MLD, None);
 
     let m2 = sta.on_msg1(&auth.message_1().unwrap());
     let m3 = expect_send(auth.receive(&m2));
@@ -317,7 +326,7 @@ fn mlo_handshake_carries_link_and_per_link_group_kdes() {
     let pmk = [0x22; 32];
     let cfg = mlo_config(pmk, &mut rng);
     let links = cfg.mlo.clone().unwrap().links;
-    let mut sta = Supplicant::new(pmk, AP_MLD, STA_MLD, Some(other_links(&cfg)));
+    let mut sta = Sta::new(pmk, AP_MLD, STA_MLD, Some(other_links(&cfg)));
     let mut auth = Authenticator::new(cfg, &mut rng, 7);
 
     let m1 = auth.message_1().unwrap();
@@ -360,7 +369,7 @@ fn retransmitted_message_1_takes_a_new_counter_and_either_answer_is_accepted() {
     let mut rng = SeededRng::new(3);
     let pmk = [0x33; 32];
     let mut auth = Authenticator::new(base_config(pmk, &mut rng), &mut rng, 0);
-    let mut sta = Supplicant::new(pmk, AP_MLD, STA_MLD, None);
+    let mut sta = Sta::new(pmk, AP_MLD, STA_MLD, None);
     let first = auth.message_1().unwrap();
     let again = auth.retransmit().unwrap();
     let r1 = EapolKey::parse(&first, 16).unwrap().replay_counter;
@@ -379,7 +388,7 @@ fn message_2_with_unknown_replay_counter_bad_mic_or_other_rsne_is_rejected() {
     let mut rng = SeededRng::new(4);
     let pmk = [0x44; 32];
     let mut auth = Authenticator::new(base_config(pmk, &mut rng), &mut rng, 0);
-    let mut sta = Supplicant::new(pmk, AP_MLD, STA_MLD, None);
+    let mut sta = Sta::new(pmk, AP_MLD, STA_MLD, None);
     let m2 = sta.on_msg1(&auth.message_1().unwrap());
 
     let mut replayed = m2.clone();
@@ -394,7 +403,7 @@ fn message_2_with_unknown_replay_counter_bad_mic_or_other_rsne_is_rejected() {
     assert_eq!(auth.receive(&bad_mic).unwrap_err(), HandshakeError::Mic);
 
     // A STA that puts a different RSNE in message 2 than in its association request.
-    let mut other = Supplicant::new(pmk, AP_MLD, STA_MLD, None);
+    let mut other = Sta::new(pmk, AP_MLD, STA_MLD, None);
     let mut auth2 = Authenticator::new(
         AuthenticatorConfig {
             sta_rsne: AP_RSNE.to_vec(),
@@ -420,7 +429,7 @@ fn mlo_message_2_must_list_exactly_the_other_links() {
     let cfg = mlo_config(pmk, &mut rng);
     let mut links = other_links(&cfg);
     links.pop();
-    let mut sta = Supplicant::new(pmk, AP_MLD, STA_MLD, Some(links));
+    let mut sta = Sta::new(pmk, AP_MLD, STA_MLD, Some(links));
     let mut auth = Authenticator::new(cfg.clone(), &mut rng, 0);
     let m2 = sta.on_msg1(&auth.message_1().unwrap());
     assert!(matches!(
@@ -430,7 +439,7 @@ fn mlo_message_2_must_list_exactly_the_other_links() {
 
     let mut wrong_addr = other_links(&cfg);
     wrong_addr[0].1[5] ^= 1;
-    let mut sta = Supplicant::new(pmk, AP_MLD, STA_MLD, Some(wrong_addr));
+    let mut sta = Sta::new(pmk, AP_MLD, STA_MLD, Some(wrong_addr));
     let mut auth = Authenticator::new(cfg, &mut rng, 0);
     let m2 = sta.on_msg1(&auth.message_1().unwrap());
     assert_eq!(
@@ -444,7 +453,7 @@ fn message_4_needs_the_message_3_counter_and_the_mld_address() {
     let mut rng = SeededRng::new(6);
     let pmk = [0x66; 32];
     let cfg = mlo_config(pmk, &mut rng);
-    let mut sta = Supplicant::new(pmk, AP_MLD, STA_MLD, Some(other_links(&cfg)));
+    let mut sta = Sta::new(pmk, AP_MLD, STA_MLD, Some(other_links(&cfg)));
     let mut auth = Authenticator::new(cfg, &mut rng, 0);
     let m2 = sta.on_msg1(&auth.message_1().unwrap());
     let m3 = expect_send(auth.receive(&m2));
@@ -524,7 +533,7 @@ fn owe_both_ends_agree_with_a_by_hand_rfc8110_derivation_and_drive_the_handshake
     let mut cfg = base_config(ap_keys.pmk, &mut rng);
     cfg.pmkid = Some(ap_keys.pmkid);
     let mut auth = Authenticator::new(cfg, &mut rng, 0);
-    let mut supplicant = Supplicant::new(sta_keys.pmk, AP_MLD, STA_MLD, None);
+    let mut supplicant = Sta::new(sta_keys.pmk, AP_MLD, STA_MLD, None);
     let m1 = auth.message_1().unwrap();
     let pmkids: Vec<_> = parse_key_data(EapolKey::parse(&m1, 16).unwrap().key_data)
         .filter_map(|i| match i.unwrap() {
@@ -555,7 +564,7 @@ fn rejected_links_get_a_link_kde_but_no_group_keys() {
             rsne: AP_RSNE.to_vec(),
             rsnxe: None,
         });
-    let mut sta = Supplicant::new(pmk, AP_MLD, STA_MLD, Some(requested));
+    let mut sta = Sta::new(pmk, AP_MLD, STA_MLD, Some(requested));
     let mut auth = Authenticator::new(cfg, &mut rng, 0);
     let m2 = sta.on_msg1(&auth.message_1().unwrap());
     let m3 = expect_send(auth.receive(&m2));
@@ -565,4 +574,86 @@ fn rejected_links_get_a_link_kde_but_no_group_keys() {
     assert_eq!(learnt.links[3].1, [0x02, 0xaa, 0, 0, 3, 1]);
     assert_eq!(learnt.gtks.len(), 3);
     assert!(matches!(auth.receive(&m4).unwrap(), Step::Complete(_)));
+}
+
+#[test]
+fn supplicant_refuses_a_forged_or_replayed_message_3() {
+    let mut rng = SeededRng::new(9);
+    let pmk = [0x88; 32];
+    let cfg = mlo_config(pmk, &mut rng);
+    let mut sta = Sta::new(pmk, AP_MLD, STA_MLD, Some(other_links(&cfg)));
+    let mut auth = Authenticator::new(cfg, &mut rng, 0);
+    let m1 = auth.message_1().unwrap();
+    let m2 = sta.on_msg1(&m1);
+    let m3 = expect_send(auth.receive(&m2));
+
+    // A message 1 with a counter already seen is dropped.
+    assert!(matches!(
+        sta.inner.receive(&m1),
+        Err(SupplicantError::ReplayCounter { .. })
+    ));
+    // A bit flipped in the MIC, or in the Key Data under the MIC.
+    let mut bad_mic = m3.clone();
+    bad_mic[MIC_OFFSET + 3] ^= 0x10;
+    assert_eq!(
+        sta.inner.receive(&bad_mic).unwrap_err(),
+        SupplicantError::Mic
+    );
+    let mut bad_data = m3.clone();
+    *bad_data.last_mut().unwrap() ^= 1;
+    assert_eq!(
+        sta.inner.receive(&bad_data).unwrap_err(),
+        SupplicantError::Mic
+    );
+    assert_eq!(sta.inner.state(), SupplicantState::WaitMsg3);
+
+    let (m4, _) = sta.on_msg3(&m3);
+    assert!(matches!(auth.receive(&m4).unwrap(), Step::Complete(_)));
+    // The same message 3 again: stale counter.
+    assert!(matches!(
+        sta.inner.receive(&m3),
+        Err(SupplicantError::ReplayCounter { .. })
+    ));
+}
+
+#[test]
+fn supplicant_answers_a_retransmitted_message_3_with_message_4_only() {
+    let mut rng = SeededRng::new(10);
+    let pmk = [0x99; 32];
+    let mut auth = Authenticator::new(base_config(pmk, &mut rng), &mut rng, 0);
+    let mut sta = Sta::new(pmk, AP_MLD, STA_MLD, None);
+    let m2 = sta.on_msg1(&auth.message_1().unwrap());
+    let first = expect_send(auth.receive(&m2));
+    let (_lost_m4, _) = sta.on_msg3(&first);
+    let again = auth.retransmit().unwrap();
+    let SupplicantStep::Send(m4) = sta.inner.receive(&again).unwrap() else {
+        panic!("a retransmitted message 3 hands out no keys again")
+    };
+    assert!(matches!(auth.receive(&m4).unwrap(), Step::Complete(_)));
+}
+
+#[test]
+fn mlo_supplicant_needs_the_ap_mld_address_in_message_1() {
+    let mut rng = SeededRng::new(11);
+    let pmk = [0xaa; 32];
+    // Single-link authenticator: no MAC address KDE in message 1.
+    let mut auth = Authenticator::new(base_config(pmk, &mut rng), &mut rng, 0);
+    let mut sta = Sta::new(pmk, AP_MLD, STA_MLD, Some(vec![(1, [2, 0x55, 0, 0, 1, 2])]));
+    assert_eq!(
+        sta.inner.receive(&auth.message_1().unwrap()).unwrap_err(),
+        SupplicantError::ApMldAddress
+    );
+    // And another AP MLD's address is refused as well.
+    let cfg = mlo_config(pmk, &mut rng);
+    let mut auth = Authenticator::new(cfg.clone(), &mut rng, 0);
+    let mut sta = Sta::new(
+        pmk,
+        [2, 0xaa, 0, 0, 0, 0x99],
+        STA_MLD,
+        Some(other_links(&cfg)),
+    );
+    assert_eq!(
+        sta.inner.receive(&auth.message_1().unwrap()).unwrap_err(),
+        SupplicantError::ApMldAddress
+    );
 }

@@ -1,22 +1,22 @@
-//! The frames of the multi-link demo, built to the standard's layouts so that Wireshark decodes
-//! every field: beacons, ML probe request / response, Open System authentication, association
-//! request / response with per-STA profiles, QoS data and deauthentication.
+//! The frames the demo's non-AP MLD sends, built to the standard's layouts so that Wireshark
+//! decodes every field: ML probe request, Open System authentication, association request with
+//! per-STA profiles, RSNE (OWE) and OWE DH Parameter element, deauthentication. (The AP MLD's
+//! frames come from the built-in AP MLD, crate `hwsim-ap`.)
 //!
 //! Each link has its own set of link-specific elements ([`link_elements`]: rates, HT/VHT/HE/EHT
-//! capabilities and operation as the band allows). A per-STA profile for link L reported in a
+//! capabilities as the band allows). A per-STA profile for link L reported in a
 //! frame sent on link R carries L's elements that differ from R's, and a Non-Inheritance element
 //! naming R's elements that L does not have (e.g. the 2.4 GHz profile in a 5 GHz frame must not
 //! inherit VHT Capabilities) — the inheritance rules of IEEE 802.11be-2024 35.3.3.4.
 
 use hwsim_frame::ie::{
-    self, id, CommonInfo, DtimInfo, EhtCapabilitiesRepr, EhtOperationInfo, EhtOperationRepr,
-    IeRepr, LinkInfoRepr, MultiLinkRepr, MultiLinkType, PerStaProfileRepr, RsnRepr, RsnxRepr,
-    StaControl, StaInfo, Suite, SuiteList,
+    self, id, CommonInfo, EhtCapabilitiesRepr, IeRepr, LinkInfoRepr, MultiLinkRepr, MultiLinkType,
+    PerStaProfileRepr, PmkidList, RsnRepr, StaControl, StaInfo, Suite, SuiteList,
 };
 use hwsim_frame::mac::mgmt_subtype;
 use hwsim_frame::MacAddr;
 
-use crate::mld::build::{mgmt_frame, rnr_same_mld_ssid};
+use crate::mld::build::mgmt_frame;
 
 /// The demo's SSID.
 pub const SSID: &[u8] = b"vhost-hwsim-mlo";
@@ -24,13 +24,9 @@ pub const SSID: &[u8] = b"vhost-hwsim-mlo";
 /// Element IDs not named in `hwsim_frame::ie::id`.
 mod eid {
     pub const SUPPORTED_RATES: u8 = 1;
-    pub const DS_PARAMS: u8 = 3;
-    pub const TIM: u8 = 5;
     pub const HT_CAPABILITIES: u8 = 45;
     pub const EXT_SUPPORTED_RATES: u8 = 50;
-    pub const HT_OPERATION: u8 = 61;
     pub const VHT_CAPABILITIES: u8 = 191;
-    pub const VHT_OPERATION: u8 = 192;
     /// Extension IDs.
     pub const EXT_NON_INHERITANCE: u8 = 56;
     pub const EXT_HE_6GHZ_BAND_CAPABILITIES: u8 = 59;
@@ -50,7 +46,7 @@ pub enum Band {
     G2,
     /// 5 GHz, 80 MHz.
     G5,
-    /// 6 GHz, 320 MHz.
+    /// 6 GHz, 80 MHz.
     G6,
 }
 
@@ -72,7 +68,7 @@ pub struct LinkChannel {
 }
 
 /// The three links: 2.4 GHz channel 1 (20 MHz), 5 GHz channel 36 (80 MHz, centre 42), 6 GHz
-/// channel 37 (320 MHz channel 320-1, centre 31; its 160 MHz segment centred on 47).
+/// channel 37 (80 MHz, centre 39) — as the built-in AP MLD of the demo operates them.
 pub const LINKS: [LinkChannel; 3] = [
     LinkChannel {
         id: 0,
@@ -95,19 +91,10 @@ pub const LINKS: [LinkChannel; 3] = [
         band: Band::G6,
         channel: 37,
         freq: 6135,
-        op_class: 137,
-        width_mhz: 320,
+        op_class: 133,
+        width_mhz: 80,
     },
 ];
-
-/// Who sends an element set: operation elements come from APs only.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Role {
-    /// An AP affiliated with the AP MLD.
-    Ap,
-    /// A non-AP STA affiliated with the non-AP MLD.
-    Sta,
-}
 
 /// One element, whole (header included), with its ID and extension ID.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -167,10 +154,9 @@ fn he_phy_widths(band: Band) -> u8 {
     }
 }
 
-/// The elements specific to a link, in frame order, for an AP (with operation elements) or a
-/// non-AP STA. Two spatial streams throughout.
-pub fn link_elements(link: &LinkChannel, role: Role) -> Vec<Ie> {
-    let ap = role == Role::Ap;
+/// The elements specific to a link a non-AP STA of the MLD sends, in frame order: rates,
+/// HT/VHT/HE/EHT capabilities as the band allows. Two spatial streams throughout.
+pub fn link_elements(link: &LinkChannel) -> Vec<Ie> {
     let mut v = Vec::new();
     match link.band {
         Band::G2 => {
@@ -179,9 +165,6 @@ pub fn link_elements(link: &LinkChannel, role: Role) -> Vec<Ie> {
                 None,
                 &[0x82, 0x84, 0x8b, 0x96, 0x0c, 0x12, 0x18, 0x24],
             ));
-            if ap {
-                v.push(Ie::new(eid::DS_PARAMS, None, &[link.channel]));
-            }
             v.push(Ie::new(
                 eid::EXT_SUPPORTED_RATES,
                 None,
@@ -196,9 +179,6 @@ pub fn link_elements(link: &LinkChannel, role: Role) -> Vec<Ie> {
     }
     if link.band != Band::G6 {
         v.push(Ie::new(eid::HT_CAPABILITIES, None, &ht_capabilities(link)));
-        if ap {
-            v.push(Ie::new(eid::HT_OPERATION, None, &ht_operation(link)));
-        }
     }
     if link.band == Band::G5 {
         // VHT Capabilities Info: RX LDPC, short GI 80, max A-MPDU exponent 7; MCS 0-9 on
@@ -206,23 +186,12 @@ pub fn link_elements(link: &LinkChannel, role: Role) -> Vec<Ie> {
         let mut vht = 0x0380_0030u32.to_le_bytes().to_vec();
         vht.extend_from_slice(&[0xfa, 0xff, 0, 0, 0xfa, 0xff, 0, 0]);
         v.push(Ie::new(eid::VHT_CAPABILITIES, None, &vht));
-        if ap {
-            // 80 MHz, centre channel 42; basic MCS 0-7 on one stream.
-            v.push(Ie::new(eid::VHT_OPERATION, None, &[1, 42, 0, 0xfc, 0xff]));
-        }
     }
     v.push(Ie::new(
         id::EXTENSION,
         Some(ie::ext_id::HE_CAPABILITIES),
         &he_capabilities(link.band),
     ));
-    if ap {
-        v.push(Ie::new(
-            id::EXTENSION,
-            Some(ie::ext_id::HE_OPERATION),
-            &he_operation(link),
-        ));
-    }
     if link.band == Band::G6 {
         // HE 6 GHz Band Capabilities: min MPDU start spacing 0, max A-MPDU exponent 7,
         // max MPDU 11454, SM power save disabled.
@@ -233,9 +202,6 @@ pub fn link_elements(link: &LinkChannel, role: Role) -> Vec<Ie> {
         ));
     }
     v.push(eht_capabilities(link.band));
-    if ap {
-        v.push(eht_operation(link));
-    }
     v
 }
 
@@ -255,14 +221,6 @@ fn ht_capabilities(link: &LinkChannel) -> [u8; 26] {
     d
 }
 
-/// HT Operation: primary channel; on 5 GHz a secondary channel above and any width.
-fn ht_operation(link: &LinkChannel) -> [u8; 22] {
-    let mut d = [0u8; 22];
-    d[0] = link.channel;
-    d[1] = if link.band == Band::G5 { 0x05 } else { 0x00 };
-    d
-}
-
 /// HE Capabilities: HE MAC capabilities (6), PHY capabilities (11), then HE-MCS maps (MCS 0-11
 /// on 2 streams) for ≤ 80 MHz and, with 160 MHz, for 160 MHz.
 fn he_capabilities(band: Band) -> Vec<u8> {
@@ -275,21 +233,6 @@ fn he_capabilities(band: Band) -> Vec<u8> {
     d.extend_from_slice(&map);
     if band == Band::G6 {
         d.extend_from_slice(&map);
-    }
-    d
-}
-
-/// HE Operation: default PE 0, TXOP RTS threshold disabled (1023), BSS color 1, basic HE-MCS
-/// 0-7 on one stream; on 6 GHz the 6 GHz Operation Information (160 MHz: CCFS0 the 80 MHz
-/// segment of the primary channel, CCFS1 the 160 MHz channel).
-fn he_operation(link: &LinkChannel) -> Vec<u8> {
-    let six = link.band == Band::G6;
-    let params: u32 = 0x3ff << 4 | u32::from(six) << 17;
-    let p = params.to_le_bytes();
-    let mut d = vec![p[0], p[1], p[2], 0x01, 0xfc, 0xff];
-    if six {
-        // Primary channel, control (width 3 = 160 MHz), CCFS0 39, CCFS1 47, min rate 6 Mb/s.
-        d.extend_from_slice(&[link.channel, 0x03, 39, 47, 6]);
     }
     d
 }
@@ -311,46 +254,25 @@ fn eht_capabilities(band: Band) -> Ie {
     })
 }
 
-/// EHT Operation: basic EHT-MCS 0-7 on one stream; on 6 GHz the EHT Operation Information for
-/// 320 MHz (CCFS0 the 160 MHz segment of the primary channel, CCFS1 the 320 MHz channel).
-fn eht_operation(link: &LinkChannel) -> Ie {
-    let info = (link.band == Band::G6).then_some(EhtOperationInfo {
-        control: 4,
-        ccfs0: 47,
-        ccfs1: 31,
-        disabled_subchannels: None,
-    });
-    Ie::from_repr(&EhtOperationRepr {
-        params: 0,
-        basic_mcs_nss: [0x11, 0, 0, 0],
-        info,
-        extra: &[],
-    })
-}
-
-fn ssid() -> Ie {
-    Ie::new(id::SSID, None, SSID)
-}
-
-/// RSNE: CCMP-128, SAE, management frame protection capable.
-fn rsne() -> Ie {
+/// The non-AP MLD's RSNE: OWE (AKM 00-0F-AC:18), CCMP-128, management frame protection
+/// required, BIP-CMAC-128 for group management frames. Sent in the association request and,
+/// byte for byte, in EAPOL-Key message 2.
+pub fn owe_rsne() -> Vec<u8> {
     Ie::from_repr(&RsnRepr {
         version: 1,
         group_cipher: Some(Suite::CCMP_128),
         pairwise: Some(SuiteList::Suites(&[Suite::CCMP_128])),
-        akms: Some(SuiteList::Suites(&[Suite::AKM_SAE])),
-        capabilities: Some(ie::rsn_caps::MFPC),
-        pmkids: None,
-        group_mgmt_cipher: None,
+        akms: Some(SuiteList::Suites(&[Suite::AKM_OWE])),
+        capabilities: Some(ie::rsn_caps::MFPC | ie::rsn_caps::MFPR),
+        pmkids: Some(PmkidList::Ids(&[])),
+        group_mgmt_cipher: Some(Suite::BIP_CMAC_128),
         extra: &[],
     })
+    .bytes
 }
 
-/// RSNXE: SAE hash-to-element (bit 5; length subfield 0 = one octet).
-fn rsnxe() -> Ie {
-    Ie::from_repr(&RsnxRepr {
-        capabilities: &[0x20],
-    })
+fn ssid() -> Ie {
+    Ie::new(id::SSID, None, SSID)
 }
 
 /// The STA Profile of link `l` reported in a frame sent on link `r`: fixed fields, then `l`'s
@@ -390,37 +312,6 @@ fn ml_element(repr: &MultiLinkRepr<'_>) -> Ie {
     Ie::from_repr(repr)
 }
 
-/// A per-STA profile of an AP (complete profile): its address, beacon interval, TSF offset,
-/// DTIM info and BSS parameters change count, then `profile`.
-fn ap_profile(link_id: u8, addr: MacAddr, profile: &[u8]) -> LinkInfoRepr<'_> {
-    LinkInfoRepr::PerStaProfile(PerStaProfileRepr {
-        control: StaControl(u16::from(link_id) | ie::sta_control::COMPLETE_PROFILE),
-        info: Some(StaInfo {
-            mac_addr: Some(addr),
-            beacon_interval: Some(100),
-            tsf_offset: Some(0),
-            dtim: Some(DtimInfo {
-                count: 0,
-                period: 1,
-            }),
-            bss_params_change_count: Some(0),
-            ..StaInfo::default()
-        }),
-        profile,
-    })
-}
-
-/// The AP MLD's Basic Multi-Link common info as sent on link `link_id`.
-fn ap_common(mld: MacAddr, link_id: u8) -> CommonInfo<'static> {
-    CommonInfo {
-        mld_addr: Some(mld),
-        link_id_info: Some(link_id),
-        bss_params_change_count: Some(0),
-        mld_capabilities: Some(MLD_CAPABILITIES),
-        ..CommonInfo::default()
-    }
-}
-
 /// The addresses of the AP MLD: its MLD address and one BSSID per link (index = link ID).
 #[derive(Clone, Copy, Debug)]
 pub struct ApMld {
@@ -437,79 +328,6 @@ pub struct StaMld {
     pub mld: MacAddr,
     /// Affiliated STAs' addresses.
     pub links: [MacAddr; 3],
-}
-
-fn beacon_like_body(tsf_us: u64, link: &LinkChannel) -> Vec<u8> {
-    let mut b = tsf_us.to_le_bytes().to_vec();
-    b.extend_from_slice(&100u16.to_le_bytes());
-    b.extend_from_slice(&capability(link).to_le_bytes());
-    b
-}
-
-/// RNR naming the AP MLD's other links (AP MLD ID 0: the same MLD).
-fn rnr(ap: &ApMld, except: u8) -> Vec<u8> {
-    let entries: Vec<(u8, u8, MacAddr, u8)> = LINKS
-        .iter()
-        .filter(|l| l.id != except)
-        .map(|l| (l.op_class, l.channel, ap.links[usize::from(l.id)], l.id))
-        .collect();
-    rnr_same_mld_ssid(&entries, Some(SSID))
-}
-
-/// Appends the elements a beacon and a probe response share, in the order of 802.11-2020
-/// Table 9-32; `tim` goes after the link's DS Parameter Set, `ml` after the HE elements.
-fn ap_elements(out: &mut Vec<u8>, ap: &ApMld, link: &LinkChannel, tim: bool, ml: &Ie) {
-    let own = link_elements(link, Role::Ap);
-    let kinds = |ids: &[u8]| -> Vec<&Ie> {
-        own.iter()
-            .filter(|e| e.ext.is_none() && ids.contains(&e.id))
-            .collect()
-    };
-    out.extend_from_slice(&ssid().bytes);
-    out.extend(concat(&kinds(&[eid::SUPPORTED_RATES, eid::DS_PARAMS])));
-    if tim {
-        // DTIM count 0, period 1, no buffered traffic.
-        out.extend_from_slice(&Ie::new(eid::TIM, None, &[0, 1, 0, 0]).bytes);
-    }
-    out.extend(concat(&kinds(&[eid::EXT_SUPPORTED_RATES])));
-    out.extend_from_slice(&rsne().bytes);
-    out.extend(concat(&kinds(&[eid::HT_CAPABILITIES, eid::HT_OPERATION])));
-    out.extend_from_slice(&rnr(ap, link.id));
-    out.extend(concat(&kinds(&[eid::VHT_CAPABILITIES, eid::VHT_OPERATION])));
-    out.extend_from_slice(&rsnxe().bytes);
-    let ext: Vec<&Ie> = own.iter().filter(|e| e.ext.is_some()).collect();
-    let (eht, he): (Vec<&Ie>, Vec<&Ie>) = ext.into_iter().partition(|e| {
-        matches!(
-            e.ext,
-            Some(ie::ext_id::EHT_CAPABILITIES | ie::ext_id::EHT_OPERATION)
-        )
-    });
-    out.extend(concat(&he));
-    out.extend_from_slice(&ml.bytes);
-    out.extend(concat(&eht));
-}
-
-/// A beacon of link `link`: Basic Multi-Link element with the common info only, RNR for the
-/// other two links.
-pub fn beacon(ap: &ApMld, link: &LinkChannel, tsf_us: u64, seq: u16) -> Vec<u8> {
-    let bssid = ap.links[usize::from(link.id)];
-    let ml = ml_element(&MultiLinkRepr {
-        kind: MultiLinkType::Basic,
-        common: ap_common(ap.mld, link.id),
-        links: Vec::new(),
-    });
-    let mut body = beacon_like_body(tsf_us, link);
-    ap_elements(&mut body, ap, link, true, &ml);
-    with_seq(
-        mgmt_frame(
-            mgmt_subtype::BEACON,
-            MacAddr::BROADCAST,
-            bssid,
-            bssid,
-            &body,
-        ),
-        seq,
-    )
 }
 
 /// An ML probe request from the STA on `link` to that link's AP, requesting complete profiles
@@ -531,7 +349,7 @@ pub fn ml_probe_request(ap: &ApMld, sta: &StaMld, link: &LinkChannel, seq: u16) 
         common: CommonInfo::default(),
         links,
     });
-    let own = link_elements(link, Role::Sta);
+    let own = link_elements(link);
     let mut body = ssid().bytes;
     body.extend(concat(&own.iter().collect::<Vec<_>>()));
     body.extend_from_slice(&ml.bytes);
@@ -544,40 +362,6 @@ pub fn ml_probe_request(ap: &ApMld, sta: &StaMld, link: &LinkChannel, seq: u16) 
             bssid,
             &body,
         ),
-        seq,
-    )
-}
-
-/// The probe response to an ML probe request: complete per-STA profiles for the other links.
-pub fn ml_probe_response(
-    ap: &ApMld,
-    link: &LinkChannel,
-    to: MacAddr,
-    tsf_us: u64,
-    seq: u16,
-) -> Vec<u8> {
-    let own = link_elements(link, Role::Ap);
-    let profiles: Vec<(u8, Vec<u8>)> = LINKS
-        .iter()
-        .filter(|l| l.id != link.id)
-        .map(|l| {
-            let fixed = capability(l).to_le_bytes();
-            (l.id, sta_profile(&fixed, &link_elements(l, Role::Ap), &own))
-        })
-        .collect();
-    let ml = ml_element(&MultiLinkRepr {
-        kind: MultiLinkType::Basic,
-        common: ap_common(ap.mld, link.id),
-        links: profiles
-            .iter()
-            .map(|(id, p)| ap_profile(*id, ap.links[usize::from(*id)], p))
-            .collect(),
-    });
-    let mut body = beacon_like_body(tsf_us, link);
-    ap_elements(&mut body, ap, link, false, &ml);
-    let bssid = ap.links[usize::from(link.id)];
-    with_seq(
-        mgmt_frame(mgmt_subtype::PROBE_RESP, to, bssid, bssid, &body),
         seq,
     )
 }
@@ -609,18 +393,23 @@ pub fn authentication(
 }
 
 /// The association request the STA sends on `link`: per-STA profiles (with its address and its
-/// own capabilities there) for the other two links.
-pub fn assoc_request(ap: &ApMld, sta: &StaMld, link: &LinkChannel, seq: u16) -> Vec<u8> {
-    let own = link_elements(link, Role::Sta);
+/// own capabilities there) for the other two links, `rsne` after the rates and `owe_dh` (the
+/// whole OWE DH Parameter element) last.
+pub fn assoc_request(
+    ap: &ApMld,
+    sta: &StaMld,
+    link: &LinkChannel,
+    rsne: &[u8],
+    owe_dh: &[u8],
+    seq: u16,
+) -> Vec<u8> {
+    let own = link_elements(link);
     let profiles: Vec<(u8, Vec<u8>)> = LINKS
         .iter()
         .filter(|l| l.id != link.id)
         .map(|l| {
             let fixed = capability(l).to_le_bytes();
-            (
-                l.id,
-                sta_profile(&fixed, &link_elements(l, Role::Sta), &own),
-            )
+            (l.id, sta_profile(&fixed, &link_elements(l), &own))
         })
         .collect();
     let ml = ml_element(&MultiLinkRepr {
@@ -647,7 +436,13 @@ pub fn assoc_request(ap: &ApMld, sta: &StaMld, link: &LinkChannel, seq: u16) -> 
     let mut body = capability(link).to_le_bytes().to_vec();
     body.extend_from_slice(&10u16.to_le_bytes()); // listen interval
     body.extend_from_slice(&ssid().bytes);
-    insert_ml_after_he(&mut body, &own, &ml);
+    let (rates, rest): (Vec<Ie>, Vec<Ie>) = own
+        .into_iter()
+        .partition(|e| matches!(e.id, eid::SUPPORTED_RATES | eid::EXT_SUPPORTED_RATES));
+    body.extend(concat(&rates.iter().collect::<Vec<_>>()));
+    body.extend_from_slice(rsne);
+    insert_ml_after_he(&mut body, &rest, &ml);
+    body.extend_from_slice(owe_dh);
     let bssid = ap.links[usize::from(link.id)];
     with_seq(
         mgmt_frame(
@@ -657,38 +452,6 @@ pub fn assoc_request(ap: &ApMld, sta: &StaMld, link: &LinkChannel, seq: u16) -> 
             bssid,
             &body,
         ),
-        seq,
-    )
-}
-
-/// The association response on `link`: status 0, AID 1, per-STA profiles with each other
-/// link's AP address, capabilities and status 0.
-pub fn assoc_response(ap: &ApMld, sta_addr: MacAddr, link: &LinkChannel, seq: u16) -> Vec<u8> {
-    let own = link_elements(link, Role::Ap);
-    let profiles: Vec<(u8, Vec<u8>)> = LINKS
-        .iter()
-        .filter(|l| l.id != link.id)
-        .map(|l| {
-            let mut fixed = capability(l).to_le_bytes().to_vec();
-            fixed.extend_from_slice(&0u16.to_le_bytes()); // status: success
-            (l.id, sta_profile(&fixed, &link_elements(l, Role::Ap), &own))
-        })
-        .collect();
-    let ml = ml_element(&MultiLinkRepr {
-        kind: MultiLinkType::Basic,
-        common: ap_common(ap.mld, link.id),
-        links: profiles
-            .iter()
-            .map(|(id, p)| ap_profile(*id, ap.links[usize::from(*id)], p))
-            .collect(),
-    });
-    let mut body = capability(link).to_le_bytes().to_vec();
-    body.extend_from_slice(&0u16.to_le_bytes()); // status: success
-    body.extend_from_slice(&0xc001u16.to_le_bytes()); // AID 1
-    insert_ml_after_he(&mut body, &own, &ml);
-    let bssid = ap.links[usize::from(link.id)];
-    with_seq(
-        mgmt_frame(mgmt_subtype::ASSOC_RESP, sta_addr, bssid, bssid, &body),
         seq,
     )
 }
@@ -707,27 +470,12 @@ fn insert_ml_after_he(body: &mut Vec<u8>, own: &[Ie], ml: &Ie) {
     body.extend(concat(&eht));
 }
 
-/// Deauthentication (reason 3: leaving).
+/// Deauthentication (reason 3: leaving), unprotected; the caller protects it under PMF.
 pub fn deauthentication(from: MacAddr, to: MacAddr, bssid: MacAddr, seq: u16) -> Vec<u8> {
     with_seq(
         mgmt_frame(mgmt_subtype::DEAUTH, to, from, bssid, &3u16.to_le_bytes()),
         seq,
     )
-}
-
-/// A QoS data frame (TID 0) with an LLC/SNAP header and a short payload (EtherType 0x88b5,
-/// local experimental). `to_ds`: STA to AP (addr1 BSSID, addr3 destination); else AP to STA
-/// (addr1 destination, addr2 BSSID, addr3 source).
-pub fn qos_data(a1: MacAddr, a2: MacAddr, a3: MacAddr, to_ds: bool, seq: u16) -> Vec<u8> {
-    let mut f = vec![0x88, if to_ds { 0x01 } else { 0x02 }, 0, 0];
-    f.extend_from_slice(&a1.0);
-    f.extend_from_slice(&a2.0);
-    f.extend_from_slice(&a3.0);
-    f.extend_from_slice(&(seq << 4).to_le_bytes());
-    f.extend_from_slice(&[0, 0]); // QoS Control: TID 0
-    f.extend_from_slice(&[0xaa, 0xaa, 0x03, 0, 0, 0, 0x88, 0xb5]);
-    f.extend_from_slice(b"vhost-hwsim multi-link demo");
-    f
 }
 
 fn with_seq(mut frame: Vec<u8>, seq: u16) -> Vec<u8> {
@@ -737,11 +485,10 @@ fn with_seq(mut frame: Vec<u8>, seq: u16) -> Vec<u8> {
 
 #[cfg(test)]
 mod tests {
-    use hwsim_frame::ie::{sta_profile_fixed_len, Elements, ReducedNeighborReport};
+    use hwsim_frame::ie::{sta_profile_fixed_len, Elements};
     use hwsim_frame::mac::Frame;
 
     use super::*;
-    use crate::mld::op_class_freq;
 
     const AP: ApMld = ApMld {
         mld: MacAddr([2, 0xa0, 0, 0, 0, 1]),
@@ -807,7 +554,7 @@ mod tests {
 
     #[test]
     fn association_request_profiles_carry_link_capabilities_and_non_inheritance() {
-        let req = assoc_request(&AP, &STA, &LINKS[1], 1);
+        let req = assoc_request(&AP, &STA, &LINKS[1], &owe_rsne(), &[], 1);
         let (common, profiles) = ml_of(&req);
         assert_eq!(common.mld_addr, Some(STA.mld));
         assert_eq!(common.link_id_info, None, "a non-AP MLD names no link");
@@ -837,57 +584,6 @@ mod tests {
                 assert!(!has((eid::HT_CAPABILITIES, None)));
                 assert_eq!(ids, [eid::HT_CAPABILITIES, eid::VHT_CAPABILITIES]);
             }
-        }
-    }
-
-    #[test]
-    fn association_response_profiles_give_each_link_status_0() {
-        let resp = assoc_response(&AP, STA.links[1], &LINKS[1], 1);
-        let (common, profiles) = ml_of(&resp);
-        assert_eq!((common.mld_addr, common.link_id()), (Some(AP.mld), Some(1)));
-        assert_eq!(profiles.len(), 2);
-        for (id, addr, profile) in profiles {
-            assert_eq!(addr, Some(AP.links[usize::from(id)]));
-            assert_eq!(profile[2..4], [0, 0], "status code of link {id}");
-            // Elements parse after capability and status.
-            kinds(&profile[4..]);
-        }
-    }
-
-    #[test]
-    fn beacons_name_the_other_links_in_the_rnr_with_their_frequencies() {
-        for link in &LINKS {
-            let b = beacon(&AP, link, 0, 1);
-            let (common, profiles) = ml_of(&b);
-            assert_eq!(common.mld_addr, Some(AP.mld));
-            assert_eq!(common.link_id(), Some(link.id));
-            assert_eq!(common.bss_params_change_count, Some(0));
-            assert!(profiles.is_empty(), "beacons carry the common info only");
-            let f = Frame::new_checked(&b[..]).unwrap();
-            let rnr = ie::mgmt_body_elements(&f)
-                .unwrap()
-                .flatten()
-                .find(|e| e.id == id::REDUCED_NEIGHBOR_REPORT)
-                .expect("an RNR");
-            let mut named = Vec::new();
-            for info in ReducedNeighborReport::new(rnr.data) {
-                let info = info.unwrap();
-                for t in info.tbtt_infos() {
-                    let t = t.unwrap();
-                    let m = t.mld_params.unwrap();
-                    assert_eq!(m.ap_mld_id, 0, "same MLD");
-                    assert_eq!(t.bssid, Some(AP.links[usize::from(m.link_id)]));
-                    assert_eq!(t.short_ssid, Some(ie::short_ssid(SSID)));
-                    let freq = op_class_freq(info.operating_class, info.channel);
-                    named.push((m.link_id, freq));
-                }
-            }
-            let want: Vec<(u8, Option<u32>)> = LINKS
-                .iter()
-                .filter(|l| l.id != link.id)
-                .map(|l| (l.id, Some(l.freq)))
-                .collect();
-            assert_eq!(named, want);
         }
     }
 

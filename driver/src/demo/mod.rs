@@ -1,14 +1,16 @@
 //! `vhost-hwsim demo`: the daemon plus built-in simulated guests, no VM needed.
 //!
-//! The default scene ([`mlo`]) is multi-link: a simulated VM runs an AP MLD with three links
-//! (2.4, 5 and 6 GHz, one radio each) and another a non-AP MLD with three radios that scans,
-//! probes, authenticates, associates on all links and exchanges QoS data on them. `--classic`
+//! The default scene ([`mlo`]) is multi-link: the built-in AP MLD (three links: 2.4, 5 and
+//! 6 GHz, one radio each; OWE) and a simulated VM with a non-AP MLD of three radios that
+//! scans, probes, authenticates, associates on all links with OWE, runs the MLO 4-way
+//! handshake and exchanges CCMP-protected QoS data on all links. `--classic`
 //! runs the earlier two-VM scene ([`classic`]): single-link APs and stations on channels 36
 //! and 1. Both connect over a real vhost-user socket through the frontend the tests use.
 
 mod classic;
 mod mlo;
 pub mod mlo_frames;
+mod mlo_sta;
 mod sim;
 
 use std::path::PathBuf;

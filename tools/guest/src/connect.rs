@@ -18,6 +18,11 @@ pub(crate) const VIRTIO_F_VERSION_1: u64 = 1 << 32;
 
 const NUM_QUEUES: u64 = 2;
 
+/// A frontend over an already connected stream.
+pub(crate) fn from_stream(sock: UnixStream) -> Frontend {
+    Frontend::from_stream(sock, NUM_QUEUES)
+}
+
 /// Connect, retrying while the device has not created or opened its socket yet.
 pub(crate) fn connect_socket(path: &Path, timeout: Duration) -> Result<Frontend, Error> {
     let deadline = Instant::now() + timeout;

@@ -1,6 +1,7 @@
 //! The guest: two queues over shared memory, driven like `mac80211_hwsim`'s virtio code.
 
 use std::os::fd::{AsRawFd, RawFd};
+use std::os::unix::net::UnixStream;
 use std::time::{Duration, Instant};
 
 use vhost::vhost_user::Frontend;
@@ -55,6 +56,21 @@ impl Guest {
     /// Connect to the device and bring both queues up like the Linux driver, then post
     /// `cfg.rx_prefill` RX buffers and kick RX.
     pub fn connect(cfg: &GuestConfig) -> Result<Guest, Error> {
+        Guest::start(cfg, || {
+            connect::connect_socket(&cfg.socket, cfg.connect_timeout)
+        })
+    }
+
+    /// Like [`Guest::connect`], over an already connected stream (`cfg.socket` unused): for
+    /// a device in the same process that hands its frontend one end of a socket pair.
+    pub fn connect_stream(cfg: &GuestConfig, stream: UnixStream) -> Result<Guest, Error> {
+        Guest::start(cfg, || Ok(connect::from_stream(stream)))
+    }
+
+    fn start(
+        cfg: &GuestConfig,
+        open: impl FnOnce() -> Result<Frontend, Error>,
+    ) -> Result<Guest, Error> {
         let size = cfg.queue_size;
         if !size.is_power_of_two() || size > 32768 {
             return Err(Error::Config(format!(
@@ -73,7 +89,7 @@ impl Guest {
             0xA5,
         )?;
 
-        let mut frontend = connect::connect_socket(&cfg.socket, cfg.connect_timeout)?;
+        let mut frontend = open()?;
         let features = connect::negotiate(&mut frontend, cfg.event_idx, cfg.indirect)?;
         let event_idx = features & VIRTIO_F_RING_EVENT_IDX != 0;
         connect::set_mem_table(&frontend, mem.region_info())?;
