@@ -45,6 +45,8 @@ pub struct VmShared {
     pub malformed: MalformedCounters,
     /// When it connected.
     pub connected_at: Instant,
+    /// Its frames for the MLD tracker (drained once the VM is registered).
+    pub mld: Arc<crate::mld::MldQueue>,
 }
 
 /// The medium in force, swapped atomically by the control plane.
@@ -172,11 +174,13 @@ impl Core {
             counters: VmCounters::default(),
             malformed: MalformedCounters::default(),
             connected_at: Instant::now(),
+            mld: Arc::new(crate::mld::MldQueue::new(id)),
         }))
     }
 
     /// Lists a connected VM.
     pub fn register_vm(&self, vm: &Arc<VmShared>) {
+        self.mld.register(&vm.mld);
         self.vms
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -194,6 +198,7 @@ impl Core {
             .cloned()
             .collect();
         self.routing.remove_vm(id);
+        self.mld.unregister(id);
         self.gone_radios
             .lock()
             .unwrap_or_else(|e| e.into_inner())

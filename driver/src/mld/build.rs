@@ -53,6 +53,17 @@ pub fn beacon(bssid: MacAddr, elements: &[&[u8]]) -> Vec<u8> {
     )
 }
 
+/// A broadcast probe request from `sta` for any SSID (wildcard SSID element, no others).
+pub fn probe_request(sta: MacAddr) -> Vec<u8> {
+    mgmt_frame(
+        mgmt_subtype::PROBE_REQ,
+        MacAddr::BROADCAST,
+        sta,
+        MacAddr::BROADCAST,
+        &[0, 0],
+    )
+}
+
 /// An association request from `sta` to `bssid`.
 pub fn assoc_request(sta: MacAddr, bssid: MacAddr, elements: &[&[u8]]) -> Vec<u8> {
     let mut body = CAPABILITY.to_le_bytes().to_vec();

@@ -5,16 +5,21 @@
 //! The VM worker calls [`MldService::offer`] once per transmission, after the medium decided.
 //! It looks at the frame control octet only and returns at once for anything but the
 //! management subtypes the tracker reads (beacons, probe responses, (re)association requests
-//! and responses, deauthentication, disassociation) and, while some non-AP MLD link has not
-//! been seen yet (one atomic flag), data frames from such a link's address. Those are copied
-//! into a pooled slot (a bounded free list, allocated lazily up to [`QUEUE_LEN`], then recycled)
-//! and pushed on a bounded lock-free queue; when no slot is free the frame is dropped and
-//! counted. No lock, no allocation once warm, nothing shared between VMs but the two queues and
-//! the published list of unseen link addresses.
+//! and responses, deauthentication, disassociation; not probe requests, actions or
+//! authentication) and, while some non-AP MLD link has not been seen yet (one atomic flag),
+//! data frames from such a link's address. Those are copied into the transmitting VM's own
+//! bounded queue ([`MldQueue`], pooled slots, see [`queue`]); when it is full the frame is
+//! dropped and counted for that VM. A guest flooding beacons fills only its own queue: the
+//! frames of other VMs still reach the tracker. No lock, no allocation once warm; shared
+//! between VMs are only a sequence counter (one atomic add per queued frame) and the published
+//! list of unseen link addresses.
 //!
 //! # The tracker thread
-//! A thread per [`crate::core::Core`] drains the queue into [`MldTracker`] (under a mutex only
-//! it and tests take), drops links of VMs that left, and on every change publishes an
+//! A thread per [`crate::core::Core`] drains the registered VMs' queues into [`MldTracker`]
+//! (under a mutex only it and tests take) in offer order: it holds the oldest frame of each
+//! queue and reads the one with the lowest sequence number, so a response is never read before
+//! the request another VM sent first, and each pass reads at most [`VM_QUEUE_LEN`] frames per
+//! queue before it publishes. It drops links of VMs that left, and on every change publishes an
 //! immutable [`MldTable`] (`ArcSwap`) for readers (the control socket's `stats`) and names the
 //! changed links' capture interfaces (`ap-mld-<MLD address>/link<ID>` or
 //! `sta-mld-<MLD address>/link<ID>`). Beacons repeat: a beacon or probe response whose
@@ -39,31 +44,29 @@
 //! - Malformed Multi-Link / RNR elements are ignored and counted (once per changed beacon).
 
 pub mod build;
+pub mod queue;
 mod tracker;
 
 #[cfg(test)]
 mod tests;
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::thread::Thread;
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
-use crossbeam_queue::ArrayQueue;
 use hwsim_frame::mac::mgmt_subtype;
-use hwsim_frame::nl::MAX_FRAME_LEN;
 use hwsim_frame::MacAddr;
 
+pub use queue::{MldQueue, OfferCounters, VM_QUEUE_LEN};
 pub use tracker::{op_class_freq, MldTracker, TrackerCounters};
 
 use crate::capture::CaptureTap;
 use crate::core::Core;
-use crate::switch::RadioKey;
-
-/// Management frames that may wait for the tracker thread; more are dropped and counted.
-pub const QUEUE_LEN: usize = 256;
+use crate::switch::{RadioKey, VmId};
+use queue::Slot;
 
 /// How often the tracker thread looks at the queue when nobody wakes it.
 const IDLE_POLL: Duration = Duration::from_millis(100);
@@ -141,30 +144,12 @@ impl MldTable {
     }
 }
 
-/// The data path's counters (atomics, written by VM threads).
-#[derive(Debug, Default)]
-pub struct OfferCounters {
-    /// Management frames queued for the tracker.
-    pub queued: AtomicU64,
-    /// Dropped because the queue was full.
-    pub dropped: AtomicU64,
-    /// Cut to 2304 bytes.
-    pub truncated: AtomicU64,
-}
-
-struct Slot {
-    radio: RadioKey,
-    freq: u32,
-    len: usize,
-    data: [u8; MAX_FRAME_LEN],
-}
-
-/// The queue to the tracker thread, the tracker, and the published table.
+/// The VMs' queues to the tracker thread, the tracker, and the published table.
 pub struct MldService {
-    free: ArrayQueue<Box<Slot>>,
-    full: ArrayQueue<Box<Slot>>,
-    allocated: AtomicUsize,
-    counters: OfferCounters,
+    /// The queues the tracker thread drains; replaced (control plane) when a VM comes or goes.
+    queues: ArcSwap<Vec<Arc<MldQueue>>>,
+    /// Offer order across VMs (see [`queue::Slot`]).
+    seq: AtomicU64,
     thread: OnceLock<Thread>,
     tracker: Mutex<Worker>,
     table: ArcSwap<MldTable>,
@@ -177,6 +162,10 @@ pub struct MldService {
 /// Tracker-thread state.
 struct Worker {
     tracker: MldTracker,
+    /// The registered queues as last seen, each with the oldest frame taken from it, if any.
+    heads: Vec<Head>,
+    /// The list `heads` was built from.
+    heads_of: Arc<Vec<Arc<MldQueue>>>,
     /// Capture interfaces named so far: (radio, frequency) → name.
     named: HashMap<(RadioKey, u32), String>,
 }
@@ -190,9 +179,15 @@ impl Default for MldService {
 impl std::fmt::Debug for MldService {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MldService")
-            .field("counters", &self.counters)
+            .field("queues", &self.queues.load().len())
             .finish()
     }
+}
+
+/// A VM's queue and the frame taken from it that waits for its turn.
+struct Head {
+    queue: Arc<MldQueue>,
+    slot: Option<Box<Slot>>,
 }
 
 /// True for the management subtypes the tracker reads.
@@ -213,14 +208,15 @@ fn interesting(subtype: u8) -> bool {
 impl MldService {
     /// A service with an empty table and no thread (see [`MldService::spawn`]).
     pub fn new() -> Self {
+        let queues = Arc::new(Vec::new());
         MldService {
-            free: ArrayQueue::new(QUEUE_LEN),
-            full: ArrayQueue::new(QUEUE_LEN),
-            allocated: AtomicUsize::new(0),
-            counters: OfferCounters::default(),
+            queues: ArcSwap::new(Arc::clone(&queues)),
+            seq: AtomicU64::new(0),
             thread: OnceLock::new(),
             tracker: Mutex::new(Worker {
                 tracker: MldTracker::new(),
+                heads: Vec::new(),
+                heads_of: queues,
                 named: HashMap::new(),
             }),
             table: ArcSwap::from_pointee(MldTable::default()),
@@ -235,21 +231,48 @@ impl MldService {
         let handle = std::thread::Builder::new()
             .name("vhost-hwsim-mld".into())
             .spawn(move || loop {
-                {
+                let more = {
                     let Some(core) = weak.upgrade() else {
                         return;
                     };
-                    core.mld.process_pending(&core);
+                    core.mld.process_pending(&core)
+                };
+                if !more {
+                    std::thread::park_timeout(IDLE_POLL);
                 }
-                std::thread::park_timeout(IDLE_POLL);
             })?;
         let _ = core.mld.thread.set(handle.thread().clone());
         Ok(())
     }
 
-    /// The data path's hook: queues a copy of `frame` if it is a management frame the tracker
-    /// reads. Never blocks; drops and counts when the queue is full.
-    pub fn offer(&self, radio: RadioKey, freq: u32, frame: &[u8]) {
+    /// Lets the tracker thread drain `queue` (control plane, when a VM connects).
+    pub fn register(&self, queue: &Arc<MldQueue>) {
+        self.queues.rcu(|list| {
+            let mut list = Vec::clone(list);
+            list.retain(|q| !Arc::ptr_eq(q, queue));
+            list.push(Arc::clone(queue));
+            list
+        });
+    }
+
+    /// Stops draining VM `vm`'s queue and frees its slots (control plane, when the VM leaves).
+    pub fn unregister(&self, vm: VmId) {
+        let mut gone = Vec::new();
+        self.queues.rcu(|list| {
+            gone = list.iter().filter(|q| q.vm() == vm).cloned().collect();
+            list.iter()
+                .filter(|q| q.vm() != vm)
+                .cloned()
+                .collect::<Vec<_>>()
+        });
+        for q in gone {
+            q.retire();
+        }
+    }
+
+    /// The data path's hook: if `frame` is one the tracker reads, queues a copy on `queue` (the
+    /// transmitting VM's). Never blocks; drops and counts when that queue is full.
+    pub fn offer(&self, queue: &MldQueue, radio: RadioKey, freq: u32, frame: &[u8]) {
         let Some(&fc0) = frame.first() else {
             return;
         };
@@ -262,25 +285,11 @@ impl MldService {
         if !wanted {
             return;
         }
-        let Some(mut slot) = self.free.pop().or_else(|| self.allocate()) else {
-            self.counters.dropped.fetch_add(1, Ordering::Relaxed);
-            return;
-        };
-        let len = frame.len().min(MAX_FRAME_LEN);
-        if len < frame.len() {
-            self.counters.truncated.fetch_add(1, Ordering::Relaxed);
-        }
-        slot.radio = radio;
-        slot.freq = freq;
-        slot.len = len;
-        slot.data[..len].copy_from_slice(&frame[..len]);
-        if self.full.push(slot).is_err() {
-            self.counters.dropped.fetch_add(1, Ordering::Relaxed);
-            return;
-        }
-        self.counters.queued.fetch_add(1, Ordering::Relaxed);
-        if let Some(t) = self.thread.get() {
-            t.unpark();
+        let seq = self.seq.fetch_add(1, Ordering::Relaxed);
+        if queue.push(seq, radio, freq, frame) {
+            if let Some(t) = self.thread.get() {
+                t.unpark();
+            }
         }
     }
 
@@ -296,58 +305,43 @@ impl MldService {
         self.watch.load().iter().any(|a| a.0[..] == *addr2)
     }
 
-    fn allocate(&self) -> Option<Box<Slot>> {
-        let mut n = self.allocated.load(Ordering::Relaxed);
-        loop {
-            if n >= QUEUE_LEN {
-                return None;
-            }
-            match self.allocated.compare_exchange_weak(
-                n,
-                n + 1,
-                Ordering::Relaxed,
-                Ordering::Relaxed,
-            ) {
-                Ok(_) => break,
-                Err(now) => n = now,
-            }
-        }
-        Some(Box::new(Slot {
-            radio: RadioKey {
-                vm: 0,
-                wire: MacAddr::default(),
-            },
-            freq: 0,
-            len: 0,
-            data: [0; MAX_FRAME_LEN],
-        }))
-    }
-
-    /// Drains the queue into the tracker, prunes links of radios `core` no longer routes, and
+    /// Drains the queues into the tracker, prunes links of radios `core` no longer routes, and
     /// publishes the table (and names capture interfaces) if it changed. The tracker thread's
-    /// loop; tests call it directly.
-    pub fn process_pending(&self, core: &Core) {
+    /// loop; tests call it directly. Returns true if frames are still waiting.
+    pub fn process_pending(&self, core: &Core) -> bool {
         let routing = core.routing.snapshot();
-        self.process(|key| routing.radio(key).is_some(), core.capture.get());
+        self.process(|key| routing.radio(key).is_some(), core.capture.get())
     }
 
     /// [`MldService::process_pending`] with the radio check and capture given.
-    pub fn process(&self, present: impl Fn(&RadioKey) -> bool, capture: Option<&CaptureTap>) {
-        let mut w = self.tracker.lock().unwrap_or_else(|e| e.into_inner());
+    pub fn process(
+        &self,
+        present: impl Fn(&RadioKey) -> bool,
+        capture: Option<&CaptureTap>,
+    ) -> bool {
+        let mut guard = self.tracker.lock().unwrap_or_else(|e| e.into_inner());
+        let w = &mut *guard;
+        w.sync_heads(self.queues.load_full());
         let mut changed = false;
         let mut looked = false;
-        while let Some(slot) = self.full.pop() {
-            changed |= w
-                .tracker
-                .observe(slot.radio, slot.freq, &slot.data[..slot.len]);
+        // Bounded, so that a queue refilled as fast as it is read cannot hold the table back.
+        for _ in 0..w.heads.len() * VM_QUEUE_LEN {
+            let Some(head) = oldest(&mut w.heads) else {
+                break;
+            };
+            let Some(slot) = head.slot.take() else {
+                break;
+            };
+            changed |= w.tracker.observe(slot.radio, slot.freq, slot.frame());
             looked = true;
-            let _ = self.free.push(slot);
+            head.queue.recycle(slot);
         }
+        let more = w.heads.iter().any(|h| h.slot.is_some());
         if !self.table.load().mlds.is_empty() {
             changed |= w.tracker.prune(present);
         }
         if !(changed || looked) {
-            return;
+            return more;
         }
         let table = w.tracker.table();
         if let Some(tap) = capture {
@@ -364,17 +358,51 @@ impl MldService {
             self.watch.store(Arc::new(unseen));
         }
         self.table.store(Arc::new(table));
+        more
     }
 
     /// The latest table.
     pub fn table(&self) -> Arc<MldTable> {
         self.table.load_full()
     }
+}
 
-    /// The data path's counters.
-    pub fn offer_counters(&self) -> &OfferCounters {
-        &self.counters
+impl Worker {
+    /// Follows the registered list: keeps the waiting frame of each queue still listed.
+    fn sync_heads(&mut self, queues: Arc<Vec<Arc<MldQueue>>>) {
+        if Arc::ptr_eq(&queues, &self.heads_of) {
+            return;
+        }
+        let mut old = std::mem::take(&mut self.heads);
+        self.heads = queues
+            .iter()
+            .map(|q| Head {
+                queue: Arc::clone(q),
+                slot: old
+                    .iter_mut()
+                    .find(|h| Arc::ptr_eq(&h.queue, q))
+                    .and_then(|h| h.slot.take()),
+            })
+            .collect();
+        self.heads_of = queues;
     }
+}
+
+/// The queue whose waiting frame was offered first, after taking the front frame of each
+/// queue that had none waiting.
+fn oldest(heads: &mut [Head]) -> Option<&mut Head> {
+    let mut best: Option<(u64, usize)> = None;
+    for (i, h) in heads.iter_mut().enumerate() {
+        if h.slot.is_none() {
+            h.slot = h.queue.pop();
+        }
+        if let Some(s) = &h.slot {
+            if best.is_none_or(|(seq, _)| s.seq < seq) {
+                best = Some((s.seq, i));
+            }
+        }
+    }
+    heads.get_mut(best?.1)
 }
 
 /// Names each link's (radio, frequency) capture interface after its MLD, once per change.

@@ -276,19 +276,41 @@ fn links_of_radios_that_left_are_pruned() {
     assert!(!t.prune(|r| *r != sta_radio()));
 }
 
+/// A service with a registered queue for VM 1 (the AP's) and one for VM 2 (the station's).
+fn service() -> (MldService, Arc<MldQueue>, Arc<MldQueue>) {
+    let s = MldService::new();
+    let (ap, sta) = (Arc::new(MldQueue::new(1)), Arc::new(MldQueue::new(2)));
+    s.register(&ap);
+    s.register(&sta);
+    (s, ap, sta)
+}
+
+fn queued(q: &MldQueue) -> u64 {
+    q.counters().queued.load(Ordering::Relaxed)
+}
+
+fn dropped(q: &MldQueue) -> u64 {
+    q.counters().dropped.load(Ordering::Relaxed)
+}
+
 #[test]
 fn the_service_queues_management_frames_only_and_publishes_a_table() {
-    let s = MldService::new();
+    let (s, q, _) = service();
     let data = [
         0x08u8, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20,
     ];
-    s.offer(ap_radio(), 2412, &data);
-    s.offer(ap_radio(), 2412, &[]);
-    assert_eq!(s.offer_counters().queued.load(Ordering::Relaxed), 0);
-    s.offer(ap_radio(), 2412, &ap_beacon(0));
-    assert_eq!(s.offer_counters().queued.load(Ordering::Relaxed), 1);
+    s.offer(&q, ap_radio(), 2412, &data);
+    s.offer(&q, ap_radio(), 2412, &[]);
+    s.offer(&q, ap_radio(), 2412, &probe_request(ap_link(1)));
+    assert_eq!(
+        queued(&q),
+        0,
+        "data, empty and probe requests are not queued"
+    );
+    s.offer(&q, ap_radio(), 2412, &ap_beacon(0));
+    assert_eq!(queued(&q), 1);
     assert!(s.table().mlds.is_empty(), "published only by the tracker");
-    s.process(|_| true, None);
+    assert!(!s.process(|_| true, None), "nothing left waiting");
     let table = s.table();
     assert_eq!(link(&table, MldKind::Ap, AP_MLD, 0).freq, Some(2412));
     assert_eq!(table.counters.processed, 1);
@@ -296,19 +318,135 @@ fn the_service_queues_management_frames_only_and_publishes_a_table() {
 
 #[test]
 fn a_full_queue_drops_and_counts() {
-    let s = MldService::new();
+    let (s, q, _) = service();
     let b = ap_beacon(0);
-    for _ in 0..QUEUE_LEN + 5 {
-        s.offer(ap_radio(), 2412, &b);
+    for _ in 0..VM_QUEUE_LEN + 5 {
+        s.offer(&q, ap_radio(), 2412, &b);
     }
-    let c = s.offer_counters();
-    assert_eq!(c.queued.load(Ordering::Relaxed), QUEUE_LEN as u64);
-    assert_eq!(c.dropped.load(Ordering::Relaxed), 5);
+    assert_eq!(queued(&q), VM_QUEUE_LEN as u64);
+    assert_eq!(dropped(&q), 5);
     s.process(|_| true, None);
     // Slots come back: the queue takes frames again.
-    s.offer(ap_radio(), 2412, &b);
-    assert_eq!(c.queued.load(Ordering::Relaxed), QUEUE_LEN as u64 + 1);
-    assert_eq!(s.table().counters.unchanged, QUEUE_LEN as u64 - 1);
+    s.offer(&q, ap_radio(), 2412, &b);
+    assert_eq!(queued(&q), VM_QUEUE_LEN as u64 + 1);
+    assert_eq!(s.table().counters.unchanged, VM_QUEUE_LEN as u64 - 1);
+}
+
+#[test]
+fn a_vm_filling_its_queue_loses_only_its_own_frames() {
+    let (s, ap, sta) = service();
+    let flooder = Arc::new(MldQueue::new(3));
+    s.register(&flooder);
+    let flood_radio = RadioKey {
+        vm: 3,
+        wire: MacAddr([0x42, 0, 0, 3, 0, 0]),
+    };
+    let flood = |n: usize| {
+        for i in 0..n {
+            let bssid = MacAddr([0x02, 0xee, 0, 0, (i >> 8) as u8, i as u8]);
+            s.offer(&flooder, flood_radio, 2412, &beacon(bssid, &[]));
+        }
+    };
+    // The flooder's queue is full before and between the other VMs' frames.
+    flood(4 * VM_QUEUE_LEN);
+    for id in 0..3u8 {
+        s.offer(&ap, ap_radio(), FREQS[id as usize], &ap_beacon(id));
+    }
+    flood(VM_QUEUE_LEN);
+    let (req, resp) = association();
+    s.offer(&sta, sta_radio(), 2412, &req);
+    flood(VM_QUEUE_LEN);
+    s.offer(&ap, ap_radio(), 2412, &resp);
+    assert_eq!(queued(&flooder), VM_QUEUE_LEN as u64);
+    assert_eq!(dropped(&flooder), 5 * VM_QUEUE_LEN as u64);
+    assert_eq!((queued(&ap), dropped(&ap)), (4, 0));
+    assert_eq!((queued(&sta), dropped(&sta)), (1, 0));
+
+    s.process(|_| true, None);
+    let table = s.table();
+    assert_eq!(table.mld(MldKind::Ap, AP_MLD).unwrap().links.len(), 3);
+    let sta_mld = table
+        .mld(MldKind::NonAp, STA_MLD)
+        .expect("association learned");
+    assert_eq!(sta_mld.ap_mld, Some(AP_MLD));
+    assert_eq!(sta_mld.links.len(), 3);
+    assert_eq!(
+        table.counters.processed,
+        VM_QUEUE_LEN as u64 + 5,
+        "every queued frame read once"
+    );
+}
+
+#[test]
+fn frames_of_different_vms_are_read_in_offer_order() {
+    let (s, ap, sta) = service();
+    // The AP's queue holds its three beacons and then the response; the station's queue holds
+    // four beacons of a BSS it runs and then the request, offered before the response. Reading
+    // one queue after the other, or one frame of each in turn, would take the response before
+    // the request and learn no association.
+    for id in 0..3u8 {
+        s.offer(&ap, ap_radio(), FREQS[id as usize], &ap_beacon(id));
+    }
+    for i in 0..4u8 {
+        let own_bss = MacAddr([0x02, 0x55, 0, 0, 0, i]);
+        s.offer(&sta, sta_radio(), 2412, &beacon(own_bss, &[]));
+    }
+    let (req, resp) = association();
+    s.offer(&sta, sta_radio(), 2412, &req);
+    s.offer(&ap, ap_radio(), 2412, &resp);
+    s.process(|_| true, None);
+    let table = s.table();
+    assert_eq!(
+        table.mld(MldKind::NonAp, STA_MLD).map(|m| m.ap_mld),
+        Some(Some(AP_MLD))
+    );
+}
+
+#[test]
+fn a_pass_reads_a_bounded_number_of_frames_per_queue() {
+    let (s, ap, _) = service();
+    for _ in 0..VM_QUEUE_LEN {
+        s.offer(&ap, ap_radio(), 2412, &ap_beacon(0));
+    }
+    // Two queues: a pass reads at most 2 * VM_QUEUE_LEN frames, here all of them.
+    assert!(!s.process(|_| true, None));
+    assert_eq!(s.table().counters.processed, VM_QUEUE_LEN as u64);
+}
+
+#[test]
+fn an_unregistered_queue_is_no_longer_read_and_frees_its_slots() {
+    let (s, ap, sta) = service();
+    s.offer(&sta, sta_radio(), 2412, &ap_beacon(1));
+    s.unregister(2);
+    s.offer(&ap, ap_radio(), 2412, &ap_beacon(0));
+    s.process(|_| true, None);
+    let table = s.table();
+    assert_eq!(table.counters.processed, 1, "only VM 1's frame");
+    assert!(table.mld(MldKind::Ap, AP_MLD).is_some());
+    // A retired queue allocates no more slots: its frames are dropped and counted.
+    s.offer(&sta, sta_radio(), 2412, &ap_beacon(1));
+    assert_eq!((queued(&sta), dropped(&sta)), (1, 1));
+}
+
+/// The station's association request (link 0, asking for links 1 and 2) and the AP's response
+/// accepting all three.
+fn association() -> (Vec<u8>, Vec<u8>) {
+    let req = assoc_request(
+        sta_link(0),
+        ap_link(0),
+        &[&sta_ml(STA_MLD, &[(1, sta_link(1)), (2, sta_link(2))])],
+    );
+    let resp = assoc_response(
+        ap_link(0),
+        sta_link(0),
+        0,
+        &[&assoc_response_ml(
+            AP_MLD,
+            0,
+            &[(1, ap_link(1), 0), (2, ap_link(2), 0)],
+        )],
+    );
+    (req, resp)
 }
 
 #[test]
@@ -380,48 +518,38 @@ fn a_presumed_link_takes_the_radio_and_frequency_of_its_first_data_frame() {
 
 #[test]
 fn data_frames_are_queued_only_from_links_not_seen_yet() {
-    let s = MldService::new();
+    let (s, ap, sta) = service();
     let f1 = data_from(sta_link(1), ap_link(1));
-    s.offer(radio_of_link(1), 5180, &f1);
-    let queued = || s.offer_counters().queued.load(Ordering::Relaxed);
+    s.offer(&sta, radio_of_link(1), 5180, &f1);
     assert_eq!(
-        queued(),
+        queued(&sta),
         0,
         "no non-AP MLD yet: data frames are not looked at"
     );
     for id in 0..3u8 {
-        s.offer(ap_radio(), FREQS[id as usize], &ap_beacon(id));
+        s.offer(&ap, ap_radio(), FREQS[id as usize], &ap_beacon(id));
     }
-    let req = assoc_request(
-        sta_link(0),
-        ap_link(0),
-        &[&sta_ml(STA_MLD, &[(1, sta_link(1)), (2, sta_link(2))])],
-    );
-    let resp = assoc_response(
-        ap_link(0),
-        sta_link(0),
-        0,
-        &[&assoc_response_ml(
-            AP_MLD,
-            0,
-            &[(1, ap_link(1), 0), (2, ap_link(2), 0)],
-        )],
-    );
-    s.offer(sta_radio(), 2412, &req);
-    s.offer(ap_radio(), 2412, &resp);
+    let (req, resp) = association();
+    s.offer(&sta, sta_radio(), 2412, &req);
+    s.offer(&ap, ap_radio(), 2412, &resp);
     s.process(|_| true, None);
-    let before = queued();
+    let before = queued(&sta);
     // The associated link 0 was seen; links 1 and 2 are watched.
-    s.offer(sta_radio(), 2412, &data_from(sta_link(0), ap_link(0)));
-    assert_eq!(queued(), before);
-    s.offer(radio_of_link(1), 5180, &f1);
-    assert_eq!(queued(), before + 1);
+    s.offer(&sta, sta_radio(), 2412, &data_from(sta_link(0), ap_link(0)));
+    assert_eq!(queued(&sta), before);
+    s.offer(&sta, radio_of_link(1), 5180, &f1);
+    assert_eq!(queued(&sta), before + 1);
     s.process(|_| true, None);
     let l1 = link(&s.table(), MldKind::NonAp, STA_MLD, 1);
     assert_eq!((l1.radio, l1.seen), (Some(radio_of_link(1)), true));
-    s.offer(radio_of_link(1), 5180, &f1);
-    assert_eq!(queued(), before + 1, "link 1 is no longer watched");
-    s.offer(radio_of_link(2), 5955, &data_from(sta_link(2), ap_link(2)));
+    s.offer(&sta, radio_of_link(1), 5180, &f1);
+    assert_eq!(queued(&sta), before + 1, "link 1 is no longer watched");
+    s.offer(
+        &sta,
+        radio_of_link(2),
+        5955,
+        &data_from(sta_link(2), ap_link(2)),
+    );
     s.process(|_| true, None);
     assert!(!s.watching.load(Ordering::Relaxed), "every link seen");
 }

@@ -272,9 +272,9 @@ impl VmWorker {
         if let Some(tap) = self.core.capture.get() {
             record_transmission(tap, &tx, ack_from.as_ref(), &status);
         }
-        // Management frames only (checked on the frame control octet), copied to the MLD
-        // tracker's bounded queue; never blocks.
-        self.core.mld.offer(key, freq, f.frame);
+        // Management frames only (checked on the frame control octet), copied to this VM's
+        // bounded queue to the MLD tracker; never blocks.
+        self.core.mld.offer(&self.vm.mld, key, freq, f.frame);
         if let Some(mut t) = timed {
             t.status = status_repr(f, freq, status.acked, Some(&status));
             t.acked_at = ack_from.filter(|_| status.acked).map(|r| r.attempt);
