@@ -29,6 +29,10 @@ pub enum CryptoError {
     NotProtected,
     #[error("packet number space exhausted")]
     PnExhausted,
+    #[error("SAE commit reflects our own scalar and element")]
+    SaeReflection,
+    #[error("SAE confirm does not verify (wrong password?)")]
+    SaeConfirmMismatch,
 }
 
 pub type Result<T> = core::result::Result<T, CryptoError>;

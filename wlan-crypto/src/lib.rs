@@ -14,6 +14,7 @@
 //! | [`owe`] | P-256 ECDH, PMK/PMKID, OWE DH Parameter element (255/32) | RFC 8110 4.4; 12.4 (AKM), 9.4.2.243 |
 //! | [`eapol`] | EAPOL header + Key Descriptor parse/emit, Key MIC | 802.1X-2010 11.3; 12.7.2; 12.7.3 |
 //! | [`kde`] | RSNE/RSNXE, GTK, IGTK, BIGTK, MAC address, PMKID, MLO Link/GTK/IGTK/BIGTK KDEs | 12.7.2 Table 12-10; 802.11be 12.7.2 |
+//! | [`sae`] | SAE group 19 with hash-to-element: PT, PWE, commit, confirm, KCK/PMK/PMKID | 12.4.4.2.3, 12.4.5, 9.4.1.x; RFC 9380 (SSWU) |
 //! | [`keywrap`] | Key Data padding and AES key wrap | 12.7.2; RFC 3394 |
 //! | [`handshake`] | authenticator 4-way handshake state machine | 12.7.6; 802.11be 12.7.6 |
 //! | [`supplicant`] | supplicant 4-way handshake state machine (single link and MLO) | 12.7.6; 802.11be 12.7.6 |
@@ -36,4 +37,5 @@ pub mod keys;
 pub mod keywrap;
 pub mod owe;
 pub mod rng;
+pub mod sae;
 pub mod supplicant;
