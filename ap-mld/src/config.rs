@@ -4,7 +4,7 @@
 //! ```toml
 //! ssid = "vhost-hwsim-mlo"
 //! mld_addr = "02:00:00:a0:00:00"
-//! security = "owe"            # or "open"
+//! security = "owe"            # or "sae" (with passphrase = "...") or "open"
 //! beacon_interval_tu = 100
 //!
 //! [[link]]
@@ -113,6 +113,9 @@ pub enum Security {
     Open,
     /// Opportunistic Wireless Encryption (group 19), PMF required.
     Owe,
+    /// WPA3-Personal: SAE (AKM 8) group 19, hash-to-element only, PMF required; needs a
+    /// `passphrase`.
+    Sae,
 }
 
 /// One affiliated AP.
@@ -175,6 +178,8 @@ pub struct ApConfig {
     pub mld_addr: MacAddr,
     /// Security.
     pub security: Security,
+    /// The SAE password (8 to 63 characters), present exactly when `security` is SAE.
+    pub passphrase: Option<String>,
     /// Beacon interval, TU (1 TU = 1.024 ms).
     pub beacon_interval_tu: u16,
     /// Links, in the order written.
@@ -206,6 +211,7 @@ struct FileRepr {
     ssid: Spanned<String>,
     mld_addr: Spanned<String>,
     security: Option<Spanned<Security>>,
+    passphrase: Option<Spanned<String>>,
     beacon_interval_tu: Option<Spanned<u16>>,
     #[serde(default)]
     link: Vec<LinkRepr>,
@@ -255,6 +261,29 @@ impl ApConfig {
             .security
             .as_ref()
             .map_or(Security::Owe, |s| *s.get_ref());
+        let passphrase = match (&repr.passphrase, security) {
+            (None, Security::Sae) => {
+                let span = repr.security.as_ref().map_or(0..0, |s| s.span());
+                return Err(at(span, "security = \"sae\" needs a passphrase".into()));
+            }
+            (Some(p), Security::Sae) => {
+                let n = p.get_ref().chars().count();
+                if !(8..=63).contains(&n) {
+                    return Err(at(
+                        p.span(),
+                        format!("passphrase must be 8 to 63 characters (has {n})"),
+                    ));
+                }
+                Some(p.get_ref().clone())
+            }
+            (Some(p), _) => {
+                return Err(at(
+                    p.span(),
+                    "passphrase is only used with security = \"sae\"".into(),
+                ))
+            }
+            (None, _) => None,
+        };
         let beacon_interval_tu = match &repr.beacon_interval_tu {
             None => 100,
             Some(b) if (10..=1000).contains(b.get_ref()) => *b.get_ref(),
@@ -337,6 +366,7 @@ impl ApConfig {
             ssid,
             mld_addr,
             security,
+            passphrase,
             beacon_interval_tu,
             links,
         })
@@ -463,5 +493,24 @@ bssid = "02:00:00:a0:00:12"
         assert!(e.message.contains("band `7`"), "{e}");
         let e = ApConfig::parse(&THREE_LINKS.replace("mld_addr", "mld_adr")).unwrap_err();
         assert!(e.line.is_some(), "{e}");
+    }
+
+    #[test]
+    fn sae_needs_a_passphrase_of_8_to_63_characters() {
+        let with = |extra: &str| ApConfig::parse(&format!("{extra}\n{THREE_LINKS}"));
+        let c = with("security = \"sae\"\npassphrase = \"correct horse\"").unwrap();
+        assert_eq!(c.security, Security::Sae);
+        assert_eq!(c.passphrase.as_deref(), Some("correct horse"));
+        let e = with("security = \"sae\"").unwrap_err();
+        assert!(e.message.contains("needs a passphrase"), "{e}");
+        assert_eq!(e.line, Some(1), "{e}");
+        let e = with("security = \"sae\"\npassphrase = \"short\"").unwrap_err();
+        assert!(e.message.contains("8 to 63 characters (has 5)"), "{e}");
+        assert_eq!((e.line, e.column), (Some(2), Some(14)), "{e}");
+        let long = "x".repeat(64);
+        let e = with(&format!("security = \"sae\"\npassphrase = \"{long}\"")).unwrap_err();
+        assert!(e.message.contains("(has 64)"), "{e}");
+        let e = with("security = \"owe\"\npassphrase = \"correct horse\"").unwrap_err();
+        assert!(e.message.contains("only used with"), "{e}");
     }
 }

@@ -127,8 +127,8 @@ pub fn link_elements(link: &LinkConfig, security: Security) -> Vec<Ie> {
     if link.band != Band::G6 {
         v.push(Ie::new(eid::DS_PARAMS, &[link.channel]));
     }
-    if security == Security::Owe {
-        v.push(Ie::new(ie::id::RSN, &rsne_owe()));
+    if let Some(akm) = akm(security) {
+        v.push(Ie::new(ie::id::RSN, &rsne(akm)));
     }
     if link.band != Band::G6 {
         v.push(Ie::new(eid::HT_CAP, &ht_capabilities(link.width >= 40)));
@@ -160,18 +160,33 @@ pub fn link_elements(link: &LinkConfig, security: Security) -> Vec<Ie> {
     }
     v.push(Ie::ext(ie::ext_id::EHT_OPERATION, &eht_operation()));
     v.push(Ie::ext(ie::ext_id::EHT_CAPABILITIES, &eht_capabilities()));
-    if security == Security::Owe {
-        // RSNXE: field length 0 (one octet), no capabilities (no SAE H2E for OWE).
-        v.push(Ie::new(ie::id::RSNX, &[0x00]));
+    match security {
+        // RSNXE: field length 0 (one octet), no capabilities.
+        Security::Owe => v.push(Ie::new(ie::id::RSNX, &[0x00])),
+        // RSNXE: field length 0, SAE hash-to-element (bit 5): the only PWE method offered.
+        Security::Sae => v.push(Ie::new(ie::id::RSNX, &[RSNX_SAE_H2E])),
+        Security::Open => {}
     }
     v
 }
 
-/// RSNE: version 1, group CCMP-128, pairwise CCMP-128, AKM OWE, MFPR+MFPC, no PMKIDs,
+/// RSNXE capability bit: SAE hash-to-element (IEEE 802.11-2020 9.4.2.241).
+pub const RSNX_SAE_H2E: u8 = 0x20;
+
+/// The AKM suite advertised for a security setting (None: no RSN).
+pub fn akm(security: Security) -> Option<Suite> {
+    match security {
+        Security::Open => None,
+        Security::Owe => Some(Suite::AKM_OWE),
+        Security::Sae => Some(Suite::AKM_SAE),
+    }
+}
+
+/// RSNE: version 1, group CCMP-128, pairwise CCMP-128, the one AKM, MFPR+MFPC, no PMKIDs,
 /// group management cipher BIP-CMAC-128.
-pub fn rsne_owe() -> Vec<u8> {
+pub fn rsne(akm: Suite) -> Vec<u8> {
     let pairwise = [Suite::CCMP_128];
-    let akms = [Suite::AKM_OWE];
+    let akms = [akm];
     let repr = RsnRepr {
         version: 1,
         group_cipher: Some(Suite::CCMP_128),

@@ -20,3 +20,5 @@ pub use ap::{ApMld, Event, Tx};
 pub use config::{ApConfig, Band, LinkConfig, Security};
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_sae;

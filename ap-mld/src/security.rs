@@ -1,12 +1,12 @@
 //! Key state of the AP MLD and the data-frame glue around `hwsim-crypto`: per link the group
-//! keys (GTK for CCMP-128 group data, IGTK for BIP-CMAC-128), per station the OWE result, the
-//! 4-way handshake and the pairwise key; 802.11 QoS data frames with LLC/SNAP to and from
+//! keys (GTK for CCMP-128 group data, IGTK for BIP-CMAC-128), per station the PMKSA (from OWE
+//! or SAE), the 4-way handshake and the pairwise key; 802.11 QoS data frames with LLC/SNAP to and from
 //! Ethernet.
 
 use hwsim_crypto::ccmp::{AadAddrs, CcmpKey, ReplayCounters};
 use hwsim_crypto::handshake::Authenticator;
+use hwsim_crypto::keys::Akm;
 use hwsim_crypto::keys::GroupKeys;
-use hwsim_crypto::owe::OweKeys;
 use hwsim_frame::MacAddr;
 
 /// LLC/SNAP header for an EtherType (RFC 1042).
@@ -35,10 +35,29 @@ impl LinkGroup {
     }
 }
 
+/// A PMK security association: what OWE or SAE established.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Pmksa {
+    /// PMK (32 bytes for group 19 OWE and for SAE).
+    pub pmk: [u8; 32],
+    /// PMKID.
+    pub pmkid: [u8; 16],
+}
+
+impl core::fmt::Debug for Pmksa {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Pmksa")
+            .field("pmkid", &self.pmkid)
+            .finish_non_exhaustive()
+    }
+}
+
 /// A station's security association.
 pub struct StaKeys {
-    /// PMK and PMKID from OWE.
-    pub owe: OweKeys,
+    /// The AKM the PMK came from (OWE or SAE).
+    pub akm: Akm,
+    /// PMK and PMKID (from OWE or SAE).
+    pub pmksa: Pmksa,
     /// The station's RSNE and RSNXE from its (re)association request (whole elements).
     pub sta_rsne: Vec<u8>,
     /// RSNXE, if it sent one.
@@ -59,9 +78,10 @@ pub struct StaKeys {
 
 impl StaKeys {
     /// Keys before the handshake starts.
-    pub fn new(owe: OweKeys, sta_rsne: Vec<u8>, sta_rsnxe: Option<Vec<u8>>) -> StaKeys {
+    pub fn new(akm: Akm, pmksa: Pmksa, sta_rsne: Vec<u8>, sta_rsnxe: Option<Vec<u8>>) -> StaKeys {
         StaKeys {
-            owe,
+            akm,
+            pmksa,
             sta_rsne,
             sta_rsnxe,
             auth: None,

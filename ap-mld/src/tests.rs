@@ -35,14 +35,14 @@ channel = 5
 bssid = "02:00:00:a0:00:12"
 "#;
 
-const STA_MLD: MacAddr = MacAddr([0x02, 0, 0, 0xb0, 0, 0]);
-const STA_LINK: [MacAddr; 3] = [
+pub(crate) const STA_MLD: MacAddr = MacAddr([0x02, 0, 0, 0xb0, 0, 0]);
+pub(crate) const STA_LINK: [MacAddr; 3] = [
     MacAddr([0x02, 0, 0, 0xb0, 0, 0x10]),
     MacAddr([0x02, 0, 0, 0xb0, 0, 0x11]),
     MacAddr([0x02, 0, 0, 0xb0, 0, 0x12]),
 ];
 
-fn config(security: &str) -> ApConfig {
+pub(crate) fn config(security: &str) -> ApConfig {
     ApConfig::parse(&THREE_LINKS.replace("SECURITY", security)).unwrap()
 }
 
@@ -50,7 +50,7 @@ fn open_ap() -> ApMld {
     ApMld::new(config("open"), 1)
 }
 
-fn mgmt(subtype: u8, a1: MacAddr, a2: MacAddr, a3: MacAddr, body: &[u8]) -> Vec<u8> {
+pub(crate) fn mgmt(subtype: u8, a1: MacAddr, a2: MacAddr, a3: MacAddr, body: &[u8]) -> Vec<u8> {
     let mut f = vec![subtype << 4, 0, 0, 0];
     f.extend_from_slice(&a1.0);
     f.extend_from_slice(&a2.0);
@@ -60,7 +60,7 @@ fn mgmt(subtype: u8, a1: MacAddr, a2: MacAddr, a3: MacAddr, body: &[u8]) -> Vec<
     f
 }
 
-fn element(id: u8, ext: Option<u8>, data: &[u8]) -> Vec<u8> {
+pub(crate) fn element(id: u8, ext: Option<u8>, data: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     Ie {
         id,
@@ -71,7 +71,7 @@ fn element(id: u8, ext: Option<u8>, data: &[u8]) -> Vec<u8> {
     out
 }
 
-fn ml(repr: &MultiLinkRepr<'_>) -> Vec<u8> {
+pub(crate) fn ml(repr: &MultiLinkRepr<'_>) -> Vec<u8> {
     let mut buf = vec![0u8; repr.element_len()];
     let n = repr.emit_element(&mut buf).unwrap();
     buf.truncate(n);
@@ -95,7 +95,7 @@ fn auth_request(ap: &ApMld, link: usize) -> Vec<u8> {
 
 /// A non-AP MLD's association request on `link` asking for every other link in `others`,
 /// with `extra` elements in the main body.
-fn assoc_request(ap: &ApMld, link: usize, others: &[usize], extra: &[u8]) -> Vec<u8> {
+pub(crate) fn assoc_request(ap: &ApMld, link: usize, others: &[usize], extra: &[u8]) -> Vec<u8> {
     let bssid = ap.link_config(link).bssid;
     let mut body = vec![0x11, 0x00, 10, 0];
     body.extend(element(0, None, b"mlo"));

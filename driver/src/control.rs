@@ -124,6 +124,8 @@ fn ap_command(core: &Core, args: &str) -> String {
                 "tap_errors": rt.tap_errors,
                 "handshakes": data.handshakes,
                 "departures": data.departures,
+                "sae_accepted": data.sae_accepted,
+                "sae_rejected": data.sae_rejected,
                 "data_rx_dropped": data.rx_dropped,
                 "links": ids.iter().enumerate().map(|(i, id)| serde_json::json!({
                     "link_id": id,

@@ -5,8 +5,7 @@
 use hwsim_crypto::handshake::{
     Authenticator, AuthenticatorConfig, MloLink, MloRejectedLink, MloSetup, Step,
 };
-use hwsim_crypto::keys::{Akm, Cipher};
-use hwsim_crypto::owe::OWE_GROUP_P256;
+use hwsim_crypto::keys::Cipher;
 use hwsim_frame::ie;
 use hwsim_frame::mac::Frame;
 use hwsim_frame::MacAddr;
@@ -109,14 +108,12 @@ impl ApMld {
             self.links[main].cfg.bssid
         };
         let config = AuthenticatorConfig {
-            akm: Akm::Owe {
-                group: OWE_GROUP_P256,
-            },
+            akm: keys.akm,
             cipher: Cipher::Ccmp128,
             aa: aa.0,
             spa: s.addr.0,
-            pmk: keys.owe.pmk.to_vec(),
-            pmkid: Some(keys.owe.pmkid),
+            pmk: keys.pmksa.pmk.to_vec(),
+            pmkid: Some(keys.pmksa.pmkid),
             sta_rsne: keys.sta_rsne.clone(),
             sta_rsnxe: keys.sta_rsnxe.clone(),
             ap_rsne,

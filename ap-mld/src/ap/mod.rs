@@ -17,15 +17,18 @@ use hwsim_frame::ie::{
 use hwsim_frame::mac::{mgmt_subtype, Frame, FrameType};
 use hwsim_frame::MacAddr;
 
-use hwsim_crypto::keys::GroupKeys;
+use hwsim_crypto::keys::{Akm, GroupKeys};
 use hwsim_crypto::owe::{OweDhParam, OweKeyPair, OWE_GROUP_P256};
 use hwsim_crypto::rng::SeededRng;
 
 mod data;
+mod sae;
+
+pub use sae::MAX_OPEN_SAE;
 
 use crate::config::{ApConfig, LinkConfig, Security};
 use crate::elements::{self, eid, Ie, Neighbor, StaProfile};
-use crate::security::{LinkGroup, StaKeys};
+use crate::security::{LinkGroup, Pmksa, StaKeys};
 
 /// Status codes used here.
 pub mod status {
@@ -35,11 +38,17 @@ pub mod status {
     pub const UNSPECIFIED: u16 = 1;
     /// Authentication algorithm not supported.
     pub const AUTH_ALG_UNSUPPORTED: u16 = 13;
+    /// Authentication rejected: the challenge (SAE confirm) failed.
+    pub const CHALLENGE_FAIL: u16 = 15;
+    /// Invalid PMKID in the association request.
+    pub const INVALID_PMKID: u16 = 53;
+    /// SAE password identifier not known.
+    pub const UNKNOWN_PASSWORD_IDENTIFIER: u16 = 123;
     /// Association denied: the AP cannot handle more stations.
     pub const TOO_MANY_STATIONS: u16 = 17;
     /// Invalid RSNE / AKM / cipher.
     pub const INVALID_RSNE: u16 = 72;
-    /// Finite cyclic group not supported (OWE).
+    /// Finite cyclic group not supported (OWE, SAE).
     pub const UNSUPPORTED_GROUP: u16 = 77;
     /// Denied: the requested link is not accepted.
     pub const LINK_NOT_ACCEPTED: u16 = 1;
@@ -107,8 +116,10 @@ pub struct Station {
     pub links: Vec<(usize, MacAddr)>,
     /// Authenticated on (link index, station link address) before association.
     auth_on: Option<(usize, MacAddr)>,
-    /// Security association (OWE).
+    /// Security association (OWE, SAE) once associated.
     keys: Option<StaKeys>,
+    /// The PMKSA SAE authentication established, for the association to use.
+    pmksa: Option<(Akm, Pmksa)>,
 }
 
 impl Station {
@@ -142,6 +153,11 @@ pub struct DataCounters {
     pub handshakes: u64,
     /// Stations that left (deauthentication / disassociation).
     pub departures: u64,
+    /// SAE authentications completed (both confirms verified).
+    pub sae_accepted: u64,
+    /// SAE frames refused (bad commit, wrong password, unsupported group, token needed,
+    /// reflection).
+    pub sae_rejected: u64,
 }
 
 struct LinkState {
@@ -169,6 +185,8 @@ pub struct ApMld {
     /// Ethernet frames from stations, for the distribution system (TAP).
     uplink: Vec<Vec<u8>>,
     counters: DataCounters,
+    /// SAE password token and per-peer exchanges (security = "sae").
+    sae: Option<sae::SaeAp>,
 }
 
 /// Microseconds before an unanswered EAPOL-Key message is sent again, and how often.
@@ -196,11 +214,15 @@ impl ApMld {
                 removal: None,
                 removed: false,
                 reconf_tail: 0,
-                group: (cfg.security == Security::Owe)
+                group: (cfg.security != Security::Open)
                     .then(|| LinkGroup::new(GroupKeys::generate(&mut rng, false))),
             })
             .collect();
         let n = links.len();
+        let sae = match (cfg.security, cfg.passphrase.as_deref()) {
+            (Security::Sae, Some(pass)) => Some(sae::SaeAp::new(&cfg.ssid, pass, &mut rng)),
+            _ => None,
+        };
         ApMld {
             cfg,
             links,
@@ -213,6 +235,7 @@ impl ApMld {
                 rx: vec![0; n],
                 ..DataCounters::default()
             },
+            sae,
         }
     }
 
@@ -509,6 +532,7 @@ impl ApMld {
     fn forget(&mut self, link: usize, sa: MacAddr) {
         if let Some(i) = self.station_index(link, sa) {
             let s = self.stations.remove(i);
+            self.sae_forget(s.addr);
             self.counters.departures += 1;
             self.events.push(Event::Left { sta: s.addr });
         }
@@ -614,25 +638,27 @@ impl ApMld {
         let (Some(alg), Some(seq)) = (le16(body, 0), le16(body, 2)) else {
             return Vec::new();
         };
+        if alg == hwsim_crypto::sae::AUTH_ALG_SAE {
+            let Some(frame) = sae::split(body) else {
+                return Vec::new();
+            };
+            // The elements follow the SAE fields: group, scalar and element of an H2E commit,
+            // send-confirm and confirm of a confirm.
+            let fixed = if seq == 1 { 2 + 32 + 64 } else { 2 + 32 };
+            let sta_mld = basic_ml_mld_addr(frame.fields.get(fixed..).unwrap_or(&[]));
+            return self.sae_auth(link, sa, frame, sta_mld);
+        }
         if seq != 1 {
             return Vec::new();
         }
-        let mut status_code = status::SUCCESS;
-        if alg != 0 {
-            status_code = status::AUTH_ALG_UNSUPPORTED;
-        }
         // An MLO authentication carries a Basic Multi-Link element with the MLD address.
-        let mut sta_mld = None;
-        for e in ie::Elements::new(body.get(6..).unwrap_or(&[])).flatten() {
-            if e.element_id() == ElementId::MultiLink {
-                let mut scratch = vec![0u8; e.len()];
-                if let Ok(m) = MultiLinkRepr::parse_defragment(&e, &mut scratch) {
-                    if m.kind == MultiLinkType::Basic {
-                        sta_mld = m.common.mld_addr;
-                    }
-                }
-            }
-        }
+        let sta_mld = basic_ml_mld_addr(body.get(6..).unwrap_or(&[]));
+        // Open System only where no SAE is required.
+        let status_code = if alg == 0 && self.cfg.security != Security::Sae {
+            status::SUCCESS
+        } else {
+            status::AUTH_ALG_UNSUPPORTED
+        };
         if status_code == status::SUCCESS {
             let addr = sta_mld.unwrap_or(sa);
             // A new authentication replaces whatever the station had.
@@ -646,14 +672,31 @@ impl ApMld {
                 links: Vec::new(),
                 auth_on: Some((link, sa)),
                 keys: None,
+                pmksa: None,
             });
         }
-        let mut reply = Vec::new();
-        reply.extend_from_slice(&0u16.to_le_bytes());
-        reply.extend_from_slice(&2u16.to_le_bytes());
+        vec![self.auth_reply(link, sa, alg, 2, status_code, &[], sta_mld.is_some())]
+    }
+
+    /// An Authentication frame to `sa`: algorithm, transaction, status, `fields`, and for a
+    /// multi-link setup a Basic Multi-Link element with only our MLD address.
+    #[allow(clippy::too_many_arguments)]
+    fn auth_reply(
+        &mut self,
+        link: usize,
+        sa: MacAddr,
+        alg: u16,
+        seq: u16,
+        status_code: u16,
+        fields: &[u8],
+        mlo: bool,
+    ) -> Tx {
+        let mut reply = Vec::with_capacity(6 + fields.len() + 16);
+        reply.extend_from_slice(&alg.to_le_bytes());
+        reply.extend_from_slice(&seq.to_le_bytes());
         reply.extend_from_slice(&status_code.to_le_bytes());
-        if sta_mld.is_some() {
-            // Our MLD address, in a Basic Multi-Link element with only the MLD MAC address.
+        reply.extend_from_slice(fields);
+        if mlo {
             let ml = MultiLinkRepr {
                 kind: MultiLinkType::Basic,
                 common: ie::CommonInfo {
@@ -666,7 +709,7 @@ impl ApMld {
             let n = ml.emit_element(&mut buf).expect("encodable");
             reply.extend_from_slice(&buf[..n]);
         }
-        vec![self.mgmt(link, mgmt_subtype::AUTH, sa, &reply)]
+        self.mgmt(link, mgmt_subtype::AUTH, sa, &reply)
     }
 
     fn next_aid(&self) -> Option<u16> {
@@ -701,7 +744,9 @@ impl ApMld {
         let mut owe_dh: Option<Vec<u8>> = None;
         let mut sta_rsne: Option<Vec<u8>> = None;
         let mut sta_rsnxe: Option<Vec<u8>> = None;
+        let mut sta_pmkids: Vec<[u8; 16]> = Vec::new();
         let mut rsn_ok = self.cfg.security == Security::Open;
+        let our_akm = elements::akm(self.cfg.security);
         for e in ie::Elements::new(elems_bytes) {
             let Ok(e) = e else { break };
             match e.element_id() {
@@ -721,10 +766,11 @@ impl ApMld {
                 ElementId::Rsn => {
                     if let Some(d) = e.contiguous() {
                         if let Ok(r) = ie::RsnRepr::parse(d) {
-                            rsn_ok = self.cfg.security == Security::Owe
-                                && r.akms.is_some_and(|a| a.contains(ie::Suite::AKM_OWE))
+                            rsn_ok = our_akm
+                                .is_some_and(|akm| r.akms.is_some_and(|a| a.contains(akm)))
                                 && r.pairwise.is_some_and(|p| p.contains(ie::Suite::CCMP_128))
                                 && r.mfp_capable();
+                            sta_pmkids = r.pmkids.map(|l| l.iter().collect()).unwrap_or_default();
                             sta_rsne = Some(whole_element(ie::id::RSN, None, d));
                         }
                     }
@@ -754,7 +800,13 @@ impl ApMld {
                             pair.dh_param().emit_element(&mut el);
                             owe_reply = Some(el);
                             sta_keys = Some(StaKeys::new(
-                                keys,
+                                Akm::Owe {
+                                    group: OWE_GROUP_P256,
+                                },
+                                Pmksa {
+                                    pmk: keys.pmk,
+                                    pmkid: keys.pmkid,
+                                },
                                 sta_rsne.clone().unwrap_or_default(),
                                 sta_rsnxe,
                             ));
@@ -763,6 +815,23 @@ impl ApMld {
                     }
                 }
                 _ => status_code = status::UNSUPPORTED_GROUP,
+            }
+        } else if self.cfg.security == Security::Sae {
+            // The PMKSA of the SAE authentication just done; a PMKID in the RSNE must name it
+            // (no PMKSA caching beyond that).
+            match self.stations[si].pmksa.clone() {
+                Some((akm, pmksa))
+                    if sta_pmkids.is_empty() || sta_pmkids.contains(&pmksa.pmkid) =>
+                {
+                    sta_keys = Some(StaKeys::new(
+                        akm,
+                        pmksa,
+                        sta_rsne.clone().unwrap_or_default(),
+                        sta_rsnxe,
+                    ));
+                }
+                Some(_) => status_code = status::INVALID_PMKID,
+                None => status_code = status::UNSPECIFIED,
             }
         }
         let aid = if status_code == status::SUCCESS {
@@ -837,7 +906,7 @@ impl ApMld {
                 aid,
                 links: s.links.clone(),
             });
-            if self.cfg.security == Security::Owe {
+            if self.cfg.security != Security::Open {
                 out.extend(self.start_handshake(si, &rejected, tsf_us));
             }
         }
@@ -907,6 +976,22 @@ fn whole_element(id: u8, ext: Option<u8>, data: &[u8]) -> Vec<u8> {
     }
     .write(&mut v);
     v
+}
+
+/// The MLD address of the Basic Multi-Link element among `elements`, if there is one.
+fn basic_ml_mld_addr(elements: &[u8]) -> Option<MacAddr> {
+    let mut sta_mld = None;
+    for e in ie::Elements::new(elements).flatten() {
+        if e.element_id() == ElementId::MultiLink {
+            let mut scratch = vec![0u8; e.len()];
+            if let Ok(m) = MultiLinkRepr::parse_defragment(&e, &mut scratch) {
+                if m.kind == MultiLinkType::Basic {
+                    sta_mld = m.common.mld_addr;
+                }
+            }
+        }
+    }
+    sta_mld
 }
 
 fn le16(b: &[u8], at: usize) -> Option<u16> {
