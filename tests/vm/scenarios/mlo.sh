@@ -12,14 +12,26 @@
 # are accepted by the AP.
 # The host has no ping/iperf3 of its own, so they run from the guest root with chroot (same
 # network namespace as the host).
+#
+# mlo-sae.sh runs the same with SAE: it sources this file, then sets the MLO_* security
+# variables below (set here unconditionally, so a scenario run after mlo-sae gets OWE again).
 
 MLO_TAP=vhsim-mlo0
+# The AP's security lines, the wpa_supplicant global and network lines, what `wpa_cli status`
+# must report as key_mgmt, and the host -> sta iperf3 duration.
+MLO_AP_SECURITY='security = "owe"'
+MLO_WPA_GLOBAL=
+MLO_WPA_NETWORK='key_mgmt=OWE'
+MLO_KEY_MGMT=OWE
+MLO_IPERF_SECONDS=10
+# SAE authentications the AP must have completed (ap stats sae_accepted).
+MLO_SAE_ACCEPTED=0
 
 setup() {
-    cat >"$WORK/ap.toml" <<'TOML'
+    cat >"$WORK/ap.toml" <<TOML
 ssid = "vhost-hwsim-mlo"
 mld_addr = "02:00:00:a0:00:00"
-security = "owe"
+$MLO_AP_SECURITY
 beacon_interval_tu = 100
 [[link]]
 id = 0
@@ -53,9 +65,10 @@ set_mac wlan0 $2
 cat >/tmp/wpa.conf <<CONF
 ctrl_interface=/run/wpa_supplicant
 country=DE
+$MLO_WPA_GLOBAL
 network={
     ssid="vhost-hwsim-mlo"
-    key_mgmt=OWE
+    $MLO_WPA_NETWORK
     ieee80211w=2
     ${4:+scan_freq=$4}
 }
@@ -135,10 +148,11 @@ scenario() {
     host_result ping_avg_ms "$(echo "$ping_out" | sed -n 's|.*= [0-9.]*/\([0-9.]*\)/.*|\1|p')"
     ping_out=$(chroot "$ROOT" ping -c 5 -i 0.2 -W 2 10.77.0.3 2>&1) || true
     host_result ping2_loss "$(echo "$ping_out" | sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p')"
-    iperf_json=$(chroot "$ROOT" iperf3 -c 10.77.0.2 -t 10 -J 2>&1) || true
+    iperf_json=$(chroot "$ROOT" iperf3 -c 10.77.0.2 -t "$MLO_IPERF_SECONDS" -J 2>&1) || true
     echo "$iperf_json" >"$WORK/shared/iperf3.json"
     host_result iperf_mbps "$(python3 -c 'import json,sys; d=json.load(sys.stdin); print("%.1f" % (d["end"]["sum_received"]["bits_per_second"] / 1e6))' <<<"$iperf_json" 2>/dev/null)"
     ap_stat >"$WORK/shared/ap-stats.json"
+    host_result sae_accepted "$(python3 -c 'import json,sys; print(json.load(sys.stdin)["sae_accepted"])' <"$WORK/shared/ap-stats.json" 2>/dev/null)"
     host_result data_frames_per_link "$(python3 -c 'import json,sys; d=json.load(sys.stdin); print("/".join(str(l["data_tx"] + l["data_rx"]) for l in d["links"]))' <"$WORK/shared/ap-stats.json" 2>/dev/null)"
     touch "$WORK/shared/traffic_done"
     "$VHOST_HWSIM" ap --control "$WORK/control.sock" remove-link 2 --tbtts 5 >/dev/null
@@ -155,7 +169,7 @@ verdict() {
         expect $g widths = 40/80/80
         expect $g ap_mld_addr = 02:00:00:a0:00:00
         expect $g wpa_state = COMPLETED
-        expect $g key_mgmt = OWE
+        expect $g key_mgmt = "$MLO_KEY_MGMT"
         expect $g links_after = 2
         expect $g still_connected = 1
         expect $g ping_after_removal = 0
@@ -169,5 +183,6 @@ verdict() {
     awk -F/ -v v="$per_link" 'BEGIN { split(v, a, "/"); exit !(a[1] > 0 && a[2] > 0 && a[3] > 0) }' \
         || FAILURES+=("data frames per link (2.4/5/6 GHz) are '$per_link', expected all > 0")
     expect shared departures = 2
+    expect shared sae_accepted = "$MLO_SAE_ACCEPTED"
     figures "assoc=$(get sta assoc_time)s (scan+assoc=$(get sta connect_time)s; via ML probe $(get probe connect_time)s) links=$(get sta links)@$(get sta widths)MHz->$(get sta links_after) ping=$(get shared ping_avg_ms)ms iperf3=$(get shared iperf_mbps)Mb/s data_frames_per_link(2.4/5/6GHz)=$per_link"
 }
