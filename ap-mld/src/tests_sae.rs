@@ -423,3 +423,45 @@ fn too_many_open_exchanges_need_an_anti_clogging_token() {
     let out = ap.handle(1, &sae_frame(&ap, 1, 1, 126, &bad, Some(mld)), 0);
     assert_eq!(auth_of(&out[0]).2, 76);
 }
+
+/// wpa_supplicant 2.11's SAE commit and confirm from the `mlo-sae` scenario (see
+/// frame/tests/data/README.md): MLD 02:00:00:b1:00:00 on link 1 (5 GHz).
+const REAL_COMMIT: &[u8] = include_bytes!("../../frame/tests/data/mlo-sae-commit-sta.bin");
+const REAL_CONFIRM: &[u8] = include_bytes!("../../frame/tests/data/mlo-sae-confirm-sta.bin");
+
+#[test]
+fn a_real_wpa_supplicant_commit_is_parsed_and_answered() {
+    let f = Frame::new_checked(REAL_COMMIT).unwrap();
+    let body = f.payload();
+    assert_eq!(&body[..6], &[3, 0, 1, 0, 126, 0], "SAE, commit, status H2E");
+    let commit = Commit::parse(&body[6..]).unwrap();
+    assert_eq!(commit.group, 19);
+    assert!(commit.rejected_groups.is_none() && commit.token.is_none());
+    let confirm =
+        Confirm::parse(&Frame::new_checked(REAL_CONFIRM).unwrap().payload()[6..]).unwrap();
+    assert_eq!(confirm.send_confirm, 1);
+    // The scenario's AP (same SSID, MLD address, passphrase) takes the commit: its scalar and
+    // element validate, the MLD address comes from the Multi-Link element, and the answer is
+    // our commit with the AP MLD's Multi-Link element. (The confirm cannot verify here: the
+    // AP's rand of that run is not known.)
+    let text = crate::tests::THREE_LINKS
+        .replace("ssid = \"mlo\"", "ssid = \"vhost-hwsim-mlo\"")
+        .replace(
+            "security = \"SECURITY\"",
+            "security = \"sae\"\npassphrase = \"vhost-hwsim sae h2e\"",
+        );
+    let mut ap = ApMld::new(crate::ApConfig::parse(&text).unwrap(), 3);
+    let out = ap.handle(1, REAL_COMMIT, 0);
+    assert_eq!(out.len(), 1);
+    let (alg, seq, st, fields) = auth_of(&out[0]);
+    assert_eq!((alg, seq, st), (3, 1, 126));
+    Commit::parse(&fields).unwrap();
+    assert_eq!(
+        out[0].frame[4..10],
+        f.addr2().unwrap().0,
+        "to the link address"
+    );
+    // The real confirm does not verify against our fresh exchange: status 15, cleanly.
+    let out = ap.handle(1, REAL_CONFIRM, 0);
+    assert_eq!(auth_of(&out[0]).2, status::CHALLENGE_FAIL);
+}

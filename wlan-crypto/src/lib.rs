@@ -23,7 +23,9 @@
 //!
 //! Test vectors (tests/vectors.rs): Annex J.6.4 CCMP, the 802.11i CCMP test MPDUs whose AAD
 //! rules are unchanged, J.9.1 BIP-CMAC-128, J.3 PRF-SHA-1, the J.10 SAE "KCK and PMK" value for
-//! KDF-SHA-256, RFC 3394 4.1. The handshake (tests/handshake.rs) runs against a supplicant
+//! KDF-SHA-256, RFC 3394 4.1; tests/sae_vectors.rs: the J.10 SAE
+//! hash-to-element PT/PWE vector and the J.10 commit/KCK/PMK/PMKID vector (as in hostapd's
+//! `sae_tests`). The handshake (tests/handshake.rs) runs against a supplicant
 //! (the [`supplicant`] module) whose PTK and MICs the test recomputes with its own KDF/MIC code.
 
 pub mod bip;

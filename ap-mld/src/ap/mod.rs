@@ -1,7 +1,7 @@
 //! The AP MLD's management state machine: frames in, frames out, time passed in.
 //!
 //! Per link it writes beacons; it answers probe requests (with complete per-STA profiles of
-//! the requested links for ML probe requests), Open System authentication, and
+//! the requested links for ML probe requests), Open System or SAE authentication (`sae`), and
 //! (re)association with a Basic Multi-Link element whose per-STA profiles follow the
 //! inheritance rules; it assigns AIDs, forgets stations on deauthentication or
 //! disassociation, and removes links with a Reconfiguration Multi-Link element counting
