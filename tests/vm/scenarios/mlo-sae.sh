@@ -3,7 +3,8 @@
 # sae_pwe=1 (H2E only) and ieee80211w=2. Same checks as mlo (three links at 40/80/80 MHz, the
 # AP MLD address, COMPLETED, pings, data on all three links, link removal, protected
 # departures), key_mgmt reported as SAE, and the AP counts two completed SAE authentications.
-# iperf3 runs 3 s.
+# A third guest tries the same network with a wrong password for 8 s: its SAE confirms are
+# refused with status 15 and it never associates. iperf3 runs 3 s.
 . "$SCENARIOS/mlo.sh"
 
 MLO_PASSPHRASE="vhost-hwsim sae h2e"
@@ -15,3 +16,40 @@ MLO_WPA_NETWORK="key_mgmt=SAE
 MLO_KEY_MGMT=SAE
 MLO_IPERF_SECONDS=3
 MLO_SAE_ACCEPTED=2
+
+wrong_password_script() {
+    cat <<'GUEST'
+. /scratch/lib.sh
+set_mac wlan0 02:00:00:b2:00:00
+cat >/tmp/wpa.conf <<CONF
+ctrl_interface=/run/wpa_supplicant
+country=DE
+sae_pwe=1
+network={
+    ssid="vhost-hwsim-mlo"
+    key_mgmt=SAE
+    sae_password="not the passphrase"
+    ieee80211w=2
+    scan_freq=5180
+}
+CONF
+wpa_supplicant -B -t -d -i wlan0 -c /tmp/wpa.conf -f /tmp/wpa.log || fail "wpa_supplicant"
+sleep 8
+result sae_status_15=$(grep -c 'auth_transaction=2 status_code=15' /tmp/wpa.log)
+result wpa_state=$(wpa_cli -i wlan0 status | sed -n 's/^wpa_state=//p')
+wpa_cli -i wlan0 terminate >/dev/null
+cp /tmp/wpa.log /scratch/wpa.log
+GUEST
+}
+
+mlo_extra_guests() {
+    start_guest wrong 1 "$(wrong_password_script)" mac80211_hwsim.mlo=1 mac80211_hwsim.channels=3
+}
+
+mlo_extra_verdict() {
+    expect wrong sae_status_15 '>' 0
+    local state
+    state=$(get wrong wpa_state)
+    [[ -n $state && $state != COMPLETED ]] \
+        || FAILURES+=("wrong: with a wrong password wpa_state is '${state:-missing}'")
+}

@@ -26,6 +26,9 @@ MLO_KEY_MGMT=OWE
 MLO_IPERF_SECONDS=10
 # SAE authentications the AP must have completed (ap stats sae_accepted).
 MLO_SAE_ACCEPTED=0
+# Hooks for a variant's extra guests: started after the two non-AP MLDs, checked in verdict().
+mlo_extra_guests() { :; }
+mlo_extra_verdict() { :; }
 
 setup() {
     cat >"$WORK/ap.toml" <<TOML
@@ -131,6 +134,7 @@ scenario() {
         mac80211_hwsim.mlo=1 mac80211_hwsim.channels=3
     start_guest probe 1 "$(guest_script probe 02:00:00:b1:00:00 10.77.0.3 5180)" \
         mac80211_hwsim.mlo=1 mac80211_hwsim.channels=3
+    mlo_extra_guests
     local deadline=$((SECONDS + 60)) g
     for g in sta probe; do
         until [[ -e $WORK/shared/links_up_$g ]]; do
@@ -184,5 +188,6 @@ verdict() {
         || FAILURES+=("data frames per link (2.4/5/6 GHz) are '$per_link', expected all > 0")
     expect shared departures = 2
     expect shared sae_accepted = "$MLO_SAE_ACCEPTED"
+    mlo_extra_verdict
     figures "assoc=$(get sta assoc_time)s (scan+assoc=$(get sta connect_time)s; via ML probe $(get probe connect_time)s) links=$(get sta links)@$(get sta widths)MHz->$(get sta links_after) ping=$(get shared ping_avg_ms)ms iperf3=$(get shared iperf_mbps)Mb/s data_frames_per_link(2.4/5/6GHz)=$per_link"
 }
