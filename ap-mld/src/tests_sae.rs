@@ -422,6 +422,10 @@ fn too_many_open_exchanges_need_an_anti_clogging_token() {
     let mld = MacAddr([0x02, 0, 0, 0xd0, 0, 1]);
     let out = ap.handle(1, &sae_frame(&ap, 1, 1, 126, &bad, Some(mld)), 0);
     assert_eq!(auth_of(&out[0]).2, 76);
+    // Abandoned exchanges expire: later, the same commit needs no token.
+    let later = crate::ap::SAE_COMMITTED_TIMEOUT_US + 1;
+    let out = ap.handle(1, &sae_frame(&ap, 1, 1, 126, &bad, Some(mld)), later);
+    assert_eq!(auth_of(&out[0]).2, 126);
 }
 
 /// wpa_supplicant 2.11's SAE commit and confirm from the `mlo-sae` scenario (see

@@ -24,7 +24,7 @@ use hwsim_crypto::rng::SeededRng;
 mod data;
 mod sae;
 
-pub use sae::MAX_OPEN_SAE;
+pub use sae::{MAX_OPEN_SAE, SAE_COMMITTED_TIMEOUT_US};
 
 use crate::config::{ApConfig, LinkConfig, Security};
 use crate::elements::{self, eid, Ie, Neighbor, StaProfile};
@@ -489,7 +489,7 @@ impl ApMld {
                 .probe_response(link, sa, &f, tsf_us)
                 .into_iter()
                 .collect(),
-            mgmt_subtype::AUTH if for_us => self.authenticate(link, sa, f.payload()),
+            mgmt_subtype::AUTH if for_us => self.authenticate(link, sa, f.payload(), tsf_us),
             mgmt_subtype::ASSOC_REQ | mgmt_subtype::REASSOC_REQ if for_us => self.associate(
                 link,
                 sa,
@@ -634,12 +634,12 @@ impl ApMld {
         }
     }
 
-    fn authenticate(&mut self, link: usize, sa: MacAddr, body: &[u8]) -> Vec<Tx> {
+    fn authenticate(&mut self, link: usize, sa: MacAddr, body: &[u8], tsf_us: u64) -> Vec<Tx> {
         let (Some(alg), Some(seq)) = (le16(body, 0), le16(body, 2)) else {
             return Vec::new();
         };
         if alg == hwsim_crypto::sae::AUTH_ALG_SAE {
-            let Some(frame) = sae::split(body) else {
+            let Some(frame) = sae::split(body, tsf_us) else {
                 return Vec::new();
             };
             // The elements follow the SAE fields: group, scalar and element of an H2E commit,

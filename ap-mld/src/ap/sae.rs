@@ -9,7 +9,8 @@
 //!   (Accepted), the station may associate; on failure status 15 and the state is dropped.
 //! * Confirm while Accepted with a higher send-confirm: a retransmission, our confirm goes out
 //!   again with the counter advanced.
-//! * More than [`MAX_OPEN_SAE`] exchanges in Committed: commits must carry an anti-clogging
+//! * More than [`MAX_OPEN_SAE`] exchanges in Committed (younger than
+//!   [`SAE_COMMITTED_TIMEOUT_US`]): commits must carry an anti-clogging
 //!   token (status 76 hands one out; it is an HMAC of the peer's address under a key of ours,
 //!   so nothing is stored for it).
 //!
@@ -31,6 +32,8 @@ use crate::security::Pmksa;
 
 /// Exchanges allowed in Committed at once before commits need an anti-clogging token.
 pub const MAX_OPEN_SAE: usize = 8;
+/// An exchange left in Committed this long (µs) no longer counts as open and is forgotten.
+pub const SAE_COMMITTED_TIMEOUT_US: u64 = 10_000_000;
 /// SAE peers remembered at most (Accepted ones waiting to associate included); the oldest
 /// goes first.
 const MAX_SAE_PEERS: usize = 64;
@@ -89,6 +92,8 @@ struct SaePeer {
     mlo: bool,
     send_confirm: u16,
     state: PeerState,
+    /// TSF (µs) of the peer's last commit.
+    committed_at: u64,
 }
 
 /// What an SAE Authentication frame body holds after algorithm, transaction and status.
@@ -96,6 +101,8 @@ pub(super) struct SaeFrame<'a> {
     pub seq: u16,
     pub status: u16,
     pub fields: &'a [u8],
+    /// TSF (µs) it arrived at.
+    pub at_us: u64,
 }
 
 impl ApMld {
@@ -160,6 +167,11 @@ impl ApMld {
             return reply(self, status::UNSPECIFIED, &[]);
         }
         let sae = self.sae.as_mut().expect("checked by sae_auth");
+        // Exchanges abandoned in Committed are forgotten, so they stop counting as open.
+        sae.peers.retain(|p| {
+            !matches!(p.state, PeerState::Committed { .. })
+                || frame.at_us < p.committed_at.saturating_add(SAE_COMMITTED_TIMEOUT_US)
+        });
         let existing = sae.peers.iter().position(|p| p.addr == peer_addr);
         if let Some(i) = existing {
             if let PeerState::Committed {
@@ -237,6 +249,7 @@ impl ApMld {
             addr: peer_addr,
             mlo,
             send_confirm: 0,
+            committed_at: frame.at_us,
             state: PeerState::Committed {
                 instance: Box::new(instance),
                 keys,
@@ -354,12 +367,13 @@ impl ApMld {
 
 /// Splits an SAE Authentication frame body (after the algorithm) into transaction, status
 /// and the SAE fields; None if it is too short.
-pub(super) fn split(body: &[u8]) -> Option<SaeFrame<'_>> {
+pub(super) fn split(body: &[u8], at_us: u64) -> Option<SaeFrame<'_>> {
     let seq = u16::from_le_bytes([*body.get(2)?, *body.get(3)?]);
     let status = u16::from_le_bytes([*body.get(4)?, *body.get(5)?]);
     Some(SaeFrame {
         seq,
         status,
         fields: &body[6..],
+        at_us,
     })
 }
