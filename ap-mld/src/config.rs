@@ -6,6 +6,7 @@
 //! mld_addr = "02:00:00:a0:00:00"
 //! security = "owe"            # or "sae" (with passphrase = "...") or "open"
 //! beacon_interval_tu = 100
+//! ap_isolate = false          # true: stations' frames to each other are not relayed
 //!
 //! [[link]]
 //! id = 0
@@ -182,6 +183,9 @@ pub struct ApConfig {
     pub passphrase: Option<String>,
     /// Beacon interval, TU (1 TU = 1.024 ms).
     pub beacon_interval_tu: u16,
+    /// Do not relay frames between associated stations (hostapd's `ap_isolate`); by default
+    /// the AP forwards unicast between its stations and relays their group frames into the BSS.
+    pub ap_isolate: bool,
     /// Links, in the order written.
     pub links: Vec<LinkConfig>,
 }
@@ -213,6 +217,8 @@ struct FileRepr {
     security: Option<Spanned<Security>>,
     passphrase: Option<Spanned<String>>,
     beacon_interval_tu: Option<Spanned<u16>>,
+    #[serde(default)]
+    ap_isolate: bool,
     #[serde(default)]
     link: Vec<LinkRepr>,
 }
@@ -368,6 +374,7 @@ impl ApConfig {
             security,
             passphrase,
             beacon_interval_tu,
+            ap_isolate: repr.ap_isolate,
             links,
         })
     }

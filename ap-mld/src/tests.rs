@@ -638,6 +638,105 @@ fn open_network_bridges_ethernet_and_802_11_data_round_robin() {
     assert!(seqs.iter().all(|s| *s == seqs[0]));
 }
 
+/// The same frame from a second station: every address of the first (02:00:00:b0:…) moved to
+/// 02:00:00:c0:….
+fn from_second_station(frame: &[u8]) -> Vec<u8> {
+    let mut f = frame.to_vec();
+    for i in 0..f.len().saturating_sub(3) {
+        if f[i..i + 4] == [0x02, 0, 0, 0xb0] {
+            f[i + 3] = 0xc0;
+        }
+    }
+    f
+}
+
+/// An unprotected ToDS QoS data frame from `sta_link` on `link` to `da`, LLC/SNAP + IPv4.
+fn uplink_data(ap: &ApMld, link: usize, sta_link: MacAddr, da: MacAddr, payload: &[u8]) -> Vec<u8> {
+    let bssid = ap.link_config(link).bssid;
+    let mut up = vec![0x88, 0x01, 0, 0];
+    up.extend_from_slice(&bssid.0);
+    up.extend_from_slice(&sta_link.0);
+    up.extend_from_slice(&da.0);
+    up.extend_from_slice(&[0, 0, 0, 0]);
+    up.extend_from_slice(&[0xaa, 0xaa, 0x03, 0, 0, 0, 0x08, 0x00]);
+    up.extend_from_slice(payload);
+    up
+}
+
+#[test]
+fn stations_reach_each_other_through_the_ap_unless_isolated() {
+    let sta2_mld = MacAddr([0x02, 0, 0, 0xc0, 0, 0]);
+    for isolate in [false, true] {
+        let mut cfg = config("open");
+        cfg.ap_isolate = isolate;
+        let mut ap = ApMld::new(cfg, 1);
+        for f in [auth_request(&ap, 1), assoc_request(&ap, 1, &[0, 2], &[])] {
+            ap.handle(1, &f, 0);
+            ap.handle(1, &from_second_station(&f), 0);
+        }
+        assert!(ap.station(STA_MLD).is_some_and(|s| s.authorized()));
+        assert!(ap.station(sta2_mld).is_some_and(|s| s.authorized()));
+
+        // Unicast from station 1 (on the 6 GHz link) to station 2's MLD address.
+        let out = ap.handle(
+            2,
+            &uplink_data(&ap, 2, STA_LINK[2], sta2_mld, b"to sta2"),
+            0,
+        );
+        if isolate {
+            assert!(out.is_empty());
+            let up = ap.take_uplink();
+            assert_eq!(up.len(), 1, "isolated: to the distribution system");
+            assert_eq!(&up[0][..6], &sta2_mld.0);
+            continue;
+        }
+        assert_eq!(out.len(), 1);
+        let f = Frame::new_checked(&out[0].frame[..]).unwrap();
+        let a1 = f.addr1();
+        assert_eq!(
+            a1.0[..4],
+            [0x02, 0, 0, 0xc0],
+            "to a link of station 2, got {a1}"
+        );
+        assert_eq!(f.addr2(), Some(ap.link_config(out[0].link).bssid));
+        assert_eq!(f.addr3(), Some(STA_MLD), "SA is the sender's MLD address");
+        assert_eq!(&f.payload()[8..], b"to sta2");
+        assert!(
+            ap.take_uplink().is_empty(),
+            "not sent to the distribution system"
+        );
+        assert_eq!(ap.counters().relayed, 1);
+
+        // Broadcast from station 2: into the BSS on every link and to the distribution system.
+        let bcast = uplink_data(
+            &ap,
+            0,
+            MacAddr([0x02, 0, 0, 0xc0, 0, 0x10]),
+            MacAddr::BROADCAST,
+            b"arp?",
+        );
+        let out = ap.handle(0, &bcast, 0);
+        let links: Vec<usize> = out.iter().map(|t| t.link).collect();
+        assert_eq!(links, [0, 1, 2]);
+        for t in &out {
+            let f = Frame::new_checked(&t.frame[..]).unwrap();
+            assert_eq!(f.addr1(), MacAddr::BROADCAST);
+            assert_eq!(f.addr3(), Some(sta2_mld));
+        }
+        let up = ap.take_uplink();
+        assert_eq!(up.len(), 1);
+        assert_eq!(&up[0][6..12], &sta2_mld.0);
+        assert_eq!(ap.counters().relayed, 4);
+
+        // To a host behind the distribution system: not relayed.
+        let host = MacAddr([0x02, 0, 0, 0, 0, 0x99]);
+        assert!(ap
+            .handle(1, &uplink_data(&ap, 1, STA_LINK[1], host, b"x"), 0)
+            .is_empty());
+        assert_eq!(ap.take_uplink().len(), 1);
+    }
+}
+
 #[test]
 fn hostile_frames_never_panic() {
     let mut ap = ApMld::new(config("owe"), 3);

@@ -126,6 +126,7 @@ fn ap_command(core: &Core, args: &str) -> String {
                 "departures": data.departures,
                 "sae_accepted": data.sae_accepted,
                 "sae_rejected": data.sae_rejected,
+                "relayed": data.relayed,
                 "data_rx_dropped": data.rx_dropped,
                 "links": ids.iter().enumerate().map(|(i, id)| serde_json::json!({
                     "link_id": id,

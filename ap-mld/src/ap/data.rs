@@ -265,6 +265,36 @@ impl ApMld {
         eth.extend_from_slice(&sta_addr.0);
         eth.extend_from_slice(&ethertype.to_be_bytes());
         eth.extend_from_slice(payload);
+        self.relay_within_bss(eth)
+    }
+
+    /// Where an MSDU from a station goes, as an AP's bridge forwards it: to another associated
+    /// station directly (never to the distribution system); group-addressed, to the
+    /// distribution system and back into the BSS (the sender's own copy is dropped by its
+    /// address filter, as on real APs); otherwise to the distribution system. With
+    /// `ap_isolate` everything goes to the distribution system only.
+    fn relay_within_bss(&mut self, eth: Vec<u8>) -> Vec<Tx> {
+        let da = MacAddr::from_bytes(&eth[0..6]).unwrap_or_default();
+        if self.cfg.ap_isolate {
+            self.uplink.push(eth);
+            return Vec::new();
+        }
+        self.relay_counter = self.relay_counter.wrapping_add(1);
+        if da.is_group() {
+            let out = self.downlink(&eth, self.relay_counter);
+            self.counters.relayed += out.len() as u64;
+            self.uplink.push(eth);
+            return out;
+        }
+        let to_station = self
+            .stations
+            .iter()
+            .any(|s| s.authorized() && (s.addr == da || s.links.iter().any(|l| l.1 == da)));
+        if to_station {
+            let out = self.downlink(&eth, self.relay_counter);
+            self.counters.relayed += out.len() as u64;
+            return out;
+        }
         self.uplink.push(eth);
         Vec::new()
     }

@@ -158,6 +158,9 @@ pub struct DataCounters {
     /// SAE frames refused (bad commit, wrong password, unsupported group, token needed,
     /// reflection).
     pub sae_rejected: u64,
+    /// Data frames sent on behalf of one station to others (intra-BSS relay, group frames
+    /// counted once per link).
+    pub relayed: u64,
 }
 
 struct LinkState {
@@ -184,6 +187,8 @@ pub struct ApMld {
     events: Vec<Event>,
     /// Ethernet frames from stations, for the distribution system (TAP).
     uplink: Vec<Vec<u8>>,
+    /// Round-robin counter for frames relayed between stations.
+    relay_counter: u64,
     counters: DataCounters,
     /// SAE password token and per-peer exchanges (security = "sae").
     sae: Option<sae::SaeAp>,
@@ -230,6 +235,7 @@ impl ApMld {
             rng,
             events: Vec::new(),
             uplink: Vec::new(),
+            relay_counter: 0,
             counters: DataCounters {
                 tx: vec![0; n],
                 rx: vec![0; n],

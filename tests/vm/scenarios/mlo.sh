@@ -7,7 +7,8 @@
 # multi-link association with all three links active at their widths, the AP MLD address,
 # COMPLETED and OWE;
 # the host pings both through the TAP; iperf3 runs 10 s host -> sta; data frames went over all
-# three links (the AP's per-link counters); removing link 2 through the control socket leaves
+# three links (the AP's per-link counters); the two stations ping each other through the AP
+# (intra-BSS relay); removing link 2 through the control socket leaves
 # both associated on the other two and reachable; their protected deauthentications on leaving
 # are accepted by the AP.
 # The host has no ping/iperf3 of its own, so they run from the guest root with chroot (same
@@ -107,6 +108,10 @@ GUEST
 iperf3 -s -D -1 || fail "iperf3 server"
 signal "links_up_$me"
 wait_for traffic_done 90
+# Station to station: the AP MLD relays within its BSS (both guests do this at once).
+case $me in sta) peer=10.77.0.3 ;; *) peer=10.77.0.2 ;; esac
+result peer_ping_loss=$(ping_loss $peer 5)
+signal "peer_ping_done_$me"
 wait_for link_removed 30
 sleep 3
 iw dev wlan0 info >/scratch/iw-info-after.txt
@@ -159,6 +164,12 @@ scenario() {
     host_result sae_accepted "$(python3 -c 'import json,sys; print(json.load(sys.stdin)["sae_accepted"])' <"$WORK/shared/ap-stats.json" 2>/dev/null)"
     host_result data_frames_per_link "$(python3 -c 'import json,sys; d=json.load(sys.stdin); print("/".join(str(l["data_tx"] + l["data_rx"]) for l in d["links"]))' <"$WORK/shared/ap-stats.json" 2>/dev/null)"
     touch "$WORK/shared/traffic_done"
+    deadline=$((SECONDS + 20))
+    until [[ -e $WORK/shared/peer_ping_done_sta && -e $WORK/shared/peer_ping_done_probe ]] \
+        || ((SECONDS >= deadline)); do
+        sleep 0.2
+    done
+    host_result relayed "$(ap_stat | python3 -c 'import json,sys; print(json.load(sys.stdin)["relayed"])' 2>/dev/null)"
     "$VHOST_HWSIM" ap --control "$WORK/control.sock" remove-link 2 --tbtts 5 >/dev/null
     touch "$WORK/shared/link_removed"
     wait_guests 90
@@ -177,11 +188,13 @@ verdict() {
         expect $g links_after = 2
         expect $g still_connected = 1
         expect $g ping_after_removal = 0
+        expect $g peer_ping_loss = 0
     done
     expect probe ml_probes '>' 0
     expect shared ping_loss = 0
     expect shared ping2_loss = 0
     expect shared iperf_mbps '>' 0
+    expect shared relayed '>' 0
     local per_link
     per_link=$(get shared data_frames_per_link)
     awk -F/ -v v="$per_link" 'BEGIN { split(v, a, "/"); exit !(a[1] > 0 && a[2] > 0 && a[3] > 0) }' \
