@@ -12,7 +12,9 @@
 //! id = 0
 //! band = "5"                  # "2.4", "5" or "6" (GHz)
 //! channel = 36
-//! width = 80                  # MHz: 20 (default), 40; 80 on 5 and 6 GHz
+//! width = 80                  # MHz: 20 (default), 40; 80, 160 on 5 and 6 GHz; 320 on 6 GHz
+//! # center_channel = 63       # optional: picks which 320 MHz channel (320MHz-1, the default
+//! #                           # where both hold the primary, or 320MHz-2); else must match
 //! bssid = "02:00:00:a0:00:10"
 //! ```
 //!
@@ -64,29 +66,31 @@ impl Band {
         }
     }
 
-    /// The first channel number of the `width` MHz block that holds 20 MHz channel `channel`
-    /// (None if the band has no such block there).
-    fn block_start(self, channel: u8, width: u16) -> Option<u8> {
-        let n = u8::try_from(width / 20).ok()?; // 20 MHz channels in the block
-        let step = 4 * n; // channel numbers the block spans
-        match self {
-            Band::G2 => None,
-            Band::G5 => {
-                let base = match channel {
-                    36..=64 => 36,
-                    100..=144 => 100,
-                    149..=177 => 149,
-                    _ => return None,
-                };
-                let start = base + (channel - base) / step * step;
-                let last = start + 4 * (n - 1);
-                (self.channel_freq(last).is_some() && last <= 177).then_some(start)
-            }
-            Band::G6 => {
-                let start = 1 + (channel - 1) / step * step;
-                self.channel_freq(start + 4 * (n - 1)).map(|_| start)
-            }
+    /// The first channel numbers of the `width` MHz channels of the band (IEEE 802.11-2020
+    /// Annex E, Table E-4; 802.11be adds 320 MHz, op class 137, in two overlapping sets:
+    /// 320MHz-1 from channel 1, 65, 129 and 320MHz-2 from 33, 97, 161).
+    fn block_starts(self, width: u16) -> &'static [u8] {
+        match (self, width) {
+            (Band::G5, 40) => &[
+                36, 44, 52, 60, 100, 108, 116, 124, 132, 140, 149, 157, 165, 173,
+            ],
+            (Band::G5, 80) => &[36, 52, 100, 116, 132, 149, 165],
+            (Band::G5, 160) => &[36, 100, 149],
+            (Band::G6, 40) => &SIX_GHZ_40,
+            (Band::G6, 80) => &SIX_GHZ_80,
+            (Band::G6, 160) => &[1, 33, 65, 97, 129, 161, 193],
+            (Band::G6, 320) => &[1, 65, 129, 33, 97, 161],
+            _ => &[],
         }
+    }
+
+    /// The first channel number of the `width` MHz block that holds 20 MHz channel `channel`
+    /// (the 320MHz-1 block where both 320 MHz sets have one; None if the band has none).
+    fn block_start(self, channel: u8, width: u16) -> Option<u8> {
+        self.block_starts(width)
+            .iter()
+            .copied()
+            .find(|&s| block_holds(s, width, channel))
     }
 
     /// Name as written in the config.
@@ -97,6 +101,38 @@ impl Band {
             Band::G6 => "6",
         }
     }
+}
+
+/// 6 GHz 40 MHz channels start at 1, 9, …, 225; 80 MHz ones at 1, 17, …, 209.
+const SIX_GHZ_40: [u8; 29] = {
+    let mut a = [0u8; 29];
+    let mut i = 0;
+    while i < a.len() {
+        a[i] = 1 + 8 * i as u8;
+        i += 1;
+    }
+    a
+};
+const SIX_GHZ_80: [u8; 14] = {
+    let mut a = [0u8; 14];
+    let mut i = 0;
+    while i < a.len() {
+        a[i] = 1 + 16 * i as u8;
+        i += 1;
+    }
+    a
+};
+
+/// Whether the `width` MHz block starting at channel `start` holds channel `channel`.
+fn block_holds(start: u8, width: u16, channel: u8) -> bool {
+    let span = u16::from(start) + 4 * (width / 20 - 1);
+    channel >= start && u16::from(channel) <= span
+}
+
+/// Centre channel number of the `width` MHz block starting at channel `start`.
+fn block_center(start: u8, width: u16) -> u8 {
+    // 2 channel numbers (10 MHz) per 20 MHz channel beyond the first; width <= 320.
+    start + (2 * (width / 20 - 1)) as u8
 }
 
 fn is_5ghz_channel(ch: u8) -> bool {
@@ -130,9 +166,9 @@ pub struct LinkConfig {
     pub channel: u8,
     /// Centre frequency of the primary channel, MHz.
     pub freq: u32,
-    /// Channel width, MHz: 20, 40 (2.4/5/6 GHz) or 80 (5/6 GHz).
+    /// Channel width, MHz: 20, 40 (2.4/5/6 GHz), 80 or 160 (5/6 GHz) or 320 (6 GHz).
     pub width: u16,
-    /// Channel center frequency segment 0, as a channel number (the primary channel at 20 MHz).
+    /// Centre of the whole channel, as a channel number (the primary channel at 20 MHz).
     pub center_channel: u8,
     /// For 40 MHz and wider: the secondary 20 MHz channel is above the primary.
     pub secondary_above: bool,
@@ -163,9 +199,25 @@ impl LinkConfig {
                 (_, true) => 126,
                 (_, false) => 127,
             },
-            (Band::G5, _) => 128,
+            (Band::G5, 80) => 128,
+            (Band::G5, _) => 129,
             (Band::G6, 40) => 132,
-            (Band::G6, _) => 133,
+            (Band::G6, 80) => 133,
+            (Band::G6, 160) => 134,
+            (Band::G6, _) => 137,
+        }
+    }
+
+    /// Centre channel of the `width` MHz part of the link's channel that holds the primary
+    /// (`width` up to the link's own width): the primary 80 MHz of a 160 MHz channel, say,
+    /// which CCFS0 names.
+    pub fn segment_center(&self, width: u16) -> u8 {
+        if width >= self.width {
+            return self.center_channel;
+        }
+        match self.band.block_start(self.channel, width) {
+            Some(start) if width > 20 => block_center(start, width),
+            _ => self.channel,
         }
     }
 }
@@ -230,6 +282,7 @@ struct LinkRepr {
     band: Spanned<String>,
     channel: Spanned<u8>,
     width: Option<Spanned<u16>>,
+    center_channel: Option<Spanned<u8>>,
     bssid: Spanned<String>,
 }
 
@@ -346,8 +399,15 @@ impl ApConfig {
             }
             let width = l.width.as_ref().map_or(20, |w| *w.get_ref());
             let width_span = l.width.as_ref().map_or(0..0, |w| w.span());
-            let (center_channel, secondary_above) =
-                geometry(band, channel, width).map_err(|m| at(width_span, m))?;
+            let wanted = l.center_channel.as_ref().map(|c| *c.get_ref());
+            let (center_channel, secondary_above) = geometry(band, channel, width, wanted)
+                .map_err(|m| {
+                    let span = match &l.center_channel {
+                        Some(c) if m.starts_with("center_channel") => c.span(),
+                        _ => width_span.clone(),
+                    };
+                    at(span, m)
+                })?;
             let bssid = unicast(&l.bssid).map_err(|m| at(l.bssid.span(), m))?;
             if bssid == mld_addr || links.iter().any(|o| o.bssid == bssid) {
                 return Err(at(
@@ -380,26 +440,59 @@ impl ApConfig {
     }
 }
 
-/// Center channel and secondary-above flag of a `width` MHz channel with primary `channel`.
-fn geometry(band: Band, channel: u8, width: u16) -> Result<(u8, bool), String> {
-    match (band, width) {
-        (_, 20) => Ok((channel, false)),
+/// Centre channel and secondary-above flag of a `width` MHz channel with primary `channel`;
+/// `wanted` is the config's `center_channel`, which picks one of the two 320 MHz channels
+/// holding a primary (by default the 320MHz-1 one where there is a choice).
+fn geometry(band: Band, channel: u8, width: u16, wanted: Option<u8>) -> Result<(u8, bool), String> {
+    let (center, above) = match (band, width) {
+        (_, 20) => (channel, false),
         // 2.4 GHz 40 MHz: secondary above up to channel 7, below from channel 5 on.
-        (Band::G2, 40) if channel <= 7 => Ok((channel + 2, true)),
-        (Band::G2, 40) if channel >= 5 => Ok((channel - 2, false)),
-        (Band::G5 | Band::G6, 40 | 80) => {
-            let start = band
-                .block_start(channel, width)
-                .ok_or_else(|| format!("channel {channel} has no {width} MHz channel around it"))?;
-            let center = start + 2 * (u8::try_from(width / 20).unwrap_or(1) - 1);
-            // The 40 MHz pair holding the primary: secondary above if the primary is its lower half.
-            let pair = band.block_start(channel, 40).unwrap_or(start);
-            Ok((center, channel == pair))
+        (Band::G2, 40) if channel <= 7 && wanted != Some(channel.wrapping_sub(2)) => {
+            (channel + 2, true)
         }
-        _ => Err(format!(
-            "width {width} MHz is not supported in the {} GHz band (20, 40; 80 on 5 and 6 GHz)",
-            band.name()
+        (Band::G2, 40) if channel >= 5 => (channel - 2, false),
+        (Band::G2, 40) => (channel + 2, true),
+        (Band::G5 | Band::G6, 40 | 80 | 160) | (Band::G6, 320) => {
+            let centers: Vec<u8> = band
+                .block_starts(width)
+                .iter()
+                .filter(|&&s| block_holds(s, width, channel))
+                .map(|&s| block_center(s, width))
+                .collect();
+            let center = match (wanted, centers.first()) {
+                (_, None) => {
+                    return Err(format!(
+                        "channel {channel} is in no {width} MHz channel of the {} GHz band",
+                        band.name()
+                    ))
+                }
+                (Some(w), Some(_)) if centers.contains(&w) => w,
+                (Some(w), Some(_)) => {
+                    return Err(format!(
+                        "center_channel {w} is not the centre of a {width} MHz channel holding \
+                         channel {channel} (possible: {centers:?})"
+                    ))
+                }
+                (None, Some(&c)) => c,
+            };
+            // The 40 MHz pair holding the primary: secondary above if the primary is its lower half.
+            let pair = band.block_start(channel, 40).unwrap_or(channel);
+            (center, channel == pair)
+        }
+        _ => {
+            return Err(format!(
+                "width {width} MHz is not supported in the {} GHz band (20, 40; 80 and 160 on 5 \
+                 and 6 GHz; 320 on 6 GHz)",
+                band.name()
+            ))
+        }
+    };
+    match wanted {
+        Some(w) if w != center => Err(format!(
+            "center_channel {w} does not match the {width} MHz channel around channel {channel} \
+             (its centre is {center})"
         )),
+        _ => Ok((center, above)),
     }
 }
 
@@ -473,10 +566,100 @@ bssid = "02:00:00:a0:00:12"
         assert_eq!(with("6", 37, 80), Ok((39, false)));
         assert_eq!(with("6", 41, 40), Ok((43, true)));
         assert_eq!(with("2.4", 11, 40), Ok((9, false)));
-        assert!(with("5", 36, 160).is_err());
+        assert_eq!(with("5", 36, 160), Ok((50, true)));
+        assert_eq!(
+            with("5", 132, 160).map_err(|e| e.message.contains("no 160 MHz")),
+            Err(true)
+        );
         assert_eq!(with("5", 64, 80), Ok((58, false)));
         assert!(with("5", 36, 30).is_err());
         assert!(with("2.4", 6, 80).is_err());
+    }
+
+    /// Parses THREE_LINKS with link 1 replaced by `link` (band, channel, width...).
+    fn with_link1(link: &str) -> Result<LinkConfig, ConfigError> {
+        let t = THREE_LINKS.replace("band = \"5\"\nchannel = 36", link);
+        ApConfig::parse(&t).map(|c| c.links[1].clone())
+    }
+
+    /// The centre channels of every channel of `width` MHz in `band`, as the config
+    /// computes them for each primary (deduplicated, in order).
+    fn centers(band: &str, width: u16, first: u8, last: u8, step: u8) -> Vec<u8> {
+        let mut out = Vec::new();
+        for ch in (first..=last).step_by(step.into()) {
+            let link = format!("band = \"{band}\"\nchannel = {ch}\nwidth = {width}");
+            if let Ok(l) = with_link1(&link) {
+                if !out.contains(&l.center_channel) {
+                    out.push(l.center_channel);
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn wide_channels_follow_the_standard_channel_tables() {
+        // IEEE 802.11-2020 Table E-4: op class 128 (5 GHz 80 MHz), 129 (160 MHz), 133 and
+        // 134 (6 GHz 80 / 160 MHz); 802.11be: 137 (6 GHz 320 MHz, 320MHz-1 by default).
+        assert_eq!(
+            centers("5", 80, 36, 177, 1),
+            [42, 58, 106, 122, 138, 155, 171]
+        );
+        assert_eq!(centers("5", 160, 36, 177, 1), [50, 114, 163]);
+        assert_eq!(
+            centers("6", 80, 1, 233, 4),
+            [7, 23, 39, 55, 71, 87, 103, 119, 135, 151, 167, 183, 199, 215]
+        );
+        assert_eq!(
+            centers("6", 160, 1, 233, 4),
+            [15, 47, 79, 111, 143, 175, 207]
+        );
+        // 320MHz-1 (31, 95, 159) wherever it holds the primary; 320MHz-2's 191 above it.
+        assert_eq!(centers("6", 320, 1, 233, 4), [31, 95, 159, 191]);
+        let l = with_link1("band = \"6\"\nchannel = 37\nwidth = 320").unwrap();
+        assert_eq!((l.center_channel, l.operating_class()), (31, 137));
+        assert_eq!((l.segment_center(160), l.segment_center(80)), (47, 39));
+        assert_eq!((l.segment_center(40), l.secondary_above), (35, false));
+        let l = with_link1("band = \"6\"\nchannel = 37\nwidth = 320\ncenter_channel = 63");
+        let l = l.unwrap();
+        assert_eq!((l.center_channel, l.segment_center(160)), (63, 47));
+        let l = with_link1("band = \"5\"\nchannel = 100\nwidth = 160").unwrap();
+        assert_eq!(
+            (l.center_channel, l.segment_center(80), l.operating_class()),
+            (114, 106, 129)
+        );
+        let l = with_link1("band = \"5\"\nchannel = 153\nwidth = 160").unwrap();
+        assert_eq!(
+            (l.center_channel, l.segment_center(80), l.secondary_above),
+            (163, 155, false)
+        );
+        let l = with_link1("band = \"6\"\nchannel = 61\nwidth = 160").unwrap();
+        assert_eq!(
+            (l.center_channel, l.segment_center(80), l.operating_class()),
+            (47, 55, 134)
+        );
+    }
+
+    #[test]
+    fn impossible_wide_channels_are_refused_where_written() {
+        let e = with_link1("band = \"5\"\nchannel = 36\nwidth = 320").unwrap_err();
+        assert!(
+            e.message
+                .contains("width 320 MHz is not supported in the 5 GHz"),
+            "{e}"
+        );
+        assert_eq!((e.line, e.column), (Some(13), Some(9)), "{e}");
+        let e = with_link1("band = \"6\"\nchannel = 197\nwidth = 320\ncenter_channel = 159");
+        let e = e.unwrap_err();
+        assert!(e.message.contains("possible: [191]"), "{e}");
+        assert_eq!((e.line, e.column), (Some(14), Some(18)), "{e}");
+        let e = with_link1("band = \"6\"\nchannel = 229\nwidth = 160").unwrap_err();
+        assert!(e.message.contains("channel 229 is in no 160 MHz"), "{e}");
+        let e = with_link1("band = \"5\"\nchannel = 36\nwidth = 160\ncenter_channel = 42");
+        assert!(e.unwrap_err().message.contains("possible: [50]"));
+        let e = with_link1("band = \"6\"\nchannel = 5\ncenter_channel = 7").unwrap_err();
+        assert!(e.message.contains("its centre is 5"), "{e}");
+        assert!(with_link1("band = \"2.4\"\nchannel = 6\nwidth = 160").is_err());
     }
 
     #[test]
