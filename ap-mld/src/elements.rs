@@ -3,8 +3,10 @@
 //! WMM, RSNE/RSNXE; plus the MLD-wide ones that change (Basic Multi-Link, RNR,
 //! Reconfiguration Multi-Link).
 //!
-//! Every link is a one-spatial-stream BSS of 20, 40 or 80 MHz; HT/VHT/HE operation describe
-//! the channel (EHT Operation carries no channel information of its own, so it follows them).
+//! Every link is a one-spatial-stream BSS of 20, 40, 80, 160 (5 and 6 GHz) or 320 MHz (6 GHz).
+//! HT/VHT/HE operation describe the channel up to 160 MHz; EHT Operation carries its own EHT
+//! Operation Information from 160 MHz on (for 320 MHz it is the only place the channel is
+//! named: HE stations see its primary 160 MHz).
 
 use hwsim_frame::ie::{
     self, sta_control, CommonInfo, IeRepr, LinkInfoRepr, MldParams, MultiLinkRepr, MultiLinkType,
@@ -138,28 +140,24 @@ pub fn link_elements(link: &LinkConfig, security: Security) -> Vec<Ie> {
     // Opmode notification) neither. We advertise none beyond Extended Channel Switching=0.
     v.push(Ie::new(eid::EXT_CAP, &[0, 0, 0, 0, 0, 0, 0, 0x40]));
     if link.band == Band::G5 {
-        v.push(Ie::new(eid::VHT_CAP, &vht_capabilities()));
-        // VHT Operation: channel width 1 (80 MHz) with its center in CCFS0, else 0 (20/40,
-        // taken from HT); basic VHT-MCS set: 1 SS MCS 0-7.
-        let (vht_width, ccfs0) = if link.width >= 80 {
-            (1, link.center_channel)
-        } else {
-            (0, 0)
-        };
-        v.push(Ie::new(eid::VHT_OP, &[vht_width, ccfs0, 0, 0xfc, 0xff]));
+        v.push(Ie::new(eid::VHT_CAP, &vht_capabilities(link.width >= 160)));
+        v.push(Ie::new(eid::VHT_OP, &vht_operation(link)));
     }
     v.push(Ie::new(ie::id::VENDOR_SPECIFIC, &wmm_parameters()));
     v.push(Ie::ext(
         ie::ext_id::HE_CAPABILITIES,
-        &he_capabilities(link.band),
+        &he_capabilities(link.band, link.width >= 160),
     ));
     v.push(Ie::ext(ie::ext_id::HE_OPERATION, &he_operation(link)));
     if link.band == Band::G6 {
         // Min MPDU start spacing 0, max A-MPDU exponent 7, max MPDU 11454, SM PS disabled.
         v.push(Ie::ext(eid::EXT_HE_6GHZ_CAP, &0x06b8u16.to_le_bytes()));
     }
-    v.push(Ie::ext(ie::ext_id::EHT_OPERATION, &eht_operation()));
-    v.push(Ie::ext(ie::ext_id::EHT_CAPABILITIES, &eht_capabilities()));
+    v.push(Ie::ext(ie::ext_id::EHT_OPERATION, &eht_operation(link)));
+    v.push(Ie::ext(
+        ie::ext_id::EHT_CAPABILITIES,
+        &eht_capabilities(link.width >= 160, link.width >= 320),
+    ));
     match security {
         // RSNXE: field length 0 (one octet), no capabilities.
         Security::Owe => v.push(Ie::new(ie::id::RSNX, &[0x00])),
@@ -227,13 +225,30 @@ fn ht_operation(link: &LinkConfig) -> [u8; 22] {
     d
 }
 
-fn vht_capabilities() -> [u8; 12] {
+fn vht_capabilities(wide160: bool) -> [u8; 12] {
     let mut d = [0u8; 12];
-    // VHT Capabilities Information: max MPDU 3895, no 160, nothing optional.
+    // VHT Capabilities Information: max MPDU 3895, nothing optional; on a 160 MHz link
+    // Supported Channel Width Set 1 (160 MHz, B2-B3).
     // RX/TX VHT-MCS map: 1 SS MCS 0-9 (2), others not supported (3).
+    if wide160 {
+        d[0] = 0x04;
+    }
     d[4..6].copy_from_slice(&0xfffeu16.to_le_bytes());
     d[8..10].copy_from_slice(&0xfffeu16.to_le_bytes());
     d
+}
+
+/// VHT Operation: channel width 0 (20/40 MHz, taken from HT) or 1 (80 MHz and up) with CCFS0
+/// the centre of the primary 80 MHz and, for 160 MHz, CCFS1 the centre of the whole channel
+/// (the encoding of IEEE 802.11-2020 Table 9-274 that replaced widths 2 and 3); basic
+/// VHT-MCS set: 1 SS MCS 0-7.
+fn vht_operation(link: &LinkConfig) -> [u8; 5] {
+    let (width, ccfs0, ccfs1) = match link.width {
+        ..=40 => (0, 0, 0),
+        80 => (1, link.center_channel, 0),
+        _ => (1, link.segment_center(80), link.segment_center(160)),
+    };
+    [width, ccfs0, ccfs1, 0xfc, 0xff]
 }
 
 /// WMM Parameter element (vendor 00:50:f2 type 2 subtype 1) with the usual EDCA values.
@@ -248,14 +263,22 @@ fn wmm_parameters() -> [u8; 24] {
     ]
 }
 
-fn he_capabilities(band: Band) -> Vec<u8> {
+fn he_capabilities(band: Band, wide160: bool) -> Vec<u8> {
     let mut d = vec![0u8; 6 + 11];
     // HE MAC capabilities: none optional. HE PHY capabilities byte 0: channel width set
-    // (40 MHz in 2.4 GHz / 40 and 80 MHz in 5 and 6 GHz): capabilities, not operation.
-    d[6] = if band == Band::G2 { 0x02 } else { 0x04 };
-    // HE-MCS map for <= 80 MHz, RX then TX: 1 SS MCS 0-11 (2), others not supported (3).
-    d.extend_from_slice(&0xfffeu16.to_le_bytes());
-    d.extend_from_slice(&0xfffeu16.to_le_bytes());
+    // (B1 40 MHz in 2.4 GHz / B2 40 and 80 MHz in 5 and 6 GHz, plus B3 160 MHz on a link
+    // that wide): capabilities, not operation.
+    d[6] = match (band, wide160) {
+        (Band::G2, _) => 0x02,
+        (_, false) => 0x04,
+        (_, true) => 0x04 | 0x08,
+    };
+    // HE-MCS maps, RX then TX, for <= 80 MHz and (B3) 160 MHz: 1 SS MCS 0-11 (2), others
+    // not supported (3).
+    for _ in 0..if wide160 { 2 } else { 1 } {
+        d.extend_from_slice(&0xfffeu16.to_le_bytes());
+        d.extend_from_slice(&0xfffeu16.to_le_bytes());
+    }
     d
 }
 
@@ -272,31 +295,56 @@ fn he_operation(link: &LinkConfig) -> Vec<u8> {
     // Basic HE-MCS and NSS set: 1 SS MCS 0-7.
     d.extend_from_slice(&0xfffcu16.to_le_bytes());
     if link.band == Band::G6 {
-        // 6 GHz Operation Information: primary channel, control (channel width 0/1/2 for
-        // 20/40/80 MHz, regulatory info 0 = indoor AP), CCFS0 (center), CCFS1, min rate 6 Mb/s.
-        let width_code = match link.width {
-            20 => 0,
-            40 => 1,
-            _ => 2,
+        // 6 GHz Operation Information: primary channel, control (channel width 0/1/2/3 for
+        // 20/40/80/160 MHz, regulatory info 0 = indoor AP), CCFS0, CCFS1, min rate 6 Mb/s.
+        // 160 MHz: CCFS0 the primary 80 MHz, CCFS1 the 160 MHz channel. HE has no 320 MHz:
+        // a 320 MHz BSS shows HE stations its primary 160 MHz.
+        let (width_code, ccfs0, ccfs1) = match link.width {
+            20 => (0, link.channel, 0),
+            40 => (1, link.center_channel, 0),
+            80 => (2, link.center_channel, 0),
+            _ => (3, link.segment_center(80), link.segment_center(160)),
         };
-        d.extend_from_slice(&[link.channel, width_code, link.center_channel, 0, 6]);
+        d.extend_from_slice(&[link.channel, width_code, ccfs0, ccfs1, 6]);
     }
     d
 }
 
-fn eht_operation() -> [u8; 5] {
-    // EHT Operation Parameters: no EHT Operation Information (the channel is the HT/VHT/HE
-    // one); basic EHT-MCS and NSS set: 1 SS for MCS 0-7.
-    [0x00, 0x11, 0x00, 0x00, 0x00]
+/// EHT Operation: parameters, basic EHT-MCS and NSS set (1 SS for MCS 0-7) and, from 160 MHz
+/// on, the EHT Operation Information (IEEE 802.11be 9.4.2.311): channel width 3 (160 MHz) or
+/// 4 (320 MHz), CCFS0 the centre of the primary 80 MHz (160) or 160 MHz (320), CCFS1 the
+/// centre of the whole channel; no disabled subchannels. Narrower links leave the channel to
+/// HT/VHT/HE, as hostapd does.
+fn eht_operation(link: &LinkConfig) -> Vec<u8> {
+    let mut d = vec![0x00, 0x11, 0x00, 0x00, 0x00];
+    let info = match link.width {
+        ..=80 => None,
+        160 => Some((3, link.segment_center(80), link.center_channel)),
+        _ => Some((4, link.segment_center(160), link.center_channel)),
+    };
+    if let Some((width_code, ccfs0, ccfs1)) = info {
+        d[0] |= ie::eht_op_params::INFO_PRESENT;
+        d.extend_from_slice(&[width_code, ccfs0, ccfs1]);
+    }
+    d
 }
 
-fn eht_capabilities() -> [u8; 2 + 9 + 3] {
-    // EHT MAC and PHY capabilities: nothing optional; EHT-MCS map (BW <= 80 MHz, the
-    // format an AP uses): 1 SS RX and TX for MCS 0-9, 10-11 and 12-13.
-    let mut d = [0u8; 14];
-    d[11] = 0x11;
-    d[12] = 0x11;
-    d[13] = 0x11;
+/// EHT PHY Capabilities B1: Support For 320 MHz In 6 GHz.
+const EHT_PHY_CAP0_320MHZ_IN_6GHZ: u8 = 0x02;
+
+/// EHT Capabilities: MAC and PHY capabilities, nothing optional but "320 MHz in 6 GHz" (PHY
+/// B1) on a 320 MHz link; Supported EHT-MCS And NSS Set in the AP's format: one map (RX and
+/// TX NSS for MCS 0-9, 10-11, 12-13) for BW <= 80 MHz, another for 160 MHz when the HE
+/// capabilities announce 160 MHz, another for 320 MHz with the 320 MHz bit; 1 SS each.
+fn eht_capabilities(wide160: bool, wide320: bool) -> Vec<u8> {
+    let mut d = vec![0u8; 11];
+    if wide320 {
+        d[2] |= EHT_PHY_CAP0_320MHZ_IN_6GHZ;
+    }
+    let maps = 1 + usize::from(wide160) + usize::from(wide320);
+    for _ in 0..maps {
+        d.extend_from_slice(&[0x11, 0x11, 0x11]);
+    }
     d
 }
 

@@ -22,3 +22,5 @@ pub use config::{ApConfig, Band, LinkConfig, Security};
 mod tests;
 #[cfg(test)]
 mod tests_sae;
+#[cfg(test)]
+mod tests_wide;

@@ -79,7 +79,7 @@ pub(crate) fn ml(repr: &MultiLinkRepr<'_>) -> Vec<u8> {
 }
 
 /// A non-AP MLD's authentication request on `link`.
-fn auth_request(ap: &ApMld, link: usize) -> Vec<u8> {
+pub(crate) fn auth_request(ap: &ApMld, link: usize) -> Vec<u8> {
     let bssid = ap.link_config(link).bssid;
     let mut body = vec![0, 0, 1, 0, 0, 0];
     body.extend(ml(&MultiLinkRepr {
