@@ -8,9 +8,10 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 
-use hwsim_radio::band::Width;
+use hwsim_radio::band::{Band, Width};
 use hwsim_radio::rates::{GuardInterval, PhyFormat};
 
+use crate::config::ap_links::{bound_by_ap_links, ApLinkWidth};
 use crate::config::Config;
 use crate::core::{Core, Limits};
 use crate::medium::{Medium, PerfectMedium};
@@ -283,23 +284,62 @@ pub fn medium(
     config: Option<&std::path::Path>,
     signal_dbm: i32,
 ) -> Result<Arc<dyn Medium>, CliError> {
+    medium_with_ap(config, signal_dbm, &[])
+}
+
+/// The medium the arguments ask for, its rate synthesis bounded by the built-in AP MLD's
+/// link widths (`ap_links`; see [`crate::config::ap_links`]).
+pub fn medium_with_ap(
+    config: Option<&std::path::Path>,
+    signal_dbm: i32,
+    ap_links: &[ApLinkWidth],
+) -> Result<Arc<dyn Medium>, CliError> {
     match config {
         None => Ok(Arc::new(PerfectMedium {
             signal_dbm,
             ..PerfectMedium::default()
         })),
         Some(path) => {
-            let cfg = Config::load(path).map_err(CliError::Config)?;
+            let mut cfg = Config::load(path).map_err(CliError::Config)?;
+            bound_by_ap_links(&mut cfg, ap_links);
             Ok(crate::planning::medium_from(&cfg, signal_dbm))
         }
     }
+}
+
+/// The medium's view of the AP MLD's links: address, band and BSS width.
+pub fn ap_link_widths(cfg: &hwsim_ap::ApConfig) -> Vec<ApLinkWidth> {
+    cfg.links
+        .iter()
+        .filter_map(|l| {
+            let band = match l.band {
+                hwsim_ap::Band::G2 => Band::Band2G4,
+                hwsim_ap::Band::G5 => Band::Band5G,
+                hwsim_ap::Band::G6 => Band::Band6G,
+            };
+            let width = Width::from_mhz(u32::from(l.width)).ok()?;
+            Some(ApLinkWidth {
+                bssid: l.bssid,
+                band,
+                width,
+            })
+        })
+        .collect()
 }
 
 fn serve(args: &Args) -> Result<(), CliError> {
     let socket = args.socket.clone().ok_or_else(|| {
         CliError::Usage("--socket PATH is required (or try `vhost-hwsim demo`)".into())
     })?;
-    let medium = medium(args.config.as_deref(), args.signal)?;
+    // The AP's config is read first: its link widths bound the medium's rate synthesis.
+    let ap_config = args
+        .ap_config
+        .as_deref()
+        .map(hwsim_ap::ApConfig::load)
+        .transpose()
+        .map_err(CliError::Config)?;
+    let ap_links = ap_config.as_ref().map(ap_link_widths).unwrap_or_default();
+    let medium = medium_with_ap(args.config.as_deref(), args.signal, &ap_links)?;
     // Block SIGINT/SIGTERM before any thread exists so every thread inherits the mask and only
     // `sigwait` below receives them.
     let signals = termination_signals();
@@ -314,14 +354,15 @@ fn serve(args: &Args) -> Result<(), CliError> {
                 .map(std::path::absolute)
                 .transpose()?,
             signal_dbm: args.signal,
+            ap_links,
         };
         crate::control::spawn(Arc::clone(&core), c, source)?;
     }
     let capture = start_taps(&core, &capture_config(args))?;
     let _server = crate::server::spawn(Arc::clone(&core), &socket)?;
     tracing::info!(socket = %socket.display(), "serving");
-    if let Some(path) = &args.ap_config {
-        start_ap(&core, path, args.ap_tap.as_deref())?;
+    if let Some(cfg) = ap_config {
+        start_ap(&core, cfg, args.ap_tap.as_deref())?;
     }
     let _ = signals.wait();
     tracing::info!("shutting down");
@@ -338,8 +379,7 @@ fn serve(args: &Args) -> Result<(), CliError> {
 }
 
 /// Starts the built-in AP MLD, attached to the daemon over an in-process socket pair.
-fn start_ap(core: &Arc<Core>, path: &std::path::Path, tap: Option<&str>) -> Result<(), CliError> {
-    let cfg = hwsim_ap::ApConfig::load(path).map_err(CliError::Config)?;
+fn start_ap(core: &Arc<Core>, cfg: hwsim_ap::ApConfig, tap: Option<&str>) -> Result<(), CliError> {
     let tap = tap
         .map(|name| {
             hwsim_ap::tap::Tap::open(name)

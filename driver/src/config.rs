@@ -613,5 +613,6 @@ fn locate(text: &str, offset: usize) -> (usize, usize) {
     (line, before[line_start..].chars().count() + 1)
 }
 
+pub mod ap_links;
 #[cfg(test)]
 mod tests;

@@ -27,6 +27,8 @@ pub struct MediumSource {
     pub config: Option<PathBuf>,
     /// `--signal`: the perfect medium's constant signal, dBm.
     pub signal_dbm: i32,
+    /// The built-in AP MLD's links, whose widths bound every reloaded medium too.
+    pub ap_links: Vec<crate::config::ap_links::ApLinkWidth>,
 }
 
 /// Serves the control socket at `path` on a background thread.
@@ -82,7 +84,8 @@ fn reload(
     let path = path
         .or_else(|| source.config.clone())
         .ok_or("no config to reload: the daemon started without --config; give one: reload PATH")?;
-    let config = Config::load(&path).map_err(|e| format!("config: {e}"))?;
+    let mut config = Config::load(&path).map_err(|e| format!("config: {e}"))?;
+    crate::config::ap_links::bound_by_ap_links(&mut config, &source.ap_links);
     core.medium
         .replace(crate::planning::medium_from(&config, source.signal_dbm));
     tracing::info!(config = %path.display(), medium = core.medium.name(), "medium reloaded");

@@ -1,7 +1,7 @@
 # mlo: two UML guests whose mac80211_hwsim radio is MLO capable (mac80211_hwsim.mlo=1,
 # channels=3) run Debian's wpa_supplicant as non-AP MLDs (OWE, PMF required) against
 # vhost-hwsim's built-in AP MLD with three links (2.4 GHz ch 1 40 MHz, 5 GHz ch 36 80 MHz,
-# 6 GHz ch 5 80 MHz) whose
+# 6 GHz ch 5 80 MHz; MLO_WIDTHS) whose
 # distribution system is a host TAP. `sta` scans every channel; `probe` scans only 5 GHz ch 36
 # and learns the other links from the AP's ML probe response. Checks: both report a
 # multi-link association with all three links active at their widths, the AP MLD address,
@@ -27,6 +27,8 @@ MLO_KEY_MGMT=OWE
 MLO_IPERF_SECONDS=10
 # SAE authentications the AP must have completed (ap stats sae_accepted).
 MLO_SAE_ACCEPTED=0
+# The links' widths (MHz) at 2.4, 5 and 6 GHz: configured, and what `iw dev wlan0 info` must show.
+MLO_WIDTHS=(40 80 80)
 # Hooks for a variant's extra guests: started after the two non-AP MLDs, checked in verdict().
 mlo_extra_guests() { :; }
 mlo_extra_verdict() { :; }
@@ -41,19 +43,19 @@ beacon_interval_tu = 100
 id = 0
 band = "2.4"
 channel = 1
-width = 40
+width = ${MLO_WIDTHS[0]}
 bssid = "02:00:00:a0:00:10"
 [[link]]
 id = 1
 band = "5"
 channel = 36
-width = 80
+width = ${MLO_WIDTHS[1]}
 bssid = "02:00:00:a0:00:11"
 [[link]]
 id = 2
 band = "6"
 channel = 5
-width = 80
+width = ${MLO_WIDTHS[2]}
 bssid = "02:00:00:a0:00:12"
 TOML
     printf '%s\n' --ap-tap "$MLO_TAP" >"$WORK/daemon.args"
@@ -181,7 +183,7 @@ verdict() {
     for g in sta probe; do
         expect $g links = 3
         expect $g active_links = 3
-        expect $g widths = 40/80/80
+        expect $g widths = "$(IFS=/; echo "${MLO_WIDTHS[*]}")"
         expect $g ap_mld_addr = 02:00:00:a0:00:00
         expect $g wpa_state = COMPLETED
         expect $g key_mgmt = "$MLO_KEY_MGMT"
