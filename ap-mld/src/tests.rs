@@ -638,6 +638,39 @@ fn open_network_bridges_ethernet_and_802_11_data_round_robin() {
     assert!(seqs.iter().all(|s| *s == seqs[0]));
 }
 
+/// mac80211 (a non-AP MLD station) drops a group-addressed data frame whose sequence number
+/// is not after the last group frame's (`mcast_seq_last` in `ieee80211_rx_h_check_dup`): the
+/// group frames' numbers must step by one however much unicast went out in between.
+#[test]
+fn group_frames_number_on_their_own_whatever_unicast_goes_between() {
+    let mut ap = open_ap();
+    ap.handle(1, &auth_request(&ap, 1), 0);
+    ap.handle(1, &assoc_request(&ap, 1, &[0, 2], &[]), 0);
+    let host = MacAddr([0x02, 0, 0, 0, 0, 0x99]);
+    let eth = |da: MacAddr| {
+        let mut e = da.0.to_vec();
+        e.extend_from_slice(&host.0);
+        e.extend_from_slice(&[0x08, 0x06, 1, 2, 3]);
+        e
+    };
+    let group_seq = |ap: &mut ApMld| {
+        let out = ap.downlink(&eth(MacAddr::BROADCAST), 0);
+        assert_eq!(out.len(), 3);
+        Frame::new_checked(&out[0].frame[..])
+            .unwrap()
+            .sequence_number()
+            .unwrap()
+    };
+    let first = group_seq(&mut ap);
+    // 3000 unicast frames (a few hundred ms of iperf3) on the three links: more than half the
+    // 4096 sequence numbers of link 0.
+    for c in 0..3000 {
+        assert_eq!(ap.downlink(&eth(STA_MLD), c).len(), 1);
+    }
+    let second = group_seq(&mut ap);
+    assert_eq!(second, (first + 1) & 0x0fff);
+}
+
 /// The same frame from a second station: every address of the first (02:00:00:b0:…) moved to
 /// 02:00:00:c0:….
 fn from_second_station(frame: &[u8]) -> Vec<u8> {

@@ -350,9 +350,10 @@ impl ApMld {
             if !self.stations.iter().any(Station::authorized) {
                 return Vec::new();
             }
-            // Every active link carries it, with one sequence number (which links a non-AP
-            // MLD listens on is its own business).
-            let seq = self.next_seq(self.first_active_link());
+            // Every active link carries it, with one sequence number from the MLD's own
+            // group counter (which links a non-AP MLD listens on is its own business).
+            self.group_seq = (self.group_seq + 1) & 0x0fff;
+            let seq = self.group_seq;
             let mut out = Vec::new();
             for link in 0..self.links.len() {
                 if self.links[link].removed {

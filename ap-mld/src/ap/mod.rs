@@ -189,6 +189,10 @@ pub struct ApMld {
     uplink: Vec<Vec<u8>>,
     /// Round-robin counter for frames relayed between stations.
     relay_counter: u64,
+    /// Sequence number of group-addressed data, one space for the whole MLD: a non-AP MLD
+    /// drops a group frame whose number is not after the last one's (mac80211's MLO multicast
+    /// duplicate detection), so unicast traffic must not advance it.
+    group_seq: u16,
     counters: DataCounters,
     /// SAE password token and per-peer exchanges (security = "sae").
     sae: Option<sae::SaeAp>,
@@ -236,6 +240,7 @@ impl ApMld {
             events: Vec::new(),
             uplink: Vec::new(),
             relay_counter: 0,
+            group_seq: 0,
             counters: DataCounters {
                 tx: vec![0; n],
                 rx: vec![0; n],
