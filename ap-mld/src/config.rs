@@ -6,6 +6,7 @@
 //! mld_addr = "02:00:00:a0:00:00"
 //! security = "owe"            # or "sae" (with passphrase = "...") or "open"
 //! beacon_interval_tu = 100
+//! beacon_protection = true    # default with owe/sae: BIGTK per link, MME in beacons
 //!
 //! [[link]]
 //! id = 0
@@ -182,6 +183,10 @@ pub struct ApConfig {
     pub passphrase: Option<String>,
     /// Beacon interval, TU (1 TU = 1.024 ms).
     pub beacon_interval_tu: u16,
+    /// Beacon protection (IEEE 802.11-2020 12.5.7): a BIGTK per link, handed over in the
+    /// 4-way handshake, and a BIP-protected MME in every beacon. Default on with OWE and SAE;
+    /// not available on an open network.
+    pub beacon_protection: bool,
     /// Links, in the order written.
     pub links: Vec<LinkConfig>,
 }
@@ -213,6 +218,7 @@ struct FileRepr {
     security: Option<Spanned<Security>>,
     passphrase: Option<Spanned<String>>,
     beacon_interval_tu: Option<Spanned<u16>>,
+    beacon_protection: Option<Spanned<bool>>,
     #[serde(default)]
     link: Vec<LinkRepr>,
 }
@@ -288,6 +294,17 @@ impl ApConfig {
             None => 100,
             Some(b) if (10..=1000).contains(b.get_ref()) => *b.get_ref(),
             Some(b) => return Err(at(b.span(), "beacon_interval_tu must be 10 to 1000".into())),
+        };
+        let beacon_protection = match (&repr.beacon_protection, security) {
+            (None, Security::Open) => false,
+            (None, _) => true,
+            (Some(b), Security::Open) if *b.get_ref() => {
+                return Err(at(
+                    b.span(),
+                    "beacon_protection needs security = \"owe\" or \"sae\"".into(),
+                ))
+            }
+            (Some(b), _) => *b.get_ref(),
         };
         if repr.link.is_empty() {
             return Err(ConfigError {
@@ -368,6 +385,7 @@ impl ApConfig {
             security,
             passphrase,
             beacon_interval_tu,
+            beacon_protection,
             links,
         })
     }
@@ -512,5 +530,21 @@ bssid = "02:00:00:a0:00:12"
         assert!(e.message.contains("(has 64)"), "{e}");
         let e = with("security = \"owe\"\npassphrase = \"correct horse\"").unwrap_err();
         assert!(e.message.contains("only used with"), "{e}");
+    }
+
+    #[test]
+    fn beacon_protection_defaults_on_with_owe_and_sae_and_needs_them() {
+        let with = |extra: &str| ApConfig::parse(&format!("{extra}\n{THREE_LINKS}"));
+        assert!(with("").unwrap().beacon_protection);
+        assert!(
+            with("security = \"sae\"\npassphrase = \"correct horse\"")
+                .unwrap()
+                .beacon_protection
+        );
+        assert!(!with("beacon_protection = false").unwrap().beacon_protection);
+        assert!(!with("security = \"open\"").unwrap().beacon_protection);
+        let e = with("security = \"open\"\nbeacon_protection = true").unwrap_err();
+        assert!(e.message.contains("needs security"), "{e}");
+        assert_eq!(e.line, Some(2), "{e}");
     }
 }

@@ -21,4 +21,6 @@ pub use config::{ApConfig, Band, LinkConfig, Security};
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_bprot;
+#[cfg(test)]
 mod tests_sae;
