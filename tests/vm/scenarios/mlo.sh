@@ -9,7 +9,9 @@
 # the host pings both through the TAP; iperf3 runs 10 s host -> sta; data frames went over all
 # three links (the AP's per-link counters); removing link 2 through the control socket leaves
 # both associated on the other two and reachable; their protected deauthentications on leaving
-# are accepted by the AP.
+# are accepted by the AP. Beacon protection is on (`beacon_prot=1`): each guest installs a
+# BIGTK per link from the 4-way handshake, and mac80211 reports no beacon whose MME fails
+# over the whole run.
 # The host has no ping/iperf3 of its own, so they run from the guest root with chroot (same
 # network namespace as the host).
 #
@@ -36,6 +38,7 @@ ssid = "vhost-hwsim-mlo"
 mld_addr = "02:00:00:a0:00:00"
 $MLO_AP_SECURITY
 beacon_interval_tu = 100
+beacon_protection = true
 [[link]]
 id = 0
 band = "2.4"
@@ -73,6 +76,7 @@ network={
     ssid="vhost-hwsim-mlo"
     $MLO_WPA_NETWORK
     ieee80211w=2
+    beacon_prot=1
     ${4:+scan_freq=$4}
 }
 CONF
@@ -99,6 +103,12 @@ result widths=$(sed -n 's/.*width: \([0-9]*\) MHz.*/\1/p' /scratch/iw-info.txt |
 result ap_mld_addr=$(sed -n 's/^ap_mld_addr=//p' /scratch/wpa-status.txt)
 result wpa_state=$(sed -n 's/^wpa_state=//p' /scratch/wpa-status.txt)
 result key_mgmt=$(sed -n 's/^key_mgmt=//p' /scratch/wpa-status.txt)
+# Beacon protection: wpa_supplicant installs the BIGTK of every link from message 3 (its MLO
+# BIGTK KDEs); from then on mac80211 drops any beacon of that link whose MME is missing or
+# fails BIP-CMAC-128 and reports it (nl80211 UNPROT_BEACON, at most one per 10 s; counted at
+# the end from wpa_supplicant's debug log, which has the driver event even where 2.11 prints
+# no CTRL-EVENT-UNPROT-BEACON, as on this multi-link association).
+result bigtk_links=$(sed -n 's/.*RSN: MLO Link \([0-9]*\) BIGTK keyid 6 .*/\1/p' /tmp/wpa.log | sort -u | wc -l)
 GUEST
     cat <<GUEST
 ip addr add $3/24 dev wlan0
@@ -114,6 +124,7 @@ result links_after=$(grep -c ' - link ID' /scratch/iw-info-after.txt)
 result still_connected=$(iw dev wlan0 link | grep -c '^Connected')
 result ping_after_removal=$(ping_loss 10.77.0.1 5)
 # Leaving sends a deauthentication protected under the PTK (PMF); the AP must accept it.
+result unprot_beacons=$(grep -c 'Event UNPROT_BEACON' /tmp/wpa.log)
 wpa_cli -i wlan0 disconnect >/dev/null
 sleep 1
 cp /tmp/wpa.log /scratch/wpa.log
@@ -177,6 +188,8 @@ verdict() {
         expect $g links_after = 2
         expect $g still_connected = 1
         expect $g ping_after_removal = 0
+        expect $g bigtk_links = 3
+        expect $g unprot_beacons = 0
     done
     expect probe ml_probes '>' 0
     expect shared ping_loss = 0
@@ -189,5 +202,5 @@ verdict() {
     expect shared departures = 2
     expect shared sae_accepted = "$MLO_SAE_ACCEPTED"
     mlo_extra_verdict
-    figures "assoc=$(get sta assoc_time)s (scan+assoc=$(get sta connect_time)s; via ML probe $(get probe connect_time)s) links=$(get sta links)@$(get sta widths)MHz->$(get sta links_after) ping=$(get shared ping_avg_ms)ms iperf3=$(get shared iperf_mbps)Mb/s data_frames_per_link(2.4/5/6GHz)=$per_link"
+    figures "assoc=$(get sta assoc_time)s (scan+assoc=$(get sta connect_time)s; via ML probe $(get probe connect_time)s) links=$(get sta links)@$(get sta widths)MHz->$(get sta links_after) ping=$(get shared ping_avg_ms)ms iperf3=$(get shared iperf_mbps)Mb/s data_frames_per_link(2.4/5/6GHz)=$per_link bigtk_links=$(get sta bigtk_links)/$(get probe bigtk_links) unprot_beacons=$(get sta unprot_beacons)/$(get probe unprot_beacons)"
 }
