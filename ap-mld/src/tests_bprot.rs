@@ -280,6 +280,13 @@ fn association_while_pmf_associated_gets_status_30_and_an_sa_query() {
     assert_eq!(req[..2], [CATEGORY_SA_QUERY, SA_QUERY_REQUEST]);
     assert!(ap.station(STA_MLD).unwrap().authorized());
     assert_eq!(ap.station(STA_MLD).unwrap().aid, aid);
+    // Unprotected deauthentication and disassociation are ignored under PMF.
+    let bssid = ap.link_config(1).bssid;
+    for subtype in [mgmt_subtype::DEAUTH, mgmt_subtype::DISASSOC] {
+        let f = mgmt(subtype, bssid, STA_LINK[1], bssid, &3u16.to_le_bytes());
+        assert!(ap.handle(1, &f, 0).is_empty());
+    }
+    assert!(ap.station(STA_MLD).unwrap().authorized());
     // A second request 300 ms later: still status 30, with the time left, no new query.
     let out = ap.handle(1, &assoc_request(&ap, 1, &[0, 2], &extra), 300 * 1024);
     assert_eq!(out.len(), 1);

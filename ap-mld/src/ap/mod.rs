@@ -145,6 +145,11 @@ impl Station {
         self.associated() && self.keys.as_ref().is_none_or(|k| k.ptk.is_some())
     }
 
+    /// Associated with the PTK in place: management frames are protected (PMF).
+    fn pmf(&self) -> bool {
+        self.associated() && self.keys.as_ref().is_some_and(|k| k.ptk.is_some())
+    }
+
     /// The station's address on `link`, if it set that link up.
     pub fn link_addr(&self, link: usize) -> Option<MacAddr> {
         self.links.iter().find(|(l, _)| *l == link).map(|(_, a)| *a)
@@ -528,13 +533,17 @@ impl ApMld {
             mgmt_subtype::DEAUTH | mgmt_subtype::DISASSOC if for_us => {
                 // With PMF in force an unprotected one could be forged: ignore it. (A
                 // station that really lost its keys associates again, which the SA Query
-                // of `sa_query` sorts out.)
-                let pmf = self.stations.iter().any(|s| {
-                    s.link_addr(link) == Some(sa)
-                        && s.keys.as_ref().is_some_and(|k| k.ptk.is_some())
-                });
-                if protected || !pmf {
-                    self.forget(link, sa);
+                // of `sa_query` sorts out.) One from an address that only authenticated
+                // since ends that attempt, not the association.
+                match self.station_index(link, sa) {
+                    Some(i) if !protected && self.stations[i].pmf() => {
+                        let s = &mut self.stations[i];
+                        if s.auth_on == Some((link, sa)) {
+                            s.auth_on = None;
+                        }
+                    }
+                    Some(_) => self.forget(link, sa),
+                    None => {}
                 }
                 Vec::new()
             }
@@ -738,8 +747,7 @@ impl ApMld {
     ) {
         if let Some(i) = self.stations.iter().position(|s| s.addr == addr) {
             let s = &mut self.stations[i];
-            let pmf = s.associated() && s.keys.as_ref().is_some_and(|k| k.ptk.is_some());
-            if pmf && !s.sa_query_timed_out {
+            if s.pmf() && !s.sa_query_timed_out {
                 s.auth_on = Some((link, sa));
                 s.pmksa = pmksa;
                 return;

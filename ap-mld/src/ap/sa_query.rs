@@ -73,8 +73,7 @@ impl ApMld {
         tsf_us: u64,
     ) -> (Comeback, Option<Tx>) {
         let s = &self.stations[si];
-        let pmf = s.associated() && s.keys.as_ref().is_some_and(|k| k.ptk.is_some());
-        if !pmf || s.sa_query_timed_out {
+        if !s.pmf() || s.sa_query_timed_out {
             return (Comeback::Proceed, None);
         }
         let (started, request) = match &s.sa_query {
