@@ -7,6 +7,7 @@
 //! security = "owe"            # or "sae" (with passphrase = "...") or "open"
 //! beacon_interval_tu = 100
 //! ap_isolate = false          # true: stations' frames to each other are not relayed
+//! beacon_protection = true    # default with owe/sae: BIGTK per link, MME in beacons
 //!
 //! [[link]]
 //! id = 0
@@ -238,6 +239,10 @@ pub struct ApConfig {
     /// Do not relay frames between associated stations (hostapd's `ap_isolate`); by default
     /// the AP forwards unicast between its stations and relays their group frames into the BSS.
     pub ap_isolate: bool,
+    /// Beacon protection (IEEE 802.11-2020 12.5.7): a BIGTK per link, handed over in the
+    /// 4-way handshake, and a BIP-protected MME in every beacon. Default on with OWE and SAE;
+    /// not available on an open network.
+    pub beacon_protection: bool,
     /// Links, in the order written.
     pub links: Vec<LinkConfig>,
 }
@@ -269,6 +274,7 @@ struct FileRepr {
     security: Option<Spanned<Security>>,
     passphrase: Option<Spanned<String>>,
     beacon_interval_tu: Option<Spanned<u16>>,
+    beacon_protection: Option<Spanned<bool>>,
     #[serde(default)]
     ap_isolate: bool,
     #[serde(default)]
@@ -347,6 +353,17 @@ impl ApConfig {
             None => 100,
             Some(b) if (10..=1000).contains(b.get_ref()) => *b.get_ref(),
             Some(b) => return Err(at(b.span(), "beacon_interval_tu must be 10 to 1000".into())),
+        };
+        let beacon_protection = match (&repr.beacon_protection, security) {
+            (None, Security::Open) => false,
+            (None, _) => true,
+            (Some(b), Security::Open) if *b.get_ref() => {
+                return Err(at(
+                    b.span(),
+                    "beacon_protection needs security = \"owe\" or \"sae\"".into(),
+                ))
+            }
+            (Some(b), _) => *b.get_ref(),
         };
         if repr.link.is_empty() {
             return Err(ConfigError {
@@ -435,6 +452,7 @@ impl ApConfig {
             passphrase,
             beacon_interval_tu,
             ap_isolate: repr.ap_isolate,
+            beacon_protection,
             links,
         })
     }
@@ -702,5 +720,21 @@ bssid = "02:00:00:a0:00:12"
         assert!(e.message.contains("(has 64)"), "{e}");
         let e = with("security = \"owe\"\npassphrase = \"correct horse\"").unwrap_err();
         assert!(e.message.contains("only used with"), "{e}");
+    }
+
+    #[test]
+    fn beacon_protection_defaults_on_with_owe_and_sae_and_needs_them() {
+        let with = |extra: &str| ApConfig::parse(&format!("{extra}\n{THREE_LINKS}"));
+        assert!(with("").unwrap().beacon_protection);
+        assert!(
+            with("security = \"sae\"\npassphrase = \"correct horse\"")
+                .unwrap()
+                .beacon_protection
+        );
+        assert!(!with("beacon_protection = false").unwrap().beacon_protection);
+        assert!(!with("security = \"open\"").unwrap().beacon_protection);
+        let e = with("security = \"open\"\nbeacon_protection = true").unwrap_err();
+        assert!(e.message.contains("needs security"), "{e}");
+        assert_eq!(e.line, Some(2), "{e}");
     }
 }

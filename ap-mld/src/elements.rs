@@ -109,7 +109,7 @@ pub fn capability(link: &LinkConfig, security: Security) -> u16 {
 
 /// The per-link capability and operation elements carried in beacons, probe responses and
 /// association responses (and compared for inheritance in per-STA profiles).
-pub fn link_elements(link: &LinkConfig, security: Security) -> Vec<Ie> {
+pub fn link_elements(link: &LinkConfig, security: Security, beacon_protection: bool) -> Vec<Ie> {
     let mut v = Vec::new();
     match link.band {
         Band::G2 => {
@@ -136,9 +136,14 @@ pub fn link_elements(link: &LinkConfig, security: Security) -> Vec<Ie> {
         v.push(Ie::new(eid::HT_CAP, &ht_capabilities(link.width >= 40)));
         v.push(Ie::new(eid::HT_OP, &ht_operation(link)));
     }
-    // Extended Capabilities: octet 3 bit 6 (bit 30) is not needed; octet 8 bit 6 (bit 62,
-    // Opmode notification) neither. We advertise none beyond Extended Channel Switching=0.
-    v.push(Ie::new(eid::EXT_CAP, &[0, 0, 0, 0, 0, 0, 0, 0x40]));
+    // Extended Capabilities: bit 62 (octet 7 bit 6, Opmode Notification) as before; with
+    // beacon protection bit 84 (octet 10 bit 4, Beacon Protection Enabled, IEEE 802.11-2020
+    // Table 9-153), which is why the element then grows to 11 octets.
+    let mut ext_cap = vec![0, 0, 0, 0, 0, 0, 0, 0x40];
+    if beacon_protection {
+        ext_cap.extend_from_slice(&[0, 0, EXT_CAP_BEACON_PROTECTION_OCTET10]);
+    }
+    v.push(Ie::new(eid::EXT_CAP, &ext_cap));
     if link.band == Band::G5 {
         v.push(Ie::new(eid::VHT_CAP, &vht_capabilities(link.width >= 160)));
         v.push(Ie::new(eid::VHT_OP, &vht_operation(link)));
@@ -167,6 +172,9 @@ pub fn link_elements(link: &LinkConfig, security: Security) -> Vec<Ie> {
     }
     v
 }
+
+/// Extended Capabilities octet 10: bit 84 (Beacon Protection Enabled) is its bit 4.
+pub const EXT_CAP_BEACON_PROTECTION_OCTET10: u8 = 0x10;
 
 /// RSNXE capability bit: SAE hash-to-element (IEEE 802.11-2020 9.4.2.241).
 pub const RSNX_SAE_H2E: u8 = 0x20;

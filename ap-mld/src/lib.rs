@@ -21,6 +21,8 @@ pub use config::{ApConfig, Band, LinkConfig, Security};
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_bprot;
+#[cfg(test)]
 mod tests_sae;
 #[cfg(test)]
 mod tests_wide;

@@ -210,6 +210,10 @@ impl Runner {
             loop {
                 match commands.try_recv() {
                     Ok(Command::Stop) | Err(mpsc::TryRecvError::Disconnected) => {
+                        for tx in self.ap.shutdown() {
+                            self.send(&tx);
+                        }
+                        self.guest.reclaim_tx();
                         return self.stats;
                     }
                     Ok(Command::Counters { reply }) => {

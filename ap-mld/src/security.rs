@@ -1,8 +1,9 @@
 //! Key state of the AP MLD and the data-frame glue around `hwsim-crypto`: per link the group
-//! keys (GTK for CCMP-128 group data, IGTK for BIP-CMAC-128), per station the PMKSA (from OWE
+//! keys (GTK for CCMP-128 group data, IGTK for BIP-CMAC-128, BIGTK for beacon protection), per station the PMKSA (from OWE
 //! or SAE), the 4-way handshake and the pairwise key; 802.11 QoS data frames with LLC/SNAP to and from
 //! Ethernet.
 
+use hwsim_crypto::bip::BipKey;
 use hwsim_crypto::ccmp::{AadAddrs, CcmpKey, ReplayCounters};
 use hwsim_crypto::handshake::Authenticator;
 use hwsim_crypto::keys::Akm;
@@ -18,20 +19,72 @@ pub const EAPOL_TID: u8 = 7;
 
 /// One link's group keys and the cipher state that goes with them.
 pub struct LinkGroup {
-    /// GTK / IGTK (/ BIGTK) as handed to the handshake.
+    /// GTK / IGTK (/ BIGTK) as generated; [`LinkGroup::handover`] gives them with the
+    /// current IPN / BIPN for the handshake.
     pub keys: GroupKeys,
     /// The GTK as a CCMP key.
     pub gtk: CcmpKey,
     /// Next PN for group data on this link.
     pub pn: u64,
+    /// The IGTK for BIP-CMAC-128 on group addressed robust management frames.
+    pub igtk: BipKey,
+    /// Next IPN under the IGTK.
+    pub ipn: u64,
+    /// The BIGTK (beacon protection on) for the MME of every beacon.
+    pub bigtk: Option<BipKey>,
+    /// Next BIPN under the BIGTK: one per beacon on this link.
+    pub bipn: u64,
 }
 
 impl LinkGroup {
     /// Group state for `keys`.
     pub fn new(keys: GroupKeys) -> LinkGroup {
         let gtk = CcmpKey::new(&keys.gtk.key).expect("a GTK is 16 bytes");
-        let pn = keys.gtk.pn.max(1);
-        LinkGroup { keys, gtk, pn }
+        let igtk = BipKey::new(&keys.igtk.key).expect("an IGTK is 16 bytes");
+        let bigtk = keys
+            .bigtk
+            .as_ref()
+            .map(|b| BipKey::new(&b.key).expect("a BIGTK is 16 bytes"));
+        LinkGroup {
+            gtk,
+            pn: keys.gtk.pn.max(1),
+            igtk,
+            ipn: keys.igtk.pn + 1,
+            bigtk,
+            bipn: keys.bigtk.as_ref().map_or(1, |b| b.pn + 1),
+            keys,
+        }
+    }
+
+    /// The keys as the 4-way handshake hands them over: the IGTK's and BIGTK's receive
+    /// sequence is the last IPN / BIPN used, so a station accepts exactly what comes next
+    /// (mac80211 drops an MME whose IPN is not above the one installed).
+    pub fn handover(&self) -> GroupKeys {
+        let mut k = self.keys.clone();
+        k.igtk.pn = self.ipn - 1;
+        if let Some(b) = k.bigtk.as_mut() {
+            b.pn = self.bipn - 1;
+        }
+        k
+    }
+
+    /// Appends the MME to a beacon (24-byte header + body) under the BIGTK, with the next
+    /// BIPN. Without beacon protection the beacon stays as it is.
+    pub fn protect_beacon(&mut self, beacon: &mut Vec<u8>) {
+        let Some(bigtk) = &self.bigtk else { return };
+        let key_id = self.keys.bigtk.as_ref().map_or(6, |b| u16::from(b.key_id));
+        if bigtk.protect(beacon, key_id, self.bipn).is_ok() {
+            self.bipn += 1;
+        }
+    }
+
+    /// Appends the MME to a group addressed robust management frame under the IGTK, with
+    /// the next IPN.
+    pub fn protect_group_mgmt(&mut self, frame: &mut Vec<u8>) {
+        let key_id = u16::from(self.keys.igtk.key_id);
+        if self.igtk.protect(frame, key_id, self.ipn).is_ok() {
+            self.ipn += 1;
+        }
     }
 }
 

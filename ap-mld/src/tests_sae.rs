@@ -20,10 +20,10 @@ use crate::security;
 use crate::tests::{assoc_request, config, element, mgmt, ml, STA_LINK, STA_MLD};
 use crate::Tx;
 
-const PASSPHRASE: &str = "correct horse battery";
-const AP_MLD: MacAddr = MacAddr([0x02, 0, 0, 0xa0, 0, 0]);
+pub(crate) const PASSPHRASE: &str = "correct horse battery";
+pub(crate) const AP_MLD: MacAddr = MacAddr([0x02, 0, 0, 0xa0, 0, 0]);
 
-fn sae_ap() -> ApMld {
+pub(crate) fn sae_ap() -> ApMld {
     ApMld::new(config(&format!("sae\"\npassphrase = \"{PASSPHRASE}")), 11)
 }
 
@@ -40,7 +40,7 @@ fn basic_ml(mld: MacAddr) -> Vec<u8> {
 
 /// An SAE Authentication frame from the station's link address on `link` (with a Basic
 /// Multi-Link element naming `mld`, if given).
-fn sae_frame(
+pub(crate) fn sae_frame(
     ap: &ApMld,
     link: usize,
     seq: u16,
@@ -75,13 +75,13 @@ fn auth_of(tx: &Tx) -> (u16, u16, u16, Vec<u8>) {
 }
 
 /// The station side: its SAE instance for the given password, on `link`.
-struct SaeSta {
+pub(crate) struct SaeSta {
     instance: SaeInstance,
     commit: Vec<u8>,
 }
 
 impl SaeSta {
-    fn new(password: &str, seed: u64) -> SaeSta {
+    pub(crate) fn new(password: &str, seed: u64) -> SaeSta {
         let pwe = PasswordToken::derive(b"mlo", password.as_bytes(), None)
             .pwe(&STA_MLD.0, &AP_MLD.0)
             .unwrap();
@@ -93,7 +93,7 @@ impl SaeSta {
 }
 
 /// SAE commit and confirm with the AP on link 1; returns the station's keys.
-fn authenticate(ap: &mut ApMld, sta: &SaeSta) -> SaeKeys {
+pub(crate) fn authenticate(ap: &mut ApMld, sta: &SaeSta) -> SaeKeys {
     let out = ap.handle(1, &sae_frame(ap, 1, 1, 126, &sta.commit, Some(STA_MLD)), 0);
     assert_eq!(out.len(), 1);
     let (alg, seq, st, fields) = auth_of(&out[0]);
@@ -111,7 +111,7 @@ fn authenticate(ap: &mut ApMld, sta: &SaeSta) -> SaeKeys {
     keys
 }
 
-fn sae_rsne(pmkid: Option<[u8; 16]>) -> Vec<u8> {
+pub(crate) fn sae_rsne(pmkid: Option<[u8; 16]>) -> Vec<u8> {
     let pairwise = [Suite::CCMP_128];
     let akms = [Suite::AKM_SAE];
     let ids: Vec<[u8; 16]> = pmkid.into_iter().collect();
@@ -131,13 +131,13 @@ fn sae_rsne(pmkid: Option<[u8; 16]>) -> Vec<u8> {
     element(48, None, &buf)
 }
 
-fn status_of(tx: &Tx) -> u16 {
+pub(crate) fn status_of(tx: &Tx) -> u16 {
     let f = Frame::new_checked(&tx.frame[..]).unwrap();
     u16::from_le_bytes([f.payload()[2], f.payload()[3]])
 }
 
 /// The EAPOL PDU of an AP data frame (unprotected, LLC/SNAP 0x888e).
-fn eapol_of(tx: &Tx) -> Vec<u8> {
+pub(crate) fn eapol_of(tx: &Tx) -> Vec<u8> {
     let f = Frame::new_checked(&tx.frame[..]).unwrap();
     let (ethertype, pdu) = security::split_msdu(f.payload()).unwrap();
     assert_eq!(ethertype, security::ETHERTYPE_EAPOL);
@@ -145,7 +145,7 @@ fn eapol_of(tx: &Tx) -> Vec<u8> {
 }
 
 /// An EAPOL PDU from the station on `link`, as the AP expects it.
-fn eapol_up(ap: &ApMld, link: usize, pdu: &[u8]) -> Vec<u8> {
+pub(crate) fn eapol_up(ap: &ApMld, link: usize, pdu: &[u8]) -> Vec<u8> {
     let bssid = ap.link_config(link).bssid;
     let mut f = security::qos_data_header(0x01, bssid, STA_LINK[link], AP_MLD, 0, 7);
     security::put_msdu(&mut f, security::ETHERTYPE_EAPOL, pdu);

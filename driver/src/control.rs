@@ -130,6 +130,10 @@ fn ap_command(core: &Core, args: &str) -> String {
                 "sae_accepted": data.sae_accepted,
                 "sae_rejected": data.sae_rejected,
                 "relayed": data.relayed,
+                "assoc_comebacks": data.assoc_comebacks,
+                "sa_query_confirmed": data.sa_query_confirmed,
+                "sa_query_timeouts": data.sa_query_timeouts,
+                "sa_query_answered": data.sa_query_answered,
                 "data_rx_dropped": data.rx_dropped,
                 "links": ids.iter().enumerate().map(|(i, id)| serde_json::json!({
                     "link_id": id,

@@ -8,7 +8,7 @@
 //! the chroot `HWSIM_TSHARK_ROOT` names (`scripts/test-all.sh` builds it), else the one on `PATH`.
 //! Without one the tests say SKIPPED, except under CI (`CI=true`), where they fail.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use hwsim_frame::tshark;
@@ -66,7 +66,7 @@ fn minimal_pcap() -> Vec<u8> {
 }
 
 /// The fields every check reads, in row order.
-const FIELDS: [&str; 14] = [
+const FIELDS: [&str; 17] = [
     "frame.interface_name",
     "frame.interface_description",
     "wlan.fc.type_subtype",
@@ -81,6 +81,9 @@ const FIELDS: [&str; 14] = [
     "wlan.fc.protected",
     "wlan_rsna_eapol.keydes.key_info",
     "eapol.keydes.replay_counter",
+    "wlan.mmie.keyid",
+    "wlan.mmie.ipn",
+    "wlan.extcap.b84",
 ];
 
 struct Row<'a>(&'a [String]);
@@ -177,6 +180,31 @@ fn check_capture(root: Option<&Path>, bytes: &[u8], what: &str) {
         assert_eq!(
             b.get("wlan.eht.multi_link.common_info.mld_mac_address"),
             AP_MLD
+        );
+    }
+    // Beacon protection: Extended Capabilities bit 84, and every beacon ends with a
+    // Management MIC element under BIGTK key ID 6 whose IPN (BIPN) rises on each link.
+    let mut last_bipn: BTreeMap<&str, u64> = BTreeMap::new();
+    for b in &beacons {
+        assert!(
+            matches!(b.get("wlan.extcap.b84"), "1" | "True"),
+            "{what}: beacon protection bit"
+        );
+        assert_eq!(b.get("wlan.mmie.keyid"), "6", "{what}: beacon MME key ID");
+        let ipn = b.get("wlan.mmie.ipn").replace(':', "");
+        let bytes: Vec<u8> = (0..ipn.len() / 2)
+            .filter_map(|i| u8::from_str_radix(&ipn[2 * i..2 * i + 2], 16).ok())
+            .collect();
+        assert_eq!(bytes.len(), 6, "{what}: BIPN {ipn:?}");
+        let bipn = bytes
+            .iter()
+            .rev()
+            .fold(0u64, |acc, b| acc << 8 | u64::from(*b));
+        let prev = last_bipn.insert(b.get("wlan.ta"), bipn);
+        assert!(
+            prev.is_none_or(|p| bipn > p),
+            "{what}: BIPN {bipn} after {prev:?} on {}",
+            b.get("wlan.ta")
         );
     }
     let beacon_links: BTreeSet<&str> = beacons.iter().map(|b| b.get("wlan.ta")).collect();

@@ -41,6 +41,25 @@ impl ApMld {
         Some(plain)
     }
 
+    /// Protects a unicast management frame (a robust action frame) to station `si` with its
+    /// PTK. Between MLDs the MLD addresses go into the AAD and nonce: the station's mac80211
+    /// puts them in place of the link addresses before it decrypts. None without a PTK.
+    pub(super) fn protect_for_station(&mut self, si: usize, mut tx: Tx) -> Option<Tx> {
+        let (bssid, mld) = (self.links[tx.link].cfg.bssid, self.cfg.mld_addr);
+        let s = &mut self.stations[si];
+        let sta_link = s.link_addr(tx.link)?;
+        let aad = if s.mlo {
+            security::mld_aad(&tx.frame, bssid, mld, sta_link, s.addr)
+        } else {
+            None
+        };
+        let k = s.keys.as_mut()?;
+        let ptk = k.ptk.as_ref()?;
+        ptk.encrypt(&mut tx.frame, k.tx_pn, 0, aad.as_ref()).ok()?;
+        k.tx_pn += 1;
+        Some(tx)
+    }
+
     /// The whole RSNE / RSNXE a link advertises (for the handshake's comparisons).
     pub(super) fn link_rsn(&self, li: usize) -> (Vec<u8>, Option<Vec<u8>>) {
         let mut rsne = Vec::new();
@@ -84,7 +103,7 @@ impl ApMld {
                         group: self.links[li]
                             .group
                             .as_ref()
-                            .map(|g| g.keys.clone())
+                            .map(|g| g.handover())
                             .expect("secured links have group keys"),
                     }
                 })
@@ -118,7 +137,7 @@ impl ApMld {
             sta_rsnxe: keys.sta_rsnxe.clone(),
             ap_rsne,
             ap_rsnxe,
-            group: self.links[main].group.as_ref()?.keys.clone(),
+            group: self.links[main].group.as_ref()?.handover(),
             mlo,
         };
         let mut auth = Authenticator::new(config, &mut self.rng, 0);
@@ -187,6 +206,7 @@ impl ApMld {
             ));
             self.forget(link, sta_link);
         }
+        out.extend(self.poll_sa_queries(tsf_us));
         out
     }
 

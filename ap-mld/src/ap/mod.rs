@@ -22,8 +22,13 @@ use hwsim_crypto::owe::{OweDhParam, OweKeyPair, OWE_GROUP_P256};
 use hwsim_crypto::rng::SeededRng;
 
 mod data;
+mod sa_query;
 mod sae;
 
+pub use sa_query::{
+    comeback_element, CATEGORY_SA_QUERY, SA_QUERY_MAX_TU, SA_QUERY_REQUEST, SA_QUERY_RESPONSE,
+    SA_QUERY_RETRY_TU,
+};
 pub use sae::{MAX_OPEN_SAE, SAE_COMMITTED_TIMEOUT_US};
 
 use crate::config::{ApConfig, LinkConfig, Security};
@@ -40,6 +45,8 @@ pub mod status {
     pub const AUTH_ALG_UNSUPPORTED: u16 = 13;
     /// Authentication rejected: the challenge (SAE confirm) failed.
     pub const CHALLENGE_FAIL: u16 = 15;
+    /// Association rejected temporarily; try again after the comeback time (SA Query).
+    pub const REJECTED_TEMPORARILY: u16 = 30;
     /// Invalid PMKID in the association request.
     pub const INVALID_PMKID: u16 = 53;
     /// SAE password identifier not known.
@@ -120,6 +127,11 @@ pub struct Station {
     keys: Option<StaKeys>,
     /// The PMKSA SAE authentication established, for the association to use.
     pmksa: Option<(Akm, Pmksa)>,
+    /// The SA Query under way because the station asked to associate again while its PMF
+    /// association stands.
+    sa_query: Option<sa_query::SaQuery>,
+    /// The last SA Query went unanswered: the next association replaces the old one.
+    sa_query_timed_out: bool,
 }
 
 impl Station {
@@ -131,6 +143,11 @@ impl Station {
     /// Data may flow: associated, and on a secured network the 4-way handshake is done.
     pub fn authorized(&self) -> bool {
         self.associated() && self.keys.as_ref().is_none_or(|k| k.ptk.is_some())
+    }
+
+    /// Associated with the PTK in place: management frames are protected (PMF).
+    fn pmf(&self) -> bool {
+        self.associated() && self.keys.as_ref().is_some_and(|k| k.ptk.is_some())
     }
 
     /// The station's address on `link`, if it set that link up.
@@ -161,6 +178,14 @@ pub struct DataCounters {
     /// Data frames sent on behalf of one station to others (intra-BSS relay, group frames
     /// counted once per link).
     pub relayed: u64,
+    /// (Re)association requests answered with status 30 while an SA Query ran.
+    pub assoc_comebacks: u64,
+    /// SA Queries the station answered (its association stayed).
+    pub sa_query_confirmed: u64,
+    /// SA Queries that went unanswered (the next association replaced the old one).
+    pub sa_query_timeouts: u64,
+    /// SA Query requests from stations answered.
+    pub sa_query_answered: u64,
 }
 
 struct LinkState {
@@ -217,14 +242,14 @@ impl ApMld {
             .iter()
             .map(|l| LinkState {
                 cfg: l.clone(),
-                elements: elements::link_elements(l, cfg.security),
+                elements: elements::link_elements(l, cfg.security, cfg.beacon_protection),
                 bpcc: 0,
                 seq: 0,
                 removal: None,
                 removed: false,
                 reconf_tail: 0,
                 group: (cfg.security != Security::Open)
-                    .then(|| LinkGroup::new(GroupKeys::generate(&mut rng, false))),
+                    .then(|| LinkGroup::new(GroupKeys::generate(&mut rng, cfg.beacon_protection))),
             })
             .collect();
         let n = links.len();
@@ -418,7 +443,11 @@ impl ApMld {
         let ml =
             elements::basic_ml_beacon(self.cfg.mld_addr, l.cfg.id, l.bpcc, self.active_links());
         let body = self.bss_body(link, tsf_us, true, ml);
-        Some(self.mgmt(link, mgmt_subtype::BEACON, MacAddr::BROADCAST, &body))
+        let mut tx = self.mgmt(link, mgmt_subtype::BEACON, MacAddr::BROADCAST, &body);
+        if let Some(g) = self.links[link].group.as_mut() {
+            g.protect_beacon(&mut tx.frame);
+        }
+        Some(tx)
     }
 
     fn first_active_link(&self) -> usize {
@@ -508,20 +537,59 @@ impl ApMld {
                 fc.subtype() == mgmt_subtype::REASSOC_REQ,
                 tsf_us,
             ),
+            mgmt_subtype::ACTION if for_us => match f.payload().first() {
+                Some(&CATEGORY_SA_QUERY) => self.on_sa_query(link, sa, f.payload(), protected),
+                _ => Vec::new(),
+            },
             mgmt_subtype::DEAUTH | mgmt_subtype::DISASSOC if for_us => {
-                // With PMF in force an unprotected one could be forged: ignore it (a full
-                // AP would start an SA Query).
-                let pmf = self.stations.iter().any(|s| {
-                    s.link_addr(link) == Some(sa)
-                        && s.keys.as_ref().is_some_and(|k| k.ptk.is_some())
-                });
-                if protected || !pmf {
-                    self.forget(link, sa);
+                // With PMF in force an unprotected one could be forged: ignore it. (A
+                // station that really lost its keys associates again, which the SA Query
+                // of `sa_query` sorts out.) One from an address that only authenticated
+                // since ends that attempt, not the association.
+                match self.station_index(link, sa) {
+                    Some(i) if !protected && self.stations[i].pmf() => {
+                        let s = &mut self.stations[i];
+                        if s.auth_on == Some((link, sa)) {
+                            s.auth_on = None;
+                        }
+                    }
+                    Some(_) => self.forget(link, sa),
+                    None => {}
                 }
                 Vec::new()
             }
             _ => Vec::new(),
         }
+    }
+
+    /// The AP stops: a broadcast deauthentication (reason 3, leaving) on every link that has
+    /// associated stations, protected with BIP-CMAC-128 under the link's IGTK on a secured
+    /// network (a group addressed robust management frame, IEEE 802.11-2020 12.5.4), and
+    /// every station is forgotten.
+    pub fn shutdown(&mut self) -> Vec<Tx> {
+        let mut out = Vec::new();
+        for link in 0..self.links.len() {
+            let used = self
+                .stations
+                .iter()
+                .any(|s| s.associated() && s.link_addr(link).is_some());
+            if !self.link_active(link) || !used {
+                continue;
+            }
+            let reason = reason::LEAVING.to_le_bytes();
+            let mut tx = self.mgmt(link, mgmt_subtype::DEAUTH, MacAddr::BROADCAST, &reason);
+            if let Some(g) = self.links[link].group.as_mut() {
+                g.protect_group_mgmt(&mut tx.frame);
+            }
+            out.push(tx);
+        }
+        for s in std::mem::take(&mut self.stations) {
+            if s.associated() {
+                self.counters.departures += 1;
+                self.events.push(Event::Left { sta: s.addr });
+            }
+        }
+        out
     }
 
     /// The station whose address on `link` (or MLD address) is `addr`.
@@ -671,22 +739,43 @@ impl ApMld {
             status::AUTH_ALG_UNSUPPORTED
         };
         if status_code == status::SUCCESS {
-            let addr = sta_mld.unwrap_or(sa);
-            // A new authentication replaces whatever the station had.
-            if let Some(i) = self.stations.iter().position(|s| s.addr == addr) {
-                self.stations.remove(i);
-            }
-            self.stations.push(Station {
-                addr,
-                mlo: sta_mld.is_some(),
-                aid: 0,
-                links: Vec::new(),
-                auth_on: Some((link, sa)),
-                keys: None,
-                pmksa: None,
-            });
+            self.authenticated(sta_mld.unwrap_or(sa), sta_mld.is_some(), link, sa, None);
         }
         vec![self.auth_reply(link, sa, alg, 2, status_code, &[], sta_mld.is_some())]
+    }
+
+    /// Records a successful authentication of `addr` (heard as `sa` on `link`). It replaces
+    /// whatever the station had, except a PMF association: that one stays until the
+    /// station's next association request has been through the SA Query (an unprotected
+    /// Authentication frame may be forged).
+    fn authenticated(
+        &mut self,
+        addr: MacAddr,
+        mlo: bool,
+        link: usize,
+        sa: MacAddr,
+        pmksa: Option<(Akm, Pmksa)>,
+    ) {
+        if let Some(i) = self.stations.iter().position(|s| s.addr == addr) {
+            let s = &mut self.stations[i];
+            if s.pmf() && !s.sa_query_timed_out {
+                s.auth_on = Some((link, sa));
+                s.pmksa = pmksa;
+                return;
+            }
+            self.stations.remove(i);
+        }
+        self.stations.push(Station {
+            addr,
+            mlo,
+            aid: 0,
+            links: Vec::new(),
+            auth_on: Some((link, sa)),
+            keys: None,
+            pmksa,
+            sa_query: None,
+            sa_query_timed_out: false,
+        });
     }
 
     /// An Authentication frame to `sa`: algorithm, transaction, status, `fields`, and for a
@@ -799,6 +888,31 @@ impl ApMld {
         let mut status_code = status::SUCCESS;
         let mut owe_reply = None;
         let mut sta_keys = None;
+        let (comeback, sa_query_request) = self.assoc_comeback(si, link, sa, tsf_us);
+        if let sa_query::Comeback::After(tu) = comeback {
+            status_code = status::REJECTED_TEMPORARILY;
+            self.counters.assoc_comebacks += 1;
+            let l = &self.links[main_link];
+            let mut body = elements::capability(&l.cfg, self.cfg.security)
+                .to_le_bytes()
+                .to_vec();
+            body.extend_from_slice(&status_code.to_le_bytes());
+            body.extend_from_slice(&(self.stations[si].aid | 0xc000).to_le_bytes());
+            body.extend_from_slice(&comeback_element(tu));
+            if sta_mld.is_some() {
+                elements::basic_ml_with_profiles(
+                    self.cfg.mld_addr,
+                    l.cfg.id,
+                    l.bpcc,
+                    self.active_links(),
+                    &[],
+                )
+                .write(&mut body);
+            }
+            let mut out = vec![self.mgmt(main_link, subtype, sa, &body)];
+            out.extend(sa_query_request);
+            return out;
+        }
         if !rsn_ok {
             status_code = status::INVALID_RSNE;
         } else if self.cfg.security == Security::Owe {
@@ -912,6 +1026,8 @@ impl ApMld {
             s.links = accepted;
             s.auth_on = None;
             s.keys = sta_keys;
+            s.sa_query = None;
+            s.sa_query_timed_out = false;
             self.events.push(Event::Associated {
                 sta: s.addr,
                 aid,

@@ -27,7 +27,7 @@ use hwsim_crypto::sae::{
 };
 use hwsim_frame::MacAddr;
 
-use super::{status, ApMld, Station, Tx};
+use super::{status, ApMld, Tx};
 use crate::security::Pmksa;
 
 /// Exchanges allowed in Committed at once before commits need an anti-clogging token.
@@ -338,19 +338,9 @@ impl ApMld {
         };
         if accepted {
             self.counters.sae_accepted += 1;
-            // Authenticated: a new authentication replaces whatever the station had.
-            if let Some(j) = self.stations.iter().position(|s| s.addr == peer_addr) {
-                self.stations.remove(j);
-            }
-            self.stations.push(Station {
-                addr: peer_addr,
-                mlo,
-                aid: 0,
-                links: Vec::new(),
-                auth_on: Some((link, sa)),
-                keys: None,
-                pmksa: Some((Akm::Sae, pmksa)),
-            });
+            // Authenticated: this replaces whatever the station had, short of a PMF
+            // association (see `authenticated`).
+            self.authenticated(peer_addr, mlo, link, sa, Some((Akm::Sae, pmksa)));
         }
         let mut fields = Vec::new();
         ours.emit(&mut fields);

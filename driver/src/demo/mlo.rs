@@ -99,6 +99,10 @@ pub struct StaReport {
     pub data_rx: [u64; 3],
     /// Data frames that did not decrypt or carried nothing the station wanted.
     pub rx_dropped: u64,
+    /// Beacons whose MME verified under the link's BIGTK (after the 4-way handshake), per
+    /// link, and beacons that failed (bad MIC, replayed BIPN, no MME).
+    pub beacons_verified: [u64; 3],
+    pub beacons_failed: u64,
 }
 
 impl StaReport {
@@ -188,6 +192,10 @@ pub fn run(args: &DemoArgs) -> Result<(), String> {
         sta.data_tx, sta.data_rx, sta.rx_dropped
     );
     println!(
+        "beacon protection (non-AP MLD): beacons verified per link {:?} (BIP-CMAC-128 under each link's BIGTK, BIPN rising), failed {}",
+        sta.beacons_verified, sta.beacons_failed
+    );
+    println!(
         "host behind the AP MLD: sent {} Ethernet frames to the station ({} refused), received {} from it",
         host_tally.sent, host_tally.send_errors, host_tally.received
     );
@@ -229,6 +237,12 @@ pub fn run(args: &DemoArgs) -> Result<(), String> {
     }
     if !sta.secured {
         return Err("the 4-way handshake did not complete".into());
+    }
+    if sta.beacons_failed > 0 || sta.beacons_verified.contains(&0) {
+        return Err(format!(
+            "beacon protection: {:?} beacons verified per link, {} failed",
+            sta.beacons_verified, sta.beacons_failed
+        ));
     }
     Ok(())
 }

@@ -13,6 +13,7 @@
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
+use hwsim_crypto::bip::BipKey;
 use hwsim_crypto::ccmp::{AadAddrs, CcmpKey, ReplayCounters};
 use hwsim_crypto::keys::{Akm, Cipher};
 use hwsim_crypto::owe::{OweDhParam, OweKeyPair, OWE_DH_ELEMENT_EXT_ID, OWE_GROUP_P256};
@@ -179,6 +180,8 @@ pub fn run_sta(
     let mut beacon_rsne: [Option<Vec<u8>>; 3] = [None, None, None];
     let mut supplicant: Option<Supplicant> = None;
     let mut ptksa: Option<Ptksa> = None;
+    // Beacon protection: each link's BIGTK from message 3 and the last BIPN accepted.
+    let mut bigtks: [Option<(BipKey, u64)>; 3] = [None, None, None];
     let mut sent_at = start;
     let mut next_data = start;
     let setup = &LINKS[SETUP_LINK];
@@ -353,16 +356,27 @@ pub fn run_sta(
                                 .iter()
                                 .map(|gk| {
                                     format!(
-                                        "link {} GTK id {}{}",
+                                        "link {} GTK id {}{}{}",
                                         gk.link_id,
                                         gk.gtk.key_id,
                                         gk.igtk.as_ref().map_or(String::new(), |i| format!(
                                             " IGTK id {}",
                                             i.key_id
+                                        )),
+                                        gk.bigtk.as_ref().map_or(String::new(), |b| format!(
+                                            " BIGTK id {}",
+                                            b.key_id
                                         ))
                                     )
                                 })
                                 .collect();
+                            for gk in &keys.groups {
+                                let l = usize::from(gk.link_id);
+                                if let (Some(b), Some(slot)) = (&gk.bigtk, bigtks.get_mut(l)) {
+                                    let key = BipKey::new(&b.key).map_err(|e| e.to_string())?;
+                                    *slot = Some((key, b.pn));
+                                }
+                            }
                             report.note(
                                 start,
                                 format!(
@@ -412,6 +426,19 @@ pub fn run_sta(
                     }
                     if beacon_rsne.iter().all(Option::is_some) {
                         state = StaState::Probing;
+                    }
+                }
+                // Beacon protection, as mac80211 checks it: the MME must verify under the
+                // link's BIGTK with a BIPN above the last one accepted.
+                (StaState::Secured, mgmt_subtype::BEACON) => {
+                    if let Some((bigtk, last)) = bigtks[l].as_mut() {
+                        match bigtk.verify(&r.frame) {
+                            Ok(rx) if rx.ipn > *last => {
+                                *last = rx.ipn;
+                                report.beacons_verified[l] += 1;
+                            }
+                            _ => report.beacons_failed += 1,
+                        }
                     }
                 }
                 (StaState::Probing, mgmt_subtype::PROBE_RESP) if for_us && l == SETUP_LINK => {

@@ -10,7 +10,10 @@
 # three links (the AP's per-link counters); the two stations ping each other through the AP
 # (intra-BSS relay); removing link 2 through the control socket leaves
 # both associated on the other two and reachable; their protected deauthentications on leaving
-# are accepted by the AP.
+# are accepted by the AP. Beacon protection is on (`beacon_prot=1`): each guest installs a
+# BIGTK per link from the 4-way handshake, and mac80211 reports no beacon whose MME fails
+# over the whole run. A third guest, `twin`, takes sta's MLD address and joins while sta is
+# associated: status 30 and an SA Query that sta answers keep sta's association.
 # The host has no ping/iperf3 of its own, so they run from the guest root with chroot (same
 # network namespace as the host).
 #
@@ -39,6 +42,7 @@ ssid = "vhost-hwsim-mlo"
 mld_addr = "02:00:00:a0:00:00"
 $MLO_AP_SECURITY
 beacon_interval_tu = 100
+beacon_protection = true
 [[link]]
 id = 0
 band = "2.4"
@@ -76,6 +80,7 @@ network={
     ssid="vhost-hwsim-mlo"
     $MLO_WPA_NETWORK
     ieee80211w=2
+    beacon_prot=1
     ${4:+scan_freq=$4}
 }
 CONF
@@ -102,6 +107,12 @@ result widths=$(sed -n 's/.*width: \([0-9]*\) MHz.*/\1/p' /scratch/iw-info.txt |
 result ap_mld_addr=$(sed -n 's/^ap_mld_addr=//p' /scratch/wpa-status.txt)
 result wpa_state=$(sed -n 's/^wpa_state=//p' /scratch/wpa-status.txt)
 result key_mgmt=$(sed -n 's/^key_mgmt=//p' /scratch/wpa-status.txt)
+# Beacon protection: wpa_supplicant installs the BIGTK of every link from message 3 (its MLO
+# BIGTK KDEs); from then on mac80211 drops any beacon of that link whose MME is missing or
+# fails BIP-CMAC-128 and reports it (nl80211 UNPROT_BEACON, at most one per 10 s; counted at
+# the end from wpa_supplicant's debug log, which has the driver event even where 2.11 prints
+# no CTRL-EVENT-UNPROT-BEACON, as on this multi-link association).
+result bigtk_links=$(sed -n 's/.*RSN: MLO Link \([0-9]*\) BIGTK keyid 6 .*/\1/p' /tmp/wpa.log | sort -u | wc -l)
 GUEST
     cat <<GUEST
 ip addr add $3/24 dev wlan0
@@ -121,9 +132,44 @@ result links_after=$(grep -c ' - link ID' /scratch/iw-info-after.txt)
 result still_connected=$(iw dev wlan0 link | grep -c '^Connected')
 result ping_after_removal=$(ping_loss 10.77.0.1 5)
 # Leaving sends a deauthentication protected under the PTK (PMF); the AP must accept it.
+result unprot_beacons=$(grep -c 'Event UNPROT_BEACON' /tmp/wpa.log)
 wpa_cli -i wlan0 disconnect >/dev/null
 sleep 1
 cp /tmp/wpa.log /scratch/wpa.log
+GUEST
+}
+
+# twin_script: a third guest that takes sta's MLD address and, once sta is associated, runs
+# the same network (it knows the password): authentication succeeds, but the AP keeps sta's
+# PMF association, answers the twin's association requests with status 30 (association
+# comeback) and asks sta with a protected SA Query, which sta's mac80211 answers. The twin
+# never associates; sta stays associated throughout (the host pings it meanwhile).
+twin_script() {
+    cat <<GUEST
+. /scratch/lib.sh
+set_mac wlan0 02:00:00:b0:00:00
+cat >/tmp/wpa.conf <<CONF
+ctrl_interface=/run/wpa_supplicant
+country=DE
+$MLO_WPA_GLOBAL
+network={
+    ssid="vhost-hwsim-mlo"
+    $MLO_WPA_NETWORK
+    ieee80211w=2
+    scan_freq=5180
+}
+CONF
+GUEST
+    cat <<'GUEST'
+wait_for twin_go 90
+wpa_supplicant -B -t -d -i wlan0 -c /tmp/wpa.conf -f /tmp/wpa.log || fail "wpa_supplicant"
+sleep 6
+# mac80211 waits out the comeback time and asks again, and tells wpa_supplicant each time.
+result comebacks=$(grep -c 'Association comeback requested' /tmp/wpa.log)
+result wpa_state=$(wpa_cli -i wlan0 status | sed -n 's/^wpa_state=//p')
+wpa_cli -i wlan0 terminate >/dev/null
+cp /tmp/wpa.log /scratch/wpa.log
+signal twin_done
 GUEST
 }
 
@@ -141,6 +187,7 @@ scenario() {
         mac80211_hwsim.mlo=1 mac80211_hwsim.channels=3
     start_guest probe 1 "$(guest_script probe 02:00:00:b1:00:00 10.77.0.3 5180)" \
         mac80211_hwsim.mlo=1 mac80211_hwsim.channels=3
+    start_guest twin 1 "$(twin_script)" mac80211_hwsim.mlo=1 mac80211_hwsim.channels=3
     mlo_extra_guests
     local deadline=$((SECONDS + 60)) g
     for g in sta probe; do
@@ -153,6 +200,9 @@ scenario() {
         done
     done
     ip addr add 10.77.0.1/24 dev "$MLO_TAP"
+    # The SAE authentications of sta and probe, before the twin adds its own.
+    host_result sae_accepted "$(ap_stat | python3 -c 'import json,sys; print(json.load(sys.stdin)["sae_accepted"])' 2>/dev/null)"
+    touch "$WORK/shared/twin_go"
     local ping_out iperf_json
     ping_out=$(chroot "$ROOT" ping -c 10 -i 0.2 -W 2 10.77.0.2 2>&1) || true
     host_result ping_loss "$(echo "$ping_out" | sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p')"
@@ -162,8 +212,14 @@ scenario() {
     iperf_json=$(chroot "$ROOT" iperf3 -c 10.77.0.2 -t "$MLO_IPERF_SECONDS" -J 2>&1) || true
     echo "$iperf_json" >"$WORK/shared/iperf3.json"
     host_result iperf_mbps "$(python3 -c 'import json,sys; d=json.load(sys.stdin); print("%.1f" % (d["end"]["sum_received"]["bits_per_second"] / 1e6))' <<<"$iperf_json" 2>/dev/null)"
+    for _ in $(seq 200); do [[ -e $WORK/shared/twin_done ]] && break; sleep 0.1; done
+    ping_out=$(chroot "$ROOT" ping -c 5 -i 0.2 -W 2 10.77.0.2 2>&1) || true
+    host_result ping_after_twin_loss "$(echo "$ping_out" | sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p')"
     ap_stat >"$WORK/shared/ap-stats.json"
-    host_result sae_accepted "$(python3 -c 'import json,sys; print(json.load(sys.stdin)["sae_accepted"])' <"$WORK/shared/ap-stats.json" 2>/dev/null)"
+    local k
+    for k in assoc_comebacks sa_query_confirmed sa_query_timeouts; do
+        host_result "$k" "$(python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$k" <"$WORK/shared/ap-stats.json" 2>/dev/null)"
+    done
     host_result data_frames_per_link "$(python3 -c 'import json,sys; d=json.load(sys.stdin); print("/".join(str(l["data_tx"] + l["data_rx"]) for l in d["links"]))' <"$WORK/shared/ap-stats.json" 2>/dev/null)"
     touch "$WORK/shared/traffic_done"
     deadline=$((SECONDS + 20))
@@ -191,6 +247,8 @@ verdict() {
         expect $g still_connected = 1
         expect $g ping_after_removal = 0
         expect $g peer_ping_loss = 0
+        expect $g bigtk_links = 3
+        expect $g unprot_beacons = 0
     done
     expect probe ml_probes '>' 0
     expect shared ping_loss = 0
@@ -203,6 +261,17 @@ verdict() {
         || FAILURES+=("data frames per link (2.4/5/6 GHz) are '$per_link', expected all > 0")
     expect shared departures = 2
     expect shared sae_accepted = "$MLO_SAE_ACCEPTED"
+    # The twin: status 30 from the AP (the comeback nl80211 reports), never associated; sta
+    # answered every SA Query, none timed out, and it was reachable afterwards.
+    expect twin comebacks '>' 0
+    local twin_state
+    twin_state=$(get twin wpa_state)
+    [[ -n $twin_state && $twin_state != COMPLETED ]] \
+        || FAILURES+=("twin: with sta's address wpa_state is '${twin_state:-missing}'")
+    expect shared assoc_comebacks '>' 0
+    expect shared sa_query_confirmed '>' 0
+    expect shared sa_query_timeouts = 0
+    expect shared ping_after_twin_loss = 0
     mlo_extra_verdict
-    figures "assoc=$(get sta assoc_time)s (scan+assoc=$(get sta connect_time)s; via ML probe $(get probe connect_time)s) links=$(get sta links)@$(get sta widths)MHz->$(get sta links_after) ping=$(get shared ping_avg_ms)ms iperf3=$(get shared iperf_mbps)Mb/s data_frames_per_link(2.4/5/6GHz)=$per_link"
+    figures "assoc=$(get sta assoc_time)s (scan+assoc=$(get sta connect_time)s; via ML probe $(get probe connect_time)s) links=$(get sta links)@$(get sta widths)MHz->$(get sta links_after) ping=$(get shared ping_avg_ms)ms iperf3=$(get shared iperf_mbps)Mb/s data_frames_per_link(2.4/5/6GHz)=$per_link sa_query=$(get shared sa_query_confirmed)/$(get shared assoc_comebacks)(twin_comebacks=$(get twin comebacks)) bigtk_links=$(get sta bigtk_links)/$(get probe bigtk_links) unprot_beacons=$(get sta unprot_beacons)/$(get probe unprot_beacons)"
 }
