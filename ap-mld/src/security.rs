@@ -56,11 +56,13 @@ impl LinkGroup {
         }
     }
 
-    /// The keys as the 4-way handshake hands them over: the IGTK's and BIGTK's receive
-    /// sequence is the last IPN / BIPN used, so a station accepts exactly what comes next
-    /// (mac80211 drops an MME whose IPN is not above the one installed).
+    /// The keys as the 4-way handshake hands them over: each key's receive sequence (the
+    /// GTK's RSC, the IGTK's IPN, the BIGTK's BIPN) is the last one used on this link, so a
+    /// station that joins late accepts exactly what comes next and no replay of earlier group
+    /// frames (mac80211 drops a group frame or MME whose PN is not above the one installed).
     pub fn handover(&self) -> GroupKeys {
         let mut k = self.keys.clone();
+        k.gtk.pn = self.pn - 1;
         k.igtk.pn = self.ipn - 1;
         if let Some(b) = k.bigtk.as_mut() {
             b.pn = self.bipn - 1;

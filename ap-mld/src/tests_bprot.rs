@@ -365,3 +365,38 @@ fn shutdown_sends_a_bip_protected_broadcast_deauthentication_per_link() {
     assert!(ap.station(STA_MLD).is_none());
     assert!(ap.shutdown().is_empty(), "nobody left to tell");
 }
+
+#[test]
+fn a_station_joining_later_gets_each_links_last_group_pn_as_its_receive_start() {
+    let mut ap = sae_ap();
+    let keys = associated(&mut ap, 61);
+    for g in &keys.groups {
+        assert_eq!(g.gtk.pn, 0, "no group data sent yet");
+    }
+    // Seven group frames from the distribution system: PN 1..=7 under each link's GTK.
+    let mut bcast = MacAddr::BROADCAST.0.to_vec();
+    bcast.extend_from_slice(&[0x02, 0, 0, 0, 0, 0x99, 0x08, 0x06, 1, 2, 3]);
+    for c in 0..7 {
+        assert_eq!(ap.downlink(&bcast, c).len(), 3);
+    }
+    // The station leaves (protected deauthentication) and associates again: the GTK receive
+    // start is the last PN used, so the seven frames cannot be replayed to it.
+    let tk = CcmpKey::new(keys.ptk.tk()).unwrap();
+    let deauth = protected_from_sta(&ap, &tk, 1, mgmt_subtype::DEAUTH, &3u16.to_le_bytes(), 1);
+    ap.handle(1, &deauth, 0);
+    assert!(ap.station(STA_MLD).is_none(), "left");
+    let keys = associated(&mut ap, 62);
+    assert_eq!(keys.groups.len(), 3);
+    for g in &keys.groups {
+        assert_eq!(g.gtk.pn, 7, "link {}: the GTK's receive start", g.link_id);
+    }
+    // And the next group frame carries PN 8.
+    let out = ap.downlink(&bcast, 7);
+    for t in &out {
+        assert_eq!(
+            &t.frame[26..28],
+            &[8, 0],
+            "PN0/PN1 of the CCMP header after the QoS header"
+        );
+    }
+}
