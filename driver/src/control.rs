@@ -135,6 +135,13 @@ fn ap_command(core: &Core, args: &str) -> String {
                 "sa_query_timeouts": data.sa_query_timeouts,
                 "sa_query_answered": data.sa_query_answered,
                 "data_rx_dropped": data.rx_dropped,
+                "ttlm": {
+                    "accepted": data.ttlm_accepted,
+                    "refused": data.ttlm_refused,
+                    "teardowns": data.ttlm_teardowns,
+                    "downlink_steered": data.ttlm_steered,
+                    "uplink_off_mapping": data.ttlm_uplink_off_mapping,
+                },
                 "links": ids.iter().enumerate().map(|(i, id)| serde_json::json!({
                     "link_id": id,
                     "data_tx": data.tx.get(i).copied().unwrap_or(0),

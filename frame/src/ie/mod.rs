@@ -26,9 +26,9 @@ mod multi_link;
 mod non_inheritance;
 mod rnr;
 mod rsn;
-mod ttlm;
 #[cfg(test)]
 pub(crate) mod tests;
+mod ttlm;
 
 pub use eht::{eht_op_params, EhtCapabilitiesRepr, EhtOperationInfo, EhtOperationRepr};
 pub use element::{element_len, write_element, Element, ElementId, Elements, Pieces};

@@ -348,7 +348,10 @@ mod tests {
             Err(Error::Truncated)
         );
         // Switch time announced, one octet left.
-        assert_eq!(TidToLinkMappingRepr::parse(&[0x0c, 0x01]), Err(Error::Truncated));
+        assert_eq!(
+            TidToLinkMappingRepr::parse(&[0x0c, 0x01]),
+            Err(Error::Truncated)
+        );
         // Every prefix of every control value parses or fails cleanly.
         for control in 0..=255u8 {
             let mut data = vec![control, 0xff];
