@@ -131,7 +131,7 @@ fn request_response_downlink_on_mapped_links_then_teardown() {
     let c = ap.counters();
     assert_eq!(c.tx[1], tx_before[1], "nothing went out on link 1");
     assert_eq!((c.tx[0] - tx_before[0], c.tx[2] - tx_before[2]), (20, 20));
-    assert_eq!(c.ttlm_steered, 40);
+    assert_eq!(c.ttlm_steered, [20, 0, 20]);
 
     // Uplink on link 1 (not mapped): counted, still bridged. On link 2: not counted.
     assert!(ap.handle(1, &uplink_ipv4(&ap, 1, 0), 0).is_empty());
@@ -153,10 +153,19 @@ fn request_response_downlink_on_mapped_links_then_teardown() {
     assert_eq!(after, [1, 0, 2]);
     assert!(ap.handle(1, &uplink_ipv4(&ap, 1, 0), 0).is_empty());
     assert_eq!(ap.counters().ttlm_uplink_off_mapping, 1);
-    assert_eq!(ap.counters().ttlm_steered, 40);
+    assert_eq!(ap.counters().ttlm_steered, [20, 0, 20]);
     // A second teardown has nothing to tear down.
     ap.handle(0, &action_from_sta(&ap, 0, &teardown), 0);
     assert_eq!(ap.counters().ttlm_teardowns, 1);
+
+    // mac80211's way back (no user-triggered teardown): map again, then every TID to every
+    // link, which is the default mapping.
+    assert_eq!(request(&mut ap, 0, 8, &both), (8, status::SUCCESS));
+    assert!(ap.station(STA_MLD).unwrap().ttlm.is_some());
+    let all = ttlm_element(2, [0b111; 8]);
+    assert_eq!(request(&mut ap, 2, 9, &all), (9, status::SUCCESS));
+    assert_eq!(ap.station(STA_MLD).unwrap().ttlm, None);
+    assert_eq!(ap.counters().ttlm_accepted, 3);
 }
 
 #[test]

@@ -139,13 +139,13 @@ fn ap_command(core: &Core, args: &str) -> String {
                     "accepted": data.ttlm_accepted,
                     "refused": data.ttlm_refused,
                     "teardowns": data.ttlm_teardowns,
-                    "downlink_steered": data.ttlm_steered,
                     "uplink_off_mapping": data.ttlm_uplink_off_mapping,
                 },
                 "links": ids.iter().enumerate().map(|(i, id)| serde_json::json!({
                     "link_id": id,
                     "data_tx": data.tx.get(i).copied().unwrap_or(0),
                     "data_rx": data.rx.get(i).copied().unwrap_or(0),
+                    "ttlm_steered": data.ttlm_steered.get(i).copied().unwrap_or(0),
                 })).collect::<Vec<_>>(),
             })
             .to_string(),

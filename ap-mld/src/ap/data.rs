@@ -434,7 +434,7 @@ impl ApMld {
         }
         self.counters.tx[link] += 1;
         if steered {
-            self.counters.ttlm_steered += 1;
+            self.counters.ttlm_steered[link] += 1;
         }
         vec![Tx { link, frame: f }]
     }

@@ -199,8 +199,8 @@ pub struct DataCounters {
     pub ttlm_refused: u64,
     /// Negotiated mappings torn down by the station.
     pub ttlm_teardowns: u64,
-    /// Unicast downlink data frames whose link a negotiated mapping chose.
-    pub ttlm_steered: u64,
+    /// Unicast downlink data frames whose link a negotiated mapping chose, per link.
+    pub ttlm_steered: Vec<u64>,
     /// Uplink data frames that came on a link their TID is not mapped to (counted, kept).
     pub ttlm_uplink_off_mapping: u64,
 }
@@ -286,6 +286,7 @@ impl ApMld {
             counters: DataCounters {
                 tx: vec![0; n],
                 rx: vec![0; n],
+                ttlm_steered: vec![0; n],
                 ..DataCounters::default()
             },
             sae,

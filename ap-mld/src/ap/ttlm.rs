@@ -9,7 +9,8 @@
 //! station set up; and beyond that, every TID of a direction the request covers mapped to at
 //! least one link (a TID left on no link would have nowhere to go). It answers with status 0
 //! and applies the mapping, or with status 133 (denied TID-to-link mapping) and keeps the old
-//! one. A teardown returns the station to the default mapping (every TID on every link).
+//! one. A teardown, or a request that maps every TID to every link of the station both ways,
+//! returns the station to the default mapping.
 //!
 //! Downlink, the frame's TID comes from the Ethernet frame as cfg80211_classify8021d derives
 //! it (802.1Q priority, else the IP DSCP with RFC 8325's exceptions); with a negotiated
@@ -204,7 +205,10 @@ impl ApMld {
                 let links = self.station_link_ids(si);
                 let status = match NegotiatedTtlm::from_request(&body[3..], links) {
                     Ok(m) => {
-                        self.stations[si].ttlm = Some(m);
+                        // Every TID on every link both ways is the default mapping (mac80211
+                        // has no teardown a user can ask for: it requests this instead).
+                        let default = m.downlink == [links; TTLM_TIDS] && m.uplink == m.downlink;
+                        self.stations[si].ttlm = (!default).then_some(m);
                         self.counters.ttlm_accepted += 1;
                         super::status::SUCCESS
                     }
