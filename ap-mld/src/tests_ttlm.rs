@@ -317,3 +317,46 @@ fn downlink_tid_follows_cfg80211_classify8021d() {
         assert_eq!(classify_tid(short), 0);
     }
 }
+
+#[test]
+fn hostile_protected_eht_frames_never_panic_and_refusals_answer() {
+    let mut ap = open_associated();
+    let good = request_body(4, &ttlm_element(2, [0b011; 8]));
+    // Every prefix of a good request: short ones get no answer, whole-element ones an answer.
+    for n in 0..=good.len() {
+        let out = ap.handle(1, &action_from_sta(&ap, 1, &good[..n]), 0);
+        assert!(out.len() <= 1);
+    }
+    // Pseudo-random bodies after the category and action octets.
+    let mut x = 0x2545_f491_4f6c_dd1du64;
+    let before = ap.counters().ttlm_refused + ap.counters().ttlm_accepted;
+    let mut answers = 0;
+    for round in 0..2000 {
+        let len = round % 40;
+        let mut body = vec![CATEGORY_PROTECTED_EHT, (round % 4) as u8];
+        for _ in 0..len {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            body.push(x as u8);
+        }
+        if round % 3 == 0 && body.len() > 5 {
+            // Make it look like a TTLM element so the element parser sees it.
+            body[3] = 255;
+            body[5] = 109;
+        }
+        for out in ap.handle(1, &action_from_sta(&ap, 1, &body), 0) {
+            let f = Frame::new_checked(&out.frame[..]).unwrap();
+            assert_eq!(f.payload()[1], TTLM_RESPONSE);
+            answers += 1;
+        }
+    }
+    assert!(answers > 0, "garbled requests are answered (refused)");
+    let c = ap.counters();
+    assert_eq!(
+        answers,
+        c.ttlm_refused + c.ttlm_accepted - before,
+        "one answer per request that had a dialog token"
+    );
+    assert!(ap.station(STA_MLD).unwrap().associated());
+}
