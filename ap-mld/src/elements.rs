@@ -372,10 +372,15 @@ pub fn short_ssid(ssid: &[u8]) -> u32 {
     !crc
 }
 
+/// TID-To-Link Mapping Negotiation Support (MLD Capabilities B5-B6) = 3: any TID may map to
+/// any link set, TIDs need not share one. mac80211 sends a request only to an AP MLD whose
+/// association response says nonzero here.
+pub const MLD_CAP_TTLM_NEGOTIATION_ANY: u16 = 3 << 5;
+
 /// MLD Capabilities And Operations: Maximum Number Of Simultaneous Links (B0-B3) = links - 1;
-/// SRS not supported; TID-to-link mapping negotiation not supported.
+/// SRS not supported; TID-to-link mapping negotiation supported with per-TID link sets.
 pub fn mld_capabilities(links: usize) -> u16 {
-    (links.saturating_sub(1) as u16) & 0x000f
+    ((links.saturating_sub(1) as u16) & 0x000f) | MLD_CAP_TTLM_NEGOTIATION_ANY
 }
 
 fn ml_element(repr: &MultiLinkRepr<'_>) -> Ie {

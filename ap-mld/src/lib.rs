@@ -25,4 +25,6 @@ mod tests_bprot;
 #[cfg(test)]
 mod tests_sae;
 #[cfg(test)]
+mod tests_ttlm;
+#[cfg(test)]
 mod tests_wide;

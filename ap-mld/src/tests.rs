@@ -199,8 +199,8 @@ fn beacon_carries_ml_rnr_rsn_and_eht() {
     assert_eq!(ml.common.bss_params_change_count, Some(0));
     assert_eq!(
         ml.common.mld_capabilities,
-        Some(2),
-        "max simultaneous links - 1"
+        Some(2 | 3 << 5),
+        "max simultaneous links - 1, TID-to-link mapping negotiation with per-TID link sets"
     );
     let rsn = RsnRepr::parse_element(find(ElementId::Rsn)).unwrap();
     assert!(rsn.akms.unwrap().contains(Suite::AKM_OWE));

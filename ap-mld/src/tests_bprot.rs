@@ -47,7 +47,7 @@ fn sta_rsn(pmkid: [u8; 16]) -> (Vec<u8>, Vec<u8>) {
 
 /// SAE, association on link 1 with links 0 and 2, and the MLO 4-way handshake; returns the
 /// keys the station installs.
-fn associated(ap: &mut ApMld, seed: u64) -> SupplicantKeys {
+pub(crate) fn associated(ap: &mut ApMld, seed: u64) -> SupplicantKeys {
     let sta = SaeSta::new(PASSPHRASE, seed);
     let keys = authenticate(ap, &sta);
     let (rsne, rsnxe) = sta_rsn(keys.pmkid);
@@ -185,7 +185,7 @@ fn without_beacon_protection_no_bigtk_no_mme_no_bit_84() {
 
 /// A protected management frame from the station's link address on `link` (MLD addresses
 /// in the AAD, as mac80211 protects them before it puts the link addresses in).
-fn protected_from_sta(
+pub(crate) fn protected_from_sta(
     ap: &ApMld,
     tk: &CcmpKey,
     link: usize,
@@ -202,7 +202,7 @@ fn protected_from_sta(
 
 /// Decrypts a protected management frame from the AP to the station (MLD addresses in the
 /// AAD); returns its body.
-fn decrypt_from_ap(ap: &ApMld, tk: &CcmpKey, tx: &Tx) -> Vec<u8> {
+pub(crate) fn decrypt_from_ap(ap: &ApMld, tk: &CcmpKey, tx: &Tx) -> Vec<u8> {
     let bssid = ap.link_config(tx.link).bssid;
     let mut f = tx.frame.clone();
     assert_ne!(f[1] & 0x40, 0, "protected");

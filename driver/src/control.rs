@@ -135,10 +135,17 @@ fn ap_command(core: &Core, args: &str) -> String {
                 "sa_query_timeouts": data.sa_query_timeouts,
                 "sa_query_answered": data.sa_query_answered,
                 "data_rx_dropped": data.rx_dropped,
+                "ttlm": {
+                    "accepted": data.ttlm_accepted,
+                    "refused": data.ttlm_refused,
+                    "teardowns": data.ttlm_teardowns,
+                    "uplink_off_mapping": data.ttlm_uplink_off_mapping,
+                },
                 "links": ids.iter().enumerate().map(|(i, id)| serde_json::json!({
                     "link_id": id,
                     "data_tx": data.tx.get(i).copied().unwrap_or(0),
                     "data_rx": data.rx.get(i).copied().unwrap_or(0),
+                    "ttlm_steered": data.ttlm_steered.get(i).copied().unwrap_or(0),
                 })).collect::<Vec<_>>(),
             })
             .to_string(),

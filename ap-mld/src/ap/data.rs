@@ -272,6 +272,9 @@ impl ApMld {
             return Vec::new();
         };
         self.counters.rx[link] += 1;
+        if let Some(tid) = f.qos_tid() {
+            self.check_uplink_mapping(si, link, tid);
+        }
         if ethertype == ETHERTYPE_EAPOL {
             return self.on_eapol(si, payload);
         }
@@ -394,7 +397,8 @@ impl ApMld {
             }
             return out;
         }
-        let Some((link, sta_link)) = self.downlink_link(da, counter) else {
+        let tid = super::classify_tid(eth);
+        let Some((link, sta_link)) = self.downlink_link_for_tid(da, tid, counter) else {
             return Vec::new();
         };
         let Some(si) = self
@@ -410,10 +414,10 @@ impl ApMld {
         let bssid = self.links[link].cfg.bssid;
         let mld = self.cfg.mld_addr;
         let seq = self.next_seq(link);
-        let mut f = security::qos_data_header(0x02, sta_link, bssid, sa, seq, 0);
+        let mut f = security::qos_data_header(0x02, sta_link, bssid, sa, seq, tid);
         security::put_msdu(&mut f, ethertype, payload);
         let s = &mut self.stations[si];
-        let (sta_addr, mlo) = (s.addr, s.mlo);
+        let (sta_addr, mlo, steered) = (s.addr, s.mlo, s.ttlm.is_some());
         if let Some(k) = s.keys.as_mut() {
             let Some(ptk) = k.ptk.as_ref() else {
                 return Vec::new();
@@ -429,6 +433,9 @@ impl ApMld {
             k.tx_pn += 1;
         }
         self.counters.tx[link] += 1;
+        if steered {
+            self.counters.ttlm_steered[link] += 1;
+        }
         vec![Tx { link, frame: f }]
     }
 }

@@ -24,12 +24,17 @@ use hwsim_crypto::rng::SeededRng;
 mod data;
 mod sa_query;
 mod sae;
+mod ttlm;
 
 pub use sa_query::{
     comeback_element, CATEGORY_SA_QUERY, SA_QUERY_MAX_TU, SA_QUERY_REQUEST, SA_QUERY_RESPONSE,
     SA_QUERY_RETRY_TU,
 };
 pub use sae::{MAX_OPEN_SAE, SAE_COMMITTED_TIMEOUT_US};
+pub use ttlm::{
+    classify_tid, NegotiatedTtlm, TtlmRefusal, CATEGORY_PROTECTED_EHT, STATUS_DENIED_TTLM,
+    TTLM_REQUEST, TTLM_RESPONSE, TTLM_TEARDOWN,
+};
 
 use crate::config::{ApConfig, LinkConfig, Security};
 use crate::elements::{self, eid, Ie, Neighbor, StaProfile};
@@ -132,6 +137,8 @@ pub struct Station {
     sa_query: Option<sa_query::SaQuery>,
     /// The last SA Query went unanswered: the next association replaces the old one.
     sa_query_timed_out: bool,
+    /// The negotiated TID-to-link mapping; None = default (every TID on every link).
+    pub ttlm: Option<NegotiatedTtlm>,
 }
 
 impl Station {
@@ -186,6 +193,16 @@ pub struct DataCounters {
     pub sa_query_timeouts: u64,
     /// SA Query requests from stations answered.
     pub sa_query_answered: u64,
+    /// Negotiated TID-to-link mapping requests accepted.
+    pub ttlm_accepted: u64,
+    /// Negotiated TID-to-link mapping requests refused (status 133).
+    pub ttlm_refused: u64,
+    /// Negotiated mappings torn down by the station.
+    pub ttlm_teardowns: u64,
+    /// Unicast downlink data frames whose link a negotiated mapping chose, per link.
+    pub ttlm_steered: Vec<u64>,
+    /// Uplink data frames that came on a link their TID is not mapped to (counted, kept).
+    pub ttlm_uplink_off_mapping: u64,
 }
 
 struct LinkState {
@@ -269,6 +286,7 @@ impl ApMld {
             counters: DataCounters {
                 tx: vec![0; n],
                 rx: vec![0; n],
+                ttlm_steered: vec![0; n],
                 ..DataCounters::default()
             },
             sae,
@@ -539,6 +557,9 @@ impl ApMld {
             ),
             mgmt_subtype::ACTION if for_us => match f.payload().first() {
                 Some(&CATEGORY_SA_QUERY) => self.on_sa_query(link, sa, f.payload(), protected),
+                Some(&CATEGORY_PROTECTED_EHT) => {
+                    self.on_protected_eht(link, sa, f.payload(), protected)
+                }
                 _ => Vec::new(),
             },
             mgmt_subtype::DEAUTH | mgmt_subtype::DISASSOC if for_us => {
@@ -775,6 +796,7 @@ impl ApMld {
             pmksa,
             sa_query: None,
             sa_query_timed_out: false,
+            ttlm: None,
         });
     }
 
@@ -1028,6 +1050,7 @@ impl ApMld {
             s.keys = sta_keys;
             s.sa_query = None;
             s.sa_query_timed_out = false;
+            s.ttlm = None;
             self.events.push(Event::Associated {
                 sta: s.addr,
                 aid,
@@ -1059,19 +1082,11 @@ impl ApMld {
         }
     }
 
-    /// The link a station's downlink frame goes out on and the station's address there:
+    /// The link a station's downlink frame of TID 0 goes out on and the station's address
+    /// there (see [`ApMld::downlink_link_for_tid`]): without a negotiated mapping,
     /// round-robin over the station's links that still operate, advanced by `counter`.
     pub fn downlink_link(&self, sta: MacAddr, counter: u64) -> Option<(usize, MacAddr)> {
-        let s = self.station(sta).filter(|s| s.associated())?;
-        let live: Vec<&(usize, MacAddr)> = s
-            .links
-            .iter()
-            .filter(|(l, _)| self.link_active(*l))
-            .collect();
-        if live.is_empty() {
-            return None;
-        }
-        Some(*live[(counter % live.len() as u64) as usize])
+        self.downlink_link_for_tid(sta, 0, counter)
     }
 
     /// The link's configuration.

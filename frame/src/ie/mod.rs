@@ -1,7 +1,7 @@
 //! Information elements of 802.11 management frames, for what multi-link operation
 //! (802.11be MLO) needs: the element walk with fragment reassembly, the Multi-Link
 //! element with its per-STA profiles, EHT Capabilities / Operation, the Reduced Neighbor
-//! Report with MLD parameters, Non-Inheritance, and RSN / RSNXE.
+//! Report with MLD parameters, Non-Inheritance, RSN / RSNXE and TID-To-Link Mapping.
 //!
 //! Layout follows the smoltcp `wire` habit used in the rest of the crate:
 //!
@@ -28,6 +28,7 @@ mod rnr;
 mod rsn;
 #[cfg(test)]
 pub(crate) mod tests;
+mod ttlm;
 
 pub use eht::{eht_op_params, EhtCapabilitiesRepr, EhtOperationInfo, EhtOperationRepr};
 pub use element::{element_len, write_element, Element, ElementId, Elements, Pieces};
@@ -41,6 +42,7 @@ pub use rnr::{
     TbttInfo,
 };
 pub use rsn::{rsn_caps, PmkidList, RsnRepr, RsnxRepr, Suite, SuiteList};
+pub use ttlm::{ttlm_control, TidToLinkMappingRepr, TtlmDirection, TTLM_TIDS};
 
 /// Element IDs (the first octet of an element).
 pub mod id {
@@ -74,6 +76,8 @@ pub mod ext_id {
     pub const MULTI_LINK: u8 = 107;
     /// EHT Capabilities.
     pub const EHT_CAPABILITIES: u8 = 108;
+    /// TID-To-Link Mapping.
+    pub const TID_TO_LINK_MAPPING: u8 = 109;
 }
 
 /// Multi-Link subelement IDs.
