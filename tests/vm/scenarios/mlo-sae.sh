@@ -4,7 +4,10 @@
 # AP MLD address, COMPLETED, pings, data on all three links, link removal, protected
 # departures), key_mgmt reported as SAE, and the AP counts two completed SAE authentications.
 # A third guest tries the same network with a wrong password for 8 s: its SAE confirms are
-# refused with status 15 and it never associates. iperf3 runs 3 s.
+# refused with status 15 and it never associates. iperf3 runs 3 s. After the peer pings,
+# probe disconnects and reconnects: wpa_supplicant finds its PMKSA for the AP MLD and comes
+# back with Open System authentication and the PMKID (PMKSA caching, counted by the AP as
+# pmksa_cache_hits), on three links, and pings the host.
 . "$SCENARIOS/mlo.sh"
 
 MLO_PASSPHRASE="vhost-hwsim sae h2e"
@@ -16,6 +19,7 @@ MLO_WPA_NETWORK="key_mgmt=SAE
 MLO_KEY_MGMT=SAE
 MLO_IPERF_SECONDS=3
 MLO_SAE_ACCEPTED=2
+MLO_RECONNECT=probe
 
 wrong_password_script() {
     cat <<'GUEST'
@@ -47,6 +51,14 @@ mlo_extra_guests() {
 }
 
 mlo_extra_verdict() {
+    # probe left and came back through PMKSA caching: Open System authentication with its
+    # PMKID, no new SAE exchange, the cached PMK in the 4-way handshake, three links again.
+    expect probe reconnect_pmksa '>' 0
+    expect probe reconnect_state = COMPLETED
+    expect probe reconnect_links = 3
+    expect probe reconnect_active_links = 3
+    expect probe reconnect_ping_loss = 0
+    expect shared pmksa_cache_hits_end '>' 0
     expect wrong sae_status_15 '>' 0
     local state
     state=$(get wrong wpa_state)
