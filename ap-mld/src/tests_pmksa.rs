@@ -245,6 +245,20 @@ fn dh_reply(tx: &Tx) -> Option<Vec<u8>> {
         .map(|e| e.data.to_vec())
 }
 
+/// The PMKIDs of the RSNE in an association response (none without an RSNE).
+fn resp_pmkids(tx: &Tx) -> Vec<[u8; 16]> {
+    let f = Frame::new_checked(&tx.frame[..]).unwrap();
+    Elements::new(&f.payload()[6..])
+        .map(|e| e.unwrap())
+        .find(|e| e.id == 48)
+        .map(|e| {
+            let r = RsnRepr::parse(e.data).unwrap();
+            assert!(r.akms.unwrap().contains(Suite::AKM_OWE));
+            r.pmkids.map(|l| l.iter().collect()).unwrap_or_default()
+        })
+        .unwrap_or_default()
+}
+
 #[test]
 fn owe_station_with_a_cached_pmkid_gets_no_dh_element_and_the_cached_pmk() {
     let mut ap = ApMld::new(config("owe"), 8);
@@ -270,6 +284,11 @@ fn owe_station_with_a_cached_pmkid_gets_no_dh_element_and_the_cached_pmk() {
     let out = owe_assoc(&mut ap, &pair2, Some(pmksa.pmkid));
     accepted_with(&out, pmksa.pmkid);
     assert!(dh_reply(&out[0]).is_none(), "PMKSA caching: no DH element");
+    assert_eq!(
+        resp_pmkids(&out[0]),
+        vec![pmksa.pmkid],
+        "the response's RSNE names the PMKID taken"
+    );
     let second = four_way(
         &mut ap,
         &out,
@@ -286,6 +305,7 @@ fn owe_station_with_a_cached_pmkid_gets_no_dh_element_and_the_cached_pmk() {
     assert_eq!(open_auth(&mut ap), status::SUCCESS);
     let out = owe_assoc(&mut ap, &pair2, Some([0x33; 16]));
     let ap_dh = dh_reply(&out[0]).expect("unknown PMKID: full OWE");
+    assert!(resp_pmkids(&out[0]).is_empty());
     let fresh = pair2
         .sta_derive(&OweDhParam::parse_body(&ap_dh).unwrap())
         .unwrap();

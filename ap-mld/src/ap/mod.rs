@@ -1057,6 +1057,14 @@ impl ApMld {
             if let Some(r) = owe_reply {
                 body.extend_from_slice(&r);
             }
+            if cache_hit && self.cfg.security == Security::Owe {
+                // What tells an OWE station that the AP took its PMKID: an RSNE naming it
+                // in place of the DH Parameter element (wpa_supplicant disconnects on a
+                // response with neither).
+                if let Some(pmkid) = sta_keys.as_ref().map(|k| k.pmksa.pmkid) {
+                    body.extend(rsne_with_pmkid(&l.elements, pmkid));
+                }
+            }
         }
         if sta_mld.is_some() {
             elements::basic_ml_with_profiles(
@@ -1151,6 +1159,27 @@ fn assoc_resp_elements(link: &[Ie]) -> Vec<Ie> {
         .filter(|e| !matches!(e.id, eid::DS_PARAMS | ie::id::RSN | ie::id::RSNX))
         .cloned()
         .collect()
+}
+
+/// The link's RSNE (among its elements) with `pmkid` as its PMKID List, as a whole element.
+fn rsne_with_pmkid(link: &[Ie], pmkid: [u8; 16]) -> Vec<u8> {
+    let Some(r) = link
+        .iter()
+        .find(|e| e.id == ie::id::RSN)
+        .and_then(|e| ie::RsnRepr::parse(&e.data).ok())
+    else {
+        return Vec::new();
+    };
+    let ids = [pmkid];
+    let with = ie::RsnRepr {
+        pmkids: Some(ie::PmkidList::Ids(&ids)),
+        ..r
+    };
+    let mut buf = vec![0u8; with.buffer_len()];
+    match with.emit(&mut buf) {
+        Ok(n) => whole_element(ie::id::RSN, None, &buf[..n]),
+        Err(_) => Vec::new(),
+    }
 }
 
 fn whole_element(id: u8, ext: Option<u8>, data: &[u8]) -> Vec<u8> {

@@ -13,7 +13,9 @@
 # are accepted by the AP. Beacon protection is on (`beacon_prot=1`): each guest installs a
 # BIGTK per link from the 4-way handshake, and mac80211 reports no beacon whose MME fails
 # over the whole run. A third guest, `twin`, takes sta's MLD address and joins while sta is
-# associated: status 30 and an SA Query that sta answers keep sta's association.
+# associated: status 30 and an SA Query that sta answers keep sta's association. After the
+# peer pings, probe disconnects and reconnects through PMKSA caching (no new OWE DH or SAE
+# exchange: the AP's pmksa_cache_hits) on three links and pings the host.
 # The host has no ping/iperf3 of its own, so they run from the guest root with chroot (same
 # network namespace as the host).
 #
@@ -32,9 +34,9 @@ MLO_IPERF_SECONDS=10
 MLO_SAE_ACCEPTED=0
 # The links' widths (MHz) at 2.4, 5 and 6 GHz: configured, and what `iw dev wlan0 info` must show.
 MLO_WIDTHS=(40 80 80)
-# The guest that leaves and comes back after its peer ping (empty: none), and the figures it
-# reports (reconnect_*); the variant checks them in mlo_extra_verdict.
-MLO_RECONNECT=
+# The guest that leaves and comes back after its peer ping through PMKSA caching (empty:
+# none); verdict() checks its reconnect_* figures and the AP's pmksa_cache_hits.
+MLO_RECONNECT=probe
 # Hooks for a variant's extra guests: started after the two non-AP MLDs, checked in verdict().
 mlo_extra_guests() { :; }
 mlo_extra_verdict() { :; }
@@ -129,9 +131,10 @@ wait_for traffic_done 90
 case $me in sta) peer=10.77.0.3 ;; *) peer=10.77.0.2 ;; esac
 result peer_ping_loss=$(ping_loss $peer 5)
 if [ "$reconnect" = "$me" ]; then
-    # Leave (protected deauthentication) and come back once sta has pinged us: with SAE,
-    # wpa_supplicant holds the PMKSA for the AP MLD and tries Open System authentication
-    # with its PMKID in the RSNE (PMKSA caching) instead of a new SAE exchange.
+    # Leave (protected deauthentication) and come back once sta has pinged us:
+    # wpa_supplicant holds the PMKSA for the AP MLD and names its PMKID in the RSNE (PMKSA
+    # caching): with SAE after Open System authentication instead of a new SAE exchange,
+    # with OWE the AP answers with that PMKID in its RSNE instead of a DH element.
     wait_for peer_ping_done_sta 30
     wpa_cli -i wlan0 disconnect >/dev/null
     sleep 1
@@ -151,7 +154,7 @@ if [ "$reconnect" = "$me" ]; then
     result reconnect_state=$(wpa_cli -i wlan0 status | sed -n 's/^wpa_state=//p')
     result reconnect_links=$(iw dev wlan0 info | grep -c ' - link ID')
     result reconnect_active_links=$(iw dev wlan0 info | grep -c 'channel')
-    result reconnect_pmksa=$(grep -c 'try to use PMKSA caching instead of new SAE' /scratch/wpa-reconnect.log)
+    result reconnect_pmksa=$(grep -c -e 'try to use PMKSA caching instead of new SAE' -e 'OWE: Use PMKSA caching' /scratch/wpa-reconnect.log)
     result reconnect_ping_loss=$(ping_loss 10.77.0.1 5)
 fi
 signal "peer_ping_done_$me"
@@ -307,6 +310,14 @@ verdict() {
     expect shared sa_query_confirmed '>' 0
     expect shared sa_query_timeouts = 0
     expect shared ping_after_twin_loss = 0
+    if [[ -n $MLO_RECONNECT ]]; then
+        expect "$MLO_RECONNECT" reconnect_pmksa '>' 0
+        expect "$MLO_RECONNECT" reconnect_state = COMPLETED
+        expect "$MLO_RECONNECT" reconnect_links = 3
+        expect "$MLO_RECONNECT" reconnect_active_links = 3
+        expect "$MLO_RECONNECT" reconnect_ping_loss = 0
+        expect shared pmksa_cache_hits_end = 1
+    fi
     mlo_extra_verdict
-    figures "assoc=$(get sta assoc_time)s (scan+assoc=$(get sta connect_time)s; via ML probe $(get probe connect_time)s) links=$(get sta links)@$(get sta widths)MHz->$(get sta links_after) ping=$(get shared ping_avg_ms)ms iperf3=$(get shared iperf_mbps)Mb/s data_frames_per_link(2.4/5/6GHz)=$per_link sa_query=$(get shared sa_query_confirmed)/$(get shared assoc_comebacks)(twin_comebacks=$(get twin comebacks) twin_auths=$(get twin auth_attempts)) bigtk_links=$(get sta bigtk_links)/$(get probe bigtk_links) unprot_beacons=$(get sta unprot_beacons)/$(get probe unprot_beacons)"
+    figures "assoc=$(get sta assoc_time)s (scan+assoc=$(get sta connect_time)s; via ML probe $(get probe connect_time)s) links=$(get sta links)@$(get sta widths)MHz->$(get sta links_after) ping=$(get shared ping_avg_ms)ms iperf3=$(get shared iperf_mbps)Mb/s data_frames_per_link(2.4/5/6GHz)=$per_link sa_query=$(get shared sa_query_confirmed)/$(get shared assoc_comebacks)(twin_comebacks=$(get twin comebacks) twin_auths=$(get twin auth_attempts)) reconnect=$(get probe reconnect_time)s(pmksa_cache_hits=$(get shared pmksa_cache_hits_end)) bigtk_links=$(get sta bigtk_links)/$(get probe bigtk_links) unprot_beacons=$(get sta unprot_beacons)/$(get probe unprot_beacons)"
 }
