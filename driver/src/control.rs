@@ -134,6 +134,7 @@ fn ap_command(core: &Core, args: &str) -> String {
                 "sa_query_confirmed": data.sa_query_confirmed,
                 "sa_query_timeouts": data.sa_query_timeouts,
                 "sa_query_answered": data.sa_query_answered,
+                "pmksa_cache_hits": data.pmksa_cache_hits,
                 "data_rx_dropped": data.rx_dropped,
                 "ttlm": {
                     "accepted": data.ttlm_accepted,

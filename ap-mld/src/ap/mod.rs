@@ -22,10 +22,12 @@ use hwsim_crypto::owe::{OweDhParam, OweKeyPair, OWE_GROUP_P256};
 use hwsim_crypto::rng::SeededRng;
 
 mod data;
+mod pmksa;
 mod sa_query;
 mod sae;
 mod ttlm;
 
+pub use pmksa::{MAX_PMKSA, PMK_LIFETIME_US};
 pub use sa_query::{
     comeback_element, CATEGORY_SA_QUERY, SA_QUERY_MAX_TU, SA_QUERY_REQUEST, SA_QUERY_RESPONSE,
     SA_QUERY_RETRY_TU,
@@ -203,6 +205,8 @@ pub struct DataCounters {
     pub ttlm_steered: Vec<u64>,
     /// Uplink data frames that came on a link their TID is not mapped to (counted, kept).
     pub ttlm_uplink_off_mapping: u64,
+    /// Associations that used a cached PMKSA (no SAE exchange, no OWE DH).
+    pub pmksa_cache_hits: u64,
 }
 
 struct LinkState {
@@ -238,6 +242,8 @@ pub struct ApMld {
     counters: DataCounters,
     /// SAE password token and per-peer exchanges (security = "sae").
     sae: Option<sae::SaeAp>,
+    /// PMKSAs of stations, for their next association.
+    pmksa_cache: pmksa::PmksaCache,
 }
 
 /// Microseconds before an unanswered EAPOL-Key message is sent again, and how often.
@@ -290,6 +296,7 @@ impl ApMld {
                 ..DataCounters::default()
             },
             sae,
+            pmksa_cache: pmksa::PmksaCache::default(),
         }
     }
 
@@ -753,8 +760,10 @@ impl ApMld {
         }
         // An MLO authentication carries a Basic Multi-Link element with the MLD address.
         let sta_mld = basic_ml_mld_addr(body.get(6..).unwrap_or(&[]));
-        // Open System only where no SAE is required.
-        let status_code = if alg == 0 && self.cfg.security != Security::Sae {
+        // Open System, also on SAE: a station with a cached PMKSA comes back this way, and
+        // its association request must then name that PMKSA (hostapd accepts the
+        // authentication and refuses the association with status 53 if none is cached).
+        let status_code = if alg == 0 {
             status::SUCCESS
         } else {
             status::AUTH_ALG_UNSUPPORTED
@@ -834,6 +843,30 @@ impl ApMld {
         self.mgmt(link, mgmt_subtype::AUTH, sa, &reply)
     }
 
+    /// The cached PMKSA of `sta` (identity: MLD address or address) that one of `pmkids`
+    /// names, for this network's AKM.
+    fn cached_pmksa(
+        &mut self,
+        sta: MacAddr,
+        pmkids: &[[u8; 16]],
+        now_us: u64,
+    ) -> Option<(Akm, Pmksa)> {
+        if pmkids.is_empty() {
+            return None;
+        }
+        let security = self.cfg.security;
+        self.pmksa_cache.find(
+            sta,
+            pmkids,
+            |akm| match security {
+                Security::Sae => akm == Akm::Sae,
+                Security::Owe => matches!(akm, Akm::Owe { .. }),
+                Security::Open => false,
+            },
+            now_us,
+        )
+    }
+
     fn next_aid(&self) -> Option<u16> {
         (1..=MAX_AID).find(|a| !self.stations.iter().any(|s| s.aid == *a))
     }
@@ -910,6 +943,7 @@ impl ApMld {
         let mut status_code = status::SUCCESS;
         let mut owe_reply = None;
         let mut sta_keys = None;
+        let mut cache_hit = false;
         let (comeback, sa_query_request) = self.assoc_comeback(si, link, sa, tsf_us);
         if let sa_query::Comeback::After(tu) = comeback {
             status_code = status::REJECTED_TEMPORARILY;
@@ -937,6 +971,21 @@ impl ApMld {
         }
         if !rsn_ok {
             status_code = status::INVALID_RSNE;
+        } else if let Some((akm, pmksa)) = self.stations[si]
+            .pmksa
+            .is_none()
+            .then(|| self.cached_pmksa(sta_mld.unwrap_or(sa), &sta_pmkids, tsf_us))
+            .flatten()
+        {
+            // PMKSA caching: the PMK of an earlier SAE exchange or OWE DH (for OWE the
+            // response then carries no DH Parameter element, RFC 8110 4.2).
+            sta_keys = Some(StaKeys::new(
+                akm,
+                pmksa,
+                sta_rsne.clone().unwrap_or_default(),
+                sta_rsnxe,
+            ));
+            cache_hit = true;
         } else if self.cfg.security == Security::Owe {
             match owe_dh.as_deref().map(OweDhParam::parse_body) {
                 Some(Ok(param)) if param.group == OWE_GROUP_P256 => {
@@ -977,8 +1026,9 @@ impl ApMld {
                         sta_rsnxe,
                     ));
                 }
-                Some(_) => status_code = status::INVALID_PMKID,
-                None => status_code = status::UNSPECIFIED,
+                // Open System authentication without a cached PMKSA the RSNE names (or a
+                // PMKID that is not the SAE one): the station must run SAE.
+                _ => status_code = status::INVALID_PMKID,
             }
         }
         let aid = if status_code == status::SUCCESS {
@@ -991,6 +1041,9 @@ impl ApMld {
         };
         if status_code == status::SUCCESS && aid == 0 {
             status_code = status::TOO_MANY_STATIONS;
+        }
+        if status_code == status::SUCCESS && cache_hit {
+            self.counters.pmksa_cache_hits += 1;
         }
         // Which of the requested links are accepted: the ones that exist and operate.
         let mut accepted: Vec<(usize, MacAddr)> = vec![(main_link, sa)];
@@ -1026,6 +1079,14 @@ impl ApMld {
             if let Some(r) = owe_reply {
                 body.extend_from_slice(&r);
             }
+            if cache_hit && self.cfg.security == Security::Owe {
+                // What tells an OWE station that the AP took its PMKID: an RSNE naming it
+                // in place of the DH Parameter element (wpa_supplicant disconnects on a
+                // response with neither).
+                if let Some(pmkid) = sta_keys.as_ref().map(|k| k.pmksa.pmkid) {
+                    body.extend(rsne_with_pmkid(&l.elements, pmkid));
+                }
+            }
         }
         if sta_mld.is_some() {
             elements::basic_ml_with_profiles(
@@ -1047,6 +1108,12 @@ impl ApMld {
             }
             s.links = accepted;
             s.auth_on = None;
+            if let Some(k) = &sta_keys {
+                if !cache_hit {
+                    self.pmksa_cache
+                        .insert(s.addr, k.akm, k.pmksa.clone(), tsf_us);
+                }
+            }
             s.keys = sta_keys;
             s.sa_query = None;
             s.sa_query_timed_out = false;
@@ -1107,6 +1174,27 @@ fn assoc_resp_elements(link: &[Ie]) -> Vec<Ie> {
         .filter(|e| !matches!(e.id, eid::DS_PARAMS | ie::id::RSN | ie::id::RSNX))
         .cloned()
         .collect()
+}
+
+/// The link's RSNE (among its elements) with `pmkid` as its PMKID List, as a whole element.
+fn rsne_with_pmkid(link: &[Ie], pmkid: [u8; 16]) -> Vec<u8> {
+    let Some(r) = link
+        .iter()
+        .find(|e| e.id == ie::id::RSN)
+        .and_then(|e| ie::RsnRepr::parse(&e.data).ok())
+    else {
+        return Vec::new();
+    };
+    let ids = [pmkid];
+    let with = ie::RsnRepr {
+        pmkids: Some(ie::PmkidList::Ids(&ids)),
+        ..r
+    };
+    let mut buf = vec![0u8; with.buffer_len()];
+    match with.emit(&mut buf) {
+        Ok(n) => whole_element(ie::id::RSN, None, &buf[..n]),
+        Err(_) => Vec::new(),
+    }
 }
 
 fn whole_element(id: u8, ext: Option<u8>, data: &[u8]) -> Vec<u8> {

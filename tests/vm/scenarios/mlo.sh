@@ -17,7 +17,9 @@
 # are accepted by the AP. Beacon protection is on (`beacon_prot=1`): each guest installs a
 # BIGTK per link from the 4-way handshake, and mac80211 reports no beacon whose MME fails
 # over the whole run. A third guest, `twin`, takes sta's MLD address and joins while sta is
-# associated: status 30 and an SA Query that sta answers keep sta's association.
+# associated: status 30 and an SA Query that sta answers keep sta's association. After the
+# peer pings, probe disconnects and reconnects through PMKSA caching (no new OWE DH or SAE
+# exchange: the AP's pmksa_cache_hits) on three links and pings the host.
 # The host has no ping/iperf3 of its own, so they run from the guest root with chroot (same
 # network namespace as the host).
 #
@@ -36,6 +38,9 @@ MLO_IPERF_SECONDS=10
 MLO_SAE_ACCEPTED=0
 # The links' widths (MHz) at 2.4, 5 and 6 GHz: configured, and what `iw dev wlan0 info` must show.
 MLO_WIDTHS=(40 80 80)
+# The guest that leaves and comes back after its peer ping through PMKSA caching (empty:
+# none); verdict() checks its reconnect_* figures and the AP's pmksa_cache_hits.
+MLO_RECONNECT=probe
 # Hooks for a variant's extra guests: started after the two non-AP MLDs, checked in verdict().
 mlo_extra_guests() { :; }
 mlo_extra_verdict() { :; }
@@ -79,6 +84,7 @@ guest_script() {
     cat <<GUEST
 . /scratch/lib.sh
 me=$1
+reconnect=$MLO_RECONNECT
 set_mac wlan0 $2
 cat >/tmp/wpa.conf <<CONF
 ctrl_interface=/run/wpa_supplicant
@@ -135,6 +141,33 @@ wait_for traffic_done 90
 # Station to station: the AP MLD relays within its BSS (both guests do this at once).
 case $me in sta) peer=10.77.0.3 ;; *) peer=10.77.0.2 ;; esac
 result peer_ping_loss=$(ping_loss $peer 5)
+if [ "$reconnect" = "$me" ]; then
+    # Leave (protected deauthentication) and come back once sta has pinged us:
+    # wpa_supplicant holds the PMKSA for the AP MLD and names its PMKID in the RSNE (PMKSA
+    # caching): with SAE after Open System authentication instead of a new SAE exchange,
+    # with OWE the AP answers with that PMKID in its RSNE instead of a DH element.
+    wait_for peer_ping_done_sta 30
+    wpa_cli -i wlan0 disconnect >/dev/null
+    sleep 1
+    mark=$(wc -l </tmp/wpa.log)
+    wpa_cli -i wlan0 reconnect >/dev/null
+    start=$(now)
+    i=0
+    until [ "$(wpa_cli -i wlan0 status | sed -n 's/^wpa_state=//p')" = COMPLETED ]; do
+        i=$((i + 1)); [ $i -gt 300 ] && break; sleep 0.1
+    done
+    result reconnect_time=$(awk -v s="$start" -v e="$(now)" 'BEGIN { printf "%.2f", e - s }')
+    i=0
+    until [ "$(iw dev wlan0 info | grep -c 'channel')" -ge 3 ]; do
+        i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.1
+    done
+    tail -n +$((mark + 1)) /tmp/wpa.log >/scratch/wpa-reconnect.log
+    result reconnect_state=$(wpa_cli -i wlan0 status | sed -n 's/^wpa_state=//p')
+    result reconnect_links=$(iw dev wlan0 info | grep -c ' - link ID')
+    result reconnect_active_links=$(iw dev wlan0 info | grep -c 'channel')
+    result reconnect_pmksa=$(grep -c -e 'try to use PMKSA caching instead of new SAE' -e 'OWE: Use PMKSA caching' /scratch/wpa-reconnect.log)
+    result reconnect_ping_loss=$(ping_loss 10.77.0.1 5)
+fi
 signal "peer_ping_done_$me"
 GUEST
     if [ "$MLO_TTLM" = 1 ]; then ttlm_guest_step; fi
@@ -254,6 +287,7 @@ wpa_supplicant -B -t -d -i wlan0 -c /tmp/wpa.conf -f /tmp/wpa.log || fail "wpa_s
 sleep 6
 # mac80211 waits out the comeback time and asks again, and tells wpa_supplicant each time.
 result comebacks=$(grep -c 'Association comeback requested' /tmp/wpa.log)
+result auth_attempts=$(grep -c 'SME: Trying to authenticate' /tmp/wpa.log)
 result wpa_state=$(wpa_cli -i wlan0 status | sed -n 's/^wpa_state=//p')
 wpa_cli -i wlan0 terminate >/dev/null
 cp /tmp/wpa.log /scratch/wpa.log
@@ -349,7 +383,7 @@ scenario() {
     done
     host_result data_frames_per_link "$(python3 -c 'import json,sys; d=json.load(sys.stdin); print("/".join(str(l["data_tx"] + l["data_rx"]) for l in d["links"]))' <"$WORK/shared/ap-stats.json" 2>/dev/null)"
     touch "$WORK/shared/traffic_done"
-    deadline=$((SECONDS + 20))
+    deadline=$((SECONDS + 50))
     until [[ -e $WORK/shared/peer_ping_done_sta && -e $WORK/shared/peer_ping_done_probe ]] \
         || ((SECONDS >= deadline)); do
         sleep 0.2
@@ -359,7 +393,10 @@ scenario() {
     "$VHOST_HWSIM" ap --control "$WORK/control.sock" remove-link 2 --tbtts 5 >/dev/null
     touch "$WORK/shared/link_removed"
     wait_guests 90
-    host_result departures "$(ap_stat | python3 -c 'import json,sys; print(json.load(sys.stdin)["departures"])' 2>/dev/null)"
+    ap_stat >"$WORK/shared/ap-stats-end.json"
+    for k in departures pmksa_cache_hits sae_accepted; do
+        host_result "${k}_end" "$(python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$k" <"$WORK/shared/ap-stats-end.json" 2>/dev/null)"
+    done
 }
 
 verdict() {
@@ -387,7 +424,8 @@ verdict() {
     per_link=$(get shared data_frames_per_link)
     awk -F/ -v v="$per_link" 'BEGIN { split(v, a, "/"); exit !(a[1] > 0 && a[2] > 0 && a[3] > 0) }' \
         || FAILURES+=("data frames per link (2.4/5/6 GHz) are '$per_link', expected all > 0")
-    expect shared departures = 2
+    # A guest that left and came back (MLO_RECONNECT) left twice.
+    expect shared departures_end = $((2 + (${#MLO_RECONNECT} > 0)))
     expect shared sae_accepted = "$MLO_SAE_ACCEPTED"
     # The twin: status 30 from the AP (the comeback nl80211 reports), never associated; sta
     # answered every SA Query, none timed out, and it was reachable afterwards.
@@ -400,7 +438,15 @@ verdict() {
     expect shared sa_query_confirmed '>' 0
     expect shared sa_query_timeouts = 0
     expect shared ping_after_twin_loss = 0
+    if [[ -n $MLO_RECONNECT ]]; then
+        expect "$MLO_RECONNECT" reconnect_pmksa '>' 0
+        expect "$MLO_RECONNECT" reconnect_state = COMPLETED
+        expect "$MLO_RECONNECT" reconnect_links = 3
+        expect "$MLO_RECONNECT" reconnect_active_links = 3
+        expect "$MLO_RECONNECT" reconnect_ping_loss = 0
+        expect shared pmksa_cache_hits_end = 1
+    fi
     mlo_extra_verdict
     if [[ $MLO_TTLM == 1 ]]; then ttlm_verdict; fi
-    figures "assoc=$(get sta assoc_time)s (scan+assoc=$(get sta connect_time)s; via ML probe $(get probe connect_time)s) links=$(get sta links)@$(get sta widths)MHz->$(get sta links_after) ping=$(get shared ping_avg_ms)ms iperf3=$(get shared iperf_mbps)Mb/s data_frames_per_link(2.4/5/6GHz)=$per_link sa_query=$(get shared sa_query_confirmed)/$(get shared assoc_comebacks)(twin_comebacks=$(get twin comebacks)) bigtk_links=$(get sta bigtk_links)/$(get probe bigtk_links) unprot_beacons=$(get sta unprot_beacons)/$(get probe unprot_beacons) ttlm_steered_per_link=$(get shared ttlm_steered_per_link)"
+    figures "assoc=$(get sta assoc_time)s (scan+assoc=$(get sta connect_time)s; via ML probe $(get probe connect_time)s) links=$(get sta links)@$(get sta widths)MHz->$(get sta links_after) ping=$(get shared ping_avg_ms)ms iperf3=$(get shared iperf_mbps)Mb/s data_frames_per_link(2.4/5/6GHz)=$per_link sa_query=$(get shared sa_query_confirmed)/$(get shared assoc_comebacks)(twin_comebacks=$(get twin comebacks) twin_auths=$(get twin auth_attempts)) reconnect=$(get probe reconnect_time)s(pmksa_cache_hits=$(get shared pmksa_cache_hits_end)) bigtk_links=$(get sta bigtk_links)/$(get probe bigtk_links) unprot_beacons=$(get sta unprot_beacons)/$(get probe unprot_beacons) ttlm_steered_per_link=$(get shared ttlm_steered_per_link)"
 }
