@@ -27,6 +27,7 @@
 
 use crate::eapol::{self, EapolKey, KeyInfo, EAPOL_VERSION};
 use crate::error::CryptoError;
+use crate::group_key;
 use crate::kde::{parse_key_data, Kde, KeyDataItem, KeyWithPn, ELEMENT_RSN, ELEMENT_RSNX};
 use crate::keys::{Akm, Cipher, GroupKeys, MacAddr, Ptk};
 use crate::keywrap;
@@ -146,6 +147,8 @@ pub enum Step {
     /// A duplicate of a message already answered (e.g. message 2 retransmitted by the STA
     /// after message 3 crossed it): nothing to do.
     Duplicate,
+    /// Group message 2 answered the pending group rekey: the station has the new keys.
+    GroupComplete,
 }
 
 /// Authenticator 4-way handshake state machine.
@@ -160,6 +163,17 @@ pub struct Authenticator {
     outstanding: Vec<u64>,
     ptk: Option<Ptk>,
     last_msg3_replay: Option<u64>,
+    /// The group rekey in progress.
+    group_rekey: Option<PendingGroupRekey>,
+}
+
+/// A group key handshake waiting for group message 2.
+#[derive(Debug)]
+struct PendingGroupRekey {
+    /// (link ID, new keys) of the station's links (one entry without MLO).
+    links: Vec<(u8, GroupKeys)>,
+    /// Replay counters of the group messages 1 sent (retransmissions included).
+    sent: Vec<u64>,
 }
 
 impl Authenticator {
@@ -180,6 +194,7 @@ impl Authenticator {
             outstanding: Vec::new(),
             ptk: None,
             last_msg3_replay: None,
+            group_rekey: None,
         }
     }
 
@@ -250,6 +265,87 @@ impl Authenticator {
         u16::try_from(self.cfg.cipher.tk_len()).expect("small")
     }
 
+    /// Starts the group key handshake after the 4-way handshake completed: group message 1
+    /// with the new keys. `links` holds (link ID, keys) per link of the AP MLD (only the
+    /// station's links go out) or, without MLO, one entry.
+    pub fn group_message_1(
+        &mut self,
+        links: &[(u8, GroupKeys)],
+    ) -> Result<Vec<u8>, HandshakeError> {
+        if self.state != State::Done {
+            return Err(HandshakeError::Unexpected {
+                state: self.state,
+                key_info: 0,
+            });
+        }
+        let mine: Vec<(u8, GroupKeys)> = match &self.cfg.mlo {
+            None => links.iter().take(1).cloned().collect(),
+            Some(mlo) => links
+                .iter()
+                .filter(|(id, _)| mlo.links.iter().any(|l| l.link_id == *id))
+                .cloned()
+                .collect(),
+        };
+        self.group_rekey = Some(PendingGroupRekey {
+            links: mine,
+            sent: Vec::new(),
+        });
+        self.build_group_msg1()
+    }
+
+    /// Group message 1 again with a new replay counter; `None` without a rekey pending.
+    pub fn retransmit_group(&mut self) -> Option<Vec<u8>> {
+        self.group_rekey.as_ref()?;
+        self.build_group_msg1().ok()
+    }
+
+    /// Whether a group rekey waits for group message 2.
+    pub fn group_rekey_pending(&self) -> bool {
+        self.group_rekey.is_some()
+    }
+
+    fn build_group_msg1(&mut self) -> Result<Vec<u8>, HandshakeError> {
+        let ptk = self.ptk.clone().ok_or(HandshakeError::Unexpected {
+            state: self.state,
+            key_info: 0,
+        })?;
+        let replay = self.next_replay;
+        let Some(PendingGroupRekey { links, sent }) = self.group_rekey.as_mut() else {
+            return Err(HandshakeError::Unexpected {
+                state: self.state,
+                key_info: 0,
+            });
+        };
+        let pdu = group_key::group_msg1(self.cfg.akm, &ptk, replay, self.cfg.mlo.is_some(), links)?;
+        sent.push(replay);
+        self.next_replay += 1;
+        Ok(pdu)
+    }
+
+    fn on_group_msg2(&mut self, frame: &EapolKey<'_>, pdu: &[u8]) -> Result<Step, HandshakeError> {
+        let unexpected = HandshakeError::Unexpected {
+            state: self.state,
+            key_info: frame.key_info.0,
+        };
+        if self.state != State::Done || !frame.key_info.has(group_key::GROUP_MSG2_BITS) {
+            return Err(unexpected);
+        }
+        let Some(PendingGroupRekey { sent, .. }) = &self.group_rekey else {
+            return Err(unexpected);
+        };
+        if !sent.contains(&frame.replay_counter) {
+            return Err(HandshakeError::ReplayCounter {
+                got: frame.replay_counter,
+            });
+        }
+        let ptk = self.ptk.as_ref().ok_or(unexpected)?;
+        let akm = self.cfg.akm;
+        eapol::verify_mic(akm.mic_alg(), ptk.kck(), pdu, akm.mic_len())
+            .map_err(|_| HandshakeError::Mic)?;
+        self.group_rekey = None;
+        Ok(Step::GroupComplete)
+    }
+
     /// Processes a received EAPOL PDU (EAPOL header first; Ethernet padding allowed).
     pub fn receive(&mut self, pdu: &[u8]) -> Result<Step, HandshakeError> {
         let mic_len = self.cfg.akm.mic_len();
@@ -260,6 +356,12 @@ impl Authenticator {
             state: self.state,
             key_info: info.0,
         };
+        if group_key::is_group_message(info)
+            && !info.has(KeyInfo::ACK)
+            && info.version() == self.cfg.akm.key_descriptor_version()
+        {
+            return self.on_group_msg2(&frame, pdu);
+        }
         if !info.has(KeyInfo::PAIRWISE | KeyInfo::MIC)
             || info.has(KeyInfo::ACK)
             || info.has(KeyInfo::REQUEST)

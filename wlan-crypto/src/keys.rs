@@ -236,6 +236,20 @@ impl GroupKey {
         rng.fill(&mut key);
         GroupKey { key_id, key, pn: 0 }
     }
+
+    /// The other key ID of this key's pair (GTK 1<->2, IGTK 4<->5, BIGTK 6<->7): a rekey
+    /// installs the new key next to the old one, so receivers keep both for a while.
+    pub fn other_key_id(&self) -> u8 {
+        match self.key_id {
+            1 => 2,
+            2 => 1,
+            4 => 5,
+            5 => 4,
+            6 => 7,
+            7 => 6,
+            other => other,
+        }
+    }
 }
 
 /// The group keys of one BSS (one affiliated AP of an AP MLD): GTK for CCMP-128 group
@@ -254,6 +268,18 @@ impl GroupKeys {
             gtk: GroupKey::generate(rng, 1),
             igtk: GroupKey::generate(rng, 4),
             bigtk: beacon_protection.then(|| GroupKey::generate(rng, 6)),
+        }
+    }
+
+    /// Fresh keys for a group rekey: each under the other key ID of its pair, PNs at zero.
+    pub fn rekeyed(&self, rng: &mut dyn KeyRng) -> GroupKeys {
+        GroupKeys {
+            gtk: GroupKey::generate(rng, self.gtk.other_key_id()),
+            igtk: GroupKey::generate(rng, self.igtk.other_key_id()),
+            bigtk: self
+                .bigtk
+                .as_ref()
+                .map(|b| GroupKey::generate(rng, b.other_key_id())),
         }
     }
 }

@@ -17,6 +17,7 @@
 //! | [`sae`] | SAE group 19 with hash-to-element: PT, PWE, commit, confirm, KCK/PMK/PMKID | 12.4.4.2.3, 12.4.5, 9.4.1.x; RFC 9380 (SSWU) |
 //! | [`keywrap`] | Key Data padding and AES key wrap | 12.7.2; RFC 3394 |
 //! | [`handshake`] | authenticator 4-way handshake state machine | 12.7.6; 802.11be 12.7.6 |
+//! | [`group_key`] | group key handshake messages 1/2 (single link and MLO) | 12.7.7; 802.11be 12.7.7 |
 //! | [`supplicant`] | supplicant 4-way handshake state machine (single link and MLO) | 12.7.6; 802.11be 12.7.6 |
 //! | [`ccmp`] | CCMP-128 encapsulation/decapsulation, per-TID replay counters | 12.5.3; 802.11be 12.5.2.3.3 |
 //! | [`bip`] | BIP-CMAC-128 with the MMIE, beacon protection | 12.5.4; 9.4.2.54 |
@@ -32,6 +33,7 @@ pub mod bip;
 pub mod ccmp;
 pub mod eapol;
 pub mod error;
+pub mod group_key;
 pub mod handshake;
 pub mod kde;
 pub mod kdf;

@@ -18,11 +18,16 @@
 //! Message 2 carries the STA's RSNE [+ RSNXE] exactly as in its (Re)Association Request and,
 //! for MLO, the non-AP MLD address KDE and one MLO Link KDE (link ID + STA link address) per
 //! link requested besides the association link. Message 4 carries the MLD address KDE (MLO).
+//! After the handshake, group message 1 (12.7.7, see [`crate::group_key`]) is checked (newer
+//! replay counter, MIC, Key Data unwraps and holds a GTK / MLO GTK KDE) and answered with
+//! group message 2 and the new group keys to install.
+//!
 //! A message 3 retransmitted after the handshake completed is answered with message 4 again
 //! but its keys are not handed out twice (no key reinstallation).
 
 use crate::eapol::{self, EapolKey, KeyInfo, EAPOL_VERSION};
 use crate::error::CryptoError;
+use crate::group_key;
 use crate::kde::{parse_key_data, Kde, KeyDataItem, ELEMENT_RSN, ELEMENT_RSNX};
 use crate::keys::{Akm, Cipher, GroupKey, MacAddr, Ptk};
 use crate::keywrap;
@@ -120,6 +125,67 @@ pub struct SupplicantKeys {
     pub groups: Vec<LinkGroupKeys>,
 }
 
+/// The group keys in plaintext Key Data (message 3 or group message 1), per link in the
+/// order of their GTK KDEs; `rsc` is the receive start of a (non-MLO) GTK KDE.
+fn group_keys(plain: &[u8], rsc: u64) -> Result<Vec<LinkGroupKeys>, SupplicantError> {
+    let key16 = |k: &[u8]| -> Result<[u8; 16], SupplicantError> {
+        k.try_into()
+            .map_err(|_| CryptoError::InvalidKeyLength(k.len()).into())
+    };
+    let mut groups: Vec<LinkGroupKeys> = Vec::new();
+    for item in parse_key_data(plain) {
+        let (link_id, key_id, gtk, pn) = match item? {
+            KeyDataItem::Kde(Kde::Gtk { key_id, gtk, .. }) => (0, key_id, gtk, rsc),
+            KeyDataItem::Kde(Kde::MloGtk {
+                link_id,
+                key_id,
+                pn,
+                gtk,
+                ..
+            }) => (link_id, key_id, gtk, pn),
+            _ => continue,
+        };
+        groups.push(LinkGroupKeys {
+            link_id,
+            gtk: GroupKey {
+                key_id,
+                key: key16(gtk)?,
+                pn,
+            },
+            igtk: None,
+            bigtk: None,
+        });
+    }
+    // IGTK / BIGTK in a second pass, so their KDEs may come in any order relative to the
+    // GTKs.
+    for item in parse_key_data(plain) {
+        let (link_id, k, bigtk) = match item? {
+            KeyDataItem::Kde(Kde::Igtk(k)) => (0, k, false),
+            KeyDataItem::Kde(Kde::MloIgtk { link_id, key }) => (link_id, key, false),
+            KeyDataItem::Kde(Kde::Bigtk(k)) => (0, k, true),
+            KeyDataItem::Kde(Kde::MloBigtk { link_id, key }) => (link_id, key, true),
+            _ => continue,
+        };
+        let Some(g) = groups.iter_mut().find(|g| g.link_id == link_id) else {
+            continue;
+        };
+        let key = GroupKey {
+            key_id: u8::try_from(k.key_id).map_err(|_| CryptoError::Unsupported {
+                what: "IGTK/BIGTK key ID",
+                value: k.key_id.into(),
+            })?,
+            key: key16(k.key)?,
+            pn: k.pn,
+        };
+        if bigtk {
+            g.bigtk = Some(key);
+        } else {
+            g.igtk = Some(key);
+        }
+    }
+    Ok(groups)
+}
+
 /// What [`Supplicant::receive`] wants done.
 #[derive(Debug)]
 pub enum SupplicantStep {
@@ -129,6 +195,12 @@ pub enum SupplicantStep {
     Complete {
         msg4: Vec<u8>,
         keys: Box<SupplicantKeys>,
+    },
+    /// Group message 1 checked out: send group message 2 and install these group keys
+    /// (per link; link ID 0 for a single link).
+    GroupRekey {
+        msg2: Vec<u8>,
+        groups: Vec<LinkGroupKeys>,
     },
 }
 
@@ -182,6 +254,9 @@ impl Supplicant {
             state: self.state,
             key_info: info.0,
         };
+        if group_key::is_group_message(info) {
+            return self.on_group_msg1(&frame, pdu);
+        }
         if !info.has(KeyInfo::PAIRWISE | KeyInfo::ACK)
             || info.has(KeyInfo::REQUEST)
             || info.version() != akm.key_descriptor_version()
@@ -302,6 +377,56 @@ impl Supplicant {
         })
     }
 
+    /// Group message 1 (after the 4-way handshake): replay counter above every one seen, MIC
+    /// under the KCK, Key Data unwraps under the KEK and holds a GTK (MLO: an MLO GTK KDE).
+    fn on_group_msg1(
+        &mut self,
+        frame: &EapolKey<'_>,
+        pdu: &[u8],
+    ) -> Result<SupplicantStep, SupplicantError> {
+        let akm = self.cfg.akm;
+        let info = frame.key_info;
+        let ptk = match (&self.ptk, self.state) {
+            (Some(ptk), SupplicantState::Done)
+                if info.has(group_key::GROUP_MSG1_BITS)
+                    && info.version() == akm.key_descriptor_version() =>
+            {
+                ptk.clone()
+            }
+            _ => {
+                return Err(SupplicantError::Unexpected {
+                    state: self.state,
+                    key_info: info.0,
+                })
+            }
+        };
+        if let Some(last) = self.last_replay {
+            if frame.replay_counter <= last {
+                return Err(SupplicantError::ReplayCounter {
+                    got: frame.replay_counter,
+                    last,
+                });
+            }
+        }
+        eapol::verify_mic(akm.mic_alg(), ptk.kck(), pdu, akm.mic_len())
+            .map_err(|_| SupplicantError::Mic)?;
+        let plain = keywrap::unwrap(ptk.kek(), frame.key_data)?;
+        let groups = group_keys(&plain, frame.rsc)?;
+        // As wpa_supplicant: MLO needs MLO GTK KDEs, a single link a GTK KDE.
+        let mlo = self.cfg.mlo.is_some();
+        let right_kind = parse_key_data(&plain).any(|i| match i {
+            Ok(KeyDataItem::Kde(Kde::MloGtk { .. })) => mlo,
+            Ok(KeyDataItem::Kde(Kde::Gtk { .. })) => !mlo,
+            _ => false,
+        });
+        if groups.is_empty() || !right_kind {
+            return Err(SupplicantError::Missing("a GTK KDE in group message 1"));
+        }
+        let msg2 = group_key::group_msg2(akm, &ptk, frame.replay_counter)?;
+        self.last_replay = Some(frame.replay_counter);
+        Ok(SupplicantStep::GroupRekey { msg2, groups })
+    }
+
     /// The Key Data of message 3, checked for what this association needs.
     fn msg3_keys(
         &self,
@@ -316,13 +441,6 @@ impl Supplicant {
             ap_mld_addr: None,
             ap_links: Vec::new(),
             groups: Vec::new(),
-        };
-        fn group(groups: &mut [LinkGroupKeys], link_id: u8) -> Option<&mut LinkGroupKeys> {
-            groups.iter_mut().find(|g| g.link_id == link_id)
-        }
-        let key16 = |k: &[u8]| -> Result<[u8; 16], SupplicantError> {
-            k.try_into()
-                .map_err(|_| CryptoError::InvalidKeyLength(k.len()).into())
         };
         for item in parse_key_data(plain) {
             match item? {
@@ -346,62 +464,10 @@ impl Supplicant {
                         .to_vec(),
                     rsnxe: rsnxe.map(<[u8]>::to_vec),
                 }),
-                KeyDataItem::Kde(Kde::Gtk { key_id, gtk, .. }) => keys.groups.push(LinkGroupKeys {
-                    link_id: 0,
-                    gtk: GroupKey {
-                        key_id,
-                        key: key16(gtk)?,
-                        pn: rsc,
-                    },
-                    igtk: None,
-                    bigtk: None,
-                }),
-                KeyDataItem::Kde(Kde::MloGtk {
-                    link_id,
-                    key_id,
-                    pn,
-                    gtk,
-                    ..
-                }) => keys.groups.push(LinkGroupKeys {
-                    link_id,
-                    gtk: GroupKey {
-                        key_id,
-                        key: key16(gtk)?,
-                        pn,
-                    },
-                    igtk: None,
-                    bigtk: None,
-                }),
                 _ => {}
             }
         }
-        // IGTK / BIGTK in a second pass, so their KDEs may come in any order relative to
-        // the GTKs.
-        for item in parse_key_data(plain) {
-            let (link_id, k, bigtk) = match item? {
-                KeyDataItem::Kde(Kde::Igtk(k)) => (0, k, false),
-                KeyDataItem::Kde(Kde::MloIgtk { link_id, key }) => (link_id, key, false),
-                KeyDataItem::Kde(Kde::Bigtk(k)) => (0, k, true),
-                KeyDataItem::Kde(Kde::MloBigtk { link_id, key }) => (link_id, key, true),
-                _ => continue,
-            };
-            let Some(g) = group(&mut keys.groups, link_id) else {
-                continue;
-            };
-            let key = GroupKey {
-                key_id: u8::try_from(k.key_id).map_err(|_| CryptoError::Unsupported {
-                    what: "IGTK/BIGTK key ID",
-                    value: k.key_id.into(),
-                })?,
-                key: key16(k.key)?,
-                pn: k.pn,
-            };
-            if bigtk {
-                g.bigtk = Some(key);
-            } else {
-                g.igtk = Some(key);
-            }
-        }
+        keys.groups = group_keys(plain, rsc)?;
         match &self.cfg.mlo {
             None => {
                 if keys.ap_rsne.is_none() {

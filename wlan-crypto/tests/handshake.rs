@@ -657,3 +657,168 @@ fn mlo_supplicant_needs_the_ap_mld_address_in_message_1() {
         SupplicantError::ApMldAddress
     );
 }
+
+/// Runs the 4-way handshake to completion.
+fn completed(auth: &mut Authenticator, sta: &mut Sta) {
+    let m2 = sta.on_msg1(&auth.message_1().unwrap());
+    let m3 = expect_send(auth.receive(&m2));
+    let (m4, _) = sta.on_msg3(&m3);
+    assert!(matches!(auth.receive(&m4).unwrap(), Step::Complete(_)));
+}
+
+/// Group message 1 checked by hand (Key Information, MIC under the KCK computed here, Key
+/// Data unwrapped under the KEK computed here); returns the plaintext Key Data.
+fn check_group_msg1(sta: &Sta, pdu: &[u8]) -> Vec<u8> {
+    let m = EapolKey::parse(pdu, 16).unwrap();
+    assert_eq!(
+        m.key_info.0,
+        KeyInfo::SECURE | KeyInfo::MIC | KeyInfo::ACK | KeyInfo::ENCRYPTED_KEY_DATA,
+        "group msg 1 key info: no Pairwise, no Install"
+    );
+    assert_eq!(m.key_length, 0);
+    assert_eq!(m.mic, mic(sta.kck(), pdu));
+    let mut plain = vec![0u8; m.key_data.len() - 8];
+    KekAes128::new(sta.ptk[16..32].into())
+        .unwrap(m.key_data, &mut plain)
+        .unwrap();
+    plain
+}
+
+#[test]
+fn mlo_group_rekey_hands_every_link_new_keys_under_the_other_key_ids() {
+    let mut rng = SeededRng::new(9);
+    let pmk = [0x99; 32];
+    let cfg = mlo_config(pmk, &mut rng);
+    let links = cfg.mlo.clone().unwrap().links;
+    let mut sta = Sta::new(pmk, AP_MLD, STA_MLD, Some(other_links(&cfg)));
+    let mut auth = Authenticator::new(cfg, &mut rng, 0);
+    completed(&mut auth, &mut sta);
+
+    // New keys for the station's three links and for a link it is not on (3).
+    let mut new: Vec<(u8, GroupKeys)> = links
+        .iter()
+        .map(|l| (l.link_id, l.group.rekeyed(&mut rng)))
+        .collect();
+    new.push((3, links[0].group.rekeyed(&mut rng)));
+    new[1].1.gtk.pn = 41;
+    let g1 = auth.group_message_1(&new).unwrap();
+    assert!(auth.group_rekey_pending());
+    let plain = check_group_msg1(&sta, &g1);
+    let mut gtk_links = Vec::new();
+    for item in parse_key_data(&plain) {
+        match item.unwrap() {
+            KeyDataItem::Kde(Kde::MloGtk {
+                link_id, key_id, ..
+            }) => {
+                assert_eq!(key_id, 2);
+                gtk_links.push(link_id);
+            }
+            KeyDataItem::Kde(Kde::MloIgtk { key, .. }) => assert_eq!(key.key_id, 5),
+            KeyDataItem::Kde(Kde::MloBigtk { key, .. }) => assert_eq!(key.key_id, 7),
+            KeyDataItem::Kde(Kde::Gtk { .. } | Kde::Igtk(_)) => panic!("non-MLO KDE for MLO"),
+            _ => {}
+        }
+    }
+    assert_eq!(gtk_links, vec![0, 1, 2], "only the station's links");
+
+    let SupplicantStep::GroupRekey { msg2, groups } = sta.inner.receive(&g1).unwrap() else {
+        panic!("no group message 2")
+    };
+    assert_eq!(groups.len(), 3);
+    for (g, (id, keys)) in groups.iter().zip(&new) {
+        assert_eq!(g.link_id, *id);
+        assert_eq!(&g.gtk, &keys.gtk);
+        assert_eq!(g.igtk.as_ref(), Some(&keys.igtk));
+        assert_eq!(g.bigtk.as_ref(), keys.bigtk.as_ref());
+    }
+    assert_eq!(
+        groups[1].gtk.pn, 41,
+        "per-link receive start from the MLO GTK KDE"
+    );
+    let m2 = EapolKey::parse(&msg2, 16).unwrap();
+    assert_eq!(m2.key_info.0, KeyInfo::SECURE | KeyInfo::MIC);
+    assert_eq!(
+        m2.replay_counter,
+        EapolKey::parse(&g1, 16).unwrap().replay_counter
+    );
+    assert!(m2.key_data.is_empty());
+    assert_eq!(m2.mic, mic(sta.kck(), &msg2));
+    assert!(matches!(auth.receive(&msg2).unwrap(), Step::GroupComplete));
+    assert!(!auth.group_rekey_pending());
+    // Answered once: the same message 2 again is not a second completion.
+    assert!(auth.receive(&msg2).is_err());
+}
+
+#[test]
+fn single_link_group_rekey_uses_gtk_kdes_and_the_key_rsc() {
+    let mut rng = SeededRng::new(10);
+    let pmk = [0xab; 32];
+    let cfg = base_config(pmk, &mut rng);
+    let old = cfg.group.clone();
+    let mut sta = Sta::new(pmk, AP_MLD, STA_MLD, None);
+    let mut auth = Authenticator::new(cfg, &mut rng, 0);
+    completed(&mut auth, &mut sta);
+    let mut new = old.rekeyed(&mut rng);
+    new.gtk.pn = 17;
+    let g1 = auth.group_message_1(&[(0, new.clone())]).unwrap();
+    let plain = check_group_msg1(&sta, &g1);
+    assert_eq!(EapolKey::parse(&g1, 16).unwrap().rsc, 17);
+    assert!(parse_key_data(&plain)
+        .any(|i| matches!(i.unwrap(), KeyDataItem::Kde(Kde::Gtk { key_id: 2, .. }))));
+    let SupplicantStep::GroupRekey { msg2, groups } = sta.inner.receive(&g1).unwrap() else {
+        panic!("no group message 2")
+    };
+    assert_eq!(groups[0].gtk, new.gtk);
+    assert_eq!(groups[0].igtk.as_ref(), Some(&new.igtk));
+    assert!(matches!(auth.receive(&msg2).unwrap(), Step::GroupComplete));
+}
+
+#[test]
+fn group_rekey_retransmits_with_new_counters_and_rejects_forgeries_and_replays() {
+    let mut rng = SeededRng::new(11);
+    let pmk = [0xcd; 32];
+    let cfg = mlo_config(pmk, &mut rng);
+    let links = cfg.mlo.clone().unwrap().links;
+    let mut sta = Sta::new(pmk, AP_MLD, STA_MLD, Some(other_links(&cfg)));
+    let mut auth = Authenticator::new(cfg, &mut rng, 0);
+    assert!(auth.retransmit_group().is_none());
+    let new: Vec<(u8, GroupKeys)> = links
+        .iter()
+        .map(|l| (l.link_id, l.group.rekeyed(&mut rng)))
+        .collect();
+    assert!(
+        auth.group_message_1(&new).is_err(),
+        "no group handshake before the 4-way handshake"
+    );
+    completed(&mut auth, &mut sta);
+
+    let first = auth.group_message_1(&new).unwrap();
+    let again = auth.retransmit_group().unwrap();
+    let (r1, r2) = (
+        EapolKey::parse(&first, 16).unwrap().replay_counter,
+        EapolKey::parse(&again, 16).unwrap().replay_counter,
+    );
+    assert!(r2 > r1);
+
+    // A forged MIC is refused by the station.
+    let mut forged = again.clone();
+    forged[MIC_OFFSET] ^= 1;
+    assert_eq!(
+        sta.inner.receive(&forged).unwrap_err(),
+        SupplicantError::Mic
+    );
+    // The station answers the retransmission; the first message is then a replay.
+    let SupplicantStep::GroupRekey { msg2, .. } = sta.inner.receive(&again).unwrap() else {
+        panic!("no group message 2")
+    };
+    assert!(matches!(
+        sta.inner.receive(&first).unwrap_err(),
+        SupplicantError::ReplayCounter { .. }
+    ));
+    // A message 2 with a bad MIC is refused; the right one completes.
+    let mut bad = msg2.clone();
+    bad[MIC_OFFSET + 3] ^= 0x80;
+    assert_eq!(auth.receive(&bad).unwrap_err(), HandshakeError::Mic);
+    assert!(auth.group_rekey_pending());
+    assert!(matches!(auth.receive(&msg2).unwrap(), Step::GroupComplete));
+}

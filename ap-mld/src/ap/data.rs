@@ -351,6 +351,10 @@ impl ApMld {
                 Vec::new()
             }
             Ok(Step::Duplicate) => Vec::new(),
+            Ok(Step::GroupComplete) => {
+                k.eapol_retries = 0;
+                Vec::new()
+            }
             Err(e) => {
                 tracing::debug!(%sta_addr, error = %e, "AP MLD: EAPOL-Key refused");
                 Vec::new()

@@ -389,6 +389,11 @@ pub fn run_sta(
                             state = StaState::Secured;
                             next_data = Instant::now();
                         }
+                        // The demo's AP MLD runs without group rekeying.
+                        Ok(SupplicantStep::GroupRekey { .. }) => report.note(
+                            start,
+                            "EAPOL-Key group 1/2 unexpected (no rekeying in the demo)".into(),
+                        ),
                         Err(e) => report.note(start, format!("EAPOL-Key refused: {e}")),
                     }
                 } else if ethertype == ETHERTYPE_DEMO && fc.protected() {
