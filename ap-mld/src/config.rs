@@ -8,6 +8,7 @@
 //! beacon_interval_tu = 100
 //! ap_isolate = false          # true: stations' frames to each other are not relayed
 //! beacon_protection = true    # default with owe/sae: BIGTK per link, MME in beacons
+//! group_rekey_s = 0           # owe/sae: new GTK/IGTK/BIGTK every N s (>= 2; 0 = never)
 //!
 //! [[link]]
 //! id = 0
@@ -243,9 +244,17 @@ pub struct ApConfig {
     /// 4-way handshake, and a BIP-protected MME in every beacon. Default on with OWE and SAE;
     /// not available on an open network.
     pub beacon_protection: bool,
+    /// Seconds between group key rekeys (hostapd's `wpa_group_rekey`): new GTK / IGTK /
+    /// BIGTK per link, handed to every station in the group key handshake. 0 = never;
+    /// otherwise at least [`MIN_GROUP_REKEY_S`], and only with OWE or SAE.
+    pub group_rekey_s: u32,
     /// Links, in the order written.
     pub links: Vec<LinkConfig>,
 }
+
+/// Shortest group rekey interval: a rekey waits for every station's answer (up to five
+/// EAPOL-Key tries a second apart) before the new keys go into use.
+pub const MIN_GROUP_REKEY_S: u32 = 2;
 
 /// A configuration error, with where it is when known.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -275,6 +284,7 @@ struct FileRepr {
     passphrase: Option<Spanned<String>>,
     beacon_interval_tu: Option<Spanned<u16>>,
     beacon_protection: Option<Spanned<bool>>,
+    group_rekey_s: Option<Spanned<u32>>,
     #[serde(default)]
     ap_isolate: bool,
     #[serde(default)]
@@ -365,6 +375,23 @@ impl ApConfig {
             }
             (Some(b), _) => *b.get_ref(),
         };
+        let group_rekey_s = match &repr.group_rekey_s {
+            None => 0,
+            Some(r) if *r.get_ref() == 0 => 0,
+            Some(r) if security == Security::Open => {
+                return Err(at(
+                    r.span(),
+                    "group_rekey_s needs security = \"owe\" or \"sae\"".into(),
+                ))
+            }
+            Some(r) if *r.get_ref() < MIN_GROUP_REKEY_S => {
+                return Err(at(
+                    r.span(),
+                    format!("group_rekey_s must be 0 (off) or at least {MIN_GROUP_REKEY_S}"),
+                ))
+            }
+            Some(r) => *r.get_ref(),
+        };
         if repr.link.is_empty() {
             return Err(ConfigError {
                 line: None,
@@ -453,6 +480,7 @@ impl ApConfig {
             beacon_interval_tu,
             ap_isolate: repr.ap_isolate,
             beacon_protection,
+            group_rekey_s,
             links,
         })
     }
@@ -736,5 +764,19 @@ bssid = "02:00:00:a0:00:12"
         let e = with("security = \"open\"\nbeacon_protection = true").unwrap_err();
         assert!(e.message.contains("needs security"), "{e}");
         assert_eq!(e.line, Some(2), "{e}");
+    }
+
+    #[test]
+    fn group_rekey_is_off_by_default_at_least_two_seconds_and_needs_security() {
+        let with = |extra: &str| ApConfig::parse(&format!("{extra}\n{THREE_LINKS}"));
+        assert_eq!(with("").unwrap().group_rekey_s, 0);
+        assert_eq!(with("group_rekey_s = 0").unwrap().group_rekey_s, 0);
+        assert_eq!(with("group_rekey_s = 4").unwrap().group_rekey_s, 4);
+        let e = with("group_rekey_s = 1").unwrap_err();
+        assert!(e.message.contains("at least 2"), "{e}");
+        assert_eq!(e.line, Some(1), "{e}");
+        let e = with("security = \"open\"\ngroup_rekey_s = 4").unwrap_err();
+        assert!(e.message.contains("needs security"), "{e}");
+        assert!(with("group_rekey_s = -1").is_err());
     }
 }

@@ -25,6 +25,8 @@ mod tests_bprot;
 #[cfg(test)]
 mod tests_pmksa;
 #[cfg(test)]
+mod tests_rekey;
+#[cfg(test)]
 mod tests_sae;
 #[cfg(test)]
 mod tests_ttlm;

@@ -129,6 +129,10 @@ pub struct StaKeys {
     pub eapol_sent_at: u64,
     /// Retransmissions of the current message.
     pub eapol_retries: u8,
+    /// Generation of the group keys the station holds (see the AP's group rekeying).
+    pub group_generation: u64,
+    /// Generation of the keys in the group message 1 outstanding.
+    pub group_target: u64,
 }
 
 impl StaKeys {
@@ -145,6 +149,8 @@ impl StaKeys {
             replay: ReplayCounters::default(),
             eapol_sent_at: 0,
             eapol_retries: 0,
+            group_generation: 0,
+            group_target: 0,
         }
     }
 }

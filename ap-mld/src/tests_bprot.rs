@@ -48,6 +48,11 @@ fn sta_rsn(pmkid: [u8; 16]) -> (Vec<u8>, Vec<u8>) {
 /// SAE, association on link 1 with links 0 and 2, and the MLO 4-way handshake; returns the
 /// keys the station installs.
 pub(crate) fn associated(ap: &mut ApMld, seed: u64) -> SupplicantKeys {
+    associated_supplicant(ap, seed).1
+}
+
+/// As [`associated`], also returning the station's supplicant (for the group key handshake).
+pub(crate) fn associated_supplicant(ap: &mut ApMld, seed: u64) -> (Supplicant, SupplicantKeys) {
     let sta = SaeSta::new(PASSPHRASE, seed);
     let keys = authenticate(ap, &sta);
     let (rsne, rsnxe) = sta_rsn(keys.pmkid);
@@ -90,11 +95,11 @@ pub(crate) fn associated(ap: &mut ApMld, seed: u64) -> SupplicantKeys {
     };
     assert!(ap.handle(1, &eapol_up(ap, 1, &msg4), 0).is_empty());
     assert!(ap.station(STA_MLD).unwrap().authorized());
-    *keys
+    (supplicant, *keys)
 }
 
 /// The MMIE of a frame: (key ID, IPN), or None if its last element is not one.
-fn mmie(frame: &[u8]) -> Option<(u16, u64)> {
+pub(crate) fn mmie(frame: &[u8]) -> Option<(u16, u64)> {
     let m = frame.get(frame.len().checked_sub(18)?..)?;
     if m[0] != MMIE_ELEMENT_ID || m[1] != 16 {
         return None;

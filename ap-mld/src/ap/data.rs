@@ -145,6 +145,7 @@ impl ApMld {
         let sta = &mut self.stations[si];
         let keys = sta.keys.as_mut()?;
         keys.auth = Some(auth);
+        keys.group_generation = self.group_generation;
         keys.eapol_sent_at = tsf_us;
         keys.eapol_retries = 0;
         Some(self.eapol_frame(main, main_sta_addr, &msg1))
@@ -207,6 +208,7 @@ impl ApMld {
             self.forget(link, sta_link);
         }
         out.extend(self.poll_sa_queries(tsf_us));
+        out.extend(self.poll_group_rekey(tsf_us));
         out
     }
 
@@ -352,7 +354,7 @@ impl ApMld {
             }
             Ok(Step::Duplicate) => Vec::new(),
             Ok(Step::GroupComplete) => {
-                k.eapol_retries = 0;
+                self.group_rekey_answered(si);
                 Vec::new()
             }
             Err(e) => {

@@ -23,6 +23,7 @@ use hwsim_crypto::rng::SeededRng;
 
 mod data;
 mod pmksa;
+mod rekey;
 mod sa_query;
 mod sae;
 mod ttlm;
@@ -76,6 +77,8 @@ pub mod reason {
     pub const NOT_ASSOCIATED: u16 = 7;
     /// 4-way handshake timeout.
     pub const HANDSHAKE_TIMEOUT: u16 = 15;
+    /// Group key handshake timeout.
+    pub const GROUP_KEY_TIMEOUT: u16 = 16;
 }
 
 /// A frame to transmit on a link (index into the config's links).
@@ -177,6 +180,12 @@ pub struct DataCounters {
     pub rx_dropped: u64,
     /// 4-way handshakes completed.
     pub handshakes: u64,
+    /// Group key rekeys started (`group_rekey_s`).
+    pub group_rekeys: u64,
+    /// Group messages 1 sent again after no answer.
+    pub group_msg_retries: u64,
+    /// Stations deauthenticated for leaving the group key handshake unanswered.
+    pub group_handshake_failures: u64,
     /// Stations that left (deauthentication / disassociation).
     pub departures: u64,
     /// SAE authentications completed (both confirms verified).
@@ -244,6 +253,12 @@ pub struct ApMld {
     sae: Option<sae::SaeAp>,
     /// PMKSAs of stations, for their next association.
     pmksa_cache: pmksa::PmksaCache,
+    /// Generation of the group keys in use (each rekey adds one).
+    group_generation: u64,
+    /// The group rekey under way, waiting for the stations.
+    rekey: Option<rekey::GroupRekey>,
+    /// TSF (µs) the next group rekey is due at (set on the first poll).
+    next_rekey_us: Option<u64>,
 }
 
 /// Microseconds before an unanswered EAPOL-Key message is sent again, and how often.
@@ -297,6 +312,9 @@ impl ApMld {
             },
             sae,
             pmksa_cache: pmksa::PmksaCache::default(),
+            group_generation: 0,
+            rekey: None,
+            next_rekey_us: None,
         }
     }
 
