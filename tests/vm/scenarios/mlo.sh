@@ -48,6 +48,10 @@ mlo_extra_verdict() { :; }
 # pings and runs iperf3 to it, the AP must have sent sta's data on links 0 and 1 only; then sta
 # maps every TID to all three links again (the default mapping).
 MLO_TTLM=1
+# Group rekey interval of the AP (group_rekey_s; 0 = off): each guest must have completed
+# at least one MLO group key handshake, installing the new BIGTK (key ID 7) on all three
+# links, with no station failing it.
+MLO_GROUP_REKEY_S=4
 
 setup() {
     cat >"$WORK/ap.toml" <<TOML
@@ -56,6 +60,7 @@ mld_addr = "02:00:00:a0:00:00"
 $MLO_AP_SECURITY
 beacon_interval_tu = 100
 beacon_protection = true
+group_rekey_s = $MLO_GROUP_REKEY_S
 [[link]]
 id = 0
 band = "2.4"
@@ -180,6 +185,10 @@ result still_connected=$(iw dev wlan0 link | grep -c '^Connected')
 result ping_after_removal=$(ping_loss 10.77.0.1 5)
 # Leaving sends a deauthentication protected under the PTK (PMF); the AP must accept it.
 result unprot_beacons=$(grep -c 'Event UNPROT_BEACON' /tmp/wpa.log)
+# Group rekeys: wpa_supplicant's MLO group message 1 handling logs this once per rekey, and
+# the new BIGTK per link (key ID 7) as it installs it.
+result group_rekeys=$(grep -c 'MLO RSN: Group rekeying completed' /tmp/wpa.log)
+result rekey_bigtk_links=$(sed -n 's/.*RSN: MLO Link \([0-9]*\) BIGTK keyid 7 .*/\1/p' /tmp/wpa.log | sort -u | wc -l)
 wpa_cli -i wlan0 disconnect >/dev/null
 sleep 1
 cp /tmp/wpa.log /scratch/wpa.log
@@ -394,7 +403,7 @@ scenario() {
     touch "$WORK/shared/link_removed"
     wait_guests 90
     ap_stat >"$WORK/shared/ap-stats-end.json"
-    for k in departures pmksa_cache_hits sae_accepted; do
+    for k in departures pmksa_cache_hits sae_accepted group_rekeys group_handshake_failures; do
         host_result "${k}_end" "$(python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$k" <"$WORK/shared/ap-stats-end.json" 2>/dev/null)"
     done
 }
@@ -446,7 +455,15 @@ verdict() {
         expect "$MLO_RECONNECT" reconnect_ping_loss = 0
         expect shared pmksa_cache_hits_end = 1
     fi
+    if ((MLO_GROUP_REKEY_S > 0)); then
+        for g in sta probe; do
+            expect $g group_rekeys '>' 0
+            expect $g rekey_bigtk_links = 3
+        done
+        expect shared group_rekeys_end '>' 0
+        expect shared group_handshake_failures_end = 0
+    fi
     mlo_extra_verdict
     if [[ $MLO_TTLM == 1 ]]; then ttlm_verdict; fi
-    figures "assoc=$(get sta assoc_time)s (scan+assoc=$(get sta connect_time)s; via ML probe $(get probe connect_time)s) links=$(get sta links)@$(get sta widths)MHz->$(get sta links_after) ping=$(get shared ping_avg_ms)ms iperf3=$(get shared iperf_mbps)Mb/s data_frames_per_link(2.4/5/6GHz)=$per_link sa_query=$(get shared sa_query_confirmed)/$(get shared assoc_comebacks)(twin_comebacks=$(get twin comebacks) twin_auths=$(get twin auth_attempts)) reconnect=$(get probe reconnect_time)s(pmksa_cache_hits=$(get shared pmksa_cache_hits_end)) bigtk_links=$(get sta bigtk_links)/$(get probe bigtk_links) unprot_beacons=$(get sta unprot_beacons)/$(get probe unprot_beacons) ttlm_steered_per_link=$(get shared ttlm_steered_per_link)"
+    figures "assoc=$(get sta assoc_time)s (scan+assoc=$(get sta connect_time)s; via ML probe $(get probe connect_time)s) links=$(get sta links)@$(get sta widths)MHz->$(get sta links_after) ping=$(get shared ping_avg_ms)ms iperf3=$(get shared iperf_mbps)Mb/s data_frames_per_link(2.4/5/6GHz)=$per_link sa_query=$(get shared sa_query_confirmed)/$(get shared assoc_comebacks)(twin_comebacks=$(get twin comebacks) twin_auths=$(get twin auth_attempts)) reconnect=$(get probe reconnect_time)s(pmksa_cache_hits=$(get shared pmksa_cache_hits_end)) bigtk_links=$(get sta bigtk_links)/$(get probe bigtk_links) unprot_beacons=$(get sta unprot_beacons)/$(get probe unprot_beacons) group_rekeys=$(get sta group_rekeys)/$(get probe group_rekeys)(ap $(get shared group_rekeys_end), failures $(get shared group_handshake_failures_end)) ttlm_steered_per_link=$(get shared ttlm_steered_per_link)"
 }
