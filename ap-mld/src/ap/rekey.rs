@@ -60,7 +60,9 @@ impl ApMld {
         let mut gave_up: Vec<usize> = Vec::new();
         for si in 0..self.stations.len() {
             let s = &mut self.stations[si];
-            let Some(&(main, sta_link)) = s.links.first() else {
+            // Its first link still up (the association link may have been removed since).
+            let links = &self.links;
+            let Some(&(main, sta_link)) = s.links.iter().find(|(li, _)| !links[*li].removed) else {
                 continue;
             };
             let Some(k) = s.keys.as_mut() else { continue };
@@ -105,6 +107,7 @@ impl ApMld {
             self.links
                 .iter()
                 .zip(g)
+                .filter(|(l, _)| !l.removed)
                 .filter_map(|(l, g)| g.map(|g| (l.cfg.id, g.handover())))
                 .collect()
         };
@@ -152,7 +155,11 @@ impl ApMld {
 
     /// Deauthenticates station `si` (protected with its PTK) and forgets it.
     fn deauth_protected(&mut self, si: usize, reason: u16) -> Option<Tx> {
-        let &(link, sta_link): &(usize, MacAddr) = self.stations[si].links.first()?;
+        let links = &self.links;
+        let &(link, sta_link): &(usize, MacAddr) = self.stations[si]
+            .links
+            .iter()
+            .find(|(li, _)| !links[*li].removed)?;
         let tx = self.mgmt(
             link,
             hwsim_frame::mac::mgmt_subtype::DEAUTH,
