@@ -63,8 +63,7 @@ fn group_message_1(
     tk: &CcmpKey,
     out: &[Tx],
 ) -> (Vec<u8>, Vec<LinkGroupKeys>) {
-    assert_eq!(out.len(), 1, "one group message 1, on the association link");
-    assert_eq!(out[0].link, 1);
+    assert_eq!(out.len(), 1, "one group message 1");
     let pdu = eapol_in(&open_with_ptk(ap, tk, &out[0]));
     let SupplicantStep::GroupRekey { msg2, groups } = sup.receive(&pdu).unwrap() else {
         panic!("group message 1 expected")
@@ -84,6 +83,7 @@ fn rekey_hands_new_keys_to_every_link_and_switches_only_after_the_answer() {
     assert!(ap.poll(S).is_empty());
     let out = ap.poll(2 * S);
     assert_eq!(ap.counters().group_rekeys, 1);
+    assert_eq!(out[0].link, 1, "first on the association link");
     let (msg2, groups) = group_message_1(&ap, &mut sup, &tk, &out);
     let mut ids: Vec<u8> = groups.iter().map(|g| g.link_id).collect();
     ids.sort_unstable();
@@ -107,6 +107,7 @@ fn rekey_hands_new_keys_to_every_link_and_switches_only_after_the_answer() {
     // A message 1 resent after a second while unanswered, with the same keys.
     let again = ap.poll(3 * S + 1);
     assert_eq!(ap.counters().group_msg_retries, 1);
+    assert_eq!(again[0].link, 0, "the retry on the next link");
     let (msg2_again, groups_again) = group_message_1(&ap, &mut sup, &tk, &again);
     assert_eq!(groups_again, groups);
 

@@ -17,7 +17,7 @@ use hwsim_crypto::keys::GroupKeys;
 use hwsim_frame::MacAddr;
 
 use super::{ApMld, Tx, EAPOL_RETRIES, EAPOL_TIMEOUT_US};
-use crate::security::LinkGroup;
+use crate::security::{LinkGroup, EAPOL_TID};
 
 /// A rekey waiting for the stations' group messages 2.
 pub(super) struct GroupRekey {
@@ -59,12 +59,23 @@ impl ApMld {
         let mut out = Vec::new();
         let mut gave_up: Vec<usize> = Vec::new();
         for si in 0..self.stations.len() {
-            let s = &mut self.stations[si];
-            // Its first link still up (the association link may have been removed since).
-            let links = &self.links;
-            let Some(&(main, sta_link)) = s.links.iter().find(|(li, _)| !links[*li].removed) else {
+            // The EAPOL TID's downlink link: one the station has not switched off with a
+            // TID-to-link mapping, and not removed; retries go round its links.
+            let (addr, attempt) = {
+                let s = &self.stations[si];
+                let k = s.keys.as_ref();
+                let resend = k.is_some_and(|k| {
+                    k.group_target == target
+                        && k.auth.as_ref().is_some_and(|a| a.group_rekey_pending())
+                });
+                let retries = k.map_or(0, |k| u64::from(k.eapol_retries));
+                (s.addr, retries + u64::from(resend))
+            };
+            let Some((main, sta_link)) = self.downlink_link_for_tid(addr, EAPOL_TID, attempt)
+            else {
                 continue;
             };
+            let s = &mut self.stations[si];
             let Some(k) = s.keys.as_mut() else { continue };
             let Some(auth) = k.auth.as_mut() else {
                 continue;
