@@ -11,8 +11,9 @@ use hwsim_frame::MacAddr;
 use crate::ap::ApMld;
 use crate::security;
 use crate::tests::{config, STA_LINK, STA_MLD};
-use crate::tests_bprot::{associated_supplicant, mmie};
+use crate::tests_bprot::{associated_supplicant, mmie, protected_from_sta};
 use crate::tests_sae::{eapol_up, AP_MLD, PASSPHRASE};
+use crate::tests_ttlm::{request_body, ttlm_element};
 use crate::Tx;
 
 const S: u64 = 1_000_000;
@@ -198,4 +199,27 @@ fn a_silent_station_is_deauthenticated_after_the_retries_and_the_keys_switch() {
     for link in 0..3 {
         assert_eq!(mmie(&ap.beacon(link, t).unwrap().frame).unwrap().0, 7);
     }
+}
+
+#[test]
+fn group_message_1_avoids_a_link_the_station_mapped_away_from_the_eapol_tid() {
+    let mut ap = rekeying_ap(2);
+    let (_sup, keys) = associated_supplicant(&mut ap, 73);
+    let tk = CcmpKey::new(keys.ptk.tk()).unwrap();
+    // Every TID downlink on links 0 and 2: the association link 1 carries no data for it.
+    let body = request_body(5, &ttlm_element(2, [0b101; 8]));
+    let f = protected_from_sta(&ap, &tk, 1, mgmt_subtype::ACTION, &body, 1);
+    assert_eq!(ap.handle(1, &f, 0).len(), 1);
+    ap.poll(0);
+    let mut links = Vec::new();
+    for t in 2..=6 {
+        for tx in ap.poll(t * S) {
+            links.push(tx.link);
+        }
+    }
+    assert_eq!(
+        links,
+        [0, 2, 0, 2, 0],
+        "message 1 and its retries on links 0 and 2"
+    );
 }

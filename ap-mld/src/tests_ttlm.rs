@@ -26,7 +26,7 @@ fn open_associated() -> ApMld {
 
 /// A TID-To-Link Mapping element as mac80211's ieee80211_neg_ttlm_add_suggested_map writes
 /// it: control = direction, presence indicator, a two-octet map per present TID.
-fn ttlm_element(direction: u8, maps: [u16; 8]) -> Vec<u8> {
+pub(crate) fn ttlm_element(direction: u8, maps: [u16; 8]) -> Vec<u8> {
     let mut data = vec![direction, 0];
     for (tid, m) in maps.iter().enumerate() {
         if *m != 0 {
@@ -39,7 +39,7 @@ fn ttlm_element(direction: u8, maps: [u16; 8]) -> Vec<u8> {
     e
 }
 
-fn request_body(token: u8, elements: &[u8]) -> Vec<u8> {
+pub(crate) fn request_body(token: u8, elements: &[u8]) -> Vec<u8> {
     let mut b = vec![CATEGORY_PROTECTED_EHT, TTLM_REQUEST, token];
     b.extend_from_slice(elements);
     b
