@@ -55,7 +55,20 @@ impl ApMld {
             // next's.
             self.next_rekey_us = Some(tsf_us + interval_us);
         }
-        let (target, keys) = self.rollout_keys();
+        let target = self
+            .rekey
+            .as_ref()
+            .map_or(self.group_generation, |r| r.generation);
+        let behind = self.stations.iter().any(|s| {
+            s.keys
+                .as_ref()
+                .is_some_and(|k| k.ptk.is_some() && k.group_generation < target)
+        });
+        if !behind {
+            self.finish_rekey();
+            return Vec::new();
+        }
+        let keys = self.rollout_keys();
         let mut out = Vec::new();
         let mut gave_up: Vec<usize> = Vec::new();
         for si in 0..self.stations.len() {
@@ -75,7 +88,9 @@ impl ApMld {
             else {
                 continue;
             };
+            let own_link_id = self.links[main].cfg.id;
             let s = &mut self.stations[si];
+            let mlo = s.mlo;
             let Some(k) = s.keys.as_mut() else { continue };
             let Some(auth) = k.auth.as_mut() else {
                 continue;
@@ -86,7 +101,17 @@ impl ApMld {
             let pdu = if !auth.group_rekey_pending() || k.group_target != target {
                 k.group_target = target;
                 k.eapol_retries = 0;
-                auth.group_message_1(&keys).ok()
+                if mlo {
+                    auth.group_message_1(&keys).ok()
+                } else {
+                    // A single-link station gets the keys of the link it is on.
+                    let own: Vec<(u8, GroupKeys)> = keys
+                        .iter()
+                        .filter(|(id, _)| *id == own_link_id)
+                        .cloned()
+                        .collect();
+                    auth.group_message_1(&own).ok()
+                }
             } else if tsf_us < k.eapol_sent_at + EAPOL_TIMEOUT_US {
                 continue;
             } else if k.eapol_retries >= EAPOL_RETRIES {
@@ -111,9 +136,9 @@ impl ApMld {
         out
     }
 
-    /// The generation stations should hold and its keys as group message 1 hands them over:
-    /// (link ID, keys) per link.
-    fn rollout_keys(&self) -> (u64, Vec<(u8, GroupKeys)>) {
+    /// The keys stations should hold as group message 1 hands them over: (link ID, keys) per
+    /// link still up.
+    fn rollout_keys(&self) -> Vec<(u8, GroupKeys)> {
         let keys = |g: &[Option<&LinkGroup>]| -> Vec<(u8, GroupKeys)> {
             self.links
                 .iter()
@@ -125,12 +150,12 @@ impl ApMld {
         match &self.rekey {
             Some(r) => {
                 let g: Vec<Option<&LinkGroup>> = r.new.iter().map(Option::as_ref).collect();
-                (r.generation, keys(&g))
+                keys(&g)
             }
             None => {
                 let g: Vec<Option<&LinkGroup>> =
                     self.links.iter().map(|l| l.group.as_ref()).collect();
-                (self.group_generation, keys(&g))
+                keys(&g)
             }
         }
     }
