@@ -566,29 +566,14 @@ fn locate(text: &str, offset: usize) -> (usize, usize) {
 mod tests {
     use super::*;
 
-    pub(crate) const THREE_LINKS: &str = r#"
-ssid = "mlo"
-mld_addr = "02:00:00:a0:00:00"
-[[link]]
-id = 0
-band = "2.4"
-channel = 1
-bssid = "02:00:00:a0:00:10"
-[[link]]
-id = 1
-band = "5"
-channel = 36
-bssid = "02:00:00:a0:00:11"
-[[link]]
-id = 2
-band = "6"
-channel = 5
-bssid = "02:00:00:a0:00:12"
-"#;
+    /// The crate's three-link fixture without a security line (OWE by default).
+    fn three_links() -> String {
+        crate::tests::THREE_LINKS.replace("security = \"SECURITY\"\n", "")
+    }
 
     #[test]
     fn three_links_parse_with_frequencies() {
-        let c = ApConfig::parse(THREE_LINKS).unwrap();
+        let c = ApConfig::parse(&three_links()).unwrap();
         assert_eq!(c.security, Security::Owe);
         assert_eq!(c.beacon_interval_tu, 100);
         let f: Vec<u32> = c.links.iter().map(|l| l.freq).collect();
@@ -598,7 +583,7 @@ bssid = "02:00:00:a0:00:12"
     #[test]
     fn wide_channels_have_the_right_center_and_secondary() {
         let with = |band: &str, ch: u8, w: u16| {
-            let t = THREE_LINKS.replace(
+            let t = three_links().replace(
                 "band = \"5\"\nchannel = 36",
                 &format!("band = \"{band}\"\nchannel = {ch}\nwidth = {w}"),
             );
@@ -622,9 +607,9 @@ bssid = "02:00:00:a0:00:12"
         assert!(with("2.4", 6, 80).is_err());
     }
 
-    /// Parses THREE_LINKS with link 1 replaced by `link` (band, channel, width...).
+    /// Parses the three-link fixture with link 1 replaced by `link` (band, channel, width...).
     fn with_link1(link: &str) -> Result<LinkConfig, ConfigError> {
-        let t = THREE_LINKS.replace("band = \"5\"\nchannel = 36", link);
+        let t = three_links().replace("band = \"5\"\nchannel = 36", link);
         ApConfig::parse(&t).map(|c| c.links[1].clone())
     }
 
@@ -718,22 +703,22 @@ bssid = "02:00:00:a0:00:12"
 
     #[test]
     fn errors_name_line_and_column() {
-        let bad = THREE_LINKS.replace("channel = 36", "channel = 37");
+        let bad = three_links().replace("channel = 36", "channel = 37");
         let e = ApConfig::parse(&bad).unwrap_err();
         assert_eq!((e.line, e.column), (Some(12), Some(11)), "{e}");
         assert!(e.message.contains("channel 37"), "{e}");
-        let dup = THREE_LINKS.replace("id = 2", "id = 1");
+        let dup = three_links().replace("id = 2", "id = 1");
         let e = ApConfig::parse(&dup).unwrap_err();
         assert!(e.message.contains("duplicate link id 1"), "{e}");
-        let e = ApConfig::parse(&THREE_LINKS.replace("\"6\"", "\"7\"")).unwrap_err();
+        let e = ApConfig::parse(&three_links().replace("\"6\"", "\"7\"")).unwrap_err();
         assert!(e.message.contains("band `7`"), "{e}");
-        let e = ApConfig::parse(&THREE_LINKS.replace("mld_addr", "mld_adr")).unwrap_err();
+        let e = ApConfig::parse(&three_links().replace("mld_addr", "mld_adr")).unwrap_err();
         assert!(e.line.is_some(), "{e}");
     }
 
     #[test]
     fn sae_needs_a_passphrase_of_8_to_63_characters() {
-        let with = |extra: &str| ApConfig::parse(&format!("{extra}\n{THREE_LINKS}"));
+        let with = |extra: &str| ApConfig::parse(&format!("{extra}\n{}", three_links()));
         let c = with("security = \"sae\"\npassphrase = \"correct horse\"").unwrap();
         assert_eq!(c.security, Security::Sae);
         assert_eq!(c.passphrase.as_deref(), Some("correct horse"));
@@ -752,7 +737,7 @@ bssid = "02:00:00:a0:00:12"
 
     #[test]
     fn beacon_protection_defaults_on_with_owe_and_sae_and_needs_them() {
-        let with = |extra: &str| ApConfig::parse(&format!("{extra}\n{THREE_LINKS}"));
+        let with = |extra: &str| ApConfig::parse(&format!("{extra}\n{}", three_links()));
         assert!(with("").unwrap().beacon_protection);
         assert!(
             with("security = \"sae\"\npassphrase = \"correct horse\"")
@@ -768,7 +753,7 @@ bssid = "02:00:00:a0:00:12"
 
     #[test]
     fn group_rekey_is_off_by_default_at_least_two_seconds_and_needs_security() {
-        let with = |extra: &str| ApConfig::parse(&format!("{extra}\n{THREE_LINKS}"));
+        let with = |extra: &str| ApConfig::parse(&format!("{extra}\n{}", three_links()));
         assert_eq!(with("").unwrap().group_rekey_s, 0);
         assert_eq!(with("group_rekey_s = 0").unwrap().group_rekey_s, 0);
         assert_eq!(with("group_rekey_s = 4").unwrap().group_rekey_s, 4);

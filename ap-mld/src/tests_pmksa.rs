@@ -11,7 +11,7 @@ use hwsim_crypto::rng::SeededRng;
 use hwsim_crypto::supplicant::{
     Supplicant, SupplicantConfig, SupplicantKeys, SupplicantMlo, SupplicantStep,
 };
-use hwsim_frame::ie::{Elements, IeRepr, PmkidList, RsnRepr, Suite, SuiteList};
+use hwsim_frame::ie::{Elements, IeRepr, RsnRepr, Suite};
 use hwsim_frame::mac::{mgmt_subtype, Frame};
 
 use crate::ap::{status, ApMld, PMK_LIFETIME_US};
@@ -19,7 +19,8 @@ use crate::elements::eid;
 use crate::security;
 use crate::tests::{assoc_request, auth_request, config, element, mgmt, STA_LINK, STA_MLD};
 use crate::tests_sae::{
-    authenticate, eapol_of, eapol_up, sae_ap, sae_rsne, status_of, SaeSta, AP_MLD, PASSPHRASE,
+    authenticate, eapol_of, eapol_up, sae_ap, sae_rsne, sta_rsne, status_of, SaeSta, AP_MLD,
+    PASSPHRASE,
 };
 use crate::Tx;
 
@@ -28,23 +29,7 @@ fn rsnxe() -> Vec<u8> {
 }
 
 fn owe_rsne(pmkid: Option<[u8; 16]>) -> Vec<u8> {
-    let pairwise = [Suite::CCMP_128];
-    let akms = [Suite::AKM_OWE];
-    let ids: Vec<[u8; 16]> = pmkid.into_iter().collect();
-    let repr = RsnRepr {
-        version: 1,
-        group_cipher: Some(Suite::CCMP_128),
-        pairwise: Some(SuiteList::Suites(&pairwise)),
-        akms: Some(SuiteList::Suites(&akms)),
-        capabilities: Some(hwsim_frame::ie::rsn_caps::MFPC | hwsim_frame::ie::rsn_caps::MFPR),
-        pmkids: Some(PmkidList::Ids(&ids)),
-        group_mgmt_cipher: Some(Suite::BIP_CMAC_128),
-        extra: &[],
-    };
-    let mut buf = vec![0u8; repr.buffer_len()];
-    let n = repr.emit(&mut buf).unwrap();
-    buf.truncate(n);
-    element(48, None, &buf)
+    sta_rsne(Suite::AKM_OWE, pmkid)
 }
 
 /// The association response's status, after checking the EAPOL-Key message 1 that follows

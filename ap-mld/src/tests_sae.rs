@@ -112,8 +112,13 @@ pub(crate) fn authenticate(ap: &mut ApMld, sta: &SaeSta) -> SaeKeys {
 }
 
 pub(crate) fn sae_rsne(pmkid: Option<[u8; 16]>) -> Vec<u8> {
+    sta_rsne(Suite::AKM_SAE, pmkid)
+}
+
+/// A station's RSNE: CCMP-128, `akm`, PMF required, BIP-CMAC-128, and `pmkid` if given.
+pub(crate) fn sta_rsne(akm: Suite, pmkid: Option<[u8; 16]>) -> Vec<u8> {
     let pairwise = [Suite::CCMP_128];
-    let akms = [Suite::AKM_SAE];
+    let akms = [akm];
     let ids: Vec<[u8; 16]> = pmkid.into_iter().collect();
     let repr = RsnRepr {
         version: 1,
