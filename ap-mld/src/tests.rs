@@ -771,6 +771,83 @@ fn stations_reach_each_other_through_the_ap_unless_isolated() {
 }
 
 #[test]
+fn no_relayed_or_downlink_frame_exceeds_what_hwsim_accepts() {
+    let mut ap = open_ap();
+    for f in [auth_request(&ap, 1), assoc_request(&ap, 1, &[0, 2], &[])] {
+        ap.handle(1, &f, 0);
+        ap.handle(1, &from_second_station(&f), 0);
+    }
+    let sta2_link0 = MacAddr([0x02, 0, 0, 0xc0, 0, 0x10]);
+    let max = hwsim_frame::nl::MAX_FRAME_LEN;
+    // Header (26) + LLC/SNAP (8) + payload: the largest group frame that still fits.
+    let fits = vec![0x5a; max - 34];
+    let out = ap.handle(
+        0,
+        &uplink_data(&ap, 0, sta2_link0, MacAddr::BROADCAST, &fits),
+        0,
+    );
+    assert_eq!(out.len(), 3, "relayed on every link");
+    assert!(out.iter().all(|t| t.frame.len() == max));
+    assert_eq!(ap.counters().tx_oversize, 0);
+    ap.take_uplink();
+
+    // A station's group frame one byte larger (the medium hands the AP whatever a guest
+    // sent): into the distribution system, but never back into the BSS, where every
+    // receiver's mac80211_hwsim would drop it.
+    let big = vec![0x5a; max - 33];
+    let out = ap.handle(
+        0,
+        &uplink_data(&ap, 0, sta2_link0, MacAddr::BROADCAST, &big),
+        0,
+    );
+    assert!(
+        out.is_empty(),
+        "{:?}",
+        out.iter().map(|t| t.frame.len()).collect::<Vec<_>>()
+    );
+    assert_eq!(ap.counters().tx_oversize, 1);
+    assert_eq!(
+        ap.take_uplink().len(),
+        1,
+        "the distribution system still gets it"
+    );
+
+    // Unicast from station 2 to station 1, and from the distribution system: the same.
+    let out = ap.handle(0, &uplink_data(&ap, 0, sta2_link0, STA_MLD, &big), 0);
+    assert!(out.is_empty());
+    let mut eth = Vec::new();
+    eth.extend_from_slice(&STA_MLD.0);
+    eth.extend_from_slice(&[0x02, 0, 0, 0, 0, 0x99]);
+    eth.extend_from_slice(&0x0800u16.to_be_bytes());
+    eth.extend_from_slice(&big);
+    assert!(ap.downlink(&eth, 0).is_empty());
+    assert_eq!(ap.counters().tx_oversize, 3);
+    eth.truncate(eth.len() - 1);
+    let out = ap.downlink(&eth, 0);
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].frame.len(), max);
+}
+
+#[test]
+fn secured_downlink_counts_the_ccmp_overhead() {
+    let mut ap = ApMld::new(config("owe"), 3);
+    // Nobody is authorized, so nothing goes out; the size check comes first and counts.
+    let mut eth = vec![0xff; 6];
+    eth.extend_from_slice(&[0x02, 0, 0, 0, 0, 0x99]);
+    eth.extend_from_slice(&0x0800u16.to_be_bytes());
+    eth.extend(vec![0u8; hwsim_frame::nl::MAX_FRAME_LEN - 34 - 16 + 1]);
+    assert!(ap.downlink(&eth, 0).is_empty());
+    assert_eq!(ap.counters().tx_oversize, 1);
+    eth.pop();
+    assert!(ap.downlink(&eth, 0).is_empty());
+    assert_eq!(
+        ap.counters().tx_oversize,
+        1,
+        "fits once CCMP's 16 bytes are added"
+    );
+}
+
+#[test]
 fn hostile_frames_never_panic() {
     let mut ap = ApMld::new(config("owe"), 3);
     let mut open = open_ap();

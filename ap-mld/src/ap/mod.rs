@@ -216,6 +216,9 @@ pub struct DataCounters {
     pub ttlm_uplink_off_mapping: u64,
     /// Associations that used a cached PMKSA (no SAE exchange, no OWE DH).
     pub pmksa_cache_hits: u64,
+    /// Downlink or relayed MSDUs dropped because their frame would exceed the 2304 bytes a
+    /// station's mac80211_hwsim accepts.
+    pub tx_oversize: u64,
 }
 
 struct LinkState {
