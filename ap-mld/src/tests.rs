@@ -682,6 +682,36 @@ fn owe_association_needs_rsne_and_dh_element_then_starts_the_4way_handshake() {
     assert!(ap.station(STA_MLD).is_none());
 }
 
+/// The AP's OWE public key in its association response to a fixed station.
+fn owe_reply_key(mut ap: ApMld) -> Vec<u8> {
+    ap.handle(1, &auth_request(&ap, 1), 0);
+    let pair = OweKeyPair::generate(&mut SeededRng::new(99));
+    let mut extra = owe_rsne();
+    pair.dh_param().emit_element(&mut extra);
+    let out = ap.handle(1, &assoc_request(&ap, 1, &[0, 2], &extra), 0);
+    let f = Frame::new_checked(&out[0].frame[..]).unwrap();
+    let dh = Elements::new(&f.payload()[6..])
+        .map(|e| e.unwrap())
+        .find(|e| e.ext == Some(eid::EXT_OWE_DH))
+        .expect("a DH Parameter element");
+    dh.data.to_vec()
+}
+
+#[test]
+fn keys_come_from_the_os_unless_a_seed_fixes_them() {
+    let os = || owe_reply_key(ApMld::with_os_entropy(config("owe")).unwrap());
+    assert_ne!(os(), os(), "two OS-seeded APs draw different DH keys");
+    let seeded = || owe_reply_key(ApMld::new(config("owe"), 7));
+    assert_eq!(seeded(), seeded(), "the same seed, the same keys");
+    let cfg = ApConfig::parse(&format!(
+        "key_seed = 7\n{}",
+        THREE_LINKS.replace("SECURITY", "owe")
+    ))
+    .unwrap();
+    assert_eq!(cfg.key_seed, Some(7));
+    assert_eq!(config("owe").key_seed, None);
+}
+
 #[test]
 fn open_network_bridges_ethernet_and_802_11_data_round_robin() {
     let mut ap = open_ap();

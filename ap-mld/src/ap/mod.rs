@@ -309,9 +309,22 @@ const RECONF_TAIL_TBTTS: u16 = 20;
 const MAX_AID: u16 = 2007;
 
 impl ApMld {
-    /// An AP MLD for `cfg`; `seed` makes its keys and nonces reproducible.
+    /// An AP MLD for `cfg` whose keys, nonces and DH keys all follow from `seed`: the same
+    /// seed gives the same run, and anyone who knows it can derive every key. For tests and
+    /// reproducible runs (`key_seed`); [`ApMld::with_os_entropy`] otherwise.
     pub fn new(cfg: ApConfig, seed: u64) -> ApMld {
-        let mut rng = SeededRng::new(seed);
+        Self::with_rng(cfg, SeededRng::new(seed))
+    }
+
+    /// An AP MLD for `cfg` whose randomness is seeded with 256 bits from the operating system
+    /// (getrandom): its keys cannot be derived from anything outside the process.
+    pub fn with_os_entropy(cfg: ApConfig) -> std::io::Result<ApMld> {
+        let mut seed = [0u8; 32];
+        getrandom::getrandom(&mut seed).map_err(std::io::Error::from)?;
+        Ok(Self::with_rng(cfg, SeededRng::from_seed(seed)))
+    }
+
+    fn with_rng(cfg: ApConfig, mut rng: SeededRng) -> ApMld {
         let links: Vec<LinkState> = cfg
             .links
             .iter()
