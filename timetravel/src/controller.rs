@@ -275,6 +275,14 @@ impl Controller {
         self.participants.len()
     }
 
+    /// Participants whose START waits for its ACK.
+    pub fn joining(&self) -> usize {
+        self.participants
+            .values()
+            .filter(|p| p.phase == Phase::Joining)
+            .count()
+    }
+
     /// True without participants.
     pub fn is_empty(&self) -> bool {
         self.participants.is_empty()
@@ -571,12 +579,7 @@ impl Controller {
         if self.gate_open {
             return;
         }
-        let joining = self
-            .participants
-            .values()
-            .filter(|p| p.phase == Phase::Joining)
-            .count();
-        if joining >= self.config.expected {
+        if self.joining() >= self.config.expected {
             self.gate_open = true;
         }
     }

@@ -8,4 +8,5 @@
 #![deny(missing_docs)]
 
 pub mod controller;
+pub mod server;
 pub mod wire;
