@@ -52,6 +52,8 @@ pub struct Config {
     /// Time of day at simulated time 0, nanoseconds since the Unix epoch (answers GET_TOD). A
     /// fixed value keeps guests' wall clocks the same in every run.
     pub tod_at_zero: u64,
+    /// Keep every turn granted (id, time) for [`Controller::turns`]; for comparing runs.
+    pub record_turns: bool,
 }
 
 /// Where a participant is in its life.
@@ -224,6 +226,7 @@ pub struct Controller {
     outputs: VecDeque<Output>,
     counters: Counters,
     digest: u64,
+    turns: Vec<(u64, Nanos)>,
 }
 
 impl Controller {
@@ -242,6 +245,7 @@ impl Controller {
             outputs: VecDeque::new(),
             counters: Counters::default(),
             digest: FNV_OFFSET,
+            turns: Vec::new(),
         }
     }
 
@@ -275,6 +279,14 @@ impl Controller {
         self.participants.len()
     }
 
+    /// Remote participants connected (in any phase).
+    pub fn remotes(&self) -> usize {
+        self.participants
+            .values()
+            .filter(|p| p.kind == Kind::Remote)
+            .count()
+    }
+
     /// Participants whose START waits for its ACK.
     pub fn joining(&self) -> usize {
         self.participants
@@ -297,6 +309,12 @@ impl Controller {
     /// scheduled the same turns at the same times have the same digest.
     pub fn schedule_digest(&self) -> u64 {
         self.digest
+    }
+
+    /// Every turn granted so far as (START id or local name, absolute time), if
+    /// [`Config::record_turns`] is set.
+    pub fn turns(&self) -> &[(u64, Nanos)] {
+        &self.turns
     }
 
     /// The next thing to do, oldest first.
@@ -674,6 +692,9 @@ impl Controller {
     fn note_turn(&mut self, id: ParticipantId) {
         self.counters.runs += 1;
         let name = self.participants.get(&id).map_or(0, |p| p.name);
+        if self.config.record_turns {
+            self.turns.push((name, self.now));
+        }
         for word in [name, self.now] {
             for byte in word.to_le_bytes() {
                 self.digest = (self.digest ^ u64::from(byte)).wrapping_mul(FNV_PRIME);

@@ -109,6 +109,8 @@ pub struct Stats {
     pub now: Nanos,
     /// Participants known (remote and local).
     pub participants: usize,
+    /// Remote participants connected.
+    pub remotes: usize,
     /// Participants whose START waits for its ACK.
     pub joining: usize,
     /// Set while time stands still because nobody has a request: since when.
@@ -134,6 +136,7 @@ impl State {
         Stats {
             now: self.controller.now(),
             participants: self.controller.len(),
+            remotes: self.controller.remotes(),
             joining: self.controller.joining(),
             idle_at: self.idle_at,
             controller: *self.controller.counters(),
@@ -236,6 +239,11 @@ impl ServerHandle {
         self.shared.lock().stats()
     }
 
+    /// Every turn granted so far (see [`Config::record_turns`]).
+    pub fn turns(&self) -> Vec<(u64, Nanos)> {
+        self.shared.lock().controller.turns().to_vec()
+    }
+
     /// Waits up to `timeout` until `done` holds for the stats (checked after every batch the
     /// server handles); returns the last snapshot and whether it held.
     pub fn wait_for(&self, timeout: Duration, done: impl Fn(&Stats) -> bool) -> (Stats, bool) {
@@ -294,6 +302,11 @@ impl LocalParticipant {
     /// Current simulated time.
     pub fn now(&self) -> Nanos {
         self.shared.lock().controller.now()
+    }
+
+    /// A snapshot of the server's time and counters (e.g. whether any guest is still there).
+    pub fn stats(&self) -> Stats {
+        self.shared.lock().stats()
     }
 
     /// Sets (`Some`, absolute) or withdraws its next turn. Returns once the running guest, if

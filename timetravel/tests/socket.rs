@@ -54,6 +54,7 @@ fn serve(path: &Path, expected: usize) -> ServerHandle {
         controller: Config {
             expected,
             tod_at_zero: 1_000_000_000_000,
+            ..Config::default()
         },
         ..ServerConfig::default()
     };

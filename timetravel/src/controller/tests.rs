@@ -104,6 +104,7 @@ fn three_participants_interleave_by_request_time() {
     let mut c = Controller::new(Config {
         expected: 3,
         tod_at_zero: 0,
+        ..Config::default()
     });
     let a = join(&mut c, 30);
     let b = join(&mut c, 10);
@@ -298,6 +299,7 @@ fn get_tod_is_the_configured_epoch_plus_now() {
     let mut c = Controller::new(Config {
         expected: 0,
         tod_at_zero: 1_700_000_000_000_000_000,
+        ..Config::default()
     });
     let a = join(&mut c, 1);
     drain(&mut c);
@@ -383,6 +385,7 @@ fn a_joiner_that_talks_before_its_ack_is_disconnected() {
     let mut c = Controller::new(Config {
         expected: 2,
         tod_at_zero: 0,
+        ..Config::default()
     });
     let a = join(&mut c, 1);
     c.receive(a, m(Op::Get, 2, NO_TIME));
@@ -511,6 +514,7 @@ fn the_gate_holds_local_participants_too() {
     let mut c = Controller::new(Config {
         expected: 1,
         tod_at_zero: 0,
+        ..Config::default()
     });
     let medium = c.add_local(0);
     c.local_request(medium, Some(10)).unwrap();
@@ -605,6 +609,7 @@ fn random_traffic_keeps_the_invariants() {
         let mut c = Controller::new(Config {
             expected: (round % 3) as usize,
             tod_at_zero: 0,
+            ..Config::default()
         });
         let mut ids: Vec<ParticipantId> = Vec::new();
         let local = c.add_local(7);
