@@ -497,7 +497,9 @@ impl Worker {
                 Err(e) if e.kind() == ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
                 Err(_) => {
+                    // E.g. out of descriptors: the listener stays readable, so do not spin.
                     state.socket.io_errors += 1;
+                    std::thread::sleep(Duration::from_millis(10));
                     return;
                 }
             }
