@@ -10,6 +10,7 @@
 //!     cargo test -p hwsim-timetravel --test uml_boot -- --ignored --nocapture
 //! ```
 //!
+//! `HWSIM_UML_EXTRA` adds kernel arguments (e.g. to try pinning the guest's randomness).
 //! It boots the guest twice and prints, per boot, wall time, simulated time, their ratio and the
 //! controller's schedule digest, and whether the two schedules were identical.
 
@@ -120,6 +121,11 @@ fn boot(kernel: &Path, root: &Path, dir: &Path) -> Boot {
             format!("uml_dir={}", dir.join("uml").display()),
             format!("time-travel=ext:7:{}", sock.display()),
         ])
+        .args(
+            std::env::var("HWSIM_UML_EXTRA")
+                .unwrap_or_default()
+                .split_whitespace(),
+        )
         .stdin(Stdio::null())
         .stdout(console.try_clone().unwrap())
         .stderr(console)
