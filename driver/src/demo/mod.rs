@@ -116,11 +116,11 @@ impl Daemon {
         })
     }
 
-    /// Stops serving, flushes the capture (reporting it on stderr) and removes the socket.
+    /// Stops serving (which removes the socket) and flushes the capture (reporting it on
+    /// stderr).
     fn stop(self) {
         self.server.stop();
         crate::cli::finish_capture(self.capture);
-        let _ = std::fs::remove_file(&self.socket);
     }
 }
 
