@@ -15,6 +15,7 @@ use crate::config::ap_links::{bound_by_ap_links, ApLinkWidth};
 use crate::config::Config;
 use crate::core::{Core, Limits};
 use crate::medium::{Medium, PerfectMedium};
+use crate::socket_file::SocketFile;
 
 /// Command-line arguments.
 #[derive(Parser, Debug)]
@@ -30,6 +31,11 @@ pub struct Args {
     /// Control socket answering `stats` and `reload` with JSON.
     #[arg(long)]
     pub control: Option<PathBuf>,
+    /// Permissions of the sockets the daemon listens on (--socket, --control), octal. The
+    /// default lets only the daemon's user connect; e.g. 0660 lets its group's VMMs in too.
+    /// The daemon refuses to start if something other than a stale socket is at either path.
+    #[arg(long, value_name = "MODE", default_value = "0600", value_parser = parse_mode)]
+    pub socket_mode: u32,
     /// Medium configuration (TOML: model, seed, path loss, nodes, links); default: the perfect
     /// medium.
     #[arg(long)]
@@ -160,14 +166,26 @@ pub enum CliError {
     /// The server failed.
     #[error(transparent)]
     Server(#[from] crate::server::ServerError),
-    /// I/O.
+    /// A socket the daemon would listen on is taken or cannot be created.
     #[error(transparent)]
-    Io(#[from] std::io::Error),
+    Socket(#[from] crate::socket_file::SocketError),
+    /// A request to a running daemon's control socket failed.
+    #[error(transparent)]
+    Control(#[from] crate::control::RequestError),
+    /// I/O on the file or socket the message names.
+    #[error("{what}: {source}")]
+    Io {
+        /// The option and path, e.g. `--out docs/per-vs-snr.svg`.
+        what: String,
+        /// The cause.
+        source: std::io::Error,
+    },
     /// The demo failed.
     #[error("demo: {0}")]
     Demo(String),
-    /// The configuration is invalid.
-    #[error("config: {0}")]
+    /// A configuration file is missing or invalid; the message starts with its option and
+    /// path (`--config FILE: line 3, column 1: …`).
+    #[error("{0}")]
     Config(String),
     /// The daemon refused a request.
     #[error("refused: {0}")]
@@ -218,7 +236,8 @@ pub fn run(args: Args) -> Result<(), CliError> {
             Ok(())
         }
         Some(Command::Budget { config }) => {
-            let cfg = Config::load(config).map_err(CliError::Config)?;
+            let cfg =
+                Config::load(config).map_err(|e| CliError::Config(format!("--config {e}")))?;
             print!("{}", crate::planning::budget::report(&cfg));
             Ok(())
         }
@@ -241,7 +260,12 @@ pub fn run(args: Args) -> Result<(), CliError> {
             Ok(())
         }
         Some(Command::PlotPer { out }) => {
-            std::fs::write(out, crate::planning::per_plot::svg())?;
+            std::fs::write(out, crate::planning::per_plot::svg()).map_err(|source| {
+                CliError::Io {
+                    what: format!("--out {}", out.display()),
+                    source,
+                }
+            })?;
             println!("wrote {}", out.display());
             Ok(())
         }
@@ -253,7 +277,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
 fn reload(control: &std::path::Path, config: Option<&std::path::Path>) -> Result<(), CliError> {
     let request = match config {
         // The daemon resolves paths from its own working directory, not ours.
-        Some(path) => format!("reload {}", std::path::absolute(path)?.display()),
+        Some(path) => format!("reload {}", absolute("--config", path)?.display()),
         None => "reload".to_owned(),
     };
     let reply = crate::control::request(control, &request)?;
@@ -300,7 +324,8 @@ pub fn medium_with_ap(
             ..PerfectMedium::default()
         })),
         Some(path) => {
-            let mut cfg = Config::load(path).map_err(CliError::Config)?;
+            let mut cfg =
+                Config::load(path).map_err(|e| CliError::Config(format!("--config {e}")))?;
             bound_by_ap_links(&mut cfg, ap_links);
             Ok(crate::planning::medium_from(&cfg, signal_dbm))
         }
@@ -328,54 +353,160 @@ pub fn ap_link_widths(cfg: &hwsim_ap::ApConfig) -> Vec<ApLinkWidth> {
 }
 
 fn serve(args: &Args) -> Result<(), CliError> {
+    // Block the signals before any thread exists, so that every thread inherits the mask and
+    // only the `sigwait` below receives them.
+    let signals = daemon_signals();
+    let _ = signals.thread_block();
     let socket = args.socket.clone().ok_or_else(|| {
         CliError::Usage("--socket PATH is required (or try `vhost-hwsim demo`)".into())
     })?;
+    if let Some(c) = &args.control {
+        if absolute("--control", c)? == absolute("--socket", &socket)? {
+            return Err(CliError::Usage(format!(
+                "--socket and --control are the same path ({})",
+                socket.display()
+            )));
+        }
+    }
+    let limits = args.limits()?;
+    // Every file is read and both socket paths are claimed before anything else happens: a bad
+    // file or a path that is not ours stops the daemon with nothing created, started or logged.
     // The AP's config is read first: its link widths bound the medium's rate synthesis.
     let ap_config = args
         .ap_config
         .as_deref()
         .map(hwsim_ap::ApConfig::load)
         .transpose()
-        .map_err(CliError::Config)?;
+        .map_err(|e| CliError::Config(format!("--ap-config {e}")))?;
     let ap_links = ap_config.as_ref().map(ap_link_widths).unwrap_or_default();
     let medium = medium_with_ap(args.config.as_deref(), args.signal, &ap_links)?;
-    // Block SIGINT/SIGTERM before any thread exists so every thread inherits the mask and only
-    // `sigwait` below receives them.
-    let signals = termination_signals();
-    let _ = signals.thread_block();
-    tracing::info!(medium = medium.name(), "medium");
-    let core = Core::new(medium, args.limits()?);
+    let source = crate::control::MediumSource {
+        config: args
+            .config
+            .as_deref()
+            .map(|c| absolute("--config", c))
+            .transpose()?,
+        signal_dbm: args.signal,
+        ap_links,
+    };
+    SocketFile::check(&socket)?;
     if let Some(c) = &args.control {
-        let source = crate::control::MediumSource {
-            config: args
-                .config
-                .as_deref()
-                .map(std::path::absolute)
-                .transpose()?,
-            signal_dbm: args.signal,
-            ap_links,
-        };
-        crate::control::spawn(Arc::clone(&core), c, source)?;
+        SocketFile::check(c)?;
     }
+    let (listener, socket_file) = SocketFile::bind(&socket, args.socket_mode)?;
+    let control = args
+        .control
+        .as_deref()
+        .map(|c| SocketFile::bind(c, args.socket_mode))
+        .transpose()?;
+
+    tracing::info!(medium = medium.name(), "medium");
+    let core = Core::new(medium, limits);
+    let source = Arc::new(std::sync::Mutex::new(source));
+    // The control socket's file stays with `serve` and goes when it returns.
+    let _control_file = match control {
+        Some((listener, file)) => {
+            crate::control::spawn(Arc::clone(&core), listener, Arc::clone(&source)).map_err(
+                |source| CliError::Io {
+                    what: format!("--control {}: control thread", file.path().display()),
+                    source,
+                },
+            )?;
+            Some(file)
+        }
+        None => None,
+    };
     let capture = start_taps(&core, &capture_config(args))?;
-    let _server = crate::server::spawn(Arc::clone(&core), &socket)?;
+    let server = crate::server::serve_listener(Arc::clone(&core), listener, socket_file)?;
     tracing::info!(socket = %socket.display(), "serving");
     if let Some(cfg) = ap_config {
         start_ap(&core, cfg, args.ap_tap.as_deref())?;
     }
-    let _ = signals.wait();
-    tracing::info!("shutting down");
-    eprint!(
-        "{}",
-        crate::stats::radio_table(&crate::stats::collect(&core).radios)
-    );
-    let _ = std::fs::remove_file(&socket);
-    if let Some(c) = &args.control {
-        let _ = std::fs::remove_file(c);
+    loop {
+        match signals.wait() {
+            Ok(nix::sys::signal::Signal::SIGHUP) => on_hangup(&core, &source, capture.as_ref()),
+            Ok(signal) => {
+                tracing::info!(%signal, "shutting down");
+                break;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "sigwait failed: shutting down");
+                break;
+            }
+        }
     }
+    report(&crate::stats::radio_table(
+        &crate::stats::collect(&core).radios,
+    ));
+    drop(server);
     finish_capture(capture);
     Ok(())
+}
+
+/// How long SIGHUP waits for the capture writer to flush.
+const HANGUP_FLUSH_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// SIGHUP: re-reads the medium config as `reload` does (if the daemon has one) and makes the
+/// capture file complete on disk as of now; the daemon keeps running.
+fn on_hangup(
+    core: &Core,
+    source: &std::sync::Mutex<crate::control::MediumSource>,
+    capture: Option<&crate::capture::Capture>,
+) {
+    let has_config = source
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .config
+        .is_some();
+    if has_config {
+        match crate::control::reload(core, source, None) {
+            Ok(path) => tracing::info!(config = %path.display(), "SIGHUP: medium config reloaded"),
+            Err(e) => tracing::warn!("SIGHUP: reload refused, the medium in force stays: {e}"),
+        }
+    } else {
+        tracing::info!("SIGHUP: nothing to reload (the daemon runs without --config)");
+    }
+    match capture.map(|c| c.flush(HANGUP_FLUSH_WAIT)) {
+        None => {}
+        Some(Some(crate::capture::Flushed {
+            path: Some(path),
+            bytes,
+        })) => tracing::info!(
+            "SIGHUP: capture flushed: {} is complete up to {bytes} bytes",
+            path.display()
+        ),
+        Some(Some(_)) => tracing::info!("SIGHUP: capture flushed (no file is being written)"),
+        Some(None) => tracing::warn!(
+            "SIGHUP: the capture writer did not flush within {} s",
+            HANGUP_FLUSH_WAIT.as_secs()
+        ),
+    }
+}
+
+/// Writes an end-of-run report to stderr; a closed stderr (the terminal hung up) is no reason
+/// to fail the shutdown, so errors are ignored.
+fn report(text: &str) {
+    use std::io::Write;
+    let _ = std::io::stderr().write_all(text.as_bytes());
+}
+
+/// `path` made absolute, or an error naming `option` and the path.
+fn absolute(option: &str, path: &std::path::Path) -> Result<PathBuf, CliError> {
+    std::path::absolute(path).map_err(|source| CliError::Io {
+        what: format!("{option} {}", path.display()),
+        source,
+    })
+}
+
+/// `--socket-mode`: octal permissions, at most 0777.
+fn parse_mode(text: &str) -> Result<u32, String> {
+    let digits = text.strip_prefix("0o").unwrap_or(text);
+    match u32::from_str_radix(digits, 8) {
+        Ok(mode) if mode <= 0o777 && !digits.is_empty() => Ok(mode),
+        _ => Err(format!(
+            "`{text}` is not an octal mode from 0 to 0777 (e.g. 0600, 0660)"
+        )),
+    }
 }
 
 /// Starts the built-in AP MLD, attached to the daemon over an in-process socket pair.
@@ -454,6 +585,10 @@ pub fn start_taps(
     };
     let capture = crate::capture::Capture::start(config.clone()).map_err(|e| match e {
         crate::capture::CaptureError::Monitor(m) => CliError::Usage(format!("--monitor: {m}")),
+        crate::capture::CaptureError::Create { path, source } => CliError::Io {
+            what: format!("--capture {}: cannot create the file", path.display()),
+            source,
+        },
         e => CliError::Usage(format!("{what}: {e}")),
     })?;
     if let Some(m) = &config.monitor {
@@ -467,18 +602,26 @@ pub fn start_taps(
 pub fn finish_capture(capture: Option<crate::capture::Capture>) {
     if let Some(c) = capture {
         let s = c.finish();
-        eprintln!(
-            "capture: {} frames written, {} dropped (queue full), {} files, {} bytes, {} sent to the monitor interface",
+        report(&format!(
+            "capture: {} frames written, {} dropped (queue full), {} files, {} bytes, {} sent to the monitor interface\n",
             s.written, s.dropped, s.files, s.bytes, s.monitor_sent
-        );
+        ));
     }
 }
 
-fn termination_signals() -> nix::sys::signal::SigSet {
+/// The signals the daemon handles itself: SIGINT, SIGTERM and SIGQUIT end it cleanly (the
+/// capture complete on disk), SIGHUP reloads the medium config and flushes the capture.
+fn daemon_signals() -> nix::sys::signal::SigSet {
     use nix::sys::signal::{SigSet, Signal};
     let mut set = SigSet::empty();
-    set.add(Signal::SIGINT);
-    set.add(Signal::SIGTERM);
+    for s in [
+        Signal::SIGINT,
+        Signal::SIGTERM,
+        Signal::SIGQUIT,
+        Signal::SIGHUP,
+    ] {
+        set.add(s);
+    }
     set
 }
 
