@@ -22,18 +22,24 @@ use crate::socket_file::SocketFile;
 #[command(
     name = "vhost-hwsim",
     version,
-    about = "Wi-Fi medium for mac80211_hwsim guests (vhost-user, virtio ID 29)"
+    about = "Wi-Fi medium for mac80211_hwsim guests (vhost-user, virtio ID 29)",
+    after_help = "Signals (serving): SIGINT, SIGTERM and SIGQUIT end the daemon cleanly: \
+        the capture is drained and closed, a complete pcapng. SIGHUP does not end it: it \
+        re-reads the --config file (as `reload` does; without --config it logs that there is \
+        nothing to reload) and flushes the capture, so the file on disk is complete at that \
+        moment."
 )]
 pub struct Args {
-    /// vhost-user socket to serve; every connection is one VM.
+    /// vhost-user socket to serve; every connection is one VM. A stale socket at the path is
+    /// replaced; anything else (another daemon's live socket, a file, a directory) makes the
+    /// daemon refuse to start and is left as it is.
     #[arg(long, global = false)]
     pub socket: Option<PathBuf>,
-    /// Control socket answering `stats` and `reload` with JSON.
+    /// Control socket answering `stats` and `reload` with JSON (same rules as --socket).
     #[arg(long)]
     pub control: Option<PathBuf>,
     /// Permissions of the sockets the daemon listens on (--socket, --control), octal. The
     /// default lets only the daemon's user connect; e.g. 0660 lets its group's VMMs in too.
-    /// The daemon refuses to start if something other than a stale socket is at either path.
     #[arg(long, value_name = "MODE", default_value = "0600", value_parser = parse_mode)]
     pub socket_mode: u32,
     /// Medium configuration (TOML: model, seed, path loss, nodes, links); default: the perfect
@@ -230,10 +236,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
             };
             let answer = crate::control::request(control, &request)?;
             print!("{answer}");
-            if answer.contains("\"error\"") {
-                return Err(CliError::Refused(answer.trim().to_string()));
-            }
-            Ok(())
+            refusal(&answer)
         }
         Some(Command::Budget { config }) => {
             let cfg =
@@ -282,7 +285,12 @@ fn reload(control: &std::path::Path, config: Option<&std::path::Path>) -> Result
     };
     let reply = crate::control::request(control, &request)?;
     print!("{reply}");
-    let answer: serde_json::Value = serde_json::from_str(&reply)
+    refusal(&reply)
+}
+
+/// The daemon's answer `reply` as a result: its `error`, if it has one, is a refusal.
+fn refusal(reply: &str) -> Result<(), CliError> {
+    let answer: serde_json::Value = serde_json::from_str(reply)
         .map_err(|e| CliError::Refused(format!("unreadable answer ({e})")))?;
     match answer.get("error") {
         Some(e) => Err(CliError::Refused(e.as_str().unwrap_or_default().to_owned())),

@@ -125,10 +125,7 @@ impl SocketFile {
             path: path.to_owned(),
             source,
         };
-        let parent = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
+        let parent = parent_dir(path);
         let mut private = PrivateDir::create_in(parent).map_err(create)?;
         let staged = private.socket_path();
         let listener = UnixListener::bind(&staged).map_err(create)?;
@@ -199,7 +196,17 @@ impl SocketFile {
     /// Refuses what [`SocketFile::bind`] would refuse at `path`, without creating anything: for
     /// checking every path before the first socket is made.
     pub fn check(path: &Path) -> Result<(), SocketError> {
-        inspect(path, path).map(drop)
+        inspect(path, path)?;
+        let parent = parent_dir(path);
+        match std::fs::metadata(parent) {
+            Ok(m) if m.is_dir() => Ok(()),
+            Ok(_) => Err(io::Error::from_raw_os_error(libc::ENOTDIR)),
+            Err(e) => Err(e),
+        }
+        .map_err(|e| SocketError::Create {
+            path: path.to_owned(),
+            source: io::Error::new(e.kind(), format!("directory {}: {e}", parent.display())),
+        })
     }
 
     /// The socket's path.
@@ -215,6 +222,14 @@ impl Drop for SocketFile {
         if still_ours {
             let _ = std::fs::remove_file(&self.path);
         }
+    }
+}
+
+/// The directory `path` is in (`.` for a bare name).
+fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
     }
 }
 

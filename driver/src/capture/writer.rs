@@ -352,7 +352,13 @@ impl Writer {
                 .is_some_and(|max| self.file_bytes + needed > max);
             if attempt == 0 && over && self.file_packets > 0 {
                 self.out.truncate(mark);
-                if self.open_next().is_err() {
+                if let Err(e) = self.open_next() {
+                    if let Some(first) = &self.config.path {
+                        tracing::error!(
+                            "capture: cannot create {}: {e}; capture stopped",
+                            file_path(first, self.files).display()
+                        );
+                    }
                     break;
                 }
                 continue;
@@ -383,7 +389,12 @@ impl Writer {
         }
         if let Some(f) = self.file.as_mut() {
             if let Err(e) = f.write_all(&self.out) {
-                tracing::error!(error = %e, "capture write failed; capture stopped");
+                if let Some(first) = &self.config.path {
+                    tracing::error!(
+                        "capture: writing {} failed: {e}; capture stopped",
+                        file_path(first, self.files.saturating_sub(1)).display()
+                    );
+                }
                 self.shared
                     .writer_counters
                     .write_errors
