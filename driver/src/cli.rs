@@ -223,7 +223,14 @@ pub fn run(args: Args) -> Result<(), CliError> {
             .unwrap_or(if quiet { "warn" } else { "info" }),
     );
     match &args.command {
-        Some(Command::Demo(d)) => crate::demo::run(d).map_err(CliError::Demo),
+        Some(Command::Demo(d)) => {
+            stop_demo_on_signals();
+            let result = crate::demo::run(d).map_err(CliError::Demo);
+            if crate::demo::stopped_early() {
+                report("vhost-hwsim demo: stopped early by a signal, before --seconds were up\n");
+            }
+            result
+        }
         Some(Command::Stats { control }) => {
             print!("{}", crate::control::request(control, "stats")?);
             Ok(())
@@ -488,6 +495,31 @@ fn on_hangup(
             "SIGHUP: the capture writer did not flush within {} s",
             HANGUP_FLUSH_WAIT.as_secs()
         ),
+    }
+}
+
+/// In the demo, the first of the daemon's signals ends the traffic early and the demo finishes
+/// as it does after `--seconds` (so that a `--capture` is complete); a second one ends the
+/// process at once. Called before any thread exists, so that all inherit the blocked mask.
+fn stop_demo_on_signals() {
+    let signals = daemon_signals();
+    if signals.thread_block().is_err() {
+        return;
+    }
+    let waiter = std::thread::Builder::new()
+        .name("demo-signals".into())
+        .spawn(move || {
+            if let Ok(signal) = signals.wait() {
+                tracing::warn!(%signal, "stopping the demo early");
+                crate::demo::stop_early();
+            }
+            if let Ok(signal) = signals.wait() {
+                std::process::exit(128 + signal as i32);
+            }
+        });
+    if waiter.is_err() {
+        // Nobody would take the signals: let them act as if not blocked.
+        let _ = signals.thread_unblock();
     }
 }
 

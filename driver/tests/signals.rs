@@ -1,7 +1,8 @@
 //! Every signal that ends the daemon (SIGTERM, SIGINT, SIGQUIT) leaves a complete pcapng: every
 //! record it queued written, every block whole, and tshark reads the file without complaint.
 //! SIGHUP ends nothing: it reloads the medium config (with `--config`) and flushes the capture,
-//! so the file is complete on disk at that moment, and the daemon goes on.
+//! so the file is complete on disk at that moment, and the daemon goes on. In `demo`, a signal
+//! ends the traffic early and the demo finishes as usual, its capture complete.
 //!
 //! Each test runs a served daemon with `--capture` and two guests, one of them sending frames in
 //! bursts the whole time, so the capture writer is busy when the signal comes. The file is
@@ -394,4 +395,60 @@ fn sighup_without_a_config_says_there_is_nothing_to_reload_and_goes_on() {
     );
     let _guest = d.guest();
     assert!(d.terminate().success());
+}
+
+#[test]
+fn a_signal_ends_the_demo_early_with_a_complete_capture() {
+    let name = "signal-demo";
+    let tsharks = tsharks(name);
+    let dir = test_dir(name);
+    let file = dir.join("demo.pcapng");
+    let mut demo = Command::new(env!("CARGO_BIN_EXE_vhost-hwsim"))
+        .args(["demo", "--seconds", "60", "--capture"])
+        .arg(&file)
+        .arg("--socket")
+        .arg(dir.join("demo.sock"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Data flows once the station is secured: wait for the capture to grow past the setup.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while std::fs::metadata(&file).map_or(0, |m| m.len()) < 100_000 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the demo captured little"
+        );
+        assert!(
+            demo.try_wait().unwrap().is_none(),
+            "the demo ended by itself"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // SAFETY: kill(2) on our own child's pid.
+    unsafe { libc::kill(demo.id() as i32, libc::SIGINT) };
+    let started = std::time::Instant::now();
+    let out = demo.wait_with_output().unwrap();
+    let err = strip_ansi(&String::from_utf8_lossy(&out.stderr));
+    assert!(
+        started.elapsed() < EXIT_WAIT,
+        "took {:?} to stop",
+        started.elapsed()
+    );
+    assert!(out.status.success(), "{:?}: {err}", out.status);
+    assert!(err.contains("stopped early by a signal"), "{err}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("after deauthentication"), "{stdout}");
+    let line = err
+        .lines()
+        .find(|l| l.starts_with("capture: "))
+        .unwrap_or_else(|| panic!("no capture report: {err}"));
+    let written: usize = line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{line}"));
+    let bytes = std::fs::read(&file).unwrap();
+    assert_eq!(complete_capture(&bytes, &tsharks, name), written, "{line}");
+    std::fs::remove_dir_all(&dir).ok();
 }
