@@ -9,6 +9,7 @@
 //! ap_isolate = false          # true: stations' frames to each other are not relayed
 //! beacon_protection = true    # default with owe/sae: BIGTK per link, MME in beacons
 //! group_rekey_s = 0           # owe/sae: new GTK/IGTK/BIGTK every N s (>= 2; 0 = never)
+//! # key_seed = 7              # reproducible keys and nonces (insecure); default: from the OS
 //!
 //! [[link]]
 //! id = 0
@@ -248,6 +249,9 @@ pub struct ApConfig {
     /// BIGTK per link, handed to every station in the group key handshake. 0 = never;
     /// otherwise at least [`MIN_GROUP_REKEY_S`], and only with OWE or SAE.
     pub group_rekey_s: u32,
+    /// Seed of the AP's keys, nonces and DH keys, for a run that repeats exactly. Anyone who
+    /// knows it derives every key of the run; None (the default) seeds from the OS.
+    pub key_seed: Option<u64>,
     /// Links, in the order written.
     pub links: Vec<LinkConfig>,
 }
@@ -285,6 +289,7 @@ struct FileRepr {
     beacon_interval_tu: Option<Spanned<u16>>,
     beacon_protection: Option<Spanned<bool>>,
     group_rekey_s: Option<Spanned<u32>>,
+    key_seed: Option<u64>,
     #[serde(default)]
     ap_isolate: bool,
     #[serde(default)]
@@ -481,6 +486,7 @@ impl ApConfig {
             ap_isolate: repr.ap_isolate,
             beacon_protection,
             group_rekey_s,
+            key_seed: repr.key_seed,
             links,
         })
     }

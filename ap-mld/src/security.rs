@@ -12,6 +12,13 @@ use hwsim_frame::MacAddr;
 
 /// LLC/SNAP header for an EtherType (RFC 1042).
 pub const LLC_SNAP: [u8; 6] = [0xaa, 0xaa, 0x03, 0x00, 0x00, 0x00];
+/// LLC/SNAP header and EtherType in front of an MSDU's payload.
+pub const LLC_SNAP_LEN: usize = LLC_SNAP.len() + 2;
+/// A three-address QoS Data header, as [`qos_data_header`] builds it.
+pub const QOS_DATA_HEADER_LEN: usize = 26;
+/// What CCMP-128 adds to a frame: its header and MIC.
+pub const CCMP_OVERHEAD: usize =
+    hwsim_crypto::ccmp::CCMP_HDR_LEN + hwsim_crypto::ccmp::CCMP_MIC_LEN;
 /// EtherType of EAPOL.
 pub const ETHERTYPE_EAPOL: u16 = 0x888e;
 /// TID EAPOL frames go with (voice, like mac80211's control port frames).

@@ -412,6 +412,111 @@ fn association_without_authentication_is_refused_and_deauth_forgets() {
     assert!(ap.station(STA_MLD).is_none());
 }
 
+/// The MLD's authentication on `link` heard from `addr` (a link address of this attempt).
+fn auth_from(ap: &ApMld, link: usize, addr: MacAddr) -> Vec<u8> {
+    let mut f = auth_request(ap, link);
+    f[10..16].copy_from_slice(&addr.0);
+    f
+}
+
+fn assoc_status(tx: &crate::Tx) -> u16 {
+    let f = Frame::new_checked(&tx.frame[..]).unwrap();
+    assert_eq!(f.frame_control().subtype(), mgmt_subtype::ASSOC_RESP);
+    u16::from_le_bytes([f.payload()[2], f.payload()[3]])
+}
+
+#[test]
+fn a_late_frame_of_an_abandoned_attempt_on_another_link_does_not_undo_the_new_one() {
+    // The station's attempt on the 2.4 GHz link timed out on its side; it authenticated on
+    // the 6 GHz link; then the medium delivers a retry of the old attempt's authentication
+    // and its deauthentication (other channel, other queue). Its association request on
+    // 6 GHz must still find the 6 GHz authentication (it was refused as a class 2 frame
+    // from a non-authenticated station when one record per MLD address was overwritten).
+    let old_attempt = MacAddr([0x02, 0, 0, 0xb0, 0, 0x20]);
+    let bssid0 = open_ap().link_config(0).bssid;
+    for late_deauth in [false, true] {
+        let mut ap = open_ap();
+        ap.handle(0, &auth_from(&ap, 0, old_attempt), 0);
+        ap.handle(2, &auth_request(&ap, 2), 1_000);
+        ap.handle(0, &auth_from(&ap, 0, old_attempt), 2_000);
+        if late_deauth {
+            let deauth = mgmt(
+                mgmt_subtype::DEAUTH,
+                bssid0,
+                old_attempt,
+                bssid0,
+                &3u16.to_le_bytes(),
+            );
+            ap.handle(0, &deauth, 3_000);
+            assert!(ap.station(STA_MLD).is_some(), "the 6 GHz attempt stands");
+        }
+        let out = ap.handle(2, &assoc_request(&ap, 2, &[0, 1], &[]), 4_000);
+        assert_eq!(out.len(), 1);
+        assert_eq!(
+            assoc_status(&out[0]),
+            status::SUCCESS,
+            "late deauth: {late_deauth}"
+        );
+        let s = ap.station(STA_MLD).unwrap();
+        assert_eq!(s.links[0], (2, STA_LINK[2]), "associated on 6 GHz");
+        assert_eq!(s.links.len(), 3);
+        // The old attempt is gone with the association: its association request now
+        // gets the class 2 deauthentication.
+        let mut stale = assoc_request(&ap, 0, &[], &[]);
+        stale[10..16].copy_from_slice(&old_attempt.0);
+        let out = ap.handle(0, &stale, 5_000);
+        let f = Frame::new_checked(&out[0].frame[..]).unwrap();
+        assert_eq!(f.frame_control().subtype(), mgmt_subtype::DEAUTH);
+        assert!(ap.station(STA_MLD).unwrap().associated());
+    }
+}
+
+#[test]
+fn either_pending_attempt_may_associate_and_a_flood_keeps_the_newest() {
+    let mut ap = open_ap();
+    ap.handle(2, &auth_request(&ap, 2), 0);
+    ap.handle(0, &auth_request(&ap, 0), 0);
+    let out = ap.handle(2, &assoc_request(&ap, 2, &[0], &[]), 0);
+    assert_eq!(assoc_status(&out[0]), status::SUCCESS);
+
+    // Five authentications from five addresses: the oldest falls out.
+    let mut ap = open_ap();
+    let addr = |i: u8| MacAddr([0x02, 0, 0, 0xb0, 1, i]);
+    for i in 0..5 {
+        ap.handle(1, &auth_from(&ap, 1, addr(i)), 0);
+    }
+    for (i, expect) in [(0u8, None), (4, Some(status::SUCCESS))] {
+        let mut req = assoc_request(&ap, 1, &[], &[]);
+        req[10..16].copy_from_slice(&addr(i).0);
+        let out = ap.handle(1, &req, 0);
+        let f = Frame::new_checked(&out[0].frame[..]).unwrap();
+        match expect {
+            None => assert_eq!(f.frame_control().subtype(), mgmt_subtype::DEAUTH),
+            Some(code) => assert_eq!(assoc_status(&out[0]), code),
+        }
+    }
+}
+
+#[test]
+fn deauthentication_of_the_only_pending_attempt_forgets_the_station_without_a_departure() {
+    let mut ap = open_ap();
+    ap.handle(1, &auth_request(&ap, 1), 0);
+    let bssid = ap.link_config(1).bssid;
+    let deauth = mgmt(
+        mgmt_subtype::DEAUTH,
+        bssid,
+        STA_LINK[1],
+        bssid,
+        &3u16.to_le_bytes(),
+    );
+    ap.handle(1, &deauth, 0);
+    assert!(ap.station(STA_MLD).is_none());
+    assert_eq!(ap.counters().departures, 0);
+    let out = ap.handle(1, &assoc_request(&ap, 1, &[], &[]), 0);
+    let f = Frame::new_checked(&out[0].frame[..]).unwrap();
+    assert_eq!(f.frame_control().subtype(), mgmt_subtype::DEAUTH);
+}
+
 #[test]
 fn ml_probe_response_has_complete_profiles_with_tsf_and_beacon_interval() {
     let mut ap = open_ap();
@@ -575,6 +680,36 @@ fn owe_association_needs_rsne_and_dh_element_then_starts_the_4way_handshake() {
     assert_eq!(f.frame_control().subtype(), mgmt_subtype::DEAUTH);
     assert_eq!(f.payload(), &15u16.to_le_bytes());
     assert!(ap.station(STA_MLD).is_none());
+}
+
+/// The AP's OWE public key in its association response to a fixed station.
+fn owe_reply_key(mut ap: ApMld) -> Vec<u8> {
+    ap.handle(1, &auth_request(&ap, 1), 0);
+    let pair = OweKeyPair::generate(&mut SeededRng::new(99));
+    let mut extra = owe_rsne();
+    pair.dh_param().emit_element(&mut extra);
+    let out = ap.handle(1, &assoc_request(&ap, 1, &[0, 2], &extra), 0);
+    let f = Frame::new_checked(&out[0].frame[..]).unwrap();
+    let dh = Elements::new(&f.payload()[6..])
+        .map(|e| e.unwrap())
+        .find(|e| e.ext == Some(eid::EXT_OWE_DH))
+        .expect("a DH Parameter element");
+    dh.data.to_vec()
+}
+
+#[test]
+fn keys_come_from_the_os_unless_a_seed_fixes_them() {
+    let os = || owe_reply_key(ApMld::with_os_entropy(config("owe")).unwrap());
+    assert_ne!(os(), os(), "two OS-seeded APs draw different DH keys");
+    let seeded = || owe_reply_key(ApMld::new(config("owe"), 7));
+    assert_eq!(seeded(), seeded(), "the same seed, the same keys");
+    let cfg = ApConfig::parse(&format!(
+        "key_seed = 7\n{}",
+        THREE_LINKS.replace("SECURITY", "owe")
+    ))
+    .unwrap();
+    assert_eq!(cfg.key_seed, Some(7));
+    assert_eq!(config("owe").key_seed, None);
 }
 
 #[test]
@@ -768,6 +903,83 @@ fn stations_reach_each_other_through_the_ap_unless_isolated() {
             .is_empty());
         assert_eq!(ap.take_uplink().len(), 1);
     }
+}
+
+#[test]
+fn no_relayed_or_downlink_frame_exceeds_what_hwsim_accepts() {
+    let mut ap = open_ap();
+    for f in [auth_request(&ap, 1), assoc_request(&ap, 1, &[0, 2], &[])] {
+        ap.handle(1, &f, 0);
+        ap.handle(1, &from_second_station(&f), 0);
+    }
+    let sta2_link0 = MacAddr([0x02, 0, 0, 0xc0, 0, 0x10]);
+    let max = hwsim_frame::nl::MAX_FRAME_LEN;
+    // Header (26) + LLC/SNAP (8) + payload: the largest group frame that still fits.
+    let fits = vec![0x5a; max - 34];
+    let out = ap.handle(
+        0,
+        &uplink_data(&ap, 0, sta2_link0, MacAddr::BROADCAST, &fits),
+        0,
+    );
+    assert_eq!(out.len(), 3, "relayed on every link");
+    assert!(out.iter().all(|t| t.frame.len() == max));
+    assert_eq!(ap.counters().tx_oversize, 0);
+    ap.take_uplink();
+
+    // A station's group frame one byte larger (the medium hands the AP whatever a guest
+    // sent): into the distribution system, but never back into the BSS, where every
+    // receiver's mac80211_hwsim would drop it.
+    let big = vec![0x5a; max - 33];
+    let out = ap.handle(
+        0,
+        &uplink_data(&ap, 0, sta2_link0, MacAddr::BROADCAST, &big),
+        0,
+    );
+    assert!(
+        out.is_empty(),
+        "{:?}",
+        out.iter().map(|t| t.frame.len()).collect::<Vec<_>>()
+    );
+    assert_eq!(ap.counters().tx_oversize, 1);
+    assert_eq!(
+        ap.take_uplink().len(),
+        1,
+        "the distribution system still gets it"
+    );
+
+    // Unicast from station 2 to station 1, and from the distribution system: the same.
+    let out = ap.handle(0, &uplink_data(&ap, 0, sta2_link0, STA_MLD, &big), 0);
+    assert!(out.is_empty());
+    let mut eth = Vec::new();
+    eth.extend_from_slice(&STA_MLD.0);
+    eth.extend_from_slice(&[0x02, 0, 0, 0, 0, 0x99]);
+    eth.extend_from_slice(&0x0800u16.to_be_bytes());
+    eth.extend_from_slice(&big);
+    assert!(ap.downlink(&eth, 0).is_empty());
+    assert_eq!(ap.counters().tx_oversize, 3);
+    eth.truncate(eth.len() - 1);
+    let out = ap.downlink(&eth, 0);
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].frame.len(), max);
+}
+
+#[test]
+fn secured_downlink_counts_the_ccmp_overhead() {
+    let mut ap = ApMld::new(config("owe"), 3);
+    // Nobody is authorized, so nothing goes out; the size check comes first and counts.
+    let mut eth = vec![0xff; 6];
+    eth.extend_from_slice(&[0x02, 0, 0, 0, 0, 0x99]);
+    eth.extend_from_slice(&0x0800u16.to_be_bytes());
+    eth.extend(vec![0u8; hwsim_frame::nl::MAX_FRAME_LEN - 34 - 16 + 1]);
+    assert!(ap.downlink(&eth, 0).is_empty());
+    assert_eq!(ap.counters().tx_oversize, 1);
+    eth.pop();
+    assert!(ap.downlink(&eth, 0).is_empty());
+    assert_eq!(
+        ap.counters().tx_oversize,
+        1,
+        "fits once CCMP's 16 bytes are added"
+    );
 }
 
 #[test]

@@ -558,12 +558,20 @@ fn start_ap(core: &Arc<Core>, cfg: hwsim_ap::ApConfig, tap: Option<&str>) -> Res
                 .map_err(|e| CliError::Usage(format!("--ap-tap {name}: {e}")))
         })
         .transpose()?;
-    // Keys and nonces are drawn from a seed; a fresh one per run unless the medium is
-    // seeded for reproducibility (the AP's randomness is not part of the medium's model).
-    let seed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64);
-    let ap = hwsim_ap::ApMld::new(cfg, seed);
+    // Keys and nonces come from the OS unless the AP config fixes their seed for a run that
+    // repeats exactly; then every key can be derived from the file, which the log says.
+    let ap = match cfg.key_seed {
+        Some(seed) => {
+            tracing::warn!(
+                key_seed = seed,
+                "AP MLD: keys and nonces follow from key_seed in the AP config: reproducible, \
+                 and NOT secret (anyone with the file derives every key of this run)"
+            );
+            hwsim_ap::ApMld::new(cfg, seed)
+        }
+        None => hwsim_ap::ApMld::with_os_entropy(cfg)
+            .map_err(|e| CliError::Usage(format!("AP MLD: no randomness from the OS: {e}")))?,
+    };
     let handle = attach_builtin_ap(core, ap, tap).map_err(CliError::Usage)?;
     let _ = core.ap.set(handle);
     Ok(())

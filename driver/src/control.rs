@@ -142,6 +142,7 @@ fn ap_command(core: &Core, args: &str) -> String {
                 "sa_query_timeouts": data.sa_query_timeouts,
                 "sa_query_answered": data.sa_query_answered,
                 "pmksa_cache_hits": data.pmksa_cache_hits,
+                "tx_oversize": data.tx_oversize,
                 "data_rx_dropped": data.rx_dropped,
                 "ttlm": {
                     "accepted": data.ttlm_accepted,

@@ -8,6 +8,7 @@
 //! as mac80211 does), since the Timestamp is filled in at transmission.
 
 use cmac::{Cmac, Mac};
+use subtle::ConstantTimeEq;
 
 use crate::error::{need, CryptoError, Result};
 
@@ -99,11 +100,7 @@ impl BipKey {
             return Err(CryptoError::Malformed("MMIE"));
         }
         let expected = self.mic(frame);
-        let diff = expected
-            .iter()
-            .zip(&mmie[10..18])
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b));
-        if diff != 0 {
+        if !bool::from(expected[..].ct_eq(&mmie[10..18])) {
             return Err(CryptoError::MicMismatch);
         }
         let mut ipn = [0u8; 8];

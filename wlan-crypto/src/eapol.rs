@@ -9,6 +9,7 @@
 use cmac::Cmac;
 use hmac::{Hmac, Mac};
 use sha2::{Sha256, Sha384};
+use subtle::ConstantTimeEq;
 
 use crate::error::{need, CryptoError, Result};
 use crate::keys::MicAlg;
@@ -185,11 +186,7 @@ pub fn write_mic(alg: MicAlg, kck: &[u8], pdu: &mut [u8], mic_len: usize) -> Res
 pub fn verify_mic(alg: MicAlg, kck: &[u8], pdu: &[u8], mic_len: usize) -> Result<()> {
     let expected = compute_mic(alg, kck, pdu, mic_len)?;
     let got = &pdu[MIC_OFFSET..MIC_OFFSET + mic_len];
-    let diff = expected
-        .iter()
-        .zip(got)
-        .fold(0u8, |acc, (a, b)| acc | (a ^ b));
-    if diff != 0 {
+    if !bool::from(expected[..].ct_eq(got)) {
         return Err(CryptoError::MicMismatch);
     }
     Ok(())

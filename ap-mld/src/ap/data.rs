@@ -8,9 +8,11 @@ use hwsim_crypto::handshake::{
 use hwsim_crypto::keys::Cipher;
 use hwsim_frame::ie;
 use hwsim_frame::mac::Frame;
+use hwsim_frame::nl::MAX_FRAME_LEN;
 use hwsim_frame::MacAddr;
 
 use super::{ApMld, Event, Station, Tx, EAPOL_RETRIES, EAPOL_TIMEOUT_US};
+use crate::config::Security;
 use crate::security::{self, EAPOL_TID, ETHERTYPE_EAPOL};
 
 impl ApMld {
@@ -375,6 +377,20 @@ impl ApMld {
         let sa = MacAddr::from_bytes(&eth[6..12]).unwrap_or_default();
         let ethertype = u16::from_be_bytes([eth[12], eth[13]]);
         let payload = &eth[14..];
+        // The largest frame this MSDU becomes: QoS Data header, LLC/SNAP, payload and, on a
+        // secured network, the CCMP header and MIC. No fragmentation: group-addressed MSDUs
+        // are never fragmented (IEEE 802.11-2020 10.4), and a station's mac80211_hwsim drops
+        // any received frame over IEEE80211_MAX_DATA_LEN, so one that big is dropped here,
+        // counted, before it costs a sequence number or a PN.
+        let secured = self.cfg.security != Security::Open;
+        let frame_len = security::QOS_DATA_HEADER_LEN
+            + security::LLC_SNAP_LEN
+            + payload.len()
+            + if secured { security::CCMP_OVERHEAD } else { 0 };
+        if frame_len > MAX_FRAME_LEN {
+            self.counters.tx_oversize += 1;
+            return Vec::new();
+        }
         if da.is_group() {
             if !self.stations.iter().any(Station::authorized) {
                 return Vec::new();

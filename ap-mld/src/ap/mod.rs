@@ -131,12 +131,11 @@ pub struct Station {
     /// (link index, station address on that link) of every link set up; the first is the
     /// link it associated on.
     pub links: Vec<(usize, MacAddr)>,
-    /// Authenticated on (link index, station link address) before association.
-    auth_on: Option<(usize, MacAddr)>,
+    /// Authentications not yet followed by an association, one per (link, link address)
+    /// they were heard on, oldest first (at most [`MAX_PENDING_AUTHS`]).
+    pending: Vec<PendingAuth>,
     /// Security association (OWE, SAE) once associated.
     keys: Option<StaKeys>,
-    /// The PMKSA SAE authentication established, for the association to use.
-    pmksa: Option<(Akm, Pmksa)>,
     /// The SA Query under way because the station asked to associate again while its PMF
     /// association stands.
     sa_query: Option<sa_query::SaQuery>,
@@ -146,7 +145,42 @@ pub struct Station {
     pub ttlm: Option<NegotiatedTtlm>,
 }
 
+/// One authentication of a station, waiting for the association request on the same link
+/// from the same address.
+///
+/// Kept per (link, link address) and not one per station because a non-AP MLD's frames on
+/// different links take different paths: when an attempt on one link times out and the
+/// station authenticates on another, a retry or deauthentication of the old attempt may
+/// still arrive after the new authentication. Keyed by MLD address alone, it would undo the
+/// new attempt and the station's association request would be refused as class 2.
+struct PendingAuth {
+    link: usize,
+    addr: MacAddr,
+    /// The PMKSA an SAE authentication established, for the association to use.
+    pmksa: Option<(Akm, Pmksa)>,
+}
+
+/// Authentication attempts kept per station; a further one drops the oldest. A real non-AP
+/// MLD has one under way at a time, a slow medium a few: more is a flood.
+const MAX_PENDING_AUTHS: usize = 4;
+
 impl Station {
+    /// The pending authentication heard as `addr` on `link`.
+    fn pending_auth(&self, link: usize, addr: MacAddr) -> Option<&PendingAuth> {
+        self.pending
+            .iter()
+            .find(|p| p.link == link && p.addr == addr)
+    }
+
+    /// Records an authentication heard as `addr` on `link`, replacing an earlier one there.
+    fn add_pending_auth(&mut self, link: usize, addr: MacAddr, pmksa: Option<(Akm, Pmksa)>) {
+        self.pending.retain(|p| !(p.link == link && p.addr == addr));
+        if self.pending.len() >= MAX_PENDING_AUTHS {
+            self.pending.remove(0);
+        }
+        self.pending.push(PendingAuth { link, addr, pmksa });
+    }
+
     /// Associated (has an AID).
     pub fn associated(&self) -> bool {
         self.aid != 0
@@ -216,6 +250,9 @@ pub struct DataCounters {
     pub ttlm_uplink_off_mapping: u64,
     /// Associations that used a cached PMKSA (no SAE exchange, no OWE DH).
     pub pmksa_cache_hits: u64,
+    /// Downlink or relayed MSDUs dropped because their frame would exceed the 2304 bytes a
+    /// station's mac80211_hwsim accepts.
+    pub tx_oversize: u64,
 }
 
 struct LinkState {
@@ -272,9 +309,22 @@ const RECONF_TAIL_TBTTS: u16 = 20;
 const MAX_AID: u16 = 2007;
 
 impl ApMld {
-    /// An AP MLD for `cfg`; `seed` makes its keys and nonces reproducible.
+    /// An AP MLD for `cfg` whose keys, nonces and DH keys all follow from `seed`: the same
+    /// seed gives the same run, and anyone who knows it can derive every key. For tests and
+    /// reproducible runs (`key_seed`); [`ApMld::with_os_entropy`] otherwise.
     pub fn new(cfg: ApConfig, seed: u64) -> ApMld {
-        let mut rng = SeededRng::new(seed);
+        Self::with_rng(cfg, SeededRng::new(seed))
+    }
+
+    /// An AP MLD for `cfg` whose randomness is seeded with 256 bits from the operating system
+    /// (getrandom): its keys cannot be derived from anything outside the process.
+    pub fn with_os_entropy(cfg: ApConfig) -> std::io::Result<ApMld> {
+        let mut seed = [0u8; 32];
+        getrandom::getrandom(&mut seed).map_err(std::io::Error::from)?;
+        Ok(Self::with_rng(cfg, SeededRng::from_seed(seed)))
+    }
+
+    fn with_rng(cfg: ApConfig, mut rng: SeededRng) -> ApMld {
         let links: Vec<LinkState> = cfg
             .links
             .iter()
@@ -591,12 +641,22 @@ impl ApMld {
                 // With PMF in force an unprotected one could be forged: ignore it. (A
                 // station that really lost its keys associates again, which the SA Query
                 // of `sa_query` sorts out.) One from an address that only authenticated
-                // since ends that attempt, not the association.
+                // since ends that attempt, not the association. Before association it ends
+                // the attempt it was heard on; the station goes once none is left.
                 match self.station_index(link, sa) {
                     Some(i) if !protected && self.stations[i].pmf() => {
                         let s = &mut self.stations[i];
-                        if s.auth_on == Some((link, sa)) {
-                            s.auth_on = None;
+                        if s.link_addr(link) != Some(sa) {
+                            s.pending.retain(|p| !(p.link == link && p.addr == sa));
+                        }
+                    }
+                    Some(i) if !self.stations[i].associated() => {
+                        let s = &mut self.stations[i];
+                        s.pending.retain(|p| !(p.link == link && p.addr == sa));
+                        if s.pending.is_empty() {
+                            // Never associated: nothing departs.
+                            let s = self.stations.remove(i);
+                            self.sae_forget(s.addr);
                         }
                     }
                     Some(_) => self.forget(link, sa),
@@ -643,7 +703,7 @@ impl ApMld {
         self.stations.iter().position(|s| {
             s.addr == addr
                 || s.links.iter().any(|&(l, a)| l == link && a == addr)
-                || s.auth_on == Some((link, addr))
+                || s.pending_auth(link, addr).is_some()
         })
     }
 
@@ -793,9 +853,10 @@ impl ApMld {
     }
 
     /// Records a successful authentication of `addr` (heard as `sa` on `link`). It replaces
-    /// whatever the station had, except a PMF association: that one stays until the
+    /// an association the station had, except a PMF association: that one stays until the
     /// station's next association request has been through the SA Query (an unprotected
-    /// Authentication frame may be forged).
+    /// Authentication frame may be forged). Before association it joins the station's other
+    /// pending attempts (see [`PendingAuth`]): whichever the association request names wins.
     fn authenticated(
         &mut self,
         addr: MacAddr,
@@ -806,9 +867,8 @@ impl ApMld {
     ) {
         if let Some(i) = self.stations.iter().position(|s| s.addr == addr) {
             let s = &mut self.stations[i];
-            if s.pmf() && !s.sa_query_timed_out {
-                s.auth_on = Some((link, sa));
-                s.pmksa = pmksa;
+            if !s.associated() || s.pmf() && !s.sa_query_timed_out {
+                s.add_pending_auth(link, sa, pmksa);
                 return;
             }
             self.stations.remove(i);
@@ -818,9 +878,12 @@ impl ApMld {
             mlo,
             aid: 0,
             links: Vec::new(),
-            auth_on: Some((link, sa)),
+            pending: vec![PendingAuth {
+                link,
+                addr: sa,
+                pmksa,
+            }],
             keys: None,
-            pmksa,
             sa_query: None,
             sa_query_timed_out: false,
             ttlm: None,
@@ -958,6 +1021,10 @@ impl ApMld {
             }
         }
         let main_link = link;
+        // The PMKSA of the SAE authentication this request follows, if any.
+        let auth_pmksa = self.stations[si]
+            .pending_auth(link, sa)
+            .and_then(|p| p.pmksa.clone());
         let mut status_code = status::SUCCESS;
         let mut owe_reply = None;
         let mut sta_keys = None;
@@ -989,8 +1056,7 @@ impl ApMld {
         }
         if !rsn_ok {
             status_code = status::INVALID_RSNE;
-        } else if let Some((akm, pmksa)) = self.stations[si]
-            .pmksa
+        } else if let Some((akm, pmksa)) = auth_pmksa
             .is_none()
             .then(|| self.cached_pmksa(sta_mld.unwrap_or(sa), &sta_pmkids, tsf_us))
             .flatten()
@@ -1033,7 +1099,7 @@ impl ApMld {
         } else if self.cfg.security == Security::Sae {
             // The PMKSA of the SAE authentication just done; a PMKID in the RSNE must name it
             // (no PMKSA caching beyond that).
-            match self.stations[si].pmksa.clone() {
+            match auth_pmksa {
                 Some((akm, pmksa))
                     if sta_pmkids.is_empty() || sta_pmkids.contains(&pmksa.pmkid) =>
                 {
@@ -1125,7 +1191,7 @@ impl ApMld {
                 s.addr = m;
             }
             s.links = accepted;
-            s.auth_on = None;
+            s.pending.clear();
             if let Some(k) = &sta_keys {
                 if !cache_hit {
                     self.pmksa_cache
