@@ -368,10 +368,9 @@ pub fn ap_link_widths(cfg: &hwsim_ap::ApConfig) -> Vec<ApLinkWidth> {
 }
 
 fn serve(args: &Args) -> Result<(), CliError> {
-    // Block the signals before any thread exists, so that every thread inherits the mask and
-    // only the `sigwait` below receives them.
-    let signals = daemon_signals();
-    let _ = signals.thread_block();
+    // Taken before any thread exists, so that every thread inherits the blocked mask and only
+    // the `sigwait` below receives them.
+    let signals = take_daemon_signals();
     let socket = args.socket.clone().ok_or_else(|| {
         CliError::Usage("--socket PATH is required (or try `vhost-hwsim demo`)".into())
     })?;
@@ -502,10 +501,7 @@ fn on_hangup(
 /// as it does after `--seconds` (so that a `--capture` is complete); a second one ends the
 /// process at once. Called before any thread exists, so that all inherit the blocked mask.
 fn stop_demo_on_signals() {
-    let signals = daemon_signals();
-    if signals.thread_block().is_err() {
-        return;
-    }
+    let signals = take_daemon_signals();
     let waiter = std::thread::Builder::new()
         .name("demo-signals".into())
         .spawn(move || {
@@ -659,16 +655,35 @@ pub fn finish_capture(capture: Option<crate::capture::Capture>) {
 
 /// The signals the daemon handles itself: SIGINT, SIGTERM and SIGQUIT end it cleanly (the
 /// capture complete on disk), SIGHUP reloads the medium config and flushes the capture.
-fn daemon_signals() -> nix::sys::signal::SigSet {
-    use nix::sys::signal::{SigSet, Signal};
-    let mut set = SigSet::empty();
-    for s in [
+const DAEMON_SIGNALS: [nix::sys::signal::Signal; 4] = {
+    use nix::sys::signal::Signal;
+    [
         Signal::SIGINT,
         Signal::SIGTERM,
         Signal::SIGQUIT,
         Signal::SIGHUP,
-    ] {
+    ]
+};
+
+/// Blocks [`DAEMON_SIGNALS`] in the calling thread (threads started later inherit that) and
+/// returns them as a set to `sigwait` on. Their disposition is then reset to the default: a
+/// non-interactive shell starts a background command (`vhost-hwsim … &`) with SIGINT and
+/// SIGQUIT ignored, and POSIX leaves it open whether an ignored signal that is blocked stays
+/// pending for `sigwait` or is discarded (Linux keeps it; the reset makes it certain).
+/// Blocked, the default action never runs.
+fn take_daemon_signals() -> nix::sys::signal::SigSet {
+    use nix::sys::signal::{SigHandler, SigSet};
+    let mut set = SigSet::empty();
+    for s in DAEMON_SIGNALS {
         set.add(s);
+    }
+    if set.thread_block().is_err() {
+        tracing::warn!("cannot block SIGINT/SIGTERM/SIGQUIT/SIGHUP: they act as by default");
+        return set;
+    }
+    for s in DAEMON_SIGNALS {
+        // SAFETY: installs no handler (SIG_DFL), so no code of ours runs in signal context.
+        let _ = unsafe { nix::sys::signal::signal(s, SigHandler::SigDfl) };
     }
     set
 }

@@ -452,3 +452,49 @@ fn a_signal_ends_the_demo_early_with_a_complete_capture() {
     assert_eq!(complete_capture(&bytes, &tsharks, name), written, "{line}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn sigint_and_sigquit_end_the_daemon_even_when_it_started_with_them_ignored() {
+    // A non-interactive shell starts `vhost-hwsim … &` with SIGINT and SIGQUIT ignored. (Linux
+    // keeps a blocked signal pending even while it is ignored, so there this holds even without
+    // the daemon's reset to the default disposition; POSIX does not promise it.)
+    use std::os::unix::process::CommandExt;
+    for signal in [libc::SIGINT, libc::SIGQUIT] {
+        let dir = test_dir(&format!("signal-ignored-{signal}"));
+        let (socket, control) = (dir.join("hwsim.sock"), dir.join("control.sock"));
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_vhost-hwsim"));
+        cmd.arg("--socket")
+            .arg(&socket)
+            .arg("--control")
+            .arg(&control)
+            .args(["--log", "warn"]);
+        // SAFETY: signal(2) with SIG_IGN is async-signal-safe and runs no code of ours later;
+        // it runs in the child between fork and exec.
+        unsafe {
+            cmd.pre_exec(|| {
+                libc::signal(libc::SIGINT, libc::SIG_IGN);
+                libc::signal(libc::SIGQUIT, libc::SIG_IGN);
+                Ok(())
+            });
+        }
+        let mut child = cmd.spawn().unwrap();
+        wait_for_path(&socket);
+        wait_for_path(&control);
+        // SAFETY: kill(2) on our own child's pid.
+        unsafe { libc::kill(child.id() as i32, signal) };
+        let deadline = std::time::Instant::now() + EXIT_WAIT;
+        let status = loop {
+            if let Some(s) = child.try_wait().unwrap() {
+                break s;
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("signal {signal} did not end a daemon that started with it ignored");
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        assert!(status.success(), "signal {signal}: {status:?}");
+        assert!(!socket.exists(), "it shut down cleanly: socket removed");
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}
