@@ -224,7 +224,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
     );
     match &args.command {
         Some(Command::Demo(d)) => {
-            stop_demo_on_signals();
+            crate::signals::stop_demo_on_signals();
             let result = crate::demo::run(d).map_err(CliError::Demo);
             if crate::demo::stopped_early() {
                 report("vhost-hwsim demo: stopped early by a signal, before --seconds were up\n");
@@ -370,7 +370,7 @@ pub fn ap_link_widths(cfg: &hwsim_ap::ApConfig) -> Vec<ApLinkWidth> {
 fn serve(args: &Args) -> Result<(), CliError> {
     // Taken before any thread exists, so that every thread inherits the blocked mask and only
     // the `sigwait` below receives them.
-    let signals = take_daemon_signals();
+    let signals = crate::signals::take();
     let socket = args.socket.clone().ok_or_else(|| {
         CliError::Usage("--socket PATH is required (or try `vhost-hwsim demo`)".into())
     })?;
@@ -438,7 +438,9 @@ fn serve(args: &Args) -> Result<(), CliError> {
     }
     loop {
         match signals.wait() {
-            Ok(nix::sys::signal::Signal::SIGHUP) => on_hangup(&core, &source, capture.as_ref()),
+            Ok(nix::sys::signal::Signal::SIGHUP) => {
+                crate::signals::on_hangup(&core, &source, capture.as_ref())
+            }
             Ok(signal) => {
                 tracing::info!(%signal, "shutting down");
                 break;
@@ -457,71 +459,9 @@ fn serve(args: &Args) -> Result<(), CliError> {
     Ok(())
 }
 
-/// How long SIGHUP waits for the capture writer to flush.
-const HANGUP_FLUSH_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
-
-/// SIGHUP: re-reads the medium config as `reload` does (if the daemon has one) and makes the
-/// capture file complete on disk as of now; the daemon keeps running.
-fn on_hangup(
-    core: &Core,
-    source: &std::sync::Mutex<crate::control::MediumSource>,
-    capture: Option<&crate::capture::Capture>,
-) {
-    let has_config = source
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .config
-        .is_some();
-    if has_config {
-        match crate::control::reload(core, source, None) {
-            Ok(path) => tracing::info!(config = %path.display(), "SIGHUP: medium config reloaded"),
-            Err(e) => tracing::warn!("SIGHUP: reload refused, the medium in force stays: {e}"),
-        }
-    } else {
-        tracing::info!("SIGHUP: nothing to reload (the daemon runs without --config)");
-    }
-    match capture.map(|c| c.flush(HANGUP_FLUSH_WAIT)) {
-        None => {}
-        Some(Some(crate::capture::Flushed {
-            path: Some(path),
-            bytes,
-        })) => tracing::info!(
-            "SIGHUP: capture flushed: {} is complete up to {bytes} bytes",
-            path.display()
-        ),
-        Some(Some(_)) => tracing::info!("SIGHUP: capture flushed (no file is being written)"),
-        Some(None) => tracing::warn!(
-            "SIGHUP: the capture writer did not flush within {} s",
-            HANGUP_FLUSH_WAIT.as_secs()
-        ),
-    }
-}
-
-/// In the demo, the first of the daemon's signals ends the traffic early and the demo finishes
-/// as it does after `--seconds` (so that a `--capture` is complete); a second one ends the
-/// process at once. Called before any thread exists, so that all inherit the blocked mask.
-fn stop_demo_on_signals() {
-    let signals = take_daemon_signals();
-    let waiter = std::thread::Builder::new()
-        .name("demo-signals".into())
-        .spawn(move || {
-            if let Ok(signal) = signals.wait() {
-                tracing::warn!(%signal, "stopping the demo early");
-                crate::demo::stop_early();
-            }
-            if let Ok(signal) = signals.wait() {
-                std::process::exit(128 + signal as i32);
-            }
-        });
-    if waiter.is_err() {
-        // Nobody would take the signals: let them act as if not blocked.
-        let _ = signals.thread_unblock();
-    }
-}
-
 /// Writes an end-of-run report to stderr; a closed stderr (the terminal hung up) is no reason
 /// to fail the shutdown, so errors are ignored.
-fn report(text: &str) {
+pub(crate) fn report(text: &str) {
     use std::io::Write;
     let _ = std::io::stderr().write_all(text.as_bytes());
 }
@@ -651,41 +591,6 @@ pub fn finish_capture(capture: Option<crate::capture::Capture>) {
             s.written, s.dropped, s.files, s.bytes, s.monitor_sent
         ));
     }
-}
-
-/// The signals the daemon handles itself: SIGINT, SIGTERM and SIGQUIT end it cleanly (the
-/// capture complete on disk), SIGHUP reloads the medium config and flushes the capture.
-const DAEMON_SIGNALS: [nix::sys::signal::Signal; 4] = {
-    use nix::sys::signal::Signal;
-    [
-        Signal::SIGINT,
-        Signal::SIGTERM,
-        Signal::SIGQUIT,
-        Signal::SIGHUP,
-    ]
-};
-
-/// Blocks [`DAEMON_SIGNALS`] in the calling thread (threads started later inherit that) and
-/// returns them as a set to `sigwait` on. Their disposition is then reset to the default: a
-/// non-interactive shell starts a background command (`vhost-hwsim … &`) with SIGINT and
-/// SIGQUIT ignored, and POSIX leaves it open whether an ignored signal that is blocked stays
-/// pending for `sigwait` or is discarded (Linux keeps it; the reset makes it certain).
-/// Blocked, the default action never runs.
-fn take_daemon_signals() -> nix::sys::signal::SigSet {
-    use nix::sys::signal::{SigHandler, SigSet};
-    let mut set = SigSet::empty();
-    for s in DAEMON_SIGNALS {
-        set.add(s);
-    }
-    if set.thread_block().is_err() {
-        tracing::warn!("cannot block SIGINT/SIGTERM/SIGQUIT/SIGHUP: they act as by default");
-        return set;
-    }
-    for s in DAEMON_SIGNALS {
-        // SAFETY: installs no handler (SIG_DFL), so no code of ours runs in signal context.
-        let _ = unsafe { nix::sys::signal::signal(s, SigHandler::SigDfl) };
-    }
-    set
 }
 
 fn init_logging(filter: &str) {
