@@ -119,10 +119,9 @@ pub struct Core {
     /// its thread could not start, frames are delivered at once).
     air: std::sync::OnceLock<Option<Arc<crate::medium::airtime::clock::AirClock>>>,
     vms: Mutex<BTreeMap<VmId, Arc<VmShared>>>,
-    /// VMs that disconnected, with their final counters (for reports).
-    gone: Mutex<Vec<Arc<VmShared>>>,
-    /// Radios of VMs that disconnected, with their final counters.
-    gone_radios: Mutex<Vec<Arc<Radio>>>,
+    /// What the VMs that disconnected did: totals, and the last few as they were when they left
+    /// (for reports). Their inboxes, radios and memory are freed.
+    departed: Mutex<crate::stats::Departed>,
     next_vm: AtomicU32,
 }
 
@@ -140,8 +139,7 @@ impl Core {
             ap_vm: std::sync::OnceLock::new(),
             air: std::sync::OnceLock::new(),
             vms: Mutex::new(BTreeMap::new()),
-            gone: Mutex::new(Vec::new()),
-            gone_radios: Mutex::new(Vec::new()),
+            departed: Mutex::new(crate::stats::Departed::default()),
             next_vm: AtomicU32::new(1),
         });
         if let Err(e) = crate::mld::MldService::spawn(&core) {
@@ -187,7 +185,8 @@ impl Core {
             .insert(vm.id, Arc::clone(vm));
     }
 
-    /// Forgets a VM: its radios leave the routing table, its queued deliveries are freed.
+    /// Forgets a VM (its threads have ended): its radios leave the routing table, what waited in
+    /// its inbox is discarded and counted, and its figures go to the departed VMs' record.
     pub fn remove_vm(&self, id: VmId) {
         let leaving: Vec<Arc<Radio>> = self
             .routing
@@ -199,19 +198,24 @@ impl Core {
             .collect();
         self.routing.remove_vm(id);
         self.mld.unregister(id);
-        self.gone_radios
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .extend(leaving);
         let vm = self
             .vms
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .remove(&id);
         if let Some(vm) = vm {
-            while vm.inbox.pop().is_some() {}
-            self.gone.lock().unwrap_or_else(|e| e.into_inner()).push(vm);
+            let discarded = vm.inbox.close();
+            vm.counters
+                .rx_discarded_on_departure
+                .fetch_add(discarded as u64, Ordering::Relaxed);
+            self.departed().add(&vm, &leaving);
         }
+    }
+
+    /// Counts deliveries that reached a VM's inbox after it left (a sender held an older
+    /// routing snapshot) and were discarded there.
+    pub fn count_discarded_after_departure(&self, n: usize) {
+        self.departed().count_discarded(n);
     }
 
     /// Connected VMs.
@@ -224,17 +228,9 @@ impl Core {
             .collect()
     }
 
-    /// Radios of VMs that have disconnected.
-    pub fn gone_radios(&self) -> Vec<Arc<Radio>> {
-        self.gone_radios
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
-    }
-
-    /// VMs that have disconnected.
-    pub fn gone_vms(&self) -> Vec<Arc<VmShared>> {
-        self.gone.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    /// The VMs that have disconnected (for reports).
+    pub fn departed(&self) -> std::sync::MutexGuard<'_, crate::stats::Departed> {
+        self.departed.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 

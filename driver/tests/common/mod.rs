@@ -108,6 +108,11 @@ impl Daemon {
         self.child.wait().expect("daemon exits")
     }
 
+    /// The daemon's process id (for its /proc entries).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn alive(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
     }
