@@ -7,7 +7,6 @@
 
 mod histogram;
 mod soak;
-mod soak_guest;
 mod worker;
 
 use std::path::PathBuf;
@@ -65,14 +64,14 @@ enum Cmd {
     Soak(soak::SoakArgs),
     /// One soak VM (internal: `soak` spawns these).
     #[command(hide = true)]
-    SoakGuest(soak_guest::SoakGuestArgs),
+    SoakGuest(soak::SoakGuestArgs),
 }
 
 fn main() {
     let args = Args::parse();
     let result = match &args.command {
         Some(Cmd::Worker(w)) => worker::run(w),
-        Some(Cmd::SoakGuest(g)) => soak_guest::run(g),
+        Some(Cmd::SoakGuest(g)) => soak::run_guest(g),
         Some(Cmd::Soak(s)) => run_soak(&args, s),
         None => run(&args),
     };

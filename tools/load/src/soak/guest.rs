@@ -1,8 +1,8 @@
 //! One guest of the soak (`hwsim-load soak-guest`): a VM in slot S of K sends paced data frames
 //! from each of its radios to the radios of the other slots (and now and then a broadcast), keeps
 //! its RX ring stocked, and counts what it receives. It prints `ready` once its radios are
-//! announced, then either ends by itself after `--seconds` (collects its TX statuses, prints a
-//! report line, disconnects) or, with `--seconds 0`, sends until it is killed.
+//! announced and sends until its standard input closes (then it collects its TX statuses,
+//! prints a report line and disconnects) or it is killed.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -29,9 +29,6 @@ pub struct SoakGuestArgs {
     /// Frames per second from this VM (all radios together).
     #[arg(long, default_value_t = 4000)]
     rate: u64,
-    /// Seconds of traffic before a clean disconnect; 0: until killed.
-    #[arg(long)]
-    seconds: f64,
 }
 
 /// What a soak guest that ended cleanly saw.
@@ -88,6 +85,18 @@ fn vif(slot: u8, r: u8) -> MacAddr {
     MacAddr([0x02, 0x50, 0, slot, r, 0])
 }
 
+/// Whether standard input has closed (or has something to read): the soak's "disconnect now".
+fn stdin_closed() -> bool {
+    let mut pfd = libc::pollfd {
+        fd: libc::STDIN_FILENO,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: `pfd` is one valid pollfd for the duration of the call; timeout 0 never blocks.
+    let rc = unsafe { libc::poll(&mut pfd, 1, 0) };
+    rc > 0
+}
+
 /// Every eighth frame goes to the broadcast address, so group delivery to every VM is exercised.
 const BROADCAST_EVERY: u64 = 8;
 const FRAME_LEN: usize = 200;
@@ -122,7 +131,6 @@ pub fn run(a: &SoakGuestArgs) -> Result<(), String> {
     std::io::stdout().flush().map_err(|e| e.to_string())?;
 
     let start = monotonic_ns();
-    let end = (a.seconds > 0.0).then(|| start + (a.seconds * 1e9) as u64);
     let mut rep = SoakReport::default();
     let mut last_rx: Option<u64> = None;
     let mut frame = [0u8; FRAME_LEN];
@@ -147,7 +155,7 @@ pub fn run(a: &SoakGuestArgs) -> Result<(), String> {
     let mut cookie = 0u64;
     loop {
         let now = monotonic_ns();
-        if end.is_some_and(|e| now >= e) {
+        if stdin_closed() {
             break;
         }
         let got = guest.recv_with(|m| count(m, &mut rep, &mut last_rx));
