@@ -2,7 +2,7 @@
 //! registry of connected VMs (control plane only; the data path never touches its lock).
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -47,6 +47,24 @@ pub struct VmShared {
     pub connected_at: Instant,
     /// Its frames for the MLD tracker (drained once the VM is registered).
     pub mld: Arc<crate::mld::MldQueue>,
+    /// Set when it leaves: from then on its counters go to `departed` once nothing refers to
+    /// it any more.
+    left: AtomicBool,
+    departed: Arc<Mutex<crate::stats::Departed>>,
+}
+
+impl Drop for VmShared {
+    /// A VM that left is summed into the departed VMs' totals only now: frames of its still on
+    /// the medium clock (airtime mode) hold it and count their deliveries and TX statuses
+    /// against it after it left.
+    fn drop(&mut self) {
+        if self.left.load(Ordering::Acquire) {
+            self.departed
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .fold(self);
+        }
+    }
 }
 
 /// The medium in force, swapped atomically by the control plane.
@@ -120,8 +138,9 @@ pub struct Core {
     air: std::sync::OnceLock<Option<Arc<crate::medium::airtime::clock::AirClock>>>,
     vms: Mutex<BTreeMap<VmId, Arc<VmShared>>>,
     /// What the VMs that disconnected did: totals, and the last few as they were when they left
-    /// (for reports). Their inboxes, radios and memory are freed.
-    departed: Mutex<crate::stats::Departed>,
+    /// (for reports). Their inboxes, radios and memory are freed. Each VM holds it too, to add
+    /// its final figures when it goes.
+    departed: Arc<Mutex<crate::stats::Departed>>,
     next_vm: AtomicU32,
 }
 
@@ -139,7 +158,7 @@ impl Core {
             ap_vm: std::sync::OnceLock::new(),
             air: std::sync::OnceLock::new(),
             vms: Mutex::new(BTreeMap::new()),
-            departed: Mutex::new(crate::stats::Departed::default()),
+            departed: Arc::default(),
             next_vm: AtomicU32::new(1),
         });
         if let Err(e) = crate::mld::MldService::spawn(&core) {
@@ -173,6 +192,8 @@ impl Core {
             malformed: MalformedCounters::default(),
             connected_at: Instant::now(),
             mld: Arc::new(crate::mld::MldQueue::new(id)),
+            left: AtomicBool::new(false),
+            departed: Arc::clone(&self.departed),
         }))
     }
 
@@ -209,6 +230,7 @@ impl Core {
                 .rx_discarded_on_departure
                 .fetch_add(discarded as u64, Ordering::Relaxed);
             self.departed().add(&vm, &leaving);
+            vm.left.store(true, Ordering::Release);
         }
     }
 

@@ -94,13 +94,15 @@ pub const DEPARTED_LISTED: usize = 32;
 /// What `stats` says about the VMs that have left.
 #[derive(Serialize, Debug, Clone, Default)]
 pub struct DepartedStats {
-    /// VMs that have disconnected since the daemon started.
+    /// VMs that have disconnected and whose last frames are done with (in airtime mode a VM's
+    /// frames may still be on the air for a while after it leaves).
     pub vms: u64,
-    /// Their radios.
+    /// Radios of VMs that have disconnected.
     pub radios: u64,
-    /// Their counters summed as they were when each left (the listed ones included), plus
-    /// deliveries for them discarded after they left (`rx_discarded_on_departure`). Connected
-    /// VMs' counters plus these are everything the daemon counted.
+    /// The counters of those `vms` summed (the listed ones included), plus deliveries for VMs
+    /// that had left discarded in their inboxes (`rx_discarded_on_departure`). Once every VM
+    /// that left is in `vms`, connected VMs' counters plus these are everything the daemon
+    /// counted.
     pub counters: BTreeMap<&'static str, u64>,
     /// Their parse errors by name, summed.
     pub malformed: BTreeMap<&'static str, u64>,
@@ -114,19 +116,10 @@ pub struct Departed {
 }
 
 impl Departed {
-    /// Records VM `vm`, which has left with `radios`; its threads have ended, so its figures
-    /// are final.
+    /// Lists VM `vm`, which has left with `radios`, as it is now (its own threads have ended).
     pub fn add(&mut self, vm: &VmShared, radios: &[Arc<Radio>]) {
         let stats = vm_stats(vm, false);
-        let t = &mut self.totals;
-        t.vms += 1;
-        t.radios += radios.len() as u64;
-        for (k, v) in &stats.counters {
-            *t.counters.entry(*k).or_default() += v;
-        }
-        for (k, v) in &stats.malformed {
-            *t.malformed.entry(*k).or_default() += v;
-        }
+        self.totals.radios += radios.len() as u64;
         let radios = radios
             .iter()
             .map(|r| radio_stats(r, Vec::new(), false))
@@ -135,6 +128,19 @@ impl Departed {
             self.recent.pop_front();
         }
         self.recent.push_back((stats, radios));
+    }
+
+    /// Adds the final figures of a VM that left (nothing refers to it any more).
+    pub fn fold(&mut self, vm: &VmShared) {
+        let stats = vm_stats(vm, false);
+        let t = &mut self.totals;
+        t.vms += 1;
+        for (k, v) in &stats.counters {
+            *t.counters.entry(*k).or_default() += v;
+        }
+        for (k, v) in &stats.malformed {
+            *t.malformed.entry(*k).or_default() += v;
+        }
     }
 
     /// Counts `n` deliveries discarded in the inbox of a VM that had left.

@@ -34,6 +34,11 @@ fn settles_at(want: usize, read: impl Fn() -> usize) -> usize {
     }
 }
 
+/// VMs whose final figures are in the departed totals.
+fn departed_vms(d: &Daemon) -> usize {
+    d.stats()["departed"]["vms"].as_u64().unwrap_or(0) as usize
+}
+
 fn connected_vms(d: &Daemon) -> usize {
     d.stats()["vms"]
         .as_array()
@@ -68,8 +73,9 @@ fn vms_that_come_and_go_leave_no_descriptor_thread_or_record_behind() {
         "open descriptors back to what the daemon had before the first VM"
     );
     assert_eq!(settles_at(threads0, || threads(pid)), threads0);
+    let all = CONNECTIONS as usize + 1;
+    assert_eq!(settles_at(all, || departed_vms(&d)), all);
     let stats = d.stats();
-    assert_eq!(stats["departed"]["vms"], CONNECTIONS + 1);
     assert_eq!(stats["departed"]["radios"], CONNECTIONS + 1);
     assert_eq!(
         stats["departed"]["counters"]["tx_frames"], CONNECTIONS,
@@ -130,6 +136,7 @@ fn messages_waiting_for_a_vm_that_leaves_are_discarded_and_counted() {
     b.disconnect();
     a.disconnect();
     assert_eq!(settles_at(0, || connected_vms(&d)), 0);
+    assert_eq!(settles_at(2, || departed_vms(&d)), 2);
     let stats = d.stats();
     let c = &stats["departed"]["counters"];
     let n = |k: &str| c[k].as_u64().unwrap_or(0);
@@ -142,4 +149,49 @@ fn messages_waiting_for_a_vm_that_leaves_are_discarded_and_counted() {
         n("rx_written") + n("rx_discarded_on_departure"),
         "every message queued for a guest was written or discarded: {c}"
     );
+}
+
+#[test]
+fn frames_still_on_the_air_when_their_vm_leaves_are_counted_against_it() {
+    // Airtime mode at 54 Mb/s: 200 frames of 2000 bytes take about 70 ms of air, so most are
+    // still on the medium clock when A disconnects right after sending them.
+    let cfg = std::env::temp_dir().join(format!("departure-air-{}.toml", std::process::id()));
+    std::fs::write(
+        &cfg,
+        "model = \"radio\"\ntime_mode = \"airtime\"\ndefault_snr_db = 40\n\
+         [defaults.5g]\nmax_format = \"ofdm\"\nmax_nss = 1\nmax_width = 20\n",
+    )
+    .unwrap();
+    let d = Daemon::start_with("departure-air", &["--config", cfg.to_str().unwrap()]);
+    let (a0, b0) = (TestRadio::new(1, 0), TestRadio::new(2, 0));
+    let mut b = d.guest();
+    announce(&mut b, b0, b0.vif);
+    let mut a = d.guest();
+    announce(&mut a, a0, a0.vif);
+    std::thread::sleep(Duration::from_millis(100));
+    let frame = data_frame(b0.vif, a0.vif, &[0x5a; 1976]);
+    for c in 1..=200u64 {
+        send_frame(&mut a, a0, &frame, 5180, tx_flags::REQ_TX_STATUS, c);
+    }
+    std::thread::sleep(Duration::from_millis(5));
+    a.disconnect();
+    // B keeps reading while A's frames land.
+    let _ = drain(&mut b, Duration::from_millis(300));
+    b.disconnect();
+    assert_eq!(settles_at(2, || departed_vms(&d)), 2);
+    let stats = d.stats();
+    let c = &stats["departed"]["counters"];
+    let n = |k: &str| c[k].as_u64().unwrap_or(0);
+    assert!(n("tx_frames") > 0, "{c}");
+    assert_eq!(
+        n("tx_frames"),
+        n("tx_status_queued") + n("tx_status_dropped"),
+        "every frame has its TX status or a counted drop, also those that ended after A left: {c}"
+    );
+    assert_eq!(
+        n("deliveries_queued") + n("tx_status_queued"),
+        n("rx_written") + n("rx_discarded_on_departure"),
+        "{c}"
+    );
+    let _ = std::fs::remove_file(&cfg);
 }

@@ -247,7 +247,16 @@ pub fn run(a: &SoakArgs, pid: u32, socket: &Path, control: &Path) -> Result<(), 
         std::thread::sleep(Duration::from_millis(a.step_ms));
     }
     let elapsed = t0.elapsed().as_secs_f64();
-    // Every guest has ended; the daemon has to notice each disconnection and tear it down.
+    // Every guest has ended; the daemon has to notice each disconnection and tear it down, and
+    // (airtime mode) finish the frames the VMs left on the air before their totals are final.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while probe::stats(control)?
+        .departed_vms
+        .is_some_and(|n| n < a.cycles)
+        && Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(50));
+    }
     let last = sample_settled(pid, control, a.cycles, 0, t0)?;
     let view = probe::stats(control)?;
     samples.push(last);
