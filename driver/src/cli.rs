@@ -15,21 +15,33 @@ use crate::config::ap_links::{bound_by_ap_links, ApLinkWidth};
 use crate::config::Config;
 use crate::core::{Core, Limits};
 use crate::medium::{Medium, PerfectMedium};
+use crate::socket_file::SocketFile;
 
 /// Command-line arguments.
 #[derive(Parser, Debug)]
 #[command(
     name = "vhost-hwsim",
     version,
-    about = "Wi-Fi medium for mac80211_hwsim guests (vhost-user, virtio ID 29)"
+    about = "Wi-Fi medium for mac80211_hwsim guests (vhost-user, virtio ID 29)",
+    after_help = "Signals (serving): SIGINT, SIGTERM and SIGQUIT end the daemon cleanly: \
+        the capture is drained and closed, a complete pcapng. SIGHUP does not end it: it \
+        re-reads the --config file (as `reload` does; without --config it logs that there is \
+        nothing to reload) and flushes the capture, so the file on disk is complete at that \
+        moment."
 )]
 pub struct Args {
-    /// vhost-user socket to serve; every connection is one VM.
+    /// vhost-user socket to serve; every connection is one VM. A stale socket at the path is
+    /// replaced; anything else (another daemon's live socket, a file, a directory) makes the
+    /// daemon refuse to start and is left as it is.
     #[arg(long, global = false)]
     pub socket: Option<PathBuf>,
-    /// Control socket answering `stats` and `reload` with JSON.
+    /// Control socket answering `stats` and `reload` with JSON (same rules as --socket).
     #[arg(long)]
     pub control: Option<PathBuf>,
+    /// Permissions of the sockets the daemon listens on (--socket, --control), octal. The
+    /// default lets only the daemon's user connect; e.g. 0660 lets its group's VMMs in too.
+    #[arg(long, value_name = "MODE", default_value = "0600", value_parser = parse_mode)]
+    pub socket_mode: u32,
     /// Medium configuration (TOML: model, seed, path loss, nodes, links); default: the perfect
     /// medium.
     #[arg(long)]
@@ -160,14 +172,26 @@ pub enum CliError {
     /// The server failed.
     #[error(transparent)]
     Server(#[from] crate::server::ServerError),
-    /// I/O.
+    /// A socket the daemon would listen on is taken or cannot be created.
     #[error(transparent)]
-    Io(#[from] std::io::Error),
+    Socket(#[from] crate::socket_file::SocketError),
+    /// A request to a running daemon's control socket failed.
+    #[error(transparent)]
+    Control(#[from] crate::control::RequestError),
+    /// I/O on the file or socket the message names.
+    #[error("{what}: {source}")]
+    Io {
+        /// The option and path, e.g. `--out docs/per-vs-snr.svg`.
+        what: String,
+        /// The cause.
+        source: std::io::Error,
+    },
     /// The demo failed.
     #[error("demo: {0}")]
     Demo(String),
-    /// The configuration is invalid.
-    #[error("config: {0}")]
+    /// A configuration file is missing or invalid; the message starts with its option and
+    /// path (`--config FILE: line 3, column 1: …`).
+    #[error("{0}")]
     Config(String),
     /// The daemon refused a request.
     #[error("refused: {0}")]
@@ -199,7 +223,14 @@ pub fn run(args: Args) -> Result<(), CliError> {
             .unwrap_or(if quiet { "warn" } else { "info" }),
     );
     match &args.command {
-        Some(Command::Demo(d)) => crate::demo::run(d).map_err(CliError::Demo),
+        Some(Command::Demo(d)) => {
+            crate::signals::stop_demo_on_signals();
+            let result = crate::demo::run(d).map_err(CliError::Demo);
+            if crate::demo::stopped_early() {
+                report("vhost-hwsim demo: stopped early by a signal, before --seconds were up\n");
+            }
+            result
+        }
         Some(Command::Stats { control }) => {
             print!("{}", crate::control::request(control, "stats")?);
             Ok(())
@@ -212,13 +243,11 @@ pub fn run(args: Args) -> Result<(), CliError> {
             };
             let answer = crate::control::request(control, &request)?;
             print!("{answer}");
-            if answer.contains("\"error\"") {
-                return Err(CliError::Refused(answer.trim().to_string()));
-            }
-            Ok(())
+            refusal(&answer)
         }
         Some(Command::Budget { config }) => {
-            let cfg = Config::load(config).map_err(CliError::Config)?;
+            let cfg =
+                Config::load(config).map_err(|e| CliError::Config(format!("--config {e}")))?;
             print!("{}", crate::planning::budget::report(&cfg));
             Ok(())
         }
@@ -241,7 +270,12 @@ pub fn run(args: Args) -> Result<(), CliError> {
             Ok(())
         }
         Some(Command::PlotPer { out }) => {
-            std::fs::write(out, crate::planning::per_plot::svg())?;
+            std::fs::write(out, crate::planning::per_plot::svg()).map_err(|source| {
+                CliError::Io {
+                    what: format!("--out {}", out.display()),
+                    source,
+                }
+            })?;
             println!("wrote {}", out.display());
             Ok(())
         }
@@ -253,12 +287,17 @@ pub fn run(args: Args) -> Result<(), CliError> {
 fn reload(control: &std::path::Path, config: Option<&std::path::Path>) -> Result<(), CliError> {
     let request = match config {
         // The daemon resolves paths from its own working directory, not ours.
-        Some(path) => format!("reload {}", std::path::absolute(path)?.display()),
+        Some(path) => format!("reload {}", absolute("--config", path)?.display()),
         None => "reload".to_owned(),
     };
     let reply = crate::control::request(control, &request)?;
     print!("{reply}");
-    let answer: serde_json::Value = serde_json::from_str(&reply)
+    refusal(&reply)
+}
+
+/// The daemon's answer `reply` as a result: its `error`, if it has one, is a refusal.
+fn refusal(reply: &str) -> Result<(), CliError> {
+    let answer: serde_json::Value = serde_json::from_str(reply)
         .map_err(|e| CliError::Refused(format!("unreadable answer ({e})")))?;
     match answer.get("error") {
         Some(e) => Err(CliError::Refused(e.as_str().unwrap_or_default().to_owned())),
@@ -300,7 +339,8 @@ pub fn medium_with_ap(
             ..PerfectMedium::default()
         })),
         Some(path) => {
-            let mut cfg = Config::load(path).map_err(CliError::Config)?;
+            let mut cfg =
+                Config::load(path).map_err(|e| CliError::Config(format!("--config {e}")))?;
             bound_by_ap_links(&mut cfg, ap_links);
             Ok(crate::planning::medium_from(&cfg, signal_dbm))
         }
@@ -328,54 +368,121 @@ pub fn ap_link_widths(cfg: &hwsim_ap::ApConfig) -> Vec<ApLinkWidth> {
 }
 
 fn serve(args: &Args) -> Result<(), CliError> {
+    // Taken before any thread exists, so that every thread inherits the blocked mask and only
+    // the `sigwait` below receives them.
+    let signals = crate::signals::take();
     let socket = args.socket.clone().ok_or_else(|| {
         CliError::Usage("--socket PATH is required (or try `vhost-hwsim demo`)".into())
     })?;
+    if let Some(c) = &args.control {
+        if absolute("--control", c)? == absolute("--socket", &socket)? {
+            return Err(CliError::Usage(format!(
+                "--socket and --control are the same path ({})",
+                socket.display()
+            )));
+        }
+    }
+    let limits = args.limits()?;
+    // Every file is read and both socket paths are claimed before anything else happens: a bad
+    // file or a path that is not ours stops the daemon with nothing created, started or logged.
     // The AP's config is read first: its link widths bound the medium's rate synthesis.
     let ap_config = args
         .ap_config
         .as_deref()
         .map(hwsim_ap::ApConfig::load)
         .transpose()
-        .map_err(CliError::Config)?;
+        .map_err(|e| CliError::Config(format!("--ap-config {e}")))?;
     let ap_links = ap_config.as_ref().map(ap_link_widths).unwrap_or_default();
     let medium = medium_with_ap(args.config.as_deref(), args.signal, &ap_links)?;
-    // Block SIGINT/SIGTERM before any thread exists so every thread inherits the mask and only
-    // `sigwait` below receives them.
-    let signals = termination_signals();
-    let _ = signals.thread_block();
-    tracing::info!(medium = medium.name(), "medium");
-    let core = Core::new(medium, args.limits()?);
+    let source = crate::control::MediumSource {
+        config: args
+            .config
+            .as_deref()
+            .map(|c| absolute("--config", c))
+            .transpose()?,
+        signal_dbm: args.signal,
+        ap_links,
+    };
+    SocketFile::check(&socket)?;
     if let Some(c) = &args.control {
-        let source = crate::control::MediumSource {
-            config: args
-                .config
-                .as_deref()
-                .map(std::path::absolute)
-                .transpose()?,
-            signal_dbm: args.signal,
-            ap_links,
-        };
-        crate::control::spawn(Arc::clone(&core), c, source)?;
+        SocketFile::check(c)?;
     }
+    let (listener, socket_file) = SocketFile::bind(&socket, args.socket_mode)?;
+    let control = args
+        .control
+        .as_deref()
+        .map(|c| SocketFile::bind(c, args.socket_mode))
+        .transpose()?;
+
+    tracing::info!(medium = medium.name(), "medium");
+    let core = Core::new(medium, limits);
+    let source = Arc::new(std::sync::Mutex::new(source));
+    // The control socket's file stays with `serve` and goes when it returns.
+    let _control_file = match control {
+        Some((listener, file)) => {
+            crate::control::spawn(Arc::clone(&core), listener, Arc::clone(&source)).map_err(
+                |source| CliError::Io {
+                    what: format!("--control {}: control thread", file.path().display()),
+                    source,
+                },
+            )?;
+            Some(file)
+        }
+        None => None,
+    };
     let capture = start_taps(&core, &capture_config(args))?;
-    let _server = crate::server::spawn(Arc::clone(&core), &socket)?;
+    let server = crate::server::serve_listener(Arc::clone(&core), listener, socket_file)?;
     tracing::info!(socket = %socket.display(), "serving");
     if let Some(cfg) = ap_config {
         start_ap(&core, cfg, args.ap_tap.as_deref())?;
     }
-    let _ = signals.wait();
-    tracing::info!("shutting down");
-    eprint!(
-        "{}",
-        crate::stats::radio_table(&crate::stats::collect(&core).radios)
-    );
-    let _ = std::fs::remove_file(&socket);
-    if let Some(c) = &args.control {
-        let _ = std::fs::remove_file(c);
+    loop {
+        match signals.wait() {
+            Ok(nix::sys::signal::Signal::SIGHUP) => {
+                crate::signals::on_hangup(&core, &source, capture.as_ref())
+            }
+            Ok(signal) => {
+                tracing::info!(%signal, "shutting down");
+                break;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "sigwait failed: shutting down");
+                break;
+            }
+        }
     }
+    report(&crate::stats::radio_table(
+        &crate::stats::collect(&core).radios,
+    ));
+    drop(server);
     finish_capture(capture);
     Ok(())
+}
+
+/// Writes an end-of-run report to stderr; a closed stderr (the terminal hung up) is no reason
+/// to fail the shutdown, so errors are ignored.
+pub(crate) fn report(text: &str) {
+    use std::io::Write;
+    let _ = std::io::stderr().write_all(text.as_bytes());
+}
+
+/// `path` made absolute, or an error naming `option` and the path.
+fn absolute(option: &str, path: &std::path::Path) -> Result<PathBuf, CliError> {
+    std::path::absolute(path).map_err(|source| CliError::Io {
+        what: format!("{option} {}", path.display()),
+        source,
+    })
+}
+
+/// `--socket-mode`: octal permissions, at most 0777.
+fn parse_mode(text: &str) -> Result<u32, String> {
+    let digits = text.strip_prefix("0o").unwrap_or(text);
+    match u32::from_str_radix(digits, 8) {
+        Ok(mode) if mode <= 0o777 && !digits.is_empty() => Ok(mode),
+        _ => Err(format!(
+            "`{text}` is not an octal mode from 0 to 0777 (e.g. 0600, 0660)"
+        )),
+    }
 }
 
 /// Starts the built-in AP MLD, attached to the daemon over an in-process socket pair.
@@ -462,6 +569,10 @@ pub fn start_taps(
     };
     let capture = crate::capture::Capture::start(config.clone()).map_err(|e| match e {
         crate::capture::CaptureError::Monitor(m) => CliError::Usage(format!("--monitor: {m}")),
+        crate::capture::CaptureError::Create { path, source } => CliError::Io {
+            what: format!("--capture {}: cannot create the file", path.display()),
+            source,
+        },
         e => CliError::Usage(format!("{what}: {e}")),
     })?;
     if let Some(m) = &config.monitor {
@@ -475,19 +586,11 @@ pub fn start_taps(
 pub fn finish_capture(capture: Option<crate::capture::Capture>) {
     if let Some(c) = capture {
         let s = c.finish();
-        eprintln!(
-            "capture: {} frames written, {} dropped (queue full), {} files, {} bytes, {} sent to the monitor interface",
+        report(&format!(
+            "capture: {} frames written, {} dropped (queue full), {} files, {} bytes, {} sent to the monitor interface\n",
             s.written, s.dropped, s.files, s.bytes, s.monitor_sent
-        );
+        ));
     }
-}
-
-fn termination_signals() -> nix::sys::signal::SigSet {
-    use nix::sys::signal::{SigSet, Signal};
-    let mut set = SigSet::empty();
-    set.add(Signal::SIGINT);
-    set.add(Signal::SIGTERM);
-    set
 }
 
 fn init_logging(filter: &str) {

@@ -14,7 +14,7 @@
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::config::Config;
@@ -31,23 +31,24 @@ pub struct MediumSource {
     pub ap_links: Vec<crate::config::ap_links::ApLinkWidth>,
 }
 
-/// Serves the control socket at `path` on a background thread.
-pub fn spawn(core: Arc<Core>, path: &Path, source: MediumSource) -> std::io::Result<()> {
-    let _ = std::fs::remove_file(path);
-    let listener = UnixListener::bind(path)?;
+/// Answers the control socket `listener` (bound with [`crate::socket_file::SocketFile::bind`])
+/// on a background thread. `source` is shared with the daemon's SIGHUP reload.
+pub fn spawn(
+    core: Arc<Core>,
+    listener: UnixListener,
+    source: Arc<Mutex<MediumSource>>,
+) -> std::io::Result<()> {
     std::thread::Builder::new()
         .name("vhost-hwsim-control".into())
         .spawn(move || {
-            // Connections are answered one at a time, so reloads never race each other.
-            let mut source = source;
             for conn in listener.incoming().flatten() {
-                let _ = answer(&core, &mut source, conn);
+                let _ = answer(&core, &source, conn);
             }
         })?;
     Ok(())
 }
 
-fn answer(core: &Core, source: &mut MediumSource, conn: UnixStream) -> std::io::Result<()> {
+fn answer(core: &Core, source: &Mutex<MediumSource>, conn: UnixStream) -> std::io::Result<()> {
     conn.set_read_timeout(Some(Duration::from_secs(5)))?;
     let mut line = String::new();
     BufReader::new(conn.try_clone()?).take_line(&mut line)?;
@@ -75,12 +76,15 @@ fn answer(core: &Core, source: &mut MediumSource, conn: UnixStream) -> std::io::
     conn.write_all(b"\n")
 }
 
-/// Loads `path` (or the current source's file), builds its medium and puts it in force.
-fn reload(
+/// Loads `path` (or the file the medium in force came from), builds its medium and puts it in
+/// force; returns the file loaded. The lock on `source` makes reloads (control socket, SIGHUP)
+/// one at a time, so they never race each other.
+pub fn reload(
     core: &Core,
-    source: &mut MediumSource,
+    source: &Mutex<MediumSource>,
     path: Option<PathBuf>,
 ) -> Result<PathBuf, String> {
+    let mut source = source.lock().unwrap_or_else(|e| e.into_inner());
     let path = path
         .or_else(|| source.config.clone())
         .ok_or("no config to reload: the daemon started without --config; give one: reload PATH")?;
@@ -177,13 +181,83 @@ impl<R: BufRead> TakeLine for R {
     }
 }
 
+/// How long a client waits for the daemon's answer.
+const ANSWER_WAIT: Duration = Duration::from_secs(10);
+
 /// Sends one request line to a running daemon and returns its answer (JSON text).
-pub fn request(path: &Path, command: &str) -> std::io::Result<String> {
-    let mut s = UnixStream::connect(path)?;
-    s.set_read_timeout(Some(Duration::from_secs(10)))?;
-    s.write_all(command.as_bytes())?;
-    s.write_all(b"\n")?;
+pub fn request(path: &Path, command: &str) -> Result<String, RequestError> {
+    let mut s = UnixStream::connect(path).map_err(|e| RequestError::connect(path, e))?;
+    let exchange = |source| RequestError::Exchange {
+        path: path.to_owned(),
+        source,
+    };
+    s.set_read_timeout(Some(ANSWER_WAIT)).map_err(exchange)?;
+    s.write_all(command.as_bytes()).map_err(exchange)?;
+    s.write_all(b"\n").map_err(exchange)?;
     let mut out = String::new();
-    std::io::Read::read_to_string(&mut s, &mut out)?;
+    std::io::Read::read_to_string(&mut s, &mut out).map_err(|e| match e.kind() {
+        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => {
+            exchange(std::io::Error::new(
+                e.kind(),
+                format!("no answer within {} s", ANSWER_WAIT.as_secs()),
+            ))
+        }
+        _ => exchange(e),
+    })?;
     Ok(out)
+}
+
+/// Why a request to a daemon's control socket failed; the message names the socket and, when
+/// `connect` failed, what that usually means.
+#[derive(Debug, thiserror::Error)]
+pub enum RequestError {
+    /// `connect` failed.
+    #[error("cannot connect to control socket {path}: {source}{hint}")]
+    Connect {
+        /// The socket.
+        path: PathBuf,
+        /// What `connect` said.
+        source: std::io::Error,
+        /// What that means, e.g. that the daemon may not be running.
+        hint: String,
+    },
+    /// Sending the request or reading the answer failed.
+    #[error("control socket {path}: {source}")]
+    Exchange {
+        /// The socket.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+}
+
+impl RequestError {
+    fn connect(path: &Path, source: std::io::Error) -> RequestError {
+        use std::os::unix::fs::FileTypeExt;
+        let not_a_socket = std::fs::symlink_metadata(path)
+            .ok()
+            .filter(|m| !m.file_type().is_socket());
+        let hint = match (source.kind(), not_a_socket) {
+            (_, Some(_)) => " (that is not a socket; give the daemon's --control path)".to_owned(),
+            (std::io::ErrorKind::NotFound, None) => format!(
+                " (is vhost-hwsim running, started with --control {}?)",
+                path.display()
+            ),
+            (std::io::ErrorKind::ConnectionRefused, None) => {
+                " (nobody listens on it: the daemon that created it is not running any more)"
+                    .to_owned()
+            }
+            (std::io::ErrorKind::PermissionDenied, None) => {
+                " (the daemon makes its sockets mode 0600 unless --socket-mode says otherwise: \
+                 run as the daemon's user)"
+                    .to_owned()
+            }
+            _ => String::new(),
+        };
+        RequestError::Connect {
+            path: path.to_owned(),
+            source,
+            hint,
+        }
+    }
 }

@@ -21,6 +21,8 @@ pub mod monitor;
 pub mod planning;
 pub mod relay;
 pub mod server;
+mod signals;
+pub mod socket_file;
 pub mod stats;
 pub mod switch;
 pub mod vm;

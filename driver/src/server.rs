@@ -2,7 +2,7 @@
 //! thread. A VM that disconnects is removed; it may connect again as a new VM.
 
 use std::os::fd::AsRawFd;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -15,31 +15,28 @@ use vm_memory::{GuestMemoryAtomic, GuestMemoryMmap};
 use vmm_sys_util::epoll::EventSet;
 
 use crate::core::Core;
+use crate::socket_file::{PrivateDir, SocketError, SocketFile};
 use crate::vm::backend::{INBOX_EVENT, STOP_EVENT};
 use crate::vm::VmBackend;
 
 /// Errors starting or running the server.
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
-    /// The socket could not be created.
-    #[error("cannot listen on {path}: {source}")]
-    Listen {
-        /// Socket path.
-        path: PathBuf,
-        /// Cause.
-        source: std::io::Error,
-    },
+    /// The socket could not be created, or its path is taken.
+    #[error(transparent)]
+    Listen(#[from] SocketError),
     /// Setting up a connection failed.
     #[error("cannot set up a VM connection: {0}")]
     Connection(String),
 }
 
 /// A running server; [`ServerHandle::stop`] stops accepting (connected VMs keep running until
-/// they disconnect). Dropping the handle removes the socket file.
+/// they disconnect). Dropping the handle removes the socket file (if it is still the one the
+/// server created).
 pub struct ServerHandle {
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
-    path: PathBuf,
+    socket: SocketFile,
 }
 
 impl ServerHandle {
@@ -47,7 +44,7 @@ impl ServerHandle {
     pub fn stop(mut self) {
         self.stop.store(true, Ordering::Release);
         // Wake a blocking accept with a throwaway connection.
-        let _ = std::os::unix::net::UnixStream::connect(&self.path);
+        let _ = std::os::unix::net::UnixStream::connect(self.socket.path());
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
@@ -55,27 +52,23 @@ impl ServerHandle {
 
     /// The socket path.
     pub fn path(&self) -> &Path {
-        &self.path
+        self.socket.path()
     }
 }
 
-impl Drop for ServerHandle {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
-    }
-}
-
-/// Listens on `path` (replacing a stale socket file) and serves VMs on a background thread.
+/// Listens on a new socket at `path`, mode 0600 ([`SocketFile::bind`]: a stale socket is
+/// replaced, anything else refused), and serves VMs on a background thread.
 pub fn spawn(core: Arc<Core>, path: &Path) -> Result<ServerHandle, ServerError> {
-    let listen_err = |source| ServerError::Listen {
-        path: path.to_owned(),
-        source,
-    };
-    // A stale socket file from an earlier run would make bind fail.
-    if path.exists() {
-        std::fs::remove_file(path).map_err(listen_err)?;
-    }
-    let listener = UnixListener::bind(path).map_err(listen_err)?;
+    let (listener, socket) = SocketFile::bind(path, crate::socket_file::DEFAULT_MODE)?;
+    serve_listener(core, listener, socket)
+}
+
+/// Serves VMs connecting to `listener` (bound at `socket`) on a background thread.
+pub fn serve_listener(
+    core: Arc<Core>,
+    listener: UnixListener,
+    socket: SocketFile,
+) -> Result<ServerHandle, ServerError> {
     let stop = Arc::new(AtomicBool::new(false));
     let stop2 = Arc::clone(&stop);
     let thread = std::thread::Builder::new()
@@ -85,7 +78,7 @@ pub fn spawn(core: Arc<Core>, path: &Path) -> Result<ServerHandle, ServerError> 
     Ok(ServerHandle {
         stop,
         thread: Some(thread),
-        path: path.to_owned(),
+        socket,
     })
 }
 
@@ -122,26 +115,23 @@ fn wait_readable(fd: i32, timeout: Duration) -> bool {
 }
 
 /// Connects the VM's handler to `conn` through the quirk relay (see [`crate::relay`]): the
-/// handler dials a private socket whose other end the relay holds.
+/// handler dials a socket whose other end the relay holds. The handler only dials paths, so the
+/// socket is bound in a fresh directory only we may enter: nobody else can connect to it, and
+/// nothing that was there before is touched.
 fn attach(
     daemon: &mut VhostUserDaemon<Arc<VmBackend>>,
     conn: UnixStream,
     vm: u32,
 ) -> std::io::Result<()> {
-    let private =
-        std::env::temp_dir().join(format!("vhost-hwsim-{}-vm{vm}.sock", std::process::id()));
-    let _ = std::fs::remove_file(&private);
-    let inner = UnixListener::bind(&private)?;
-    let path = private.to_string_lossy().into_owned();
-    // Accept only once the handler has dialled: if it could not, accept() would wait for ever,
-    // and with it every VM after this one.
-    if let Err(e) = daemon.start_client(&path) {
-        let _ = std::fs::remove_file(&private);
-        return Err(std::io::Error::other(e.to_string()));
-    }
-    let accepted = inner.accept();
-    let _ = std::fs::remove_file(&private);
-    let (handler_end, _) = accepted?;
+    let private = PrivateDir::create_in(&std::env::temp_dir())?;
+    let socket = private.socket_path();
+    let inner = UnixListener::bind(&socket)?;
+    // Accept only once the handler has dialled: if it failed to, nobody ever will.
+    daemon
+        .start_client(&socket.to_string_lossy())
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
+    let (handler_end, _) = inner.accept()?;
+    drop(private);
     crate::relay::spawn(conn, handler_end, &format!("vhost-hwsim-vm{vm}"))
 }
 

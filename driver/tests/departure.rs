@@ -90,8 +90,10 @@ fn vms_that_come_and_go_leave_no_descriptor_thread_or_record_behind() {
         .unwrap()
         .flatten()
         .filter(|e| {
+            // The VM handlers' private sockets: .vhost-hwsim-PID-N/s (server.rs).
             e.file_name()
                 .to_string_lossy()
+                .trim_start_matches('.')
                 .starts_with(&format!("vhost-hwsim-{pid}-"))
         })
         .count();

@@ -202,13 +202,14 @@ fn an_existing_interface_name_is_a_clear_error() {
         eprintln!("SKIPPED an_existing_interface_name_is_a_clear_error: {why}");
         return;
     }
+    // The socket path is checked and claimed first; the monitor's failure then removes it.
+    let dir = std::env::temp_dir().join(format!("vhost-hwsim-monitor-lo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let socket = dir.join("never-served.sock");
     let out = Command::new(env!("CARGO_BIN_EXE_vhost-hwsim"))
-        .args([
-            "--socket",
-            "/nonexistent/never-used.sock",
-            "--monitor",
-            "lo",
-        ])
+        .arg("--socket")
+        .arg(&socket)
+        .args(["--monitor", "lo"])
         .output()
         .expect("run vhost-hwsim");
     assert!(!out.status.success());
@@ -217,4 +218,6 @@ fn an_existing_interface_name_is_a_clear_error() {
         stderr.contains("--monitor") && stderr.contains("lo exists already"),
         "{stderr}"
     );
+    assert!(!socket.exists(), "the socket goes with the failed start");
+    let _ = std::fs::remove_dir_all(&dir);
 }

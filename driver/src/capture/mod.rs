@@ -59,7 +59,7 @@ use std::cell::UnsafeCell;
 use std::mem::MaybeUninit;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::thread::{JoinHandle, Thread};
 
 use hwsim_frame::nl::MAX_FRAME_LEN;
@@ -317,9 +317,40 @@ struct Rename {
     description: Option<String>,
 }
 
+/// Requests to make everything queued so far readable in the file ([`Capture::flush`]).
+#[derive(Default)]
+struct FlushRequests {
+    /// Set while a request waits; the writer looks at it once per batch.
+    pending: AtomicBool,
+    state: Mutex<FlushState>,
+    served: Condvar,
+}
+
+#[derive(Default)]
+struct FlushState {
+    /// The ring position up to which records must be written before the requests are served.
+    upto: u64,
+    /// Requests made so far.
+    asked: u64,
+    /// Requests served so far.
+    served: u64,
+    /// What the last served request left on disk.
+    last: Flushed,
+}
+
+/// The file a [`Capture::flush`] completed, and how long it was then.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Flushed {
+    /// The file being written (`None` if there is none: monitor only, or a write error).
+    pub path: Option<PathBuf>,
+    /// Its length once flushed: a complete pcapng, every block whole.
+    pub bytes: u64,
+}
+
 struct Shared {
     ring: Ring,
     closed: AtomicBool,
+    flush: FlushRequests,
     renames: Mutex<Vec<Rename>>,
     renames_pending: AtomicBool,
     writer: OnceLock<Thread>,
@@ -447,6 +478,7 @@ impl Capture {
         let shared = Arc::new(Shared {
             ring: Ring::new(capacity),
             closed: AtomicBool::new(false),
+            flush: FlushRequests::default(),
             renames: Mutex::new(Vec::new()),
             renames_pending: AtomicBool::new(false),
             writer: OnceLock::new(),
@@ -469,6 +501,28 @@ impl Capture {
     /// A handle for the data path.
     pub fn tap(&self) -> CaptureTap {
         self.tap.clone()
+    }
+
+    /// Writes every record queued before the call to the file, so that the file's first
+    /// [`Flushed::bytes`] bytes are a complete pcapng holding all of them; the capture goes on
+    /// (later writes append whole blocks). Waits at most `timeout` for the writer: `None` if it
+    /// was not done by then. (The data goes to the file, for any reader; there is no fsync.)
+    pub fn flush(&self, timeout: std::time::Duration) -> Option<Flushed> {
+        let shared = &*self.tap.shared;
+        let mut state = shared.flush.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.asked += 1;
+        let ticket = state.asked;
+        state.upto = state.upto.max(shared.ring.tail.load(Ordering::Acquire));
+        shared.flush.pending.store(true, Ordering::Release);
+        if let Some(t) = &self.thread {
+            t.thread().unpark();
+        }
+        let (state, wait) = shared
+            .flush
+            .served
+            .wait_timeout_while(state, timeout, |s| s.served < ticket)
+            .unwrap_or_else(|e| e.into_inner());
+        (!wait.timed_out()).then(|| state.last.clone())
     }
 
     /// Stops accepting records, writes everything queued, flushes and closes the file.

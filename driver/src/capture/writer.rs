@@ -120,10 +120,13 @@ impl Writer {
                 if did % PUBLISH_EVERY == 0 {
                     ring.head.store(head, Ordering::Relaxed);
                     self.publish();
+                    // Under a steady stream the ring may never run empty: serve a flush here.
+                    self.serve_flush(head);
                 }
             }
             ring.head.store(head, Ordering::Relaxed);
             self.publish();
+            self.serve_flush(head);
             if did > 0 {
                 continue;
             }
@@ -147,6 +150,39 @@ impl Writer {
         }
         self.flush();
         self.publish();
+        self.file = None;
+        // Whoever still waits for a flush: everything there will be is written.
+        self.serve_flush(u64::MAX);
+    }
+
+    /// Serves the pending flush requests ([`super::Capture::flush`]) once every record they
+    /// wait for (positions before `upto`) has been written, i.e. `head` has reached it.
+    fn serve_flush(&mut self, head: u64) {
+        let shared = self.shared.clone();
+        let requests = &shared.flush;
+        if !requests.pending.load(Ordering::Acquire) {
+            return;
+        }
+        let mut state = requests.state.lock().unwrap_or_else(|e| e.into_inner());
+        if head < state.upto {
+            return;
+        }
+        self.flush();
+        state.last = super::Flushed {
+            path: self
+                .file
+                .as_ref()
+                .and(self.config.path.as_deref())
+                .map(|first| file_path(first, self.files.saturating_sub(1))),
+            bytes: if self.file.is_some() {
+                self.file_bytes
+            } else {
+                0
+            },
+        };
+        state.served = state.asked;
+        requests.pending.store(false, Ordering::Release);
+        requests.served.notify_all();
     }
 
     /// Adds what was written since the last call to the shared counters.
@@ -316,7 +352,13 @@ impl Writer {
                 .is_some_and(|max| self.file_bytes + needed > max);
             if attempt == 0 && over && self.file_packets > 0 {
                 self.out.truncate(mark);
-                if self.open_next().is_err() {
+                if let Err(e) = self.open_next() {
+                    if let Some(first) = &self.config.path {
+                        tracing::error!(
+                            "capture: cannot create {}: {e}; capture stopped",
+                            file_path(first, self.files).display()
+                        );
+                    }
                     break;
                 }
                 continue;
@@ -347,7 +389,12 @@ impl Writer {
         }
         if let Some(f) = self.file.as_mut() {
             if let Err(e) = f.write_all(&self.out) {
-                tracing::error!(error = %e, "capture write failed; capture stopped");
+                if let Some(first) = &self.config.path {
+                    tracing::error!(
+                        "capture: writing {} failed: {e}; capture stopped",
+                        file_path(first, self.files.saturating_sub(1)).display()
+                    );
+                }
                 self.shared
                     .writer_counters
                     .write_errors

@@ -78,7 +78,7 @@ pub fn run(args: &DemoArgs) -> Result<(), String> {
             run_guest(&socket, &radios, rate, &stop, &announced)
         }));
     }
-    std::thread::sleep(Duration::from_secs_f64(args.seconds));
+    super::sleep_until(Instant::now() + Duration::from_secs_f64(args.seconds));
     stop.store(true, Ordering::Release);
     let mut tallies = Vec::new();
     for t in threads {

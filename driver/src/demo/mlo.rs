@@ -261,7 +261,7 @@ fn run_host(host: &mut LocalDs, phases: &Phases, seconds: f64, gap: Duration) ->
     eth.extend_from_slice(&ETHERTYPE_DEMO.to_be_bytes());
     eth.extend_from_slice(b"vhost-hwsim demo: downlink");
     let mut buf = [0u8; 2048];
-    while Instant::now() < end {
+    while Instant::now() < end && !super::stopped_early() {
         if next.is_none() && phases.secured.load(Ordering::Acquire) {
             next = Some(Instant::now());
         }

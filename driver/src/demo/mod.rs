@@ -14,7 +14,9 @@ mod mlo_sta;
 mod sim;
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use clap::Args as ClapArgs;
 
@@ -83,6 +85,31 @@ pub fn run(args: &DemoArgs) -> Result<(), String> {
     }
 }
 
+/// Set by [`stop_early`]: the traffic phase ends now instead of after `--seconds`.
+static STOP_EARLY: AtomicBool = AtomicBool::new(false);
+
+/// Ends the demo's traffic phase now (the binary calls it on SIGINT, SIGTERM, SIGQUIT or
+/// SIGHUP); the demo then finishes as it does after `--seconds`: the station leaves, the tables
+/// are printed and a `--capture` is closed complete.
+pub fn stop_early() {
+    STOP_EARLY.store(true, Ordering::Release);
+}
+
+/// Whether [`stop_early`] was called.
+pub fn stopped_early() -> bool {
+    STOP_EARLY.load(Ordering::Acquire)
+}
+
+/// Sleeps until `end`, or less if the demo is stopped early.
+fn sleep_until(end: Instant) {
+    while !stopped_early() {
+        let Some(left) = end.checked_duration_since(Instant::now()) else {
+            return;
+        };
+        std::thread::sleep(left.min(Duration::from_millis(10)));
+    }
+}
+
 /// The daemon side of a demo: core, capture and vhost-user server on a socket.
 struct Daemon {
     core: Arc<Core>,
@@ -116,11 +143,11 @@ impl Daemon {
         })
     }
 
-    /// Stops serving, flushes the capture (reporting it on stderr) and removes the socket.
+    /// Stops serving (which removes the socket) and flushes the capture (reporting it on
+    /// stderr).
     fn stop(self) {
         self.server.stop();
         crate::cli::finish_capture(self.capture);
-        let _ = std::fs::remove_file(&self.socket);
     }
 }
 

@@ -25,10 +25,23 @@ impl Daemon {
     }
 
     pub fn start_with(name: &str, extra: &[&str]) -> Daemon {
-        let dir =
-            std::env::temp_dir().join(format!("vhost-hwsim-test-{}-{}", name, std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
+        Self::spawn(name, extra, "warn", Stdio::inherit())
+    }
+
+    /// A daemon logging at `info`, with what it writes to stderr collected (and echoed).
+    pub fn start_logged(name: &str, extra: &[&str]) -> (Daemon, DaemonLog) {
+        let mut d = Self::spawn(name, extra, "info", Stdio::piped());
+        let log = DaemonLog::follow(d.child.stderr.take().expect("piped stderr"));
+        (d, log)
+    }
+
+    /// A fresh directory for a test's files, removed when the daemon is dropped.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn spawn(name: &str, extra: &[&str], log: &str, stderr: Stdio) -> Daemon {
+        let dir = test_dir(name);
         let socket = dir.join("hwsim.sock");
         let control = dir.join("control.sock");
         let child = Command::new(env!("CARGO_BIN_EXE_vhost-hwsim"))
@@ -37,9 +50,10 @@ impl Daemon {
             .arg("--control")
             .arg(&control)
             .arg("--log")
-            .arg("warn")
+            .arg(log)
             .args(extra)
             .stdin(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .expect("start vhost-hwsim");
         let deadline = Instant::now() + Duration::from_secs(10);
@@ -103,14 +117,33 @@ impl Daemon {
 
     /// Stops the daemon the way an operator does (SIGTERM) and waits for it to exit.
     pub fn terminate(&mut self) -> std::process::ExitStatus {
-        // SAFETY: kill(2) on our own child's pid; no memory is involved.
-        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        self.signal(libc::SIGTERM);
         self.child.wait().expect("daemon exits")
     }
 
     /// The daemon's process id (for its /proc entries).
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// Sends `signal` to the daemon.
+    pub fn signal(&self, signal: i32) {
+        // SAFETY: kill(2) on our own child's pid; no memory is involved.
+        unsafe { libc::kill(self.child.id() as i32, signal) };
+    }
+
+    /// Waits up to `timeout` for the daemon to exit.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 
     pub fn alive(&mut self) -> bool {
@@ -124,6 +157,80 @@ impl Drop for Daemon {
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// A fresh, empty directory for test `name` under the temp directory.
+pub fn test_dir(name: &str) -> PathBuf {
+    let dir =
+        std::env::temp_dir().join(format!("vhost-hwsim-test-{}-{}", name, std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The lines a daemon writes to stderr, collected by a thread as they come (and echoed to the
+/// test's stderr), ANSI colours removed.
+#[derive(Clone)]
+pub struct DaemonLog {
+    lines: std::sync::Arc<(std::sync::Mutex<Vec<String>>, std::sync::Condvar)>,
+}
+
+impl DaemonLog {
+    fn follow(stderr: std::process::ChildStderr) -> DaemonLog {
+        use std::io::BufRead;
+        let log = DaemonLog {
+            lines: Default::default(),
+        };
+        let lines = std::sync::Arc::clone(&log.lines);
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                let line = strip_ansi(&line);
+                eprintln!("daemon: {line}");
+                lines.0.lock().unwrap().push(line);
+                lines.1.notify_all();
+            }
+        });
+        log
+    }
+
+    /// The first line containing `needle`, waiting up to `timeout` for it.
+    pub fn wait_for(&self, needle: &str, timeout: Duration) -> Option<String> {
+        let (lines, more) = &*self.lines;
+        let deadline = Instant::now() + timeout;
+        let mut lines = lines.lock().unwrap();
+        loop {
+            if let Some(l) = lines.iter().find(|l| l.contains(needle)) {
+                return Some(l.clone());
+            }
+            let left = deadline.checked_duration_since(Instant::now())?;
+            lines = more.wait_timeout(lines, left).unwrap().0;
+        }
+    }
+
+    /// Everything so far.
+    pub fn text(&self) -> String {
+        self.lines.0.lock().unwrap().join("\n")
+    }
+}
+
+/// `text` without ANSI escape sequences (tracing colours its output).
+pub fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            // CSI: ESC [ parameters final-byte.
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 pub fn mac(bytes: [u8; 6]) -> MacAddr {

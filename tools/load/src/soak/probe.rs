@@ -78,10 +78,16 @@ fn proc_status_field(pid: u32, field: &str) -> Option<u64> {
         .and_then(|v| v.parse().ok())
 }
 
+/// Entries of `path` whose name starts with `prefix`, a leading dot aside.
 fn count_dir(path: impl AsRef<Path>, prefix: &str) -> i64 {
     std::fs::read_dir(path).map_or(-1, |d| {
         d.flatten()
-            .filter(|e| e.file_name().to_string_lossy().starts_with(prefix))
+            .filter(|e| {
+                let name = e.file_name();
+                name.to_string_lossy()
+                    .trim_start_matches('.')
+                    .starts_with(prefix)
+            })
             .count() as i64
     })
 }
@@ -96,8 +102,8 @@ fn sample(pid: u32, control: &Path, cycle: u64, t0: Instant) -> Result<Sample, S
         threads: proc_status_field(pid, "Threads:").ok_or("daemon gone")? as i64,
         connected_vms: view.connected_vms,
         listed_vms: view.listed_vms,
-        // The private sockets the daemon's VM handlers dial (server.rs): none should outlive
-        // the connection's setup.
+        // The private sockets the daemon's VM handlers dial (server.rs; in a directory
+        // `.vhost-hwsim-PID-N` of their own): none should outlive the connection's setup.
         relay_sockets: count_dir(std::env::temp_dir(), &format!("vhost-hwsim-{pid}-")),
         pool_allocated: view.pool_allocated,
     })
