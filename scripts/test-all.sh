@@ -56,5 +56,10 @@ step "demo smoke run"
 cargo run --quiet --release --locked --bin vhost-hwsim -- demo --seconds 1
 cargo run --quiet --release --locked --bin vhost-hwsim -- demo --classic --seconds 1
 
+# Deterministic checks only (descriptors and threads back to where they were, VM count 0, every
+# message accounted for); the 1,000-cycle run with its RSS bound is scripts/soak.sh alone.
+step "short soak: 50 VM connections, every 4th guest SIGKILLed mid-traffic (a few seconds)"
+scripts/soak.sh --cycles 50 --sample-every 10 --no-rss-bound
+
 step "real-guest scenarios (UML guests through vhost-hwsim)"
 tests/vm/run all

@@ -2,7 +2,7 @@
 //! registry of connected VMs (control plane only; the data path never touches its lock).
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -47,6 +47,24 @@ pub struct VmShared {
     pub connected_at: Instant,
     /// Its frames for the MLD tracker (drained once the VM is registered).
     pub mld: Arc<crate::mld::MldQueue>,
+    /// Set when it leaves: from then on its counters go to `departed` once nothing refers to
+    /// it any more.
+    left: AtomicBool,
+    departed: Arc<Mutex<crate::stats::Departed>>,
+}
+
+impl Drop for VmShared {
+    /// A VM that left is summed into the departed VMs' totals only now: frames of its still on
+    /// the medium clock (airtime mode) hold it and count their deliveries and TX statuses
+    /// against it after it left.
+    fn drop(&mut self) {
+        if self.left.load(Ordering::Acquire) {
+            self.departed
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .fold(self);
+        }
+    }
 }
 
 /// The medium in force, swapped atomically by the control plane.
@@ -119,10 +137,10 @@ pub struct Core {
     /// its thread could not start, frames are delivered at once).
     air: std::sync::OnceLock<Option<Arc<crate::medium::airtime::clock::AirClock>>>,
     vms: Mutex<BTreeMap<VmId, Arc<VmShared>>>,
-    /// VMs that disconnected, with their final counters (for reports).
-    gone: Mutex<Vec<Arc<VmShared>>>,
-    /// Radios of VMs that disconnected, with their final counters.
-    gone_radios: Mutex<Vec<Arc<Radio>>>,
+    /// What the VMs that disconnected did: totals, and the last few as they were when they left
+    /// (for reports). Their inboxes, radios and memory are freed. Each VM holds it too, to add
+    /// its final figures when it goes.
+    departed: Arc<Mutex<crate::stats::Departed>>,
     next_vm: AtomicU32,
 }
 
@@ -140,8 +158,7 @@ impl Core {
             ap_vm: std::sync::OnceLock::new(),
             air: std::sync::OnceLock::new(),
             vms: Mutex::new(BTreeMap::new()),
-            gone: Mutex::new(Vec::new()),
-            gone_radios: Mutex::new(Vec::new()),
+            departed: Arc::default(),
             next_vm: AtomicU32::new(1),
         });
         if let Err(e) = crate::mld::MldService::spawn(&core) {
@@ -175,6 +192,8 @@ impl Core {
             malformed: MalformedCounters::default(),
             connected_at: Instant::now(),
             mld: Arc::new(crate::mld::MldQueue::new(id)),
+            left: AtomicBool::new(false),
+            departed: Arc::clone(&self.departed),
         }))
     }
 
@@ -187,7 +206,8 @@ impl Core {
             .insert(vm.id, Arc::clone(vm));
     }
 
-    /// Forgets a VM: its radios leave the routing table, its queued deliveries are freed.
+    /// Forgets a VM (its threads have ended): its radios leave the routing table, what waited in
+    /// its inbox is discarded and counted, and its figures go to the departed VMs' record.
     pub fn remove_vm(&self, id: VmId) {
         let leaving: Vec<Arc<Radio>> = self
             .routing
@@ -199,19 +219,25 @@ impl Core {
             .collect();
         self.routing.remove_vm(id);
         self.mld.unregister(id);
-        self.gone_radios
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .extend(leaving);
         let vm = self
             .vms
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .remove(&id);
         if let Some(vm) = vm {
-            while vm.inbox.pop().is_some() {}
-            self.gone.lock().unwrap_or_else(|e| e.into_inner()).push(vm);
+            let discarded = vm.inbox.close();
+            vm.counters
+                .rx_discarded_on_departure
+                .fetch_add(discarded as u64, Ordering::Relaxed);
+            self.departed().add(&vm, &leaving);
+            vm.left.store(true, Ordering::Release);
         }
+    }
+
+    /// Counts deliveries that reached a VM's inbox after it left (a sender held an older
+    /// routing snapshot) and were discarded there.
+    pub fn count_discarded_after_departure(&self, n: usize) {
+        self.departed().count_discarded(n);
     }
 
     /// Connected VMs.
@@ -224,17 +250,9 @@ impl Core {
             .collect()
     }
 
-    /// Radios of VMs that have disconnected.
-    pub fn gone_radios(&self) -> Vec<Arc<Radio>> {
-        self.gone_radios
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
-    }
-
-    /// VMs that have disconnected.
-    pub fn gone_vms(&self) -> Vec<Arc<VmShared>> {
-        self.gone.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    /// The VMs that have disconnected (for reports).
+    pub fn departed(&self) -> std::sync::MutexGuard<'_, crate::stats::Departed> {
+        self.departed.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 

@@ -62,6 +62,9 @@ counters! {
         tx_status_dropped,
         /// Messages written into this VM's RX buffers (frames and statuses).
         rx_written,
+        /// Messages for this VM (frames and TX statuses) still waiting for its RX buffers when
+        /// it left, thrown away.
+        rx_discarded_on_departure,
         /// RX chains unusable (read-only, bad address, chain too long): returned with len 0.
         rx_bad_descriptor,
         /// RX buffers smaller than the message: returned with len 0.

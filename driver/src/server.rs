@@ -16,7 +16,7 @@ use vmm_sys_util::epoll::EventSet;
 
 use crate::core::Core;
 use crate::socket_file::{PrivateDir, SocketError, SocketFile};
-use crate::vm::backend::INBOX_EVENT;
+use crate::vm::backend::{INBOX_EVENT, STOP_EVENT};
 use crate::vm::VmBackend;
 
 /// Errors starting or running the server.
@@ -146,6 +146,28 @@ fn serve(core: &Arc<Core>, conn: UnixStream) -> Result<(), ServerError> {
     serve_as(core, conn, false)
 }
 
+/// One VM's vhost-user handler with its backend. Dropping it ends the VM's epoll thread first
+/// (the library joins it when the handler goes, and only our stop event wakes it), then discards
+/// what still waited for the guest.
+struct VmConnection {
+    daemon: Option<VhostUserDaemon<Arc<VmBackend>>>,
+    backend: Arc<VmBackend>,
+}
+
+impl VmConnection {
+    fn daemon(&mut self) -> &mut VhostUserDaemon<Arc<VmBackend>> {
+        self.daemon.as_mut().expect("present until dropped")
+    }
+}
+
+impl Drop for VmConnection {
+    fn drop(&mut self) {
+        self.backend.stop_thread();
+        drop(self.daemon.take());
+        self.backend.retire();
+    }
+}
+
 fn serve_as(core: &Arc<Core>, conn: UnixStream, builtin_ap: bool) -> Result<(), ServerError> {
     let vm = core
         .new_vm()
@@ -153,24 +175,46 @@ fn serve_as(core: &Arc<Core>, conn: UnixStream, builtin_ap: bool) -> Result<(), 
     if builtin_ap {
         let _ = core.ap_vm.set(vm.id);
     }
-    let backend = Arc::new(VmBackend::new(Arc::clone(core), Arc::clone(&vm)));
+    let backend = Arc::new(
+        VmBackend::new(Arc::clone(core), Arc::clone(&vm))
+            .map_err(|e| ServerError::Connection(format!("stop event: {e}")))?,
+    );
     let mem = GuestMemoryAtomic::new(GuestMemoryMmap::new());
-    let mut daemon = VhostUserDaemon::new(format!("vhost-hwsim-vm{}", vm.id), backend, mem)
-        .map_err(|e| ServerError::Connection(format!("daemon: {e}")))?;
+    let daemon = VhostUserDaemon::new(
+        format!("vhost-hwsim-vm{}", vm.id),
+        Arc::clone(&backend),
+        mem,
+    )
+    .map_err(|e| ServerError::Connection(format!("daemon: {e}")))?;
     for handler in daemon.get_epoll_handlers() {
+        if let Err(e) =
+            handler.register_listener(backend.stop_fd(), EventSet::IN, u64::from(STOP_EVENT))
+        {
+            // Nothing could end its epoll thread, and dropping the handler would wait for it:
+            // leave both behind rather than hang the accept loop.
+            std::mem::forget(daemon);
+            return Err(ServerError::Connection(format!("epoll: {e}")));
+        }
+    }
+    let mut connection = VmConnection {
+        daemon: Some(daemon),
+        backend,
+    };
+    for handler in connection.daemon().get_epoll_handlers() {
         handler
             .register_listener(vm.inbox.wake_fd(), EventSet::IN, u64::from(INBOX_EVENT))
             .map_err(|e| ServerError::Connection(format!("epoll: {e}")))?;
     }
-    attach(&mut daemon, conn, vm.id)
+    attach(connection.daemon(), conn, vm.id)
         .map_err(|e| ServerError::Connection(format!("attach: {e}")))?;
     core.register_vm(&vm);
     tracing::info!(vm = vm.id, "VM connected");
-    let core = Arc::clone(core);
+    let id = vm.id;
+    let teardown_core = Arc::clone(core);
     std::thread::Builder::new()
-        .name(format!("vhost-hwsim-vm{}-wait", vm.id))
+        .name(format!("vhost-hwsim-vm{id}-wait"))
         .spawn(move || {
-            match daemon.wait() {
+            match connection.daemon().wait() {
                 Ok(())
                 | Err(vhost_user_backend::Error::HandleRequest(
                     vhost::vhost_user::Error::Disconnected
@@ -178,11 +222,15 @@ fn serve_as(core: &Arc<Core>, conn: UnixStream, builtin_ap: bool) -> Result<(), 
                 )) => tracing::info!(vm = vm.id, "VM disconnected"),
                 Err(e) => tracing::warn!(vm = vm.id, "VM connection ended: {e}"),
             }
-            // Dropping the daemon stops and joins the VM's epoll thread; only then can no
-            // frame of this VM re-register a radio after we remove them.
-            drop(daemon);
-            core.remove_vm(vm.id);
+            // Ending the connection joins the VM's epoll thread; only then can no frame of this
+            // VM re-register a radio after we remove them.
+            drop(connection);
+            teardown_core.remove_vm(vm.id);
         })
-        .map_err(|e| ServerError::Connection(e.to_string()))?;
+        .map_err(|e| {
+            // The closure, and the connection in it, are gone already.
+            core.remove_vm(id);
+            ServerError::Connection(e.to_string())
+        })?;
     Ok(())
 }

@@ -5,6 +5,7 @@
 //! whose radio and frequency are known (`mlds[].links[].counters`): what that link of that MLD
 //! sent.
 
+use std::collections::{BTreeMap, VecDeque};
 use std::fmt::Write as _;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -54,7 +55,7 @@ pub struct VmStats {
     pub id: u32,
     /// Still connected.
     pub connected: bool,
-    /// Seconds since it connected.
+    /// Seconds since it connected (a VM that has left: how long it was connected).
     pub uptime_s: f64,
     /// Named counters.
     pub counters: std::collections::BTreeMap<&'static str, u64>,
@@ -71,16 +72,95 @@ pub struct Stats {
     pub pool_allocated: usize,
     /// Pool buffers free.
     pub pool_free: usize,
-    /// VMs, connected ones first.
+    /// VMs: the connected ones, then the last [`DEPARTED_LISTED`] that left (oldest first).
     pub vms: Vec<VmStats>,
-    /// Radios, of connected VMs and of VMs that have left.
+    /// Radios of the VMs listed.
     pub radios: Vec<RadioStats>,
+    /// Every VM that has left, in total.
+    pub departed: DepartedStats,
     /// Known MLDs and their links.
     pub mlds: Vec<MldStats>,
     /// The MLD tracker's counters.
     pub mld_tracker: MldTrackerStats,
     /// The capture (file and/or live monitor interface), if one runs.
     pub capture: Option<CaptureStats>,
+}
+
+/// How many of the VMs that left `stats` still lists one by one, with their radios. A daemon
+/// serving VMs that come and go for weeks keeps this many records, not one per connection; the
+/// totals in [`DepartedStats`] cover them all.
+pub const DEPARTED_LISTED: usize = 32;
+
+/// What `stats` says about the VMs that have left.
+#[derive(Serialize, Debug, Clone, Default)]
+pub struct DepartedStats {
+    /// VMs that have disconnected and whose last frames are done with (in airtime mode a VM's
+    /// frames may still be on the air for a while after it leaves).
+    pub vms: u64,
+    /// Radios of VMs that have disconnected.
+    pub radios: u64,
+    /// The counters of those `vms` summed (the listed ones included), plus deliveries for VMs
+    /// that had left discarded in their inboxes (`rx_discarded_on_departure`). Once every VM
+    /// that left is in `vms`, connected VMs' counters plus these are everything the daemon
+    /// counted.
+    pub counters: BTreeMap<&'static str, u64>,
+    /// Their parse errors by name, summed.
+    pub malformed: BTreeMap<&'static str, u64>,
+}
+
+/// The VMs that have left: totals, and the last few as they were when they left.
+#[derive(Debug, Default)]
+pub struct Departed {
+    totals: DepartedStats,
+    recent: VecDeque<(VmStats, Vec<RadioStats>)>,
+}
+
+impl Departed {
+    /// Lists VM `vm`, which has left with `radios`, as it is now (its own threads have ended).
+    pub fn add(&mut self, vm: &VmShared, radios: &[Arc<Radio>]) {
+        let stats = vm_stats(vm, false);
+        self.totals.radios += radios.len() as u64;
+        let radios = radios
+            .iter()
+            .map(|r| radio_stats(r, Vec::new(), false))
+            .collect();
+        if self.recent.len() == DEPARTED_LISTED {
+            self.recent.pop_front();
+        }
+        self.recent.push_back((stats, radios));
+    }
+
+    /// Adds the final figures of a VM that left (nothing refers to it any more).
+    pub fn fold(&mut self, vm: &VmShared) {
+        let stats = vm_stats(vm, false);
+        let t = &mut self.totals;
+        t.vms += 1;
+        for (k, v) in &stats.counters {
+            *t.counters.entry(*k).or_default() += v;
+        }
+        for (k, v) in &stats.malformed {
+            *t.malformed.entry(*k).or_default() += v;
+        }
+    }
+
+    /// Counts `n` deliveries discarded in the inbox of a VM that had left.
+    pub fn count_discarded(&mut self, n: usize) {
+        *self
+            .totals
+            .counters
+            .entry("rx_discarded_on_departure")
+            .or_default() += n as u64;
+    }
+
+    /// The totals.
+    pub fn totals(&self) -> &DepartedStats {
+        &self.totals
+    }
+
+    /// The last VMs that left, oldest first, each with its radios.
+    pub fn recent(&self) -> impl DoubleEndedIterator<Item = &(VmStats, Vec<RadioStats>)> {
+        self.recent.iter()
+    }
 }
 
 /// One link of an MLD.
@@ -141,12 +221,20 @@ pub struct MldTrackerStats {
 /// The MLD table, each link with its counters, and the tracker counters.
 pub fn mld_stats(core: &Core) -> (Vec<MldStats>, MldTrackerStats) {
     let routing = core.routing.snapshot();
-    let gone = core.gone_radios();
-    let radio = |key: &RadioKey| {
-        routing
-            .radio(key)
-            .cloned()
-            .or_else(|| gone.iter().rev().find(|r| r.key == *key).cloned())
+    let departed = core.departed();
+    // What a radio sent on `freq`: a connected radio's counters now, a departed one's as they
+    // were when its VM left.
+    let link = |key: &RadioKey, freq: u32| match routing.radio(key) {
+        Some(r) => r.links.get(freq),
+        None => {
+            let wire = key.wire.to_string();
+            departed
+                .recent()
+                .flat_map(|(_, radios)| radios)
+                .rev()
+                .find(|r| r.vm == key.vm && r.wire == wire)
+                .and_then(|r| r.links.iter().find(|l| l.freq == freq).copied())
+        }
     };
     let table = core.mld.table();
     let mlds = table
@@ -167,15 +255,21 @@ pub fn mld_stats(core: &Core) -> (Vec<MldStats>, MldTrackerStats) {
                     addr: l.addr.to_string(),
                     seen: l.seen,
                     counters: match (l.radio, l.freq) {
-                        (Some(key), Some(freq)) => radio(&key).and_then(|r| r.links.get(freq)),
+                        (Some(key), Some(freq)) => link(&key, freq),
                         _ => None,
                     },
                 })
                 .collect(),
         })
         .collect();
-    let (mut queued, mut dropped, mut truncated) = (0, 0, 0);
-    for vm in core.vms().iter().chain(core.gone_vms().iter()) {
+    let gone = |name: &str| departed.totals().counters.get(name).copied().unwrap_or(0);
+    let (mut queued, mut dropped, mut truncated) = (
+        gone("mld_queued"),
+        gone("mld_dropped"),
+        gone("mld_truncated"),
+    );
+    drop(departed);
+    for vm in core.vms() {
         let oc = vm.mld.counters();
         queued += oc.queued.load(Ordering::Relaxed);
         dropped += oc.dropped.load(Ordering::Relaxed);
@@ -234,7 +328,12 @@ pub fn radio_stats(r: &Arc<Radio>, addresses: Vec<String>, connected: bool) -> R
 pub fn collect(core: &Core) -> Stats {
     let routing = core.routing.snapshot();
     let mut vms: Vec<VmStats> = core.vms().iter().map(|v| vm_stats(v, true)).collect();
-    vms.extend(core.gone_vms().iter().map(|v| vm_stats(v, false)));
+    let (departed, gone_radios) = {
+        let d = core.departed();
+        vms.extend(d.recent().map(|(v, _)| v.clone()));
+        let radios: Vec<RadioStats> = d.recent().flat_map(|(_, r)| r.iter().cloned()).collect();
+        (d.totals().clone(), radios)
+    };
     let mut radios: Vec<RadioStats> = routing
         .radios
         .iter()
@@ -250,10 +349,9 @@ pub fn collect(core: &Core) -> Stats {
     // A VM leaving between the snapshot and this read has its radios in both lists: keep the
     // snapshot's.
     radios.extend(
-        core.gone_radios()
-            .iter()
-            .filter(|r| routing.radio(&r.key).is_none())
-            .map(|r| radio_stats(r, Vec::new(), false)),
+        gone_radios
+            .into_iter()
+            .filter(|r| !routing.radios.iter().any(|c| c.key.vm == r.vm)),
     );
     radios.sort_by(|a, b| (a.vm, &a.wire).cmp(&(b.vm, &b.wire)));
     if let Some(&ap) = core.ap_vm.get() {
@@ -268,6 +366,7 @@ pub fn collect(core: &Core) -> Stats {
         pool_free: core.pool.free(),
         vms,
         radios,
+        departed,
         mlds,
         mld_tracker,
         capture: core.capture.get().map(|t| t.stats()),

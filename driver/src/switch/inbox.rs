@@ -1,8 +1,13 @@
 //! A VM's inbox: the bounded lock-free queue other VM threads push deliveries into, and the
 //! eventfd that wakes the owning VM's epoll loop (the vhost-device-vsock sibling pattern).
+//!
+//! When the VM leaves, its inbox is closed and emptied. A sender that still holds an older
+//! routing snapshot may push after that; it sees the inbox closed and empties it itself, so no
+//! delivery (and no pool buffer, and no reference to the radio that owns this inbox) stays
+//! parked in an inbox nobody drains.
 
 use std::os::fd::{AsRawFd, RawFd};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{fence, AtomicBool, Ordering};
 use std::sync::Arc;
 
 use crossbeam_queue::ArrayQueue;
@@ -38,6 +43,21 @@ pub struct Inbox {
     /// Set by the first producer after the consumer last drained: later producers skip the
     /// eventfd write, so a burst costs one syscall instead of one per frame.
     signalled: AtomicBool,
+    /// The owning VM has left: nothing will drain the queue any more.
+    closed: AtomicBool,
+}
+
+/// What became of a delivery that fit in the inbox.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pushed {
+    /// Queued for the owning VM.
+    Queued,
+    /// The VM had left: the inbox was emptied at once, this delivery and `discarded - 1`
+    /// others with it.
+    Discarded {
+        /// Deliveries thrown away (at least this one, unless the closer took it first).
+        discarded: usize,
+    },
 }
 
 impl Inbox {
@@ -47,12 +67,39 @@ impl Inbox {
             queue: ArrayQueue::new(capacity.max(1)),
             wake: EventFd::new(EFD_NONBLOCK)?,
             signalled: AtomicBool::new(false),
+            closed: AtomicBool::new(false),
         }))
     }
 
-    /// Queues a delivery; gives it back if the inbox is full (back-pressure: caller counts a drop).
-    pub fn push(&self, d: Delivery) -> Result<(), Delivery> {
-        self.queue.push(d)
+    /// Queues a delivery; gives it back if the inbox is full (back-pressure: caller counts a
+    /// drop). On a closed inbox the delivery is discarded (see [`Pushed::Discarded`]).
+    pub fn push(&self, d: Delivery) -> Result<Pushed, Delivery> {
+        self.queue.push(d)?;
+        // Pairs with the fence in `close`: either the closer's drain sees this delivery, or we
+        // see `closed` and drain it ourselves.
+        fence(Ordering::SeqCst);
+        if self.closed.load(Ordering::Relaxed) {
+            return Ok(Pushed::Discarded {
+                discarded: self.discard_all(),
+            });
+        }
+        Ok(Pushed::Queued)
+    }
+
+    /// The owning VM has left: marks the inbox closed and discards what waits in it. Returns how
+    /// many deliveries were discarded; later pushes discard their own (see [`Inbox::push`]).
+    pub fn close(&self) -> usize {
+        self.closed.store(true, Ordering::Relaxed);
+        fence(Ordering::SeqCst);
+        self.discard_all()
+    }
+
+    fn discard_all(&self) -> usize {
+        let mut n = 0;
+        while self.queue.pop().is_some() {
+            n += 1;
+        }
+        n
     }
 
     /// Wakes the consumer unless a wake-up is already pending.
@@ -88,5 +135,58 @@ impl Inbox {
     /// The eventfd to register with the owning VM's epoll loop.
     pub fn wake_fd(&self) -> RawFd {
         self.wake.as_raw_fd()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::switch::{BufferPool, RadioKey, RoutingTable};
+    use hwsim_frame::MacAddr;
+
+    fn delivery(pool: &Arc<BufferPool>, to: &Arc<Radio>) -> Delivery {
+        Delivery {
+            msg: pool.take().expect("a free buffer"),
+            to: Arc::clone(to),
+            kind: DeliveryKind::Frame,
+        }
+    }
+
+    #[test]
+    fn a_closed_inbox_keeps_no_delivery_and_no_buffer() {
+        let pool = BufferPool::new(8);
+        let inbox = Inbox::new(4).unwrap();
+        let routing = RoutingTable::default();
+        let key = RadioKey {
+            vm: 1,
+            wire: MacAddr([0x42, 0, 0, 0, 0, 0]),
+        };
+        let radio = routing.add_radio(key, &inbox);
+        assert_eq!(
+            inbox.push(delivery(&pool, &radio)).ok(),
+            Some(Pushed::Queued)
+        );
+        assert_eq!(
+            inbox.push(delivery(&pool, &radio)).ok(),
+            Some(Pushed::Queued)
+        );
+        assert_eq!(pool.free(), 0, "two buffers in flight, none returned yet");
+        assert_eq!(inbox.close(), 2, "what waited is discarded and counted");
+        // A sender with a stale routing snapshot pushes after the close.
+        assert_eq!(
+            inbox.push(delivery(&pool, &radio)).ok(),
+            Some(Pushed::Discarded { discarded: 1 })
+        );
+        assert!(inbox.is_empty());
+        assert_eq!(
+            pool.free(),
+            pool.allocated(),
+            "every buffer is back in the pool"
+        );
+        // Nothing in the inbox refers to the radio any more: only the routing table and this
+        // test hold it, so the inbox goes when they let go.
+        drop(routing);
+        assert_eq!(Arc::strong_count(&radio), 1);
+        assert_eq!(Arc::strong_count(&inbox), 2, "this test and the radio");
     }
 }

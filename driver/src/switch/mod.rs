@@ -4,6 +4,6 @@ pub mod inbox;
 pub mod pool;
 pub mod routing;
 
-pub use inbox::{Delivery, DeliveryKind, Inbox};
+pub use inbox::{Delivery, DeliveryKind, Inbox, Pushed};
 pub use pool::{BufferPool, PoolBuf};
 pub use routing::{AddrBinding, Radio, RadioKey, Routing, RoutingTable, VmId};

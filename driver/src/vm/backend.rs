@@ -1,6 +1,7 @@
 //! The vhost-user protocol side of one VM connection: features, queues, events. What a message
 //! means is the worker's business.
 
+use std::os::fd::{AsRawFd, RawFd};
 use std::sync::{Arc, Mutex};
 
 use vhost::vhost_user::message::{VhostUserProtocolFeatures, VhostUserVirtioFeatures};
@@ -10,9 +11,7 @@ use virtio_bindings::virtio_config::{VIRTIO_F_NOTIFY_ON_EMPTY, VIRTIO_F_VERSION_
 use virtio_bindings::virtio_ring::{VIRTIO_RING_F_EVENT_IDX, VIRTIO_RING_F_INDIRECT_DESC};
 use virtio_queue::QueueT;
 use vmm_sys_util::epoll::EventSet;
-use vmm_sys_util::event::{
-    new_event_consumer_and_notifier, EventConsumer, EventFlag, EventNotifier,
-};
+use vmm_sys_util::eventfd::{EventFd, EFD_NONBLOCK};
 
 use super::worker::{GuestMem, VmWorker};
 use crate::core::{Core, VmShared};
@@ -29,8 +28,15 @@ pub const MAX_QUEUE_SIZE: usize = 1024;
 pub const TX_BUDGET: usize = 64;
 /// epoll id of the inbox eventfd (ids up to NUM_QUEUES are the library's).
 pub const INBOX_EVENT: u16 = NUM_QUEUES as u16 + 1;
+/// epoll id of the eventfd that ends the VM's epoll thread ([`VmBackend::stop_thread`]).
+pub const STOP_EVENT: u16 = NUM_QUEUES as u16 + 2;
 
 /// One VM's vhost-user backend.
+///
+/// Its epoll thread is ended through an eventfd of ours ([`STOP_EVENT`]) rather than the
+/// library's exit event: `vhost-user-backend` 0.24 registers the consumer end of the exit event
+/// with `into_raw_fd` and never closes it, one leaked descriptor per VM connection. Our eventfd
+/// is closed with the backend.
 pub struct VmBackend {
     vm: Arc<VmShared>,
     worker: Mutex<VmWorker>,
@@ -38,16 +44,38 @@ pub struct VmBackend {
     /// connection's lifetime: UML treats its closing as a broken device and silently
     /// unregisters it (hwsim then falls back to its in-kernel medium).
     backend_req: Mutex<Option<Backend>>,
+    stop: EventFd,
 }
 
 impl VmBackend {
     /// A backend for `vm`.
-    pub fn new(core: Arc<Core>, vm: Arc<VmShared>) -> Self {
-        VmBackend {
+    pub fn new(core: Arc<Core>, vm: Arc<VmShared>) -> std::io::Result<Self> {
+        Ok(VmBackend {
             worker: Mutex::new(VmWorker::new(core, Arc::clone(&vm))),
             vm,
             backend_req: Mutex::new(None),
-        }
+            stop: EventFd::new(EFD_NONBLOCK)?,
+        })
+    }
+
+    /// The eventfd to register, as [`STOP_EVENT`], with the VM's epoll thread.
+    pub fn stop_fd(&self) -> RawFd {
+        self.stop.as_raw_fd()
+    }
+
+    /// Makes the VM's epoll thread return at its next wake-up. Call it before the handler is
+    /// dropped: dropping it joins that thread.
+    pub fn stop_thread(&self) {
+        // A failed write means the counter is saturated: the thread is woken anyway.
+        let _ = self.stop.write(1);
+    }
+
+    /// The connection has ended and its threads are joined: discards (and counts) the messages
+    /// that were waiting for the guest's RX buffers, lets go of the guest's memory and closes the
+    /// backend-request channel.
+    pub fn retire(&self) {
+        self.worker().retire();
+        *self.backend_req.lock().unwrap_or_else(|e| e.into_inner()) = None;
     }
 
     /// The VM this backend serves.
@@ -108,10 +136,6 @@ impl VhostUserBackend for VmBackend {
         Ok(())
     }
 
-    fn exit_event(&self, _thread_index: usize) -> Option<(EventConsumer, EventNotifier)> {
-        new_event_consumer_and_notifier(EventFlag::NONBLOCK | EventFlag::CLOEXEC).ok()
-    }
-
     fn handle_event(
         &self,
         device_event: u16,
@@ -120,6 +144,10 @@ impl VhostUserBackend for VmBackend {
         _thread_id: usize,
     ) -> std::io::Result<()> {
         tracing::trace!(vm = self.vm.id, device_event, ?evset, "event");
+        if device_event == STOP_EVENT {
+            // The library's event loop ends on an error from us (and ignores what it says).
+            return Err(std::io::Error::other("VM connection closed"));
+        }
         if evset != EventSet::IN {
             return Ok(());
         }

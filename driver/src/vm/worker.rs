@@ -25,7 +25,7 @@ use crate::core::{Core, VmShared};
 use crate::counters::LinkTx;
 use crate::medium::airtime::clock::{TimedRx, TimedTx};
 use crate::medium::{Candidate, Medium, Reception, Transmission};
-use crate::switch::{Delivery, DeliveryKind, Inbox, Radio, RadioKey, Routing};
+use crate::switch::{Delivery, DeliveryKind, Inbox, Pushed, Radio, RadioKey, Routing};
 
 /// Guest memory as the vhost-user handler hands it to us.
 pub type GuestMem = GuestMemoryAtomic<GuestMemoryMmap<()>>;
@@ -400,10 +400,19 @@ impl VmWorker {
             }
             return Some(rec);
         }
-        if to.inbox.push(delivery).is_err() {
-            counters.dropped_inbox_full.fetch_add(1, Ordering::Relaxed);
-            to.counters.rx_dropped.fetch_add(1, Ordering::Relaxed);
-            return Some(rec);
+        match to.inbox.push(delivery) {
+            Ok(Pushed::Queued) => {}
+            Ok(Pushed::Discarded { discarded }) => {
+                // The receiver left while we held an older routing snapshot.
+                counters.deliveries_queued.fetch_add(1, Ordering::Relaxed);
+                self.core.count_discarded_after_departure(discarded);
+                return Some(rec);
+            }
+            Err(_) => {
+                counters.dropped_inbox_full.fetch_add(1, Ordering::Relaxed);
+                to.counters.rx_dropped.fetch_add(1, Ordering::Relaxed);
+                return Some(rec);
+            }
         }
         counters.deliveries_queued.fetch_add(1, Ordering::Relaxed);
         if to.key.vm != self.vm.id && !self.wake.iter().any(|i| Arc::ptr_eq(i, &to.inbox)) {
@@ -552,6 +561,19 @@ impl VmWorker {
         if used && state.needs_notification().unwrap_or(true) {
             let _ = state.signal_used_queue();
         }
+    }
+
+    /// The VM has left: its pending TX statuses and the delivery taken from its inbox are
+    /// thrown away and counted, and its guest memory is let go.
+    pub fn retire(&mut self) {
+        let waiting = self.statuses.len() + usize::from(self.stash.is_some());
+        self.statuses.clear();
+        self.stash = None;
+        self.mem = None;
+        self.vm
+            .counters
+            .rx_discarded_on_departure
+            .fetch_add(waiting as u64, Ordering::Relaxed);
     }
 
     /// Messages still waiting for RX buffers.

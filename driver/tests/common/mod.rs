@@ -121,6 +121,11 @@ impl Daemon {
         self.child.wait().expect("daemon exits")
     }
 
+    /// The daemon's process id (for its /proc entries).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Sends `signal` to the daemon.
     pub fn signal(&self, signal: i32) {
         // SAFETY: kill(2) on our own child's pid; no memory is involved.

@@ -6,6 +6,7 @@
 //! with CLOCK_MONOTONIC timestamps carried in the frames, so it spans processes.
 
 mod histogram;
+mod soak;
 mod worker;
 
 use std::path::PathBuf;
@@ -58,12 +59,20 @@ enum Cmd {
     /// One VM (internal: the parent spawns these).
     #[command(hide = true)]
     Worker(worker::WorkerArgs),
+    /// VM connect/disconnect cycles against one daemon (some guests SIGKILLed mid-traffic),
+    /// the daemon's memory, descriptors and threads sampled; exits non-zero on a leak.
+    Soak(soak::SoakArgs),
+    /// One soak VM (internal: `soak` spawns these).
+    #[command(hide = true)]
+    SoakGuest(soak::SoakGuestArgs),
 }
 
 fn main() {
     let args = Args::parse();
     let result = match &args.command {
         Some(Cmd::Worker(w)) => worker::run(w),
+        Some(Cmd::SoakGuest(g)) => soak::run_guest(g),
+        Some(Cmd::Soak(s)) => run_soak(&args, s),
         None => run(&args),
     };
     if let Err(e) = result {
@@ -96,7 +105,9 @@ impl Drop for DaemonProc {
     }
 }
 
-fn start_daemon(args: &Args) -> Result<(DaemonProc, PathBuf, PathBuf), String> {
+/// Starts the daemon (`--daemon`, else the one next to this binary) on sockets in a fresh
+/// temporary directory, with `--daemon-arg`s; its stderr goes to `stderr`.
+fn start_daemon(args: &Args, stderr: Stdio) -> Result<(DaemonProc, PathBuf, PathBuf), String> {
     let bin = match &args.daemon {
         Some(p) => p.clone(),
         None => {
@@ -124,6 +135,7 @@ fn start_daemon(args: &Args) -> Result<(DaemonProc, PathBuf, PathBuf), String> {
         .args(&args.daemon_args)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
+        .stderr(stderr)
         .spawn()
         .map_err(|e| format!("start {}: {e}", bin.display()))?;
     let d = DaemonProc { child, dir };
@@ -135,6 +147,43 @@ fn start_daemon(args: &Args) -> Result<(DaemonProc, PathBuf, PathBuf), String> {
         std::thread::sleep(Duration::from_millis(10));
     }
     Ok((d, socket, control))
+}
+
+/// The soak always runs against a daemon of its own, so that it can read its /proc entries and
+/// knows nothing else connects. The daemon's log (warnings only) is kept beside the sockets
+/// while it runs and its lines are counted at the end.
+fn run_soak(args: &Args, soak_args: &soak::SoakArgs) -> Result<(), String> {
+    if args.socket.is_some() {
+        return Err("soak starts a daemon of its own; drop --socket".into());
+    }
+    let log_path = std::env::temp_dir().join(format!("hwsim-soak-{}.log", std::process::id()));
+    let log =
+        std::fs::File::create(&log_path).map_err(|e| format!("{}: {e}", log_path.display()))?;
+    let (mut daemon, socket, control) = start_daemon(args, Stdio::from(log))?;
+    let pid = daemon.child.id();
+    let result = soak::run(soak_args, pid, &socket, &control);
+    let alive = matches!(daemon.child.try_wait(), Ok(None));
+    drop(daemon);
+    let text = std::fs::read_to_string(&log_path).unwrap_or_default();
+    let _ = std::fs::remove_file(&log_path);
+    let panics = text.lines().filter(|l| l.contains("panicked")).count();
+    println!(
+        "daemon log: {} lines ({} warnings, {} errors, {} panics)",
+        text.lines().count(),
+        text.lines().filter(|l| l.contains("WARN")).count(),
+        text.lines().filter(|l| l.contains("ERROR")).count(),
+        panics
+    );
+    for l in text.lines().filter(|l| !l.contains("WARN")).take(10) {
+        println!("  {l}");
+    }
+    if !alive {
+        return Err("the daemon died during the soak".into());
+    }
+    if panics > 0 {
+        return Err("the daemon panicked during the soak".into());
+    }
+    result
 }
 
 /// Sums the daemon's per-VM counters named in `names` (from its control socket).
@@ -190,7 +239,7 @@ fn run(args: &Args) -> Result<(), String> {
     let (daemon, socket, control) = match &args.socket {
         Some(s) => (None, s.clone(), None),
         None => {
-            let (d, s, c) = start_daemon(args)?;
+            let (d, s, c) = start_daemon(args, Stdio::inherit())?;
             (Some(d), s, Some(c))
         }
     };

@@ -24,7 +24,7 @@ use super::timeline::{Access, Burst, Timeline};
 use super::{block_ack_bitmap, AirModel, AirPlan, Nanos, Psdu, CCA_THRESHOLD_DBM, PPDU_MAX_NS};
 use crate::core::{Core, VmShared};
 use crate::medium::fill_retry_chain;
-use crate::switch::{Delivery, DeliveryKind, Radio, RadioKey};
+use crate::switch::{Delivery, DeliveryKind, Pushed, Radio, RadioKey};
 
 /// Receivers one timed transmission carries; more are dropped and counted (`air_rx_overflow`).
 pub const MAX_TIMED_RX: usize = 16;
@@ -574,17 +574,21 @@ fn finish(core: &Core, mut tx: TimedTx, outcome: Outcome) {
     if !matches!(outcome, Outcome::Dropped) {
         for rx in tx.rx.iter_mut().filter_map(Option::take) {
             let to = Arc::clone(&rx.delivery.to);
-            // A radio whose VM left is no longer drained: drop rather than park buffers there.
-            if routing.radio(&to.key).is_none() {
-                continue;
-            }
+            // A radio whose VM left has a closed inbox: the push discards and counts it.
             match to.inbox.push(rx.delivery) {
-                Ok(()) => {
+                Ok(Pushed::Queued) => {
                     tx.vm
                         .counters
                         .deliveries_queued
                         .fetch_add(1, Ordering::Relaxed);
                     to.inbox.notify();
+                }
+                Ok(Pushed::Discarded { discarded }) => {
+                    tx.vm
+                        .counters
+                        .deliveries_queued
+                        .fetch_add(1, Ordering::Relaxed);
+                    core.count_discarded_after_departure(discarded);
                 }
                 Err(_) => {
                     tx.vm
@@ -644,9 +648,15 @@ fn send_status(core: &Core, vm: &VmShared, sender: &Arc<Radio>, status: &TxInfoR
         to: Arc::clone(sender),
         kind: DeliveryKind::Status,
     };
-    if sender.inbox.push(d).is_err() {
-        return dropped();
+    match sender.inbox.push(d) {
+        Ok(Pushed::Queued) => {
+            vm.counters.tx_status_queued.fetch_add(1, Ordering::Relaxed);
+            sender.inbox.notify();
+        }
+        Ok(Pushed::Discarded { discarded }) => {
+            vm.counters.tx_status_queued.fetch_add(1, Ordering::Relaxed);
+            core.count_discarded_after_departure(discarded);
+        }
+        Err(_) => dropped(),
     }
-    vm.counters.tx_status_queued.fetch_add(1, Ordering::Relaxed);
-    sender.inbox.notify();
 }
