@@ -129,7 +129,7 @@ pub(crate) fn assoc_request(ap: &ApMld, link: usize, others: &[usize], extra: &[
     mgmt(mgmt_subtype::ASSOC_REQ, bssid, STA_LINK[link], bssid, &body)
 }
 
-fn owe_rsne() -> Vec<u8> {
+pub(crate) fn owe_rsne() -> Vec<u8> {
     let mut d = Vec::new();
     d.extend_from_slice(&1u16.to_le_bytes());
     d.extend_from_slice(&Suite::CCMP_128.to_bytes());
@@ -808,7 +808,7 @@ fn group_frames_number_on_their_own_whatever_unicast_goes_between() {
 
 /// The same frame from a second station: every address of the first (02:00:00:b0:…) moved to
 /// 02:00:00:c0:….
-fn from_second_station(frame: &[u8]) -> Vec<u8> {
+pub(crate) fn from_second_station(frame: &[u8]) -> Vec<u8> {
     let mut f = frame.to_vec();
     for i in 0..f.len().saturating_sub(3) {
         if f[i..i + 4] == [0x02, 0, 0, 0xb0] {

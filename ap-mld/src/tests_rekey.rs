@@ -4,7 +4,7 @@
 
 use hwsim_crypto::bip::BipKey;
 use hwsim_crypto::ccmp::CcmpKey;
-use hwsim_crypto::supplicant::{LinkGroupKeys, Supplicant, SupplicantStep};
+use hwsim_crypto::supplicant::{LinkGroupKeys, Supplicant, SupplicantKeys, SupplicantStep};
 use hwsim_frame::mac::{mgmt_subtype, Frame, FrameType};
 use hwsim_frame::MacAddr;
 
@@ -222,4 +222,216 @@ fn group_message_1_avoids_a_link_the_station_mapped_away_from_the_eapol_tid() {
         [0, 2, 0, 2, 0],
         "message 1 and its retries on links 0 and 2"
     );
+}
+
+/// How a test station's frames are addressed: the second station's frames are the first's
+/// with 02:00:00:b0 rewritten to 02:00:00:c0.
+#[derive(Clone, Copy)]
+struct Addressing {
+    second: bool,
+}
+
+/// A non-AP MLD on an OWE network and its supplicant.
+struct OweSta {
+    addr: Addressing,
+    sup: Supplicant,
+}
+
+impl Addressing {
+    fn mld(&self) -> MacAddr {
+        if self.second {
+            MacAddr([0x02, 0, 0, 0xc0, 0, 0])
+        } else {
+            STA_MLD
+        }
+    }
+
+    fn link_addr(&self, link: usize) -> MacAddr {
+        let mut a = STA_LINK[link];
+        if self.second {
+            a.0[3] = 0xc0;
+        }
+        a
+    }
+
+    fn send(&self, ap: &mut ApMld, link: usize, frame: &[u8], at: u64) -> Vec<Tx> {
+        let f = if self.second {
+            crate::tests::from_second_station(frame)
+        } else {
+            frame.to_vec()
+        };
+        ap.handle(link, &f, at)
+    }
+
+    /// An EAPOL PDU up to the AP on `link`.
+    fn send_eapol(self, ap: &mut ApMld, link: usize, pdu: &[u8], at: u64) -> Vec<Tx> {
+        let f = eapol_up(ap, link, pdu);
+        self.send(ap, link, &f, at)
+    }
+
+    /// Decrypts a frame the AP sent this station under `tk`; returns its EAPOL PDU.
+    fn eapol_from_ap(&self, ap: &ApMld, tk: &CcmpKey, tx: &Tx) -> Vec<u8> {
+        let bssid = ap.link_config(tx.link).bssid;
+        let mut f = tx.frame.clone();
+        assert_eq!(
+            Frame::new_checked(&f[..]).unwrap().addr1(),
+            self.link_addr(tx.link)
+        );
+        let aad = security::mld_aad(&f, bssid, AP_MLD, self.link_addr(tx.link), self.mld());
+        tk.decrypt(&mut f, aad.as_ref())
+            .expect("decrypts with the PTK");
+        eapol_in(&f)
+    }
+}
+
+/// Authenticates and associates an OWE station on link 1 and runs the 4-way handshake up to
+/// message 3; returns the station and its message 4, not yet sent.
+fn owe_until_message_4(
+    ap: &mut ApMld,
+    second: bool,
+    seed: u64,
+    at: u64,
+) -> (OweSta, Vec<u8>, SupplicantKeys) {
+    use crate::tests::{assoc_request, auth_request, owe_rsne};
+    use hwsim_crypto::keys::{Akm, Cipher};
+    use hwsim_crypto::owe::{OweDhParam, OweKeyPair};
+    use hwsim_crypto::rng::SeededRng;
+    use hwsim_crypto::supplicant::{SupplicantConfig, SupplicantMlo};
+    use hwsim_frame::ie::Elements;
+
+    let sta0 = Addressing { second };
+    sta0.send(ap, 1, &auth_request(ap, 1), at);
+    let pair = OweKeyPair::generate(&mut SeededRng::new(seed));
+    let mut extra = owe_rsne();
+    pair.dh_param().emit_element(&mut extra);
+    let out = sta0.send(ap, 1, &assoc_request(ap, 1, &[0, 2], &extra), at);
+    assert_eq!(out.len(), 2, "association response and message 1");
+    let f = Frame::new_checked(&out[0].frame[..]).unwrap();
+    assert_eq!(u16::from_le_bytes([f.payload()[2], f.payload()[3]]), 0);
+    let dh = Elements::new(&f.payload()[6..])
+        .map(|e| e.unwrap())
+        .find(|e| e.ext == Some(crate::elements::eid::EXT_OWE_DH))
+        .expect("the AP's DH element");
+    let owe = pair
+        .sta_derive(&OweDhParam::parse_body(dh.data).unwrap())
+        .unwrap();
+    let mut sta = OweSta {
+        addr: sta0,
+        sup: Supplicant::new(
+            SupplicantConfig {
+                akm: Akm::Owe { group: 19 },
+                cipher: Cipher::Ccmp128,
+                aa: AP_MLD.0,
+                spa: sta0.mld().0,
+                pmk: owe.pmk.to_vec(),
+                sta_rsne: owe_rsne(),
+                sta_rsnxe: None,
+                mlo: Some(SupplicantMlo {
+                    assoc_link_id: 1,
+                    other_links: vec![(0, sta0.link_addr(0).0), (2, sta0.link_addr(2).0)],
+                }),
+            },
+            &mut SeededRng::new(seed + 1),
+        ),
+    };
+    let SupplicantStep::Send(m2) = sta
+        .sup
+        .receive(&crate::tests_sae::eapol_of(&out[1]))
+        .unwrap()
+    else {
+        panic!("message 2 expected")
+    };
+    let out = sta.addr.send(ap, 1, &eapol_up(ap, 1, &m2), at);
+    let SupplicantStep::Complete { msg4, keys } = sta
+        .sup
+        .receive(&crate::tests_sae::eapol_of(&out[0]))
+        .unwrap()
+    else {
+        panic!("message 4 expected")
+    };
+    (sta, msg4, *keys)
+}
+
+#[test]
+fn a_rekey_waits_for_a_station_whose_4way_handshake_is_under_way() {
+    // Station A is behind on a rekey when station B starts its 4-way handshake, which hands
+    // B the keys in use. A answers before B's message 4 arrives: switching then would put
+    // beacons under a BIGTK B does not have (mac80211 reports UNPROT_BEACON), so the AP
+    // waits for B, gives it the new keys in group message 1, and switches after its answer.
+    let mut cfg = config("owe");
+    cfg.group_rekey_s = 2;
+    let mut ap = ApMld::new(cfg, 5);
+    let (mut a, a_msg4, a_keys) = owe_until_message_4(&mut ap, false, 40, 0);
+    assert!(a.addr.send_eapol(&mut ap, 1, &a_msg4, 0).is_empty());
+    let a_tk = CcmpKey::new(a_keys.ptk.tk()).unwrap();
+    assert!(
+        ap.poll(0).is_empty(),
+        "the first rekey is one interval away"
+    );
+    assert!(ap.poll(S).is_empty());
+    let out = ap.poll(2 * S);
+    assert_eq!(ap.counters().group_rekeys, 1);
+    assert_eq!(out.len(), 1, "group message 1 to A");
+    let SupplicantStep::GroupRekey { msg2: a_msg2, .. } = a
+        .sup
+        .receive(&a.addr.eapol_from_ap(&ap, &a_tk, &out[0]))
+        .unwrap()
+    else {
+        panic!("group message 1 expected")
+    };
+
+    let (mut b, b_msg4, b_keys) = owe_until_message_4(&mut ap, true, 50, 2 * S + 10_000);
+    let old_bigtk = |link: u8| {
+        let k = b_keys.groups.iter().find(|g| g.link_id == link).unwrap();
+        BipKey::new(&k.bigtk.as_ref().unwrap().key).unwrap()
+    };
+    assert!(a
+        .addr
+        .send_eapol(&mut ap, 1, &a_msg2, 2 * S + 20_000)
+        .is_empty());
+    for link in 0..3u8 {
+        let beacon = ap.beacon(usize::from(link), 2 * S + 30_000).unwrap();
+        assert!(
+            old_bigtk(link).verify(&beacon.frame).is_ok(),
+            "link {link}: still the BIGTK B holds while its handshake runs"
+        );
+    }
+
+    // B finishes: it is behind, gets group message 1, answers, and only then do the keys change.
+    assert!(b
+        .addr
+        .send_eapol(&mut ap, 1, &b_msg4, 2 * S + 40_000)
+        .is_empty());
+    let b_tk = CcmpKey::new(b_keys.ptk.tk()).unwrap();
+    let out = ap.poll(2 * S + 50_000);
+    assert_eq!(out.len(), 1, "group message 1 to B");
+    let SupplicantStep::GroupRekey {
+        msg2: b_msg2,
+        groups,
+    } = b
+        .sup
+        .receive(&b.addr.eapol_from_ap(&ap, &b_tk, &out[0]))
+        .unwrap()
+    else {
+        panic!("group message 1 expected")
+    };
+    let beacon = ap.beacon(0, 2 * S + 55_000).unwrap();
+    assert!(
+        old_bigtk(0).verify(&beacon.frame).is_ok(),
+        "not before B answered"
+    );
+    assert!(b
+        .addr
+        .send_eapol(&mut ap, 1, &b_msg2, 2 * S + 60_000)
+        .is_empty());
+    for link in 0..3u8 {
+        let g = groups.iter().find(|g| g.link_id == link).unwrap();
+        let new_bigtk = BipKey::new(&g.bigtk.as_ref().unwrap().key).unwrap();
+        let beacon = ap.beacon(usize::from(link), 2 * S + 70_000).unwrap();
+        assert!(
+            new_bigtk.verify(&beacon.frame).is_ok(),
+            "link {link}: the new BIGTK"
+        );
+    }
+    assert_eq!(ap.counters().group_handshake_failures, 0);
 }

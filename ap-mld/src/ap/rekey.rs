@@ -160,13 +160,18 @@ impl ApMld {
         }
     }
 
-    /// Puts the new keys into use once no authorized station is behind them.
+    /// Puts the new keys into use once no station is behind them: neither an authorized
+    /// one nor one still in its 4-way handshake. The latter was handed the keys in use when
+    /// its handshake began; switching before it finishes (and then gets group message 1)
+    /// would leave it with beacons and group frames under a key it does not have. A
+    /// handshake that never finishes ends in the station's deauthentication, so this waits a
+    /// bounded time.
     fn finish_rekey(&mut self) {
         let Some(r) = &self.rekey else { return };
         let waiting = self.stations.iter().any(|s| {
-            s.keys
-                .as_ref()
-                .is_some_and(|k| k.ptk.is_some() && k.group_generation < r.generation)
+            s.keys.as_ref().is_some_and(|k| {
+                (k.ptk.is_some() || k.auth.is_some()) && k.group_generation < r.generation
+            })
         });
         if waiting {
             return;
