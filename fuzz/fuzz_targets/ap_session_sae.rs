@@ -5,4 +5,6 @@
 use hwsim_fuzz::station::Security;
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| hwsim_fuzz::ap::session(Security::Sae, data));
+fuzz_target!(|data: &[u8]| {
+    hwsim_fuzz::ap::session(Security::Sae, data);
+});

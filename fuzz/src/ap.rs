@@ -7,6 +7,7 @@
 //! 24-byte header mac80211_hwsim wants, a whole 802.11 header, sent on one of the AP's links
 //! from that link's BSSID.
 
+use hwsim_ap::ap::DataCounters;
 use hwsim_ap::config::ApConfig;
 use hwsim_ap::{ApMld, Tx};
 use hwsim_frame::mac::Frame;
@@ -47,8 +48,13 @@ impl Harness {
         out
     }
 
-    /// A frame heard on `link` (any index; the AP ignores links it does not have).
+    /// A frame heard on `link` (any index; the AP ignores links it does not have). Frames
+    /// over [`MAX_FRAME_LEN`] never reach the AP: its runtime gets frames as parsed
+    /// `HWSIM_CMD_FRAME` messages, whose parser refuses them (`FrameTooLong`).
     pub fn handle(&mut self, link: usize, frame: &[u8]) -> Vec<Tx> {
+        if frame.len() > MAX_FRAME_LEN {
+            return Vec::new();
+        }
         let out = self.ap.handle(link, frame, self.now_us);
         self.drain();
         self.check(out)
@@ -179,10 +185,14 @@ const MAX_STEP_US: u64 = 12_000_000;
 /// | 5 time | time advances by `data` (LE, modulo 12 s) µs: beacons, poll |
 /// | 6 remove link | link ID `arg % 4`, `data[0]` TBTTs |
 /// | 7 answer | the station answers the EAPOL-Key message of the AP's last output, if any |
-pub fn session(security: Security, input: &[u8]) {
+///
+/// Returns the AP's data-path counters before it stopped (for the harness's own tests).
+pub fn session(security: Security, input: &[u8]) -> DataCounters {
     let mut h = Harness::new(crate::station::ap_config(security, false));
     let now = h.now_us;
     let mut sta = Station::associate(&mut h.ap, security, 99, now);
+    // The runtime polls all the time; the first poll starts the rekey clock.
+    h.advance(0);
     let mut last = Vec::new();
     for Record { op, arg, data } in records::records(input, MAX_RECORDS) {
         let link = usize::from(arg % 3);
@@ -237,10 +247,12 @@ pub fn session(security: Security, input: &[u8]) {
         }
     }
     // Whatever happened, time goes on (every timer fires) and the AP stops cleanly.
+    let counters = h.ap.counters().clone();
     for _ in 0..3 {
         h.advance(MAX_STEP_US);
     }
     h.shutdown();
+    counters
 }
 
 /// A destination for a station's data frame: broadcast, a multicast group, the AP MLD, the
