@@ -52,6 +52,9 @@ mkdir -p target
 cargo test --workspace --locked 2>&1 | tee target/test-output.txt
 grep -E '^test result:' target/test-output.txt | awk '{p+=$4; f+=$6} END {printf "\nrust tests: %d passed, %d failed\n", p, f}'
 
+step "fuzz smoke run (every target of fuzz/, FUZZ_SECONDS each, default 20)"
+bash scripts/fuzz-smoke.sh
+
 step "demo smoke run"
 cargo run --quiet --release --locked --bin vhost-hwsim -- demo --seconds 1
 cargo run --quiet --release --locked --bin vhost-hwsim -- demo --classic --seconds 1

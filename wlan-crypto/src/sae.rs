@@ -287,6 +287,12 @@ impl<'a> TokenRequest<'a> {
         {
             let len = usize::from(rest[1]);
             need("Anti-Clogging Token Container", rest, 2 + len)?;
+            if len == 0 {
+                // The length covers the extension ID the container starts with.
+                return Err(CryptoError::Malformed(
+                    "Anti-Clogging Token Container length",
+                ));
+            }
             return Ok(TokenRequest {
                 group,
                 token: &rest[3..2 + len],
@@ -672,5 +678,18 @@ mod tests {
         assert_eq!(TokenRequest::parse(&[19, 0, 9, 9]).unwrap().token, &[9, 9]);
         assert!(TokenRequest::parse(&[19, 0, 255, 9, 93, 1]).is_err());
         assert!(Confirm::parse(&[0; 33]).is_err());
+    }
+
+    #[test]
+    fn a_token_container_too_short_for_its_extension_id_is_an_error() {
+        // Found by the sae_fields fuzz target: length 0 leaves no room for the extension ID
+        // that follows it (fuzz/regressions/sae_fields/token-container-length-0).
+        assert!(TokenRequest::parse(&[0x80, 0xff, 0xff, 0x00, 0x5d]).is_err());
+        assert!(TokenRequest::parse(&[19, 0, 255, 0, 93, 1, 2]).is_err());
+        // Length 1 is the extension ID alone: an empty token.
+        assert_eq!(
+            TokenRequest::parse(&[19, 0, 255, 1, 93]).unwrap().token,
+            &[] as &[u8]
+        );
     }
 }

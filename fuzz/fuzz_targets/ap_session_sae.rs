@@ -1,0 +1,10 @@
+//! The AP MLD under SAE after a real SAE authentication, association and 4-way handshake, fed a
+//! sequence of records (see `hwsim_fuzz::ap::session`).
+#![no_main]
+
+use hwsim_fuzz::station::Security;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    hwsim_fuzz::ap::session(Security::Sae, data);
+});

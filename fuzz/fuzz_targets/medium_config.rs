@@ -1,0 +1,11 @@
+//! The medium TOML config (`--config`, `reload`) from arbitrary text, and the medium built
+//! from it.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(text) = std::str::from_utf8(data) {
+        hwsim_fuzz::config::check_medium_config(text);
+    }
+});
