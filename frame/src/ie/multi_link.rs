@@ -834,6 +834,15 @@ impl<'a> MultiLinkRepr<'a> {
     }
 
     fn link(kind: MultiLinkType, id: u8, data: &'a [u8]) -> Result<LinkInfoRepr<'a>, Error> {
+        // A Fragment subelement only continues a 255-byte piece before it. One that starts
+        // a subelement of its own is malformed, and keeping it would make the element
+        // ambiguous: emitted after a subelement whose data is a multiple of 255 bytes, it
+        // would read back as that subelement's continuation.
+        if id == ml_subelement::FRAGMENT {
+            return Err(Error::Invalid(
+                "Fragment subelement that continues no subelement",
+            ));
+        }
         Ok(match kind {
             MultiLinkType::Unknown(_) => LinkInfoRepr::Other { id, data },
             _ if id == ml_subelement::PER_STA_PROFILE => {

@@ -948,3 +948,40 @@ fn short_ssid_is_the_crc32_of_the_ssid() {
     assert_eq!(short_ssid(b""), 0);
     assert_ne!(short_ssid(b"vhost-hwsim"), short_ssid(b"vhost-hwsin"));
 }
+
+#[test]
+fn a_fragment_subelement_that_continues_nothing_is_refused() {
+    // Unknown type 7, no presence bits, Common Info length 1; then a vendor subelement
+    // whose data is 255 bytes and a zero-length Fragment that ends it, then a Fragment
+    // subelement standing alone. Kept, the lone Fragment would be emitted right after a
+    // 255-byte piece and read back as part of the vendor subelement (found by fuzzing).
+    let mut data = vec![0x07, 0x00, 0x01];
+    data.extend([ml_subelement::VENDOR_SPECIFIC, 255]);
+    data.extend([0xaa; 255]);
+    data.extend([ml_subelement::FRAGMENT, 0]);
+    data.extend([ml_subelement::FRAGMENT, 3, 1, 2, 3]);
+    let mut copy = data.clone();
+    assert_eq!(
+        MultiLinkRepr::parse_in_place(&mut copy),
+        Err(Error::Invalid(
+            "Fragment subelement that continues no subelement"
+        ))
+    );
+    // Without the stray Fragment the element parses, the zero-length Fragment joined.
+    let mut copy = data[..data.len() - 5].to_vec();
+    let ml = MultiLinkRepr::parse_in_place(&mut copy).unwrap();
+    assert_eq!(ml.links.len(), 1);
+    assert_eq!(
+        ml.links[0],
+        LinkInfoRepr::Other {
+            id: ml_subelement::VENDOR_SPECIFIC,
+            data: &[0xaa; 255][..],
+        }
+    );
+    // A lone Fragment subelement at the start is refused by the contiguous parse too.
+    let lone = [0x07, 0x00, 0x01, ml_subelement::FRAGMENT, 1, 9];
+    assert!(matches!(
+        MultiLinkRepr::parse(&lone),
+        Err(Error::Invalid(_))
+    ));
+}
