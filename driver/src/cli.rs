@@ -17,6 +17,15 @@ use crate::core::{Core, Limits};
 use crate::medium::{Medium, PerfectMedium};
 use crate::socket_file::SocketFile;
 
+/// `--help` heading of the options for serving guests.
+const SERVING: &str = "Serving";
+/// `--help` heading of the medium's options.
+const MEDIUM: &str = "Medium";
+/// `--help` heading of the capture options.
+const CAPTURE: &str = "Capture";
+/// `--help` heading of the built-in AP MLD's options.
+const AP: &str = "Built-in AP MLD";
+
 /// Command-line arguments.
 #[derive(Parser, Debug)]
 #[command(
@@ -33,55 +42,76 @@ pub struct Args {
     /// vhost-user socket to serve; every connection is one VM. A stale socket at the path is
     /// replaced; anything else (another daemon's live socket, a file, a directory) makes the
     /// daemon refuse to start and is left as it is.
-    #[arg(long, global = false)]
+    #[arg(short = 's', long, visible_alias = "socket-path", value_name = "PATH",
+          help_heading = SERVING, conflicts_with = "socket_fd")]
     pub socket: Option<PathBuf>,
-    /// Control socket answering `stats` and `reload` with JSON (same rules as --socket).
-    #[arg(long)]
+    /// Serve the listening vhost-user socket inherited as descriptor FD (a Unix stream socket
+    /// after listen(2)); its file is left to whoever made it. Without --socket and
+    /// --socket-fd, systemd socket activation (LISTEN_FDS) is used if present: see
+    /// docs/systemd/.
+    #[arg(long, value_name = "FD", help_heading = SERVING)]
+    pub socket_fd: Option<i32>,
+    /// Control socket answering `stats`, `reload` and `ap` with JSON (same rules as
+    /// --socket). Under socket activation, the socket named `control`
+    /// (FileDescriptorName=control).
+    #[arg(long, value_name = "PATH", help_heading = SERVING)]
     pub control: Option<PathBuf>,
-    /// Permissions of the sockets the daemon listens on (--socket, --control), octal. The
+    /// Permissions of the sockets the daemon creates (--socket, --control), octal. The
     /// default lets only the daemon's user connect; e.g. 0660 lets its group's VMMs in too.
-    #[arg(long, value_name = "MODE", default_value = "0600", value_parser = parse_mode)]
+    #[arg(long, value_name = "MODE", default_value = "0600", value_parser = parse_mode,
+          help_heading = SERVING)]
     pub socket_mode: u32,
+    /// Deliveries waiting per VM for RX buffers before frames are dropped (at least 1).
+    #[arg(long, value_name = "N", default_value_t = Limits::default().inbox_capacity,
+          value_parser = at_least_one, help_heading = SERVING)]
+    pub inbox: usize,
+    /// Message buffers in the daemon (at least 1).
+    #[arg(long, value_name = "N", default_value_t = Limits::default().pool_buffers,
+          value_parser = at_least_one, help_heading = SERVING)]
+    pub pool: usize,
     /// Medium configuration (TOML: model, seed, path loss, nodes, links); default: the perfect
     /// medium.
-    #[arg(long)]
+    #[arg(long, value_name = "FILE", help_heading = MEDIUM)]
     pub config: Option<PathBuf>,
     /// Signal reported by the perfect medium, dBm.
-    #[arg(long, default_value_t = -50, allow_hyphen_values = true)]
+    #[arg(long, value_name = "DBM", default_value_t = -50, allow_hyphen_values = true,
+          help_heading = MEDIUM)]
     pub signal: i32,
-    /// Deliveries waiting per VM for RX buffers before frames are dropped.
-    #[arg(long, default_value_t = Limits::default().inbox_capacity)]
-    pub inbox: usize,
-    /// Message buffers in the daemon.
-    #[arg(long, default_value_t = Limits::default().pool_buffers)]
-    pub pool: usize,
     /// Write every transmission to this pcapng file (802.11 + radiotap, one interface per
-    /// radio and frequency, TX outcome as packet comment).
-    #[arg(long)]
+    /// link or radio and frequency, TX outcome as packet comment); `-` writes it to standard
+    /// output, e.g. `vhost-hwsim --capture - … | wireshark -k -i -`.
+    #[arg(long, value_name = "FILE", help_heading = CAPTURE)]
     pub capture: Option<PathBuf>,
-    /// Start a new capture file when the current one would exceed this many bytes.
-    #[arg(long)]
+    /// Start a new capture file (FILE.1, FILE.2, …) when the current one would exceed this
+    /// many bytes.
+    #[arg(long, value_name = "BYTES", help_heading = CAPTURE)]
     pub capture_max_bytes: Option<u64>,
+    /// With --capture-max-bytes: keep at most this many capture files, deleting the oldest
+    /// rotated file when a new one starts (default: keep all).
+    #[arg(long, value_name = "N", requires = "capture_max_bytes",
+          value_parser = at_least_one, help_heading = CAPTURE)]
+    pub capture_max_files: Option<usize>,
+    /// Write all packets of the capture to one pcapng interface (for tools that handle only
+    /// one), the radio, frequency and link of each in its packet comment.
+    #[arg(long, help_heading = CAPTURE)]
+    pub capture_merged: bool,
+    /// Create live monitor interface NAME (TUN, 802.11 + radiotap) showing every transmission,
+    /// for `tcpdump -i NAME` or Wireshark; with or without --capture. Needs CAP_NET_ADMIN.
+    #[arg(long, value_name = "NAME", help_heading = CAPTURE)]
+    pub monitor: Option<String>,
     /// Run the built-in AP MLD described by this TOML file (SSID, MLD address, security,
     /// links); its link radios attach to the daemon's own socket like one more VM.
-    #[arg(long)]
+    #[arg(long, value_name = "FILE", help_heading = AP)]
     pub ap_config: Option<PathBuf>,
     /// Create host TAP interface NAME as the built-in AP MLD's distribution system: Ethernet
     /// frames from associated stations come out of it, frames written to it go to them.
     /// Needs CAP_NET_ADMIN.
-    #[arg(long, value_name = "NAME", requires = "ap_config")]
+    #[arg(long, value_name = "NAME", requires = "ap_config", help_heading = AP)]
     pub ap_tap: Option<String>,
-    /// Write all packets of the capture to one pcapng interface (for tools that handle only
-    /// one), the radio, frequency and link of each in its packet comment.
-    #[arg(long)]
-    pub capture_merged: bool,
-    /// Create live monitor interface NAME (TUN, 802.11 + radiotap) showing every transmission,
-    /// for `tcpdump -i NAME` or Wireshark; with or without --capture. Needs CAP_NET_ADMIN.
-    #[arg(long, value_name = "NAME")]
-    pub monitor: Option<String>,
-    /// Log filter (tracing `EnvFilter` syntax), e.g. `info`, `debug` (default: `info`; `warn`
-    /// for `demo`).
-    #[arg(long)]
+    /// Log filter (tracing `EnvFilter` syntax), e.g. `info`, `debug`,
+    /// `vhost_hwsim::medium=trace`. Default: RUST_LOG if set, else `info` (`warn` for
+    /// subcommands). An invalid filter is an error.
+    #[arg(long, value_name = "FILTER")]
     pub log: Option<String>,
     /// Subcommand (default: serve).
     #[command(subcommand)]
@@ -141,8 +171,8 @@ pub enum Command {
     },
     /// Write the PER-vs-SNR figure of every EHT MCS as SVG.
     PlotPer {
-        /// Output file.
-        #[arg(long, default_value = "docs/per-vs-snr.svg")]
+        /// Output file (the repository's copy is docs/per-vs-snr.svg).
+        #[arg(long, value_name = "FILE", default_value = "per-vs-snr.svg")]
         out: PathBuf,
     },
 }
@@ -175,6 +205,9 @@ pub enum CliError {
     /// A socket the daemon would listen on is taken or cannot be created.
     #[error(transparent)]
     Socket(#[from] crate::socket_file::SocketError),
+    /// An inherited socket (--socket-fd, socket activation) cannot be served.
+    #[error(transparent)]
+    ListenFd(#[from] crate::listen_fd::ListenFdError),
     /// A request to a running daemon's control socket failed.
     #[error(transparent)]
     Control(#[from] crate::control::RequestError),
@@ -218,10 +251,10 @@ impl Args {
 pub fn run(args: Args) -> Result<(), CliError> {
     let quiet = args.command.is_some();
     init_logging(
-        args.log
-            .as_deref()
-            .unwrap_or(if quiet { "warn" } else { "info" }),
-    );
+        args.log.as_deref(),
+        std::env::var("RUST_LOG").ok().as_deref(),
+        if quiet { "warn" } else { "info" },
+    )?;
     match &args.command {
         Some(Command::Demo(d)) => {
             crate::signals::stop_demo_on_signals();
@@ -371,11 +404,33 @@ fn serve(args: &Args) -> Result<(), CliError> {
     // Taken before any thread exists, so that every thread inherits the blocked mask and only
     // the `sigwait` below receives them.
     let signals = crate::signals::take();
-    let socket = args.socket.clone().ok_or_else(|| {
-        CliError::Usage("--socket PATH is required (or try `vhost-hwsim demo`)".into())
-    })?;
-    if let Some(c) = &args.control {
-        if absolute("--control", c)? == absolute("--socket", &socket)? {
+    // An inherited socket comes from --socket-fd or, with neither that nor --socket, from
+    // systemd socket activation.
+    let activated = match (&args.socket, args.socket_fd) {
+        (None, None) => crate::listen_fd::systemd(std::process::id())?,
+        _ => None,
+    };
+    let vhost_fd = match (
+        args.socket_fd,
+        activated.as_ref().and_then(|a| a.vhost_user),
+    ) {
+        (Some(fd), _) => Some((fd, "--socket-fd")),
+        (None, Some(fd)) => Some((fd, "socket activation (LISTEN_FDS)")),
+        (None, None) => None,
+    };
+    if args.socket.is_none() && vhost_fd.is_none() {
+        return Err(CliError::Usage(
+            "--socket PATH is required, or --socket-fd FD, or systemd socket activation (or \
+             try `vhost-hwsim demo`)"
+                .into(),
+        ));
+    }
+    let control_fd = match &args.control {
+        Some(_) => None,
+        None => activated.as_ref().and_then(|a| a.control),
+    };
+    if let (Some(c), Some(socket)) = (&args.control, &args.socket) {
+        if absolute("--control", c)? == absolute("--socket", socket)? {
             return Err(CliError::Usage(format!(
                 "--socket and --control are the same path ({})",
                 socket.display()
@@ -383,7 +438,7 @@ fn serve(args: &Args) -> Result<(), CliError> {
         }
     }
     let limits = args.limits()?;
-    // Every file is read and both socket paths are claimed before anything else happens: a bad
+    // Every file is read and both sockets are checked before anything else happens: a bad
     // file or a path that is not ours stops the daemon with nothing created, started or logged.
     // The AP's config is read first: its link widths bound the medium's rate synthesis.
     let ap_config = args
@@ -403,36 +458,60 @@ fn serve(args: &Args) -> Result<(), CliError> {
         signal_dbm: args.signal,
         ap_links,
     };
-    SocketFile::check(&socket)?;
+    if let Some(socket) = &args.socket {
+        SocketFile::check(socket)?;
+    }
     if let Some(c) = &args.control {
         SocketFile::check(c)?;
     }
-    let (listener, socket_file) = SocketFile::bind(&socket, args.socket_mode)?;
-    let control = args
-        .control
-        .as_deref()
-        .map(|c| SocketFile::bind(c, args.socket_mode))
+    // Inherited descriptors are checked (and taken) before any path is bound.
+    let inherited = vhost_fd
+        .map(|(fd, what)| crate::listen_fd::take(fd, what))
         .transpose()?;
+    let inherited_control = control_fd
+        .map(|fd| crate::listen_fd::take(fd, "socket activation (control)"))
+        .transpose()?;
+    let (listener, socket_file) = match (&args.socket, inherited) {
+        (Some(path), _) => {
+            let (listener, file) = SocketFile::bind(path, args.socket_mode)?;
+            (listener, Some(file))
+        }
+        (None, Some(listener)) => (listener, None),
+        (None, None) => unreachable!("checked above: a path or a descriptor"),
+    };
+    let serving = match (&args.socket, vhost_fd) {
+        (Some(path), _) => path.display().to_string(),
+        (None, Some((fd, what))) => format!("descriptor {fd} ({what})"),
+        (None, None) => String::new(),
+    };
+    let control = match (&args.control, inherited_control) {
+        (Some(c), _) => {
+            let (listener, file) = SocketFile::bind(c, args.socket_mode)?;
+            Some((listener, Some(file), c.display().to_string()))
+        }
+        (None, Some(listener)) => Some((listener, None, "socket activation".to_owned())),
+        (None, None) => None,
+    };
 
     tracing::info!(medium = medium.name(), "medium");
     let core = Core::new(medium, limits);
     let source = Arc::new(std::sync::Mutex::new(source));
     // The control socket's file stays with `serve` and goes when it returns.
     let _control_file = match control {
-        Some((listener, file)) => {
+        Some((listener, file, name)) => {
             crate::control::spawn(Arc::clone(&core), listener, Arc::clone(&source)).map_err(
                 |source| CliError::Io {
-                    what: format!("--control {}: control thread", file.path().display()),
+                    what: format!("--control {name}: control thread"),
                     source,
                 },
             )?;
-            Some(file)
+            file
         }
         None => None,
     };
     let capture = start_taps(&core, &capture_config(args))?;
     let server = crate::server::serve_listener(Arc::clone(&core), listener, socket_file)?;
-    tracing::info!(socket = %socket.display(), "serving");
+    tracing::info!(socket = %serving, "serving");
     if let Some(cfg) = ap_config {
         start_ap(&core, cfg, args.ap_tap.as_deref())?;
     }
@@ -536,6 +615,7 @@ pub fn capture_config(args: &Args) -> Option<crate::capture::CaptureConfig> {
         merged: args.capture_merged,
         monitor: args.monitor.clone(),
         max_file_bytes: args.capture_max_bytes,
+        max_files: args.capture_max_files,
         ..crate::capture::CaptureConfig::new("")
     })
 }
@@ -593,11 +673,41 @@ pub fn finish_capture(capture: Option<crate::capture::Capture>) {
     }
 }
 
-fn init_logging(filter: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_new(filter)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+/// The log filter: `--log` wins, then a non-empty RUST_LOG, then `default`. An invalid
+/// filter is an error naming where it came from.
+pub fn log_filter(
+    flag: Option<&str>,
+    rust_log: Option<&str>,
+    default: &str,
+) -> Result<tracing_subscriber::EnvFilter, CliError> {
+    let (origin, text) = match (flag, rust_log) {
+        (Some(f), _) => ("--log", f),
+        (None, Some(env)) if !env.trim().is_empty() => ("RUST_LOG", env),
+        _ => ("default", default),
+    };
+    tracing_subscriber::EnvFilter::builder()
+        .parse(text)
+        .map_err(|e| CliError::Usage(format!("{origin} `{text}` is not a valid log filter: {e}")))
+}
+
+fn init_logging(flag: Option<&str>, rust_log: Option<&str>, default: &str) -> Result<(), CliError> {
+    use std::io::IsTerminal;
+    let filter = log_filter(flag, rust_log, default)?;
+    // Colour only for a person at a terminal; logs captured by systemd, CI or a file get
+    // plain text.
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .try_init();
+    Ok(())
+}
+
+/// clap value parser for counts that must be at least 1.
+fn at_least_one(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        Ok(_) => Err("must be at least 1".into()),
+        Err(e) => Err(e.to_string()),
+    }
 }

@@ -15,6 +15,7 @@ pub mod control;
 pub mod core;
 pub mod counters;
 pub mod demo;
+pub mod listen_fd;
 pub mod medium;
 pub mod mld;
 pub mod monitor;

@@ -36,23 +36,23 @@ pub enum ServerError {
 pub struct ServerHandle {
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
-    socket: SocketFile,
+    /// The socket's file, when the daemon created it (not for an inherited descriptor).
+    socket: Option<SocketFile>,
 }
 
 impl ServerHandle {
     /// Stops accepting connections and waits for the accept thread.
     pub fn stop(mut self) {
         self.stop.store(true, Ordering::Release);
-        // Wake a blocking accept with a throwaway connection.
-        let _ = std::os::unix::net::UnixStream::connect(self.socket.path());
+        // The accept loop polls with a timeout and sees the flag within 200 ms.
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
     }
 
-    /// The socket path.
-    pub fn path(&self) -> &Path {
-        self.socket.path()
+    /// The socket path, when the daemon created the socket.
+    pub fn path(&self) -> Option<&Path> {
+        self.socket.as_ref().map(SocketFile::path)
     }
 }
 
@@ -60,14 +60,15 @@ impl ServerHandle {
 /// replaced, anything else refused), and serves VMs on a background thread.
 pub fn spawn(core: Arc<Core>, path: &Path) -> Result<ServerHandle, ServerError> {
     let (listener, socket) = SocketFile::bind(path, crate::socket_file::DEFAULT_MODE)?;
-    serve_listener(core, listener, socket)
+    serve_listener(core, listener, Some(socket))
 }
 
-/// Serves VMs connecting to `listener` (bound at `socket`) on a background thread.
+/// Serves VMs connecting to `listener` on a background thread; `socket` is its file when the
+/// daemon bound it (removed when the handle goes), `None` for an inherited descriptor.
 pub fn serve_listener(
     core: Arc<Core>,
     listener: UnixListener,
-    socket: SocketFile,
+    socket: Option<SocketFile>,
 ) -> Result<ServerHandle, ServerError> {
     let stop = Arc::new(AtomicBool::new(false));
     let stop2 = Arc::clone(&stop);

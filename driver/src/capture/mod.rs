@@ -83,12 +83,18 @@ pub struct CaptureConfig {
     pub monitor: Option<String>,
     /// Rotate to a new file before one would grow past this many bytes (`--capture-max-bytes`).
     pub max_file_bytes: Option<u64>,
+    /// With rotation, keep at most this many files: starting one more deletes the oldest
+    /// (`--capture-max-files`).
+    pub max_files: Option<usize>,
     /// Records that may wait for the writer; more are dropped and counted.
     pub queue_len: usize,
     /// Run the writer thread at nice 10, so that under saturation it yields the CPU to the
     /// switch and the capture drops instead.
     pub background: bool,
 }
+
+/// The capture path that means standard output (`--capture -`).
+pub const STDOUT_PATH: &str = "-";
 
 impl CaptureConfig {
     /// A capture to `path`, no rotation, [`DEFAULT_QUEUE_LEN`].
@@ -98,6 +104,7 @@ impl CaptureConfig {
             merged: false,
             monitor: None,
             max_file_bytes: None,
+            max_files: None,
             queue_len: DEFAULT_QUEUE_LEN,
             background: true,
         }
@@ -127,6 +134,9 @@ pub enum CaptureError {
     /// Neither a file nor a monitor interface was asked for.
     #[error("a capture needs a file or a monitor interface")]
     NoOutput,
+    /// Rotation asked for a capture on standard output, which cannot start a new file.
+    #[error("a capture to standard output (`-`) cannot rotate (drop --capture-max-bytes)")]
+    RotateStdout,
     /// The live monitor interface could not be created.
     #[error(transparent)]
     Monitor(#[from] crate::monitor::MonitorError),
@@ -473,6 +483,13 @@ impl Capture {
     pub fn start(config: CaptureConfig) -> Result<Capture, CaptureError> {
         if config.path.is_none() && config.monitor.is_none() {
             return Err(CaptureError::NoOutput);
+        }
+        let to_stdout = config
+            .path
+            .as_ref()
+            .is_some_and(|p| p.as_os_str() == STDOUT_PATH);
+        if to_stdout && config.max_file_bytes.is_some() {
+            return Err(CaptureError::RotateStdout);
         }
         let capacity = config.queue_len.max(1);
         let shared = Arc::new(Shared {

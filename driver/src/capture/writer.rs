@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::Write;
+use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -413,8 +414,23 @@ impl Writer {
             return Ok(());
         };
         let path = file_path(first, self.files);
-        self.file = Some(File::create(&path)?);
+        self.file = Some(if first.as_os_str() == super::STDOUT_PATH {
+            // Rotation is refused for standard output (`Capture::start`), so this is the
+            // only file.
+            File::from(std::io::stdout().as_fd().try_clone_to_owned()?)
+        } else {
+            File::create(&path)?
+        });
         self.files += 1;
+        if let Some(keep) = self.config.max_files {
+            // Files are numbered from 0; the one `keep` files back goes.
+            if let Some(oldest) = self.files.checked_sub(keep as u64 + 1) {
+                let old = file_path(first, oldest);
+                if let Err(e) = std::fs::remove_file(&old) {
+                    tracing::warn!("capture: cannot remove {}: {e}", old.display());
+                }
+            }
+        }
         self.shared
             .writer_counters
             .files

@@ -1,0 +1,381 @@
+//! Operating habits from the ecosystem: rust-vmm's `--socket-path` spelling, an inherited
+//! listening descriptor (`--socket-fd`, systemd socket activation), RUST_LOG, plain logs when
+//! stderr is no terminal, option checks before side effects, and a capture on stdout.
+//! Each case runs the binary.
+
+mod common;
+
+use std::io::Read;
+use std::os::fd::AsRawFd;
+use std::os::unix::net::UnixListener;
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+use hwsim_frame::nl::tx_flags;
+use hwsim_guest::{Guest, GuestConfig};
+
+fn daemon() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_vhost-hwsim"));
+    c.stdin(Stdio::null()).env_remove("RUST_LOG");
+    c
+}
+
+/// Waits until `path` exists (the daemon's control socket), or panics.
+fn wait_path(path: &std::path::Path) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !path.exists() {
+        assert!(
+            Instant::now() < deadline,
+            "{} never appeared",
+            path.display()
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// SIGTERM, then the exit status and everything the daemon wrote to stderr.
+fn stop(mut child: Child) -> (std::process::ExitStatus, String) {
+    // SAFETY: a plain kill(2) on our own child's pid.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let status = child.wait().unwrap();
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    (status, err)
+}
+
+/// A guest connects over `socket` and gets its radio registered: the daemon serves there.
+fn a_guest_is_served(socket: &std::path::Path) {
+    let g = Guest::connect(&GuestConfig {
+        socket: socket.to_owned(),
+        ..GuestConfig::default()
+    })
+    .expect("guest connects");
+    drop(g);
+}
+
+/// Makes each `(fd, target)`'s `fd` the child's descriptor `target` (without close-on-exec)
+/// before it runs. The sources are first moved above any target, so that one `dup2` cannot
+/// overwrite a source another still needs.
+fn pass_fds(cmd: &mut Command, fds: &[(i32, i32)]) {
+    assert!(fds.len() <= 8);
+    let fds = fds.to_vec();
+    // SAFETY: fcntl and dup2 are async-signal-safe, and pre_exec runs them in the child only.
+    unsafe {
+        cmd.pre_exec(move || {
+            // No allocation between fork and exec: a fixed array.
+            let mut high = [(0, 0); 8];
+            for (slot, &(fd, target)) in high.iter_mut().zip(&fds) {
+                let moved = libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 100);
+                if moved < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                *slot = (moved, target);
+            }
+            for &(moved, target) in &high[..fds.len()] {
+                if libc::dup2(moved, target) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            Ok(())
+        });
+    }
+}
+
+#[test]
+fn socket_path_is_an_alias_of_socket_and_s_its_short_form() {
+    for spelling in ["--socket-path", "-s"] {
+        let dir = test_dir(&format!("ops-alias{spelling}"));
+        let socket = dir.join("hwsim.sock");
+        let control = dir.join("control.sock");
+        let child = daemon()
+            .arg(spelling)
+            .arg(&socket)
+            .arg("--control")
+            .arg(&control)
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        wait_path(&control);
+        a_guest_is_served(&socket);
+        let (status, err) = stop(child);
+        assert!(status.success(), "{spelling}: {err}");
+        assert!(
+            !socket.exists(),
+            "{spelling}: the daemon's own socket file is removed"
+        );
+    }
+}
+
+#[test]
+fn an_inherited_listening_socket_is_served_and_its_file_left_alone() {
+    let dir = test_dir("ops-socket-fd");
+    let socket = dir.join("vmm-made.sock");
+    let control = dir.join("control.sock");
+    let listener = UnixListener::bind(&socket).unwrap();
+    let mut cmd = daemon();
+    pass_fds(&mut cmd, &[(listener.as_raw_fd(), 5)]);
+    let child = cmd
+        .args(["--socket-fd", "5", "--control"])
+        .arg(&control)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(listener);
+    wait_path(&control);
+    a_guest_is_served(&socket);
+    let (status, err) = stop(child);
+    assert!(status.success(), "{err}");
+    assert!(err.contains("descriptor 5 (--socket-fd)"), "{err}");
+    assert!(
+        socket.exists(),
+        "the file belongs to whoever made the socket"
+    );
+}
+
+#[test]
+fn systemd_socket_activation_gives_both_sockets_by_name() {
+    let dir = test_dir("ops-activation");
+    let socket = dir.join("activated.sock");
+    let control = dir.join("activated-control.sock");
+    let vhost = UnixListener::bind(&socket).unwrap();
+    let ctl = UnixListener::bind(&control).unwrap();
+    // Descriptors 3 and 4, in the order LISTEN_FDNAMES names them. LISTEN_PID must be the
+    // daemon's own pid, known only in the child: a shell sets it and execs the daemon.
+    let mut cmd = Command::new("sh");
+    cmd.args([
+        "-c",
+        "LISTEN_PID=$$ LISTEN_FDS=2 LISTEN_FDNAMES=control:vhost-user exec \"$0\"",
+        env!("CARGO_BIN_EXE_vhost-hwsim"),
+    ]);
+    pass_fds(&mut cmd, &[(ctl.as_raw_fd(), 3), (vhost.as_raw_fd(), 4)]);
+    let child = cmd
+        .stdin(Stdio::null())
+        .env_remove("RUST_LOG")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop((vhost, ctl));
+    // The listeners exist already: the guest's handshake waits until the daemon accepts.
+    a_guest_is_served(&socket);
+    // The control socket answers: the activated one named `control`.
+    let stats = vhost_hwsim::control::request(&control, "stats").expect("stats");
+    assert!(stats.contains("\"vms\""), "{stats}");
+    let (status, err) = stop(child);
+    assert!(status.success(), "{err}");
+    assert!(err.contains("socket activation"), "{err}");
+}
+
+#[test]
+fn rust_log_is_honoured_the_flag_wins_and_logs_are_plain() {
+    let dir = test_dir("ops-log");
+    let run = |rust_log: Option<&str>, flag: Option<&str>| {
+        let socket = dir.join("hwsim.sock");
+        let control = dir.join("control.sock");
+        let mut cmd = daemon();
+        cmd.arg("--socket")
+            .arg(&socket)
+            .arg("--control")
+            .arg(&control)
+            .stderr(Stdio::piped());
+        if let Some(r) = rust_log {
+            cmd.env("RUST_LOG", r);
+        }
+        if let Some(f) = flag {
+            cmd.args(["--log", f]);
+        }
+        let child = cmd.spawn().unwrap();
+        wait_path(&control);
+        // "serving" is logged at info after both sockets exist.
+        std::thread::sleep(Duration::from_millis(200));
+        let (status, err) = stop(child);
+        assert!(status.success(), "{err}");
+        err
+    };
+    let default = run(None, None);
+    assert!(default.contains("serving"), "{default}");
+    assert!(
+        !default.contains('\u{1b}'),
+        "no colour on a pipe: {default:?}"
+    );
+    let quiet = run(Some("error"), None);
+    assert!(!quiet.contains("serving"), "RUST_LOG=error: {quiet}");
+    let flag_wins = run(Some("error"), Some("info"));
+    assert!(
+        flag_wins.contains("serving"),
+        "--log info wins: {flag_wins}"
+    );
+}
+
+#[test]
+fn an_invalid_log_filter_is_an_error_naming_its_origin() {
+    let dir = test_dir("ops-bad-log");
+    let socket = dir.join("hwsim.sock");
+    for (flag, env, origin) in [
+        (Some("vhost_hwsim=loud"), None, "--log"),
+        (None, Some("vhost_hwsim=loud"), "RUST_LOG"),
+    ] {
+        let mut cmd = daemon();
+        cmd.arg("--socket").arg(&socket);
+        if let Some(f) = flag {
+            cmd.args(["--log", f]);
+        }
+        if let Some(e) = env {
+            cmd.env("RUST_LOG", e);
+        }
+        let out = cmd.output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(
+            err.contains(origin) && err.contains("not a valid log filter"),
+            "{err}"
+        );
+        assert!(!socket.exists(), "nothing is created before the check");
+    }
+}
+
+#[test]
+fn bad_counts_fail_before_anything_is_logged_or_created() {
+    let dir = test_dir("ops-counts");
+    let socket = dir.join("hwsim.sock");
+    let capture = dir.join("cap.pcapng");
+    for bad in [
+        ["--inbox", "0"],
+        ["--pool", "0"],
+        ["--capture-max-files", "0"],
+    ] {
+        let out = daemon()
+            .arg("--socket")
+            .arg(&socket)
+            .arg("--capture")
+            .arg(&capture)
+            .args(["--capture-max-bytes", "100000"])
+            .args(bad)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "a usage error: {err}");
+        assert!(err.contains(bad[0]) && err.contains("at least 1"), "{err}");
+        assert!(!err.contains("INFO"), "nothing logged: {err}");
+        assert!(!socket.exists() && !capture.exists(), "nothing created");
+    }
+}
+
+#[test]
+fn a_capture_on_stdout_is_a_pcapng_stream_and_cannot_rotate() {
+    let dir = test_dir("ops-stdout");
+    let socket = dir.join("hwsim.sock");
+    let control = dir.join("control.sock");
+    let mut child = daemon()
+        .arg("--socket")
+        .arg(&socket)
+        .arg("--control")
+        .arg(&control)
+        .args(["--capture", "-"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_path(&control);
+    let stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let mut stdout = stdout;
+        stdout.read_to_end(&mut bytes).unwrap();
+        bytes
+    });
+    {
+        let mut g = Guest::connect(&GuestConfig {
+            socket: socket.clone(),
+            ..GuestConfig::default()
+        })
+        .unwrap();
+        let (a, b) = (TestRadio::new(1, 0), TestRadio::new(1, 1));
+        announce(&mut g, a, a.vif);
+        announce(&mut g, b, b.vif);
+        for i in 0..5u8 {
+            let frame = data_frame(b.vif, a.vif, &[i; 40]);
+            send_frame(&mut g, a, &frame, 2412, tx_flags::REQ_TX_STATUS, i.into());
+        }
+        until(&mut g, |got| statuses(got).len() >= 5);
+    }
+    let (status, err) = stop(child);
+    assert!(status.success(), "{err}");
+    let bytes = reader.join().unwrap();
+    // A pcapng section header block first, then 5 frames somewhere after.
+    assert_eq!(&bytes[..4], &[0x0a, 0x0d, 0x0d, 0x0a], "pcapng on stdout");
+    let mut r = pcap_file::pcapng::PcapNgReader::new(&bytes[..]).expect("readable pcapng");
+    let mut packets = 0;
+    while let Some(block) = r.next_block() {
+        if matches!(
+            block.expect("block"),
+            pcap_file::pcapng::Block::EnhancedPacket(_)
+        ) {
+            packets += 1;
+        }
+    }
+    assert!(packets >= 5, "{packets} packets");
+
+    let out = daemon()
+        .arg("--socket")
+        .arg(&socket)
+        .args(["--capture", "-", "--capture-max-bytes", "100000"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("cannot rotate"), "{err}");
+    assert!(!socket.exists());
+}
+
+#[test]
+fn rotation_keeps_at_most_max_files() {
+    let dir = test_dir("ops-max-files");
+    let socket = dir.join("hwsim.sock");
+    let control = dir.join("control.sock");
+    let capture = dir.join("cap.pcapng");
+    let child = daemon()
+        .arg("--socket")
+        .arg(&socket)
+        .arg("--control")
+        .arg(&control)
+        .arg("--capture")
+        .arg(&capture)
+        .args(["--capture-max-bytes", "2000", "--capture-max-files", "2"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_path(&control);
+    {
+        let mut g = Guest::connect(&GuestConfig {
+            socket: socket.clone(),
+            ..GuestConfig::default()
+        })
+        .unwrap();
+        let (a, b) = (TestRadio::new(1, 0), TestRadio::new(1, 1));
+        announce(&mut g, a, a.vif);
+        announce(&mut g, b, b.vif);
+        for i in 0..40u8 {
+            let frame = data_frame(b.vif, a.vif, &[i; 200]);
+            send_frame(&mut g, a, &frame, 2412, tx_flags::REQ_TX_STATUS, i.into());
+        }
+        until(&mut g, |got| statuses(got).len() >= 40);
+    }
+    let (status, err) = stop(child);
+    assert!(status.success(), "{err}");
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("cap"))
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 2, "{files:?} ({err})");
+    // 40 frames of ~300 bytes in 2000-byte files make at least 6 files; the first are gone.
+    assert!(!files.contains(&"cap.pcapng".to_owned()), "{files:?}");
+}
