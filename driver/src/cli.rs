@@ -82,7 +82,7 @@ pub struct Args {
     /// output, e.g. `vhost-hwsim --capture - … | wireshark -k -i -`.
     #[arg(long, value_name = "FILE", help_heading = CAPTURE)]
     pub capture: Option<PathBuf>,
-    /// Start a new capture file (FILE.1, FILE.2, …) when the current one would exceed this
+    /// Start a new capture file (STEM-1.EXT, STEM-2.EXT, … beside FILE) when the current one would exceed this
     /// many bytes.
     #[arg(long, value_name = "BYTES", help_heading = CAPTURE)]
     pub capture_max_bytes: Option<u64>,
@@ -169,6 +169,15 @@ pub enum Command {
         #[arg(long, default_value_t = 0.8)]
         gi: f64,
     },
+    /// Print a shell completion script, e.g. `vhost-hwsim completions bash >
+    /// /etc/bash_completion.d/vhost-hwsim`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `vhost-hwsim man > vhost-hwsim.1; man -l vhost-hwsim.1`.
+    Man,
     /// Write the PER-vs-SNR figure of every EHT MCS as SVG.
     PlotPer {
         /// Output file (the repository's copy is docs/per-vs-snr.svg).
@@ -311,6 +320,20 @@ pub fn run(args: Args) -> Result<(), CliError> {
             })?;
             println!("wrote {}", out.display());
             Ok(())
+        }
+        Some(Command::Completions { shell }) => {
+            let mut cmd = <Args as clap::CommandFactory>::command();
+            clap_complete::generate(*shell, &mut cmd, "vhost-hwsim", &mut std::io::stdout());
+            Ok(())
+        }
+        Some(Command::Man) => {
+            let cmd = <Args as clap::CommandFactory>::command();
+            clap_mangen::Man::new(cmd)
+                .render(&mut std::io::stdout())
+                .map_err(|source| CliError::Io {
+                    what: "man page to standard output".into(),
+                    source,
+                })
         }
         None => serve(&args),
     }

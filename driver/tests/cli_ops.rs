@@ -379,3 +379,31 @@ fn rotation_keeps_at_most_max_files() {
     // 40 frames of ~300 bytes in 2000-byte files make at least 6 files; the first are gone.
     assert!(!files.contains(&"cap.pcapng".to_owned()), "{files:?}");
 }
+
+#[test]
+fn man_page_and_completions_come_from_the_command_line_definition() {
+    let out = daemon().arg("man").output().unwrap();
+    assert!(out.status.success());
+    let man = String::from_utf8(out.stdout).unwrap();
+    assert!(man.contains(".TH vhost-hwsim 1"), "{man}");
+    // Options added to clap appear without anyone editing the page.
+    for option in ["socket\\-fd", "capture\\-max\\-files", "ap\\-config"] {
+        assert!(man.contains(option), "man page lacks {option}");
+    }
+    for (shell, needle) in [
+        ("bash", "--socket-path"),
+        ("zsh", "--socket-path"),
+        ("fish", "socket-fd"),
+    ] {
+        let out = daemon().args(["completions", shell]).output().unwrap();
+        assert!(out.status.success(), "{shell}");
+        let script = String::from_utf8(out.stdout).unwrap();
+        assert!(script.contains(needle), "{shell} completion lacks {needle}");
+    }
+    let out = daemon().args(["completions", "tcsh"]).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "an unknown shell is a usage error"
+    );
+}

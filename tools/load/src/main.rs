@@ -65,6 +65,14 @@ enum Cmd {
     /// One soak VM (internal: `soak` spawns these).
     #[command(hide = true)]
     SoakGuest(soak::SoakGuestArgs),
+    /// Print a shell completion script.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff).
+    Man,
 }
 
 fn main() {
@@ -73,6 +81,14 @@ fn main() {
         Some(Cmd::Worker(w)) => worker::run(w),
         Some(Cmd::SoakGuest(g)) => soak::run_guest(g),
         Some(Cmd::Soak(s)) => run_soak(&args, s),
+        Some(Cmd::Completions { shell }) => {
+            let mut cmd = <Args as clap::CommandFactory>::command();
+            clap_complete::generate(*shell, &mut cmd, "hwsim-load", &mut std::io::stdout());
+            Ok(())
+        }
+        Some(Cmd::Man) => clap_mangen::Man::new(<Args as clap::CommandFactory>::command())
+            .render(&mut std::io::stdout())
+            .map_err(|e| format!("man page to standard output: {e}")),
         None => run(&args),
     };
     if let Err(e) = result {
