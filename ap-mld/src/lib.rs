@@ -1,4 +1,4 @@
-//! A simulated Wi-Fi 7 AP MLD for vhost-hwsim (issue 6).
+//! A simulated Wi-Fi 7 AP MLD for vhost-hwsim.
 //!
 //! * [`config`] — the TOML configuration (`--ap-config FILE`).
 //! * [`elements`] — the elements each affiliated AP advertises and the per-STA profile

@@ -4,7 +4,8 @@
 //! 1 = RX, device→driver) and buffers sized like the driver's skbs. It uses them the way the
 //! Linux driver does: one read-only descriptor per TX message covering the whole buffer, and a
 //! full RX ring of write-only buffers that are reposted as soon as they are consumed.
-//! See `shared/spec/virtio-hwsim.md` §1, §2 and §8.
+//! The layout is the Linux driver's (`hwsim_virtio_*` in `mac80211_hwsim.c`); the device side
+//! is described in `docs/design.md`.
 //!
 //! ```no_run
 //! # fn main() -> Result<(), hwsim_guest::Error> {

@@ -47,7 +47,8 @@ struct Args {
     /// Also measure a bare eventfd ping-pong between two threads (the wake-up baseline).
     #[arg(long)]
     baseline: bool,
-    /// Extra argument for the daemon this tool starts (repeatable), e.g. `--daemon-arg=--poll-us=50`.
+    /// Extra argument for the daemon this tool starts (repeatable), e.g.
+    /// `--daemon-arg=--config=docs/medium-example.toml`.
     #[arg(long = "daemon-arg", allow_hyphen_values = true)]
     daemon_args: Vec<String>,
     #[command(subcommand)]
