@@ -34,7 +34,7 @@ enum Command {
 }
 
 /// Counters of the runtime, for logs and tests.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct RuntimeStats {
     /// Frames sent, beacons included.
     pub tx_frames: u64,
@@ -54,6 +54,55 @@ pub struct RuntimeStats {
     pub tap_tx: u64,
     /// Distribution-system reads or writes that failed.
     pub tap_errors: u64,
+}
+
+/// What `ap stats` answers: the runtime's and the data path's counters, and per link its
+/// data frames each way and the downlink frames a negotiated mapping steered to it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct ApStats {
+    /// The runtime's counters.
+    #[serde(flatten)]
+    pub runtime: RuntimeStats,
+    /// The AP MLD's counters.
+    #[serde(flatten)]
+    pub data: DataCounters,
+    /// Per link, in link order.
+    pub links: Vec<LinkStats>,
+}
+
+/// One link's share of [`ApStats`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct LinkStats {
+    /// Link ID.
+    pub link_id: u8,
+    /// Data frames sent (EAPOL included).
+    pub data_tx: u64,
+    /// Data frames received.
+    pub data_rx: u64,
+    /// Downlink data frames a negotiated TID-to-link mapping put on this link.
+    pub ttlm_steered: u64,
+}
+
+impl ApStats {
+    /// The report of `runtime` and `data` for the links `ids` (link ID per link index).
+    pub fn new(runtime: RuntimeStats, data: DataCounters, ids: &[u8]) -> ApStats {
+        let at = |v: &[u64], i: usize| v.get(i).copied().unwrap_or(0);
+        let links = ids
+            .iter()
+            .enumerate()
+            .map(|(i, &link_id)| LinkStats {
+                link_id,
+                data_tx: at(&data.tx, i),
+                data_rx: at(&data.rx, i),
+                ttlm_steered: at(&data.ttlm_steered, i),
+            })
+            .collect();
+        ApStats {
+            runtime,
+            data,
+            links,
+        }
+    }
 }
 
 /// The running AP: send it commands, stop it.
@@ -389,5 +438,43 @@ impl Runner {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod stats_tests {
+    use super::*;
+
+    #[test]
+    fn ap_stats_serialize_as_the_control_socket_shows_them() {
+        let data = DataCounters {
+            tx: vec![5, 6],
+            rx: vec![7],
+            rx_dropped: 2,
+            handshakes: 1,
+            ttlm: crate::ap::TtlmCounters {
+                accepted: 3,
+                ..Default::default()
+            },
+            ttlm_steered: vec![0, 9],
+            ..Default::default()
+        };
+        let runtime = RuntimeStats {
+            beacons: 11,
+            ..Default::default()
+        };
+        let json = serde_json::to_value(ApStats::new(runtime, data, &[0, 2])).unwrap();
+        assert_eq!(json["beacons"], 11);
+        assert_eq!(json["handshakes"], 1);
+        assert_eq!(json["data_rx_dropped"], 2);
+        assert_eq!(json["ttlm"]["accepted"], 3);
+        assert_eq!(json["ttlm"]["refused"], 0);
+        assert!(json.get("tx").is_none() && json.get("rx_dropped").is_none());
+        let links = json["links"].as_array().unwrap();
+        assert_eq!(links.len(), 2);
+        assert_eq!(links[1]["link_id"], 2);
+        assert_eq!(links[1]["data_tx"], 6);
+        assert_eq!(links[1]["data_rx"], 0, "a link without a count shows 0");
+        assert_eq!(links[1]["ttlm_steered"], 9);
     }
 }

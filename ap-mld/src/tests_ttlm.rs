@@ -137,7 +137,7 @@ fn request_response_downlink_on_mapped_links_then_teardown() {
     assert!(ap.handle(1, &uplink_ipv4(&ap, 1, 0), 0).is_empty());
     assert!(ap.handle(2, &uplink_ipv4(&ap, 2, 0), 0).is_empty());
     assert_eq!(ap.take_uplink().len(), 2);
-    assert_eq!(ap.counters().ttlm_uplink_off_mapping, 1);
+    assert_eq!(ap.counters().ttlm.uplink_off_mapping, 1);
 
     // Teardown: back to all three links.
     let teardown = [CATEGORY_PROTECTED_EHT, TTLM_TEARDOWN];
@@ -145,18 +145,18 @@ fn request_response_downlink_on_mapped_links_then_teardown() {
         .handle(0, &action_from_sta(&ap, 0, &teardown), 0)
         .is_empty());
     assert_eq!(ap.station(STA_MLD).unwrap().ttlm, None);
-    assert_eq!(ap.counters().ttlm_teardowns, 1);
+    assert_eq!(ap.counters().ttlm.teardowns, 1);
     let after: Vec<usize> = downlink_links(&mut ap, &ipv4_to_sta(0), 3)
         .iter()
         .map(|x| x.0)
         .collect();
     assert_eq!(after, [1, 0, 2]);
     assert!(ap.handle(1, &uplink_ipv4(&ap, 1, 0), 0).is_empty());
-    assert_eq!(ap.counters().ttlm_uplink_off_mapping, 1);
+    assert_eq!(ap.counters().ttlm.uplink_off_mapping, 1);
     assert_eq!(ap.counters().ttlm_steered, [20, 0, 20]);
     // A second teardown has nothing to tear down.
     ap.handle(0, &action_from_sta(&ap, 0, &teardown), 0);
-    assert_eq!(ap.counters().ttlm_teardowns, 1);
+    assert_eq!(ap.counters().ttlm.teardowns, 1);
 
     // mac80211's way back (no user-triggered teardown): map again, then every TID to every
     // link, which is the default mapping.
@@ -165,7 +165,7 @@ fn request_response_downlink_on_mapped_links_then_teardown() {
     let all = ttlm_element(2, [0b111; 8]);
     assert_eq!(request(&mut ap, 2, 9, &all), (9, status::SUCCESS));
     assert_eq!(ap.station(STA_MLD).unwrap().ttlm, None);
-    assert_eq!(ap.counters().ttlm_accepted, 3);
+    assert_eq!(ap.counters().ttlm.accepted, 3);
 }
 
 #[test]
@@ -183,7 +183,7 @@ fn per_tid_downlink_mapping_with_uplink_left_default() {
     // Uplink keeps every link.
     ap.handle(0, &uplink_ipv4(&ap, 0, 0), 0);
     ap.handle(1, &uplink_ipv4(&ap, 1, 6), 0);
-    assert_eq!(ap.counters().ttlm_uplink_off_mapping, 0);
+    assert_eq!(ap.counters().ttlm.uplink_off_mapping, 0);
 }
 
 #[test]
@@ -221,8 +221,8 @@ fn bad_requests_get_status_133_and_keep_the_mapping() {
         );
         assert_eq!(ap.station(STA_MLD).unwrap().ttlm, kept, "{why}");
     }
-    assert_eq!(ap.counters().ttlm_refused, refused.len() as u64);
-    assert_eq!(ap.counters().ttlm_accepted, 1);
+    assert_eq!(ap.counters().ttlm.refused, refused.len() as u64);
+    assert_eq!(ap.counters().ttlm.accepted, 1);
     // No dialog token, an unknown action, a stranger: no answer at all.
     let mut short = action_from_sta(&ap, 1, &[CATEGORY_PROTECTED_EHT, TTLM_REQUEST]);
     assert!(ap.handle(1, &short, 0).is_empty());
@@ -329,7 +329,7 @@ fn hostile_protected_eht_frames_never_panic_and_refusals_answer() {
     }
     // Pseudo-random bodies after the category and action octets.
     let mut x = 0x2545_f491_4f6c_dd1du64;
-    let before = ap.counters().ttlm_refused + ap.counters().ttlm_accepted;
+    let before = ap.counters().ttlm.refused + ap.counters().ttlm.accepted;
     let mut answers = 0;
     for round in 0..2000 {
         let len = round % 40;
@@ -355,7 +355,7 @@ fn hostile_protected_eht_frames_never_panic_and_refusals_answer() {
     let c = ap.counters();
     assert_eq!(
         answers,
-        c.ttlm_refused + c.ttlm_accepted - before,
+        c.ttlm.refused + c.ttlm.accepted - before,
         "one answer per request that had a dialog token"
     );
     assert!(ap.station(STA_MLD).unwrap().associated());

@@ -119,45 +119,11 @@ fn ap_command(core: &Core, args: &str) -> String {
             }
         }
         ["stats"] => match ap.counters() {
-            Some((rt, data, ids)) => serde_json::json!({
-                "tx_frames": rt.tx_frames,
-                "beacons": rt.beacons,
-                "rx_frames": rt.rx_frames,
-                "rx_off_channel": rt.rx_off_channel,
-                "rx_malformed": rt.rx_malformed,
-                "tx_errors": rt.tx_errors,
-                "tap_rx": rt.tap_rx,
-                "tap_tx": rt.tap_tx,
-                "tap_errors": rt.tap_errors,
-                "handshakes": data.handshakes,
-                "group_rekeys": data.group_rekeys,
-                "group_msg_retries": data.group_msg_retries,
-                "group_handshake_failures": data.group_handshake_failures,
-                "departures": data.departures,
-                "sae_accepted": data.sae_accepted,
-                "sae_rejected": data.sae_rejected,
-                "relayed": data.relayed,
-                "assoc_comebacks": data.assoc_comebacks,
-                "sa_query_confirmed": data.sa_query_confirmed,
-                "sa_query_timeouts": data.sa_query_timeouts,
-                "sa_query_answered": data.sa_query_answered,
-                "pmksa_cache_hits": data.pmksa_cache_hits,
-                "tx_oversize": data.tx_oversize,
-                "data_rx_dropped": data.rx_dropped,
-                "ttlm": {
-                    "accepted": data.ttlm_accepted,
-                    "refused": data.ttlm_refused,
-                    "teardowns": data.ttlm_teardowns,
-                    "uplink_off_mapping": data.ttlm_uplink_off_mapping,
-                },
-                "links": ids.iter().enumerate().map(|(i, id)| serde_json::json!({
-                    "link_id": id,
-                    "data_tx": data.tx.get(i).copied().unwrap_or(0),
-                    "data_rx": data.rx.get(i).copied().unwrap_or(0),
-                    "ttlm_steered": data.ttlm_steered.get(i).copied().unwrap_or(0),
-                })).collect::<Vec<_>>(),
-            })
-            .to_string(),
+            Some((rt, data, ids)) => {
+                let stats = hwsim_ap::runtime::ApStats::new(rt, data, &ids);
+                serde_json::to_string(&stats)
+                    .unwrap_or_else(|e| error_json(&format!("AP counters: {e}")))
+            }
             None => error_json("the AP MLD did not answer"),
         },
         _ => error_json("usage: ap remove-link ID [TBTTS] | ap stats"),

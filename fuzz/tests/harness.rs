@@ -30,7 +30,7 @@ fn session_ops_reach_the_relay_sa_query_ttlm_and_the_group_rekey() {
     for security in [Security::Open, Security::Owe, Security::Sae] {
         let c = hwsim_fuzz::ap::session(security, &input);
         assert_eq!(c.relayed, 3, "{security:?}: relayed on three links");
-        assert_eq!(c.ttlm_accepted, 1, "{security:?}: the mapping request");
+        assert_eq!(c.ttlm.accepted, 1, "{security:?}: the mapping request");
         if security == Security::Open {
             assert_eq!(c.group_rekeys, 0, "no group keys on an open network");
         } else {

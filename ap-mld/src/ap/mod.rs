@@ -202,15 +202,19 @@ impl Station {
     }
 }
 
-/// Data-path counters, per link index.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// Data-path counters, per link index. Serialized as `ap stats` shows them: the per-link
+/// vectors are left out here and shown per link by [`crate::runtime::ApStats`].
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct DataCounters {
     /// Data frames (MSDUs) sent per link, EAPOL included.
+    #[serde(skip)]
     pub tx: Vec<u64>,
     /// Data frames received per link.
+    #[serde(skip)]
     pub rx: Vec<u64>,
     /// Received data frames dropped (not associated, no key, MIC failure, replay, no
     /// LLC/SNAP).
+    #[serde(rename = "data_rx_dropped")]
     pub rx_dropped: u64,
     /// 4-way handshakes completed.
     pub handshakes: u64,
@@ -238,21 +242,29 @@ pub struct DataCounters {
     pub sa_query_timeouts: u64,
     /// SA Query requests from stations answered.
     pub sa_query_answered: u64,
-    /// Negotiated TID-to-link mapping requests accepted.
-    pub ttlm_accepted: u64,
-    /// Negotiated TID-to-link mapping requests refused (status 133).
-    pub ttlm_refused: u64,
-    /// Negotiated mappings torn down by the station.
-    pub ttlm_teardowns: u64,
+    /// Negotiated TID-to-link mapping.
+    pub ttlm: TtlmCounters,
     /// Unicast downlink data frames whose link a negotiated mapping chose, per link.
+    #[serde(skip)]
     pub ttlm_steered: Vec<u64>,
-    /// Uplink data frames that came on a link their TID is not mapped to (counted, kept).
-    pub ttlm_uplink_off_mapping: u64,
     /// Associations that used a cached PMKSA (no SAE exchange, no OWE DH).
     pub pmksa_cache_hits: u64,
     /// Downlink or relayed MSDUs dropped because their frame would exceed the 2304 bytes a
     /// station's mac80211_hwsim accepts.
     pub tx_oversize: u64,
+}
+
+/// Negotiated TID-to-link mapping counters.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct TtlmCounters {
+    /// Requests accepted.
+    pub accepted: u64,
+    /// Requests refused (status 133).
+    pub refused: u64,
+    /// Mappings torn down by the station.
+    pub teardowns: u64,
+    /// Uplink data frames that came on a link their TID is not mapped to (counted, kept).
+    pub uplink_off_mapping: u64,
 }
 
 struct LinkState {

@@ -209,11 +209,11 @@ impl ApMld {
                         // has no teardown a user can ask for: it requests this instead).
                         let default = m.downlink == [links; TTLM_TIDS] && m.uplink == m.downlink;
                         self.stations[si].ttlm = (!default).then_some(m);
-                        self.counters.ttlm_accepted += 1;
+                        self.counters.ttlm.accepted += 1;
                         super::status::SUCCESS
                     }
                     Err(_) => {
-                        self.counters.ttlm_refused += 1;
+                        self.counters.ttlm.refused += 1;
                         STATUS_DENIED_TTLM
                     }
                 };
@@ -230,7 +230,7 @@ impl ApMld {
             }
             TTLM_TEARDOWN => {
                 if self.stations[si].ttlm.take().is_some() {
-                    self.counters.ttlm_teardowns += 1;
+                    self.counters.ttlm.teardowns += 1;
                 }
                 Vec::new()
             }
@@ -247,7 +247,7 @@ impl ApMld {
         let id = self.links[link].cfg.id & 0x0f;
         let allowed = m.uplink.get(usize::from(tid)).copied().unwrap_or(0xffff);
         if allowed & (1 << id) == 0 {
-            self.counters.ttlm_uplink_off_mapping += 1;
+            self.counters.ttlm.uplink_off_mapping += 1;
         }
     }
 
