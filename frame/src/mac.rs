@@ -10,8 +10,11 @@ use core::ops::Range;
 
 use crate::MacAddr;
 
+mod mgmt;
 #[cfg(test)]
 mod tests;
+
+pub use mgmt::{MgmtBuilder, MgmtHeaderRepr, MGMT_HEADER_LEN};
 
 /// Management frame subtypes.
 pub mod mgmt_subtype {
@@ -143,6 +146,9 @@ pub enum Error {
         /// Buffer length.
         len: usize,
     },
+    /// A management frame was expected.
+    #[error("not a management frame")]
+    NotManagement,
 }
 
 impl Error {
@@ -150,6 +156,7 @@ impl Error {
     pub fn name(&self) -> &'static str {
         match self {
             Error::Truncated { .. } => "mac_truncated",
+            Error::NotManagement => "mac_not_management",
         }
     }
 }

@@ -21,7 +21,7 @@ use hwsim_frame::ie::{
     self, rsn_caps, sta_control, CommonInfo, Elements, IeRepr, LinkInfoRepr, MultiLinkRepr,
     MultiLinkType, PerStaProfileRepr, PmkidList, RsnRepr, StaControl, StaInfo, Suite, SuiteList,
 };
-use hwsim_frame::mac::{mgmt_subtype, Frame};
+use hwsim_frame::mac::{mgmt_subtype, Frame, MgmtBuilder, MgmtHeaderRepr};
 use hwsim_frame::MacAddr;
 
 /// The AP MLD's address in [`ap_config`].
@@ -109,13 +109,8 @@ pub struct Station {
 
 /// An 802.11 management frame from `a2` to `a1` in BSS `a3`.
 pub fn mgmt(subtype: u8, a1: MacAddr, a2: MacAddr, a3: MacAddr, seq: u16, body: &[u8]) -> Vec<u8> {
-    let mut f = vec![subtype << 4, 0, 0, 0];
-    f.extend_from_slice(&a1.0);
-    f.extend_from_slice(&a2.0);
-    f.extend_from_slice(&a3.0);
-    f.extend_from_slice(&(seq << 4).to_le_bytes());
-    f.extend_from_slice(body);
-    f
+    let header = MgmtHeaderRepr::new(subtype, a1, a2, a3, seq);
+    MgmtBuilder::new(&header).bytes(body).finish()
 }
 
 fn element(id: u8, ext: Option<u8>, data: &[u8]) -> Vec<u8> {

@@ -14,13 +14,14 @@
 use hwsim_frame::ie::{
     self, mgmt_body_elements, ElementId, IeRepr, MultiLinkRepr, MultiLinkType, StaInfo,
 };
-use hwsim_frame::mac::{mgmt_subtype, Frame, FrameType};
+use hwsim_frame::mac::{mgmt_subtype, Frame, FrameType, MgmtBuilder, MgmtHeaderRepr};
 use hwsim_frame::MacAddr;
 
 use hwsim_crypto::keys::{Akm, GroupKeys};
 use hwsim_crypto::owe::{OweDhParam, OweKeyPair, OWE_GROUP_P256};
 use hwsim_crypto::rng::SeededRng;
 
+mod assoc;
 mod data;
 mod pmksa;
 mod rekey;
@@ -450,14 +451,11 @@ impl ApMld {
     fn mgmt(&mut self, link: usize, subtype: u8, a1: MacAddr, body: &[u8]) -> Tx {
         let bssid = self.links[link].cfg.bssid;
         let seq = self.next_seq(link);
-        let mut f = Vec::with_capacity(24 + body.len());
-        f.extend_from_slice(&[subtype << 4, 0, 0, 0]);
-        f.extend_from_slice(&a1.0);
-        f.extend_from_slice(&bssid.0);
-        f.extend_from_slice(&bssid.0);
-        f.extend_from_slice(&(seq << 4).to_le_bytes());
-        f.extend_from_slice(body);
-        Tx { link, frame: f }
+        let header = MgmtHeaderRepr::new(subtype, a1, bssid, bssid, seq);
+        Tx {
+            link,
+            frame: MgmtBuilder::new(&header).bytes(body).finish(),
+        }
     }
 
     fn neighbors(&self, of: usize) -> Vec<Neighbor> {
@@ -962,268 +960,6 @@ impl ApMld {
 
     fn next_aid(&self) -> Option<u16> {
         (1..=MAX_AID).find(|a| !self.stations.iter().any(|s| s.aid == *a))
-    }
-
-    fn associate(
-        &mut self,
-        link: usize,
-        sa: MacAddr,
-        f: &Frame<&[u8]>,
-        reassoc: bool,
-        tsf_us: u64,
-    ) -> Vec<Tx> {
-        let fixed = if reassoc { 10 } else { 4 };
-        let Some(elems_bytes) = f.payload().get(fixed..) else {
-            return Vec::new();
-        };
-        let subtype = if reassoc {
-            mgmt_subtype::REASSOC_RESP
-        } else {
-            mgmt_subtype::ASSOC_RESP
-        };
-        let Some(si) = self.station_index(link, sa) else {
-            // Not authenticated: deauthenticate.
-            let body = 6u16.to_le_bytes(); // class 2 frame from non-authenticated station
-            return vec![self.mgmt(link, mgmt_subtype::DEAUTH, sa, &body)];
-        };
-        // What the request carries.
-        let mut sta_mld = None;
-        let mut requested: Vec<(u8, MacAddr)> = Vec::new();
-        let mut owe_dh: Option<Vec<u8>> = None;
-        let mut sta_rsne: Option<Vec<u8>> = None;
-        let mut sta_rsnxe: Option<Vec<u8>> = None;
-        let mut sta_pmkids: Vec<[u8; 16]> = Vec::new();
-        let mut rsn_ok = self.cfg.security == Security::Open;
-        let our_akm = elements::akm(self.cfg.security);
-        for e in ie::Elements::new(elems_bytes) {
-            let Ok(e) = e else { break };
-            match e.element_id() {
-                ElementId::MultiLink => {
-                    let mut scratch = vec![0u8; e.len()];
-                    if let Ok(m) = MultiLinkRepr::parse_defragment(&e, &mut scratch) {
-                        if m.kind == MultiLinkType::Basic {
-                            sta_mld = m.common.mld_addr;
-                            for p in m.per_sta_profiles() {
-                                if let Some(a) = p.mac_addr() {
-                                    requested.push((p.link_id(), a));
-                                }
-                            }
-                        }
-                    }
-                }
-                ElementId::Rsn => {
-                    if let Some(d) = e.contiguous() {
-                        if let Ok(r) = ie::RsnRepr::parse(d) {
-                            rsn_ok = our_akm
-                                .is_some_and(|akm| r.akms.is_some_and(|a| a.contains(akm)))
-                                && r.pairwise.is_some_and(|p| p.contains(ie::Suite::CCMP_128))
-                                && r.mfp_capable();
-                            sta_pmkids = r.pmkids.map(|l| l.iter().collect()).unwrap_or_default();
-                            sta_rsne = Some(whole_element(ie::id::RSN, None, d));
-                        }
-                    }
-                }
-                _ => {
-                    if e.id == ie::id::EXTENSION && e.ext == Some(eid::EXT_OWE_DH) {
-                        owe_dh = e.contiguous().map(<[u8]>::to_vec);
-                    } else if e.id == ie::id::RSNX {
-                        sta_rsnxe = e.contiguous().map(|d| whole_element(ie::id::RSNX, None, d));
-                    }
-                }
-            }
-        }
-        let main_link = link;
-        // The PMKSA of the SAE authentication this request follows, if any.
-        let auth_pmksa = self.stations[si]
-            .pending_auth(link, sa)
-            .and_then(|p| p.pmksa.clone());
-        let mut status_code = status::SUCCESS;
-        let mut owe_reply = None;
-        let mut sta_keys = None;
-        let mut cache_hit = false;
-        let (comeback, sa_query_request) = self.assoc_comeback(si, link, sa, tsf_us);
-        if let sa_query::Comeback::After(tu) = comeback {
-            status_code = status::REJECTED_TEMPORARILY;
-            self.counters.assoc_comebacks += 1;
-            let l = &self.links[main_link];
-            let mut body = elements::capability(&l.cfg, self.cfg.security)
-                .to_le_bytes()
-                .to_vec();
-            body.extend_from_slice(&status_code.to_le_bytes());
-            body.extend_from_slice(&(self.stations[si].aid | 0xc000).to_le_bytes());
-            body.extend_from_slice(&comeback_element(tu));
-            if sta_mld.is_some() {
-                elements::basic_ml_with_profiles(
-                    self.cfg.mld_addr,
-                    l.cfg.id,
-                    l.bpcc,
-                    self.active_links(),
-                    &[],
-                )
-                .write(&mut body);
-            }
-            let mut out = vec![self.mgmt(main_link, subtype, sa, &body)];
-            out.extend(sa_query_request);
-            return out;
-        }
-        if !rsn_ok {
-            status_code = status::INVALID_RSNE;
-        } else if let Some((akm, pmksa)) = auth_pmksa
-            .is_none()
-            .then(|| self.cached_pmksa(sta_mld.unwrap_or(sa), &sta_pmkids, tsf_us))
-            .flatten()
-        {
-            // PMKSA caching: the PMK of an earlier SAE exchange or OWE DH (for OWE the
-            // response then carries no DH Parameter element, RFC 8110 4.2).
-            sta_keys = Some(StaKeys::new(
-                akm,
-                pmksa,
-                sta_rsne.clone().unwrap_or_default(),
-                sta_rsnxe,
-            ));
-            cache_hit = true;
-        } else if self.cfg.security == Security::Owe {
-            match owe_dh.as_deref().map(OweDhParam::parse_body) {
-                Some(Ok(param)) if param.group == OWE_GROUP_P256 => {
-                    let pair = OweKeyPair::generate(&mut self.rng);
-                    match pair.ap_derive(&param) {
-                        Ok(keys) => {
-                            let mut el = Vec::new();
-                            pair.dh_param().emit_element(&mut el);
-                            owe_reply = Some(el);
-                            sta_keys = Some(StaKeys::new(
-                                Akm::Owe {
-                                    group: OWE_GROUP_P256,
-                                },
-                                Pmksa {
-                                    pmk: keys.pmk,
-                                    pmkid: keys.pmkid,
-                                },
-                                sta_rsne.clone().unwrap_or_default(),
-                                sta_rsnxe,
-                            ));
-                        }
-                        Err(_) => status_code = status::UNSUPPORTED_GROUP,
-                    }
-                }
-                _ => status_code = status::UNSUPPORTED_GROUP,
-            }
-        } else if self.cfg.security == Security::Sae {
-            // The PMKSA of the SAE authentication just done; a PMKID in the RSNE must name it
-            // (no PMKSA caching beyond that).
-            match auth_pmksa {
-                Some((akm, pmksa))
-                    if sta_pmkids.is_empty() || sta_pmkids.contains(&pmksa.pmkid) =>
-                {
-                    sta_keys = Some(StaKeys::new(
-                        akm,
-                        pmksa,
-                        sta_rsne.clone().unwrap_or_default(),
-                        sta_rsnxe,
-                    ));
-                }
-                // Open System authentication without a cached PMKSA the RSNE names (or a
-                // PMKID that is not the SAE one): the station must run SAE.
-                _ => status_code = status::INVALID_PMKID,
-            }
-        }
-        let aid = if status_code == status::SUCCESS {
-            match self.stations[si].aid {
-                0 => self.next_aid().unwrap_or(0),
-                a => a,
-            }
-        } else {
-            0
-        };
-        if status_code == status::SUCCESS && aid == 0 {
-            status_code = status::TOO_MANY_STATIONS;
-        }
-        if status_code == status::SUCCESS && cache_hit {
-            self.counters.pmksa_cache_hits += 1;
-        }
-        // Which of the requested links are accepted: the ones that exist and operate.
-        let mut accepted: Vec<(usize, MacAddr)> = vec![(main_link, sa)];
-        let mut rejected: Vec<usize> = Vec::new();
-        let mut profiles = Vec::new();
-        if sta_mld.is_some() {
-            for &(id, addr) in &requested {
-                let Some(li) = self.links.iter().position(|l| l.cfg.id == id) else {
-                    continue;
-                };
-                if li == main_link || accepted.iter().any(|(l, _)| *l == li) {
-                    continue;
-                }
-                let ok = !self.links[li].removed && self.links[li].removal.is_none();
-                let link_status = if status_code == status::SUCCESS && ok {
-                    accepted.push((li, addr));
-                    status::SUCCESS
-                } else {
-                    rejected.push(li);
-                    status::LINK_NOT_ACCEPTED
-                };
-                profiles.push(self.assoc_profile(li, main_link, link_status));
-            }
-        }
-        let l = &self.links[main_link];
-        let mut body = elements::capability(&l.cfg, self.cfg.security)
-            .to_le_bytes()
-            .to_vec();
-        body.extend_from_slice(&status_code.to_le_bytes());
-        body.extend_from_slice(&(aid | 0xc000).to_le_bytes());
-        if status_code == status::SUCCESS {
-            elements::write_all(&assoc_resp_elements(&l.elements), &mut body);
-            if let Some(r) = owe_reply {
-                body.extend_from_slice(&r);
-            }
-            if cache_hit && self.cfg.security == Security::Owe {
-                // What tells an OWE station that the AP took its PMKID: an RSNE naming it
-                // in place of the DH Parameter element (wpa_supplicant disconnects on a
-                // response with neither).
-                if let Some(pmkid) = sta_keys.as_ref().map(|k| k.pmksa.pmkid) {
-                    body.extend(rsne_with_pmkid(&l.elements, pmkid));
-                }
-            }
-        }
-        if sta_mld.is_some() {
-            elements::basic_ml_with_profiles(
-                self.cfg.mld_addr,
-                l.cfg.id,
-                l.bpcc,
-                self.active_links(),
-                &profiles,
-            )
-            .write(&mut body);
-        }
-        let mut out = vec![self.mgmt(main_link, subtype, sa, &body)];
-        if status_code == status::SUCCESS {
-            let s = &mut self.stations[si];
-            s.aid = aid;
-            s.mlo = sta_mld.is_some();
-            if let Some(m) = sta_mld {
-                s.addr = m;
-            }
-            s.links = accepted;
-            s.pending.clear();
-            if let Some(k) = &sta_keys {
-                if !cache_hit {
-                    self.pmksa_cache
-                        .insert(s.addr, k.akm, k.pmksa.clone(), tsf_us);
-                }
-            }
-            s.keys = sta_keys;
-            s.sa_query = None;
-            s.sa_query_timed_out = false;
-            s.ttlm = None;
-            self.events.push(Event::Associated {
-                sta: s.addr,
-                aid,
-                links: s.links.clone(),
-            });
-            if self.cfg.security != Security::Open {
-                out.extend(self.start_handshake(si, &rejected, tsf_us));
-            }
-        }
-        out
     }
 
     /// A complete per-STA profile for link `li` in an association response sent on `main`.

@@ -7,7 +7,7 @@ use hwsim_frame::ie::{
     self, sta_control, CommonInfo, IeRepr, LinkInfoRepr, MldParams, MultiLinkRepr, MultiLinkType,
     NeighborApInfoRepr, PerStaProfileRepr, StaControl, StaInfo, TbttInfo,
 };
-use hwsim_frame::mac::mgmt_subtype;
+use hwsim_frame::mac::{mgmt_subtype, MgmtBuilder, MgmtHeaderRepr};
 use hwsim_frame::MacAddr;
 
 /// Capability Information used in every frame built here (ESS).
@@ -21,13 +21,8 @@ pub fn mgmt_frame(
     addr3: MacAddr,
     body: &[u8],
 ) -> Vec<u8> {
-    let mut f = vec![subtype << 4, 0, 0, 0];
-    f.extend_from_slice(&addr1.0);
-    f.extend_from_slice(&addr2.0);
-    f.extend_from_slice(&addr3.0);
-    f.extend_from_slice(&[0x10, 0x00]);
-    f.extend_from_slice(body);
-    f
+    let header = MgmtHeaderRepr::new(subtype, addr1, addr2, addr3, 1);
+    MgmtBuilder::new(&header).bytes(body).finish()
 }
 
 fn with_elements(mut fixed: Vec<u8>, elements: &[&[u8]]) -> Vec<u8> {
