@@ -51,10 +51,10 @@ pub(crate) fn connect_socket(path: &Path, timeout: Duration) -> Result<Frontend,
 pub(crate) fn negotiate(fe: &mut Frontend, event_idx: bool, indirect: bool) -> Result<u64, Error> {
     fe.set_owner().map_err(Error::protocol("SET_OWNER"))?;
     let offered = fe.get_features().map_err(Error::protocol("GET_FEATURES"))?;
-    if offered & VIRTIO_F_VERSION_1 == 0 {
-        return Err(Error::NotOffered("VIRTIO_F_VERSION_1"));
-    }
-    let mut want = VIRTIO_F_VERSION_1;
+    // A device that does not offer VERSION_1 is a legacy one. Its split rings have the same
+    // layout on a little-endian host, and Linux's virtio_uml accepts it (wmediumd's
+    // vhost-user device offers no VERSION_1), so the frontend works with it too.
+    let mut want = offered & VIRTIO_F_VERSION_1;
     for (bit, on) in [
         (VIRTIO_F_RING_EVENT_IDX, event_idx),
         (VIRTIO_F_RING_INDIRECT_DESC, indirect),

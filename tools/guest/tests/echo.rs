@@ -280,7 +280,7 @@ fn works_without_protocol_features_or_event_idx() {
 }
 
 #[test]
-fn a_legacy_only_device_is_refused() {
+fn a_legacy_device_without_version_1_is_served_as_virtio_uml_does() {
     let path = socket_path("legacy");
     let device = spawn_echo(
         &path,
@@ -289,15 +289,14 @@ fn a_legacy_only_device_is_refused() {
             ..Default::default()
         },
     );
-    let cfg = GuestConfig {
-        socket: path.clone(),
-        ..Default::default()
-    };
-    let err = Guest::connect(&cfg).expect_err("VERSION_1 is mandatory");
-    assert!(
-        matches!(err, Error::NotOffered("VIRTIO_F_VERSION_1")),
-        "{err}"
-    );
+    let mut guest = guest_for(&path, |_| {});
+    assert_eq!(guest.features() & VERSION_1, 0, "VERSION_1 is not acked");
+    for i in 0..300 {
+        guest.send(&message(i)).unwrap();
+        let got = guest.recv_timeout(Duration::from_secs(5)).unwrap();
+        assert_eq!(got.as_deref(), Some(message(i).as_slice()));
+    }
+    guest.disconnect();
     device.join().unwrap();
 }
 
