@@ -34,6 +34,7 @@ impl Medium for PerfectMedium {
             attempt: 1,
             vector: None,
             noise_dbm: None,
+            padding: hwsim_radio::airtime::NominalPadding::Us0,
         })
     }
 
