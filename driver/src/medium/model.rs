@@ -114,30 +114,53 @@ pub struct LinkBudget {
     pub caps: RateCaps,
 }
 
-/// The rates of pairs whose two ends advertised their capabilities: one immutable snapshot.
+/// What the ends advertised and the rates of their pairs: one immutable snapshot.
 #[derive(Default)]
 struct Learned {
     /// (transmitter address, receiver address) → what the pair uses.
     pairs: HashMap<(MacAddr, MacAddr), LearnedPair>,
+    /// Every address that advertised, for pairs whose other end has not (yet).
+    ends: HashMap<MacAddr, PeerCaps>,
     tables: Vec<Arc<RateTable>>,
 }
 
 #[derive(Clone, Copy)]
 struct LearnedPair {
-    /// Index into [`Learned::tables`].
-    table: usize,
+    /// The pair's caps (within the config's).
+    caps: RateCaps,
+    /// Index into [`Learned::tables`]; `None` while the table is being built (the exact
+    /// synthesis is used meanwhile).
+    table: Option<usize>,
     /// The receiver's nominal packet padding.
     padding: NominalPadding,
     /// The lowest basic rate of the BSS, if its AP said.
     basic: Option<TxVector>,
 }
 
+/// Where a transmission's rate comes from.
+enum RateSource<'a> {
+    /// A tabulated caps set (the config's, or a learned pair's).
+    Table(&'a RateTable),
+    /// Caps without a table yet: [`select_rate`] for each lookup (a few µs, no allocation). Only
+    /// between the tracker learning an end and the pair's table being built.
+    Exact(RateCaps),
+}
+
+impl RateSource<'_> {
+    fn lookup(&self, snr_20mhz_db: f64) -> Selection {
+        match self {
+            RateSource::Table(t) => *t.lookup(snr_20mhz_db),
+            RateSource::Exact(caps) => select_rate(snr_20mhz_db, REFERENCE_PSDU_LEN, caps),
+        }
+    }
+}
+
 /// Pairs tabulated at most (beyond, the config's rates apply): 512 APs × 512 STAs.
 const MAX_LEARNED_PAIRS: usize = 1 << 18;
 
-/// What one transmission to one receiver uses: its rate table, padding and basic rate.
+/// What one transmission to one receiver uses: its rates, padding and basic rate.
 struct PairRates<'a> {
-    table: &'a RateTable,
+    table: RateSource<'a>,
     padding: NominalPadding,
     basic: TxVector,
 }
@@ -295,8 +318,9 @@ impl RadioMedium {
     }
 
     /// Calls `f` with the rates of `tx` → `rx` (802.11 addresses) between nodes `t` and `r` on
-    /// `band`: the learned pair's if both ends advertised capabilities, else the config's. One
-    /// lock-free load of the learned snapshot; no allocation.
+    /// `band`: the learned pair's if both ends advertised capabilities; if only one did, the
+    /// config's bounded by that end (taken as both ends: the other has told nothing yet);
+    /// else the config's. One lock-free load of the learned snapshot; no allocation.
     fn with_pair<R>(
         &self,
         tx: Option<MacAddr>,
@@ -306,22 +330,38 @@ impl RadioMedium {
         f: impl FnOnce(PairRates<'_>) -> R,
     ) -> R {
         let learned = self.learned.load();
-        let pair = tx
-            .zip(rx)
-            .and_then(|k| learned.pairs.get(&k))
-            .filter(|p| p.table < learned.tables.len());
         let config = &self.tables[self.link(t, r).table[band_index(band)]];
-        f(match pair {
-            Some(p) => PairRates {
-                table: &learned.tables[p.table],
+        if let Some(p) = tx.zip(rx).and_then(|k| learned.pairs.get(&k)) {
+            let table = match p.table.and_then(|i| learned.tables.get(i)) {
+                Some(t) => RateSource::Table(t),
+                None => RateSource::Exact(p.caps),
+            };
+            return f(PairRates {
+                table,
                 padding: p.padding,
                 basic: p.basic.unwrap_or_else(|| robust_vector(band)),
-            },
-            None => PairRates {
-                table: config,
-                padding: NominalPadding::Us16,
-                basic: robust_vector(band),
-            },
+            });
+        }
+        let end = |a: Option<MacAddr>| {
+            a.and_then(|a| learned.ends.get(&a))
+                .filter(|c| c.band == band)
+        };
+        let (tx_end, rx_end) = (end(tx), end(rx));
+        if let Some(known) = tx_end.or(rx_end) {
+            let (caps, padding) = pair_caps(known, known, config.caps());
+            return f(PairRates {
+                table: RateSource::Exact(caps),
+                padding: rx_end.map_or(NominalPadding::Us16, |_| padding),
+                basic: known
+                    .lowest_basic
+                    .filter(|_| known.ap)
+                    .unwrap_or_else(|| robust_vector(band)),
+            });
+        }
+        f(PairRates {
+            table: RateSource::Table(config),
+            padding: NominalPadding::Us16,
+            basic: robust_vector(band),
         })
     }
 
@@ -404,7 +444,7 @@ impl RadioMedium {
     /// is one attempt, an empty chain one attempt.
     fn chain_entries(
         tx: &Transmission<'_>,
-        table: &RateTable,
+        table: &RateSource<'_>,
         median_snr_db: f64,
     ) -> [ChainEntry; 4] {
         let entries = tx.rates.iter().take_while(|r| r.idx >= 0).count().max(1);
@@ -491,7 +531,7 @@ impl AirModel for RadioMedium {
                     (true, true) => one(p.basic),
                     (true, false) => Self::fixed_chain(tx, p.basic),
                     (false, true) => one(p.table.lookup(budget.snr_db).tx),
-                    (false, false) => Self::chain_entries(tx, p.table, budget.snr_db),
+                    (false, false) => Self::chain_entries(tx, &p.table, budget.snr_db),
                 };
                 (entries, !tx.no_ack(), p.padding)
             })
@@ -566,7 +606,7 @@ impl Medium for RadioMedium {
                     let entries = if basic_only {
                         Self::fixed_chain(tx, p.basic)
                     } else {
-                        Self::chain_entries(tx, p.table, budget.snr_db)
+                        Self::chain_entries(tx, &p.table, budget.snr_db)
                     };
                     self.walk_chain(&entries, &fails, &delivered)?
                 };
@@ -610,9 +650,15 @@ impl Medium for RadioMedium {
     }
 
     fn learn_peer_caps(&self, caps: &[(MacAddr, PeerCaps)]) {
+        // First the caps of every pair, with the tables there are already (the data path uses
+        // the exact synthesis for the others meanwhile), then the missing tables (≈ 0.5 ms
+        // each, more in a debug build).
         let old = self.learned.load_full();
-        let mut learned = Learned::default();
-        for (a, ca) in caps {
+        let mut learned = Learned {
+            ends: caps.iter().copied().collect(),
+            ..Learned::default()
+        };
+        'pairs: for (a, ca) in caps {
             for (b, cb) in caps {
                 if ca.ap == cb.ap || ca.band != cb.band {
                     continue;
@@ -621,21 +667,11 @@ impl Medium for RadioMedium {
                     tracing::warn!(
                         "radio medium: too many capability pairs, the rest keep the config's rates"
                     );
-                    break;
+                    break 'pairs;
                 }
                 let (t, r) = (self.node_of(Some(*a), *a), self.node_of(Some(*b), *b));
                 let bound = self.tables[self.link(t, r).table[band_index(ca.band)]].caps();
                 let (pair, padding) = pair_caps(ca, cb, bound);
-                let table = match learned.tables.iter().position(|x| *x.caps() == pair) {
-                    Some(i) => i,
-                    None => {
-                        let reused = old.tables.iter().find(|x| *x.caps() == pair).cloned();
-                        learned
-                            .tables
-                            .push(reused.unwrap_or_else(|| Arc::new(RateTable::new(pair))));
-                        learned.tables.len() - 1
-                    }
-                };
                 let basic = if ca.ap {
                     ca.lowest_basic
                 } else {
@@ -644,14 +680,52 @@ impl Medium for RadioMedium {
                 learned.pairs.insert(
                     (*a, *b),
                     LearnedPair {
-                        table,
+                        caps: pair,
+                        table: None,
                         padding,
                         basic,
                     },
                 );
             }
         }
+        let mut missing = false;
+        for p in learned.pairs.values_mut() {
+            p.table = match learned.tables.iter().position(|x| *x.caps() == p.caps) {
+                Some(i) => Some(i),
+                None => match old.tables.iter().find(|x| *x.caps() == p.caps) {
+                    Some(t) => {
+                        learned.tables.push(Arc::clone(t));
+                        Some(learned.tables.len() - 1)
+                    }
+                    None => {
+                        missing = true;
+                        None
+                    }
+                },
+            };
+        }
+        if !missing {
+            self.learned.store(Arc::new(learned));
+            return;
+        }
+        let mut built = Learned {
+            pairs: learned.pairs.clone(),
+            ends: learned.ends.clone(),
+            tables: learned.tables.clone(),
+        };
         self.learned.store(Arc::new(learned));
+        for p in built.pairs.values_mut().filter(|p| p.table.is_none()) {
+            p.table = Some(
+                match built.tables.iter().position(|x| *x.caps() == p.caps) {
+                    Some(i) => i,
+                    None => {
+                        built.tables.push(Arc::new(RateTable::new(p.caps)));
+                        built.tables.len() - 1
+                    }
+                },
+            );
+        }
+        self.learned.store(Arc::new(built));
     }
 
     fn air(&self) -> Option<&dyn AirModel> {

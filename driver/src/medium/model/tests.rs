@@ -332,6 +332,11 @@ mod advertised {
             (Coding::Bcc, Width::W20, 9)
         );
 
+        // Only one end known (the other has not associated yet): bounded by that one.
+        m.learn_peer_caps(&[(AP, end(true, 1, true, Width::W80))]);
+        let v = heard(&m, &frame).vector.unwrap();
+        assert_eq!((v.nss(), v.width()), (1, Width::W80));
+
         // Forgotten ends: back to the config.
         m.learn_peer_caps(&[]);
         assert_eq!(heard(&m, &frame).vector.unwrap().nss(), 2);
