@@ -456,6 +456,12 @@ fn serve(args: &Args) -> Result<(), CliError> {
         &crate::stats::collect(&core).radios,
     ));
     drop(server);
+    // Names for the last frames' links reach the capture before it closes.
+    for _ in 0..64 {
+        if !core.mld.process_pending(&core) {
+            break;
+        }
+    }
     finish_capture(capture);
     Ok(())
 }

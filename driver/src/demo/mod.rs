@@ -164,6 +164,12 @@ impl Daemon {
     /// stderr).
     fn stop(self) {
         self.server.stop();
+        // Names for the last frames' links reach the capture before it closes.
+        for _ in 0..64 {
+            if !self.core.mld.process_pending(&self.core) {
+                break;
+            }
+        }
         crate::cli::finish_capture(self.capture);
     }
 }
