@@ -325,8 +325,14 @@ impl Writer {
     }
 
     /// Writes the held records from the oldest on, up to the first whose interface still
-    /// awaits its name; all of them if `all`.
+    /// awaits its name; all of them if `all`, after which no interface declared so far waits
+    /// any longer (its packets are out under its current name: a later name makes a new one).
     fn release_held(&mut self, all: bool) {
+        if all {
+            for i in self.interfaces.values_mut() {
+                i.first_seen = None;
+            }
+        }
         while let Some(h) = self.held.front() {
             if !all && self.awaits_name((h.meta.radio, h.meta.freq_mhz)) {
                 return;

@@ -239,7 +239,8 @@ fn eht_caps(
     } else {
         (maps.get(..3)?, &[9, 11, 13])
     };
-    let rx: Vec<u8> = groups.iter().map(|g| g & 0x0f).collect();
+    // 9-15 streams are reserved values: read as the most there are, 8.
+    let rx: Vec<u8> = groups.iter().map(|g| (g & 0x0f).min(8)).collect();
     let nss = rx.iter().copied().max()?;
     if nss == 0 {
         return None;
@@ -384,4 +385,68 @@ pub fn is_read(e: &Element<'_>) -> bool {
             | ElementId::EhtCapabilities
             | ElementId::EhtOperation
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The AP's own elements for the demo's 5 GHz link, whole.
+    fn ap_elements() -> Vec<u8> {
+        let cfg = hwsim_ap::ApConfig::parse(crate::demo::mlo::AP_CONFIG).unwrap();
+        let ies = hwsim_ap::elements::link_elements(&cfg.links[1], cfg.security, true);
+        let mut out = Vec::new();
+        hwsim_ap::elements::write_all(&ies, &mut out);
+        out
+    }
+
+    #[test]
+    fn the_demo_ap_advertises_one_stream_ldpc_and_its_80_mhz_channel() {
+        let c = advertised(&ap_elements(), Band::Band5G, true).unwrap();
+        assert_eq!(c.max_width, Width::W80);
+        assert_eq!(
+            c.vht.map(|v| (v.nss, v.max_mcs, v.ldpc)),
+            Some((1, 9, true))
+        );
+        assert_eq!(
+            c.he.map(|v| (v.nss, v.max_mcs, v.ldpc)),
+            Some((1, 11, true))
+        );
+        assert_eq!(c.eht.map(|v| (v.nss, v.max_mcs)), Some((1, 13)));
+        assert_eq!(c.lowest_basic, TxVector::ofdm(0).ok());
+        // Without its operation elements' bound, the capabilities alone say 80 MHz too (VHT
+        // and HE: 40/80); as a non-AP the operation elements are not read.
+        assert_eq!(
+            advertised(&ap_elements(), Band::Band5G, false)
+                .unwrap()
+                .max_width,
+            Width::W80
+        );
+    }
+
+    /// Truncated and corrupted elements never panic; what parses stays within the maps' range.
+    #[test]
+    fn hostile_elements_never_panic() {
+        let good = ap_elements();
+        let mut rng = 0x2545_f491_4f6c_dd1du64;
+        for cut in 0..good.len() {
+            for band in [Band::Band2G4, Band::Band5G, Band::Band6G] {
+                let _ = advertised(&good[..cut], band, true);
+                let _ = advertised_in_profile(&good[cut..], &good[..cut], band, false);
+            }
+            let mut bad = good.clone();
+            for _ in 0..8 {
+                rng ^= rng << 13;
+                rng ^= rng >> 7;
+                rng ^= rng << 17;
+                let i = (rng as usize) % bad.len();
+                bad[i] = (rng >> 32) as u8;
+            }
+            if let Some(c) = advertised(&bad, Band::Band5G, true) {
+                for f in [c.ht, c.vht, c.he, c.eht].into_iter().flatten() {
+                    assert!((1..=8).contains(&f.nss) && f.max_mcs <= 13, "{c:?}");
+                }
+            }
+        }
+    }
 }
