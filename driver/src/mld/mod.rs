@@ -42,6 +42,10 @@
 //! - A Reconfiguration Multi-Link element (AP removal, delete link) removes the link from the
 //!   AP MLD and from its non-AP MLDs.
 //! - Malformed Multi-Link / RNR elements are ignored and counted (once per changed beacon).
+//! - What each link address advertises it can receive ([`caps`]): from beacons and probe
+//!   responses (any AP, MLD or not) and (re)association requests, per-STA profiles included;
+//!   published in [`MldTable::caps`] and handed to the medium (`Medium::learn_peer_caps`), which
+//!   bounds each pair's rates by it. Dropped with the radio that sent it.
 
 pub mod build;
 pub mod caps;
