@@ -52,7 +52,7 @@ use hwsim_radio::airtime::NominalPadding;
 use hwsim_radio::band::{band_of, Band};
 use hwsim_radio::noise::{noise_floor_dbm, snr_at_width};
 use hwsim_radio::pathloss::{rx_power_dbm, PathLossModel, Position};
-use hwsim_radio::peer::{pair_caps, PeerCaps};
+use hwsim_radio::peer::PeerCaps;
 use hwsim_radio::per::per;
 use hwsim_radio::rates::{PhyFormat, TxVector};
 use hwsim_radio::rng::{purpose, RngKey};
@@ -65,6 +65,7 @@ use super::{
 };
 use crate::config::{band_index, BandParams, Config, Fading, FadingName, TimeMode, BANDS};
 use crate::switch::RadioKey;
+use learned::{Learned, PairRates, RateSource};
 
 /// Most attempts walked per frame: the retry chain's counts are guest-controlled (4 × 255), and
 /// the attempt number must fit the `u8` mac80211 reports.
@@ -112,57 +113,6 @@ pub struct LinkBudget {
     pub snr_db: f64,
     /// The caps of the link (lesser of both ends).
     pub caps: RateCaps,
-}
-
-/// What the ends advertised and the rates of their pairs: one immutable snapshot.
-#[derive(Default)]
-struct Learned {
-    /// (transmitter address, receiver address) → what the pair uses.
-    pairs: HashMap<(MacAddr, MacAddr), LearnedPair>,
-    /// Every address that advertised, for pairs whose other end has not (yet).
-    ends: HashMap<MacAddr, PeerCaps>,
-    tables: Vec<Arc<RateTable>>,
-}
-
-#[derive(Clone, Copy)]
-struct LearnedPair {
-    /// The pair's caps (within the config's).
-    caps: RateCaps,
-    /// Index into [`Learned::tables`]; `None` while the table is being built (the exact
-    /// synthesis is used meanwhile).
-    table: Option<usize>,
-    /// The receiver's nominal packet padding.
-    padding: NominalPadding,
-    /// The lowest basic rate of the BSS, if its AP said.
-    basic: Option<TxVector>,
-}
-
-/// Where a transmission's rate comes from.
-enum RateSource<'a> {
-    /// A tabulated caps set (the config's, or a learned pair's).
-    Table(&'a RateTable),
-    /// Caps without a table yet: [`select_rate`] for each lookup (a few µs, no allocation). Only
-    /// between the tracker learning an end and the pair's table being built.
-    Exact(RateCaps),
-}
-
-impl RateSource<'_> {
-    fn lookup(&self, snr_20mhz_db: f64) -> Selection {
-        match self {
-            RateSource::Table(t) => *t.lookup(snr_20mhz_db),
-            RateSource::Exact(caps) => select_rate(snr_20mhz_db, REFERENCE_PSDU_LEN, caps),
-        }
-    }
-}
-
-/// Pairs tabulated at most (beyond, the config's rates apply): 512 APs × 512 STAs.
-const MAX_LEARNED_PAIRS: usize = 1 << 18;
-
-/// What one transmission to one receiver uses: its rates, padding and basic rate.
-struct PairRates<'a> {
-    table: RateSource<'a>,
-    padding: NominalPadding,
-    basic: TxVector,
 }
 
 /// The radio medium.
@@ -331,38 +281,7 @@ impl RadioMedium {
     ) -> R {
         let learned = self.learned.load();
         let config = &self.tables[self.link(t, r).table[band_index(band)]];
-        if let Some(p) = tx.zip(rx).and_then(|k| learned.pairs.get(&k)) {
-            let table = match p.table.and_then(|i| learned.tables.get(i)) {
-                Some(t) => RateSource::Table(t),
-                None => RateSource::Exact(p.caps),
-            };
-            return f(PairRates {
-                table,
-                padding: p.padding,
-                basic: p.basic.unwrap_or_else(|| robust_vector(band)),
-            });
-        }
-        let end = |a: Option<MacAddr>| {
-            a.and_then(|a| learned.ends.get(&a))
-                .filter(|c| c.band == band)
-        };
-        let (tx_end, rx_end) = (end(tx), end(rx));
-        if let Some(known) = tx_end.or(rx_end) {
-            let (caps, padding) = pair_caps(known, known, config.caps());
-            return f(PairRates {
-                table: RateSource::Exact(caps),
-                padding: rx_end.map_or(NominalPadding::Us16, |_| padding),
-                basic: known
-                    .lowest_basic
-                    .filter(|_| known.ap)
-                    .unwrap_or_else(|| robust_vector(band)),
-            });
-        }
-        f(PairRates {
-            table: RateSource::Table(config),
-            padding: NominalPadding::Us16,
-            basic: robust_vector(band),
-        })
+        f(learned.rates(tx, rx, band, config, robust_vector(band)))
     }
 
     /// The exact rate synthesis for a link budget (for reports; the data path uses the table).
@@ -650,81 +569,20 @@ impl Medium for RadioMedium {
     }
 
     fn learn_peer_caps(&self, caps: &[(MacAddr, PeerCaps)]) {
-        // First the caps of every pair, with the tables there are already (the data path uses
-        // the exact synthesis for the others meanwhile), then the missing tables (≈ 0.5 ms
-        // each, more in a debug build).
-        let old = self.learned.load_full();
-        let mut learned = Learned {
-            ends: caps.iter().copied().collect(),
-            ..Learned::default()
+        // First every pair's caps with the tables there are already (the data path uses the
+        // exact synthesis for the others meanwhile), then the missing tables (≈ 0.5 ms each,
+        // more in a debug build).
+        let bound = |a: &MacAddr, b: &MacAddr, band: Band| {
+            let (t, r) = (self.node_of(Some(*a), *a), self.node_of(Some(*b), *b));
+            *self.tables[self.link(t, r).table[band_index(band)]].caps()
         };
-        'pairs: for (a, ca) in caps {
-            for (b, cb) in caps {
-                if ca.ap == cb.ap || ca.band != cb.band {
-                    continue;
-                }
-                if learned.pairs.len() >= MAX_LEARNED_PAIRS {
-                    tracing::warn!(
-                        "radio medium: too many capability pairs, the rest keep the config's rates"
-                    );
-                    break 'pairs;
-                }
-                let (t, r) = (self.node_of(Some(*a), *a), self.node_of(Some(*b), *b));
-                let bound = self.tables[self.link(t, r).table[band_index(ca.band)]].caps();
-                let (pair, padding) = pair_caps(ca, cb, bound);
-                let basic = if ca.ap {
-                    ca.lowest_basic
-                } else {
-                    cb.lowest_basic
-                };
-                learned.pairs.insert(
-                    (*a, *b),
-                    LearnedPair {
-                        caps: pair,
-                        table: None,
-                        padding,
-                        basic,
-                    },
-                );
-            }
-        }
-        let mut missing = false;
-        for p in learned.pairs.values_mut() {
-            p.table = match learned.tables.iter().position(|x| *x.caps() == p.caps) {
-                Some(i) => Some(i),
-                None => match old.tables.iter().find(|x| *x.caps() == p.caps) {
-                    Some(t) => {
-                        learned.tables.push(Arc::clone(t));
-                        Some(learned.tables.len() - 1)
-                    }
-                    None => {
-                        missing = true;
-                        None
-                    }
-                },
-            };
-        }
-        if !missing {
+        let learned = Learned::new(caps, &self.learned.load(), bound);
+        if learned.complete() {
             self.learned.store(Arc::new(learned));
             return;
         }
-        let mut built = Learned {
-            pairs: learned.pairs.clone(),
-            ends: learned.ends.clone(),
-            tables: learned.tables.clone(),
-        };
+        let built = learned.with_all_tables();
         self.learned.store(Arc::new(learned));
-        for p in built.pairs.values_mut().filter(|p| p.table.is_none()) {
-            p.table = Some(
-                match built.tables.iter().position(|x| *x.caps() == p.caps) {
-                    Some(i) => i,
-                    None => {
-                        built.tables.push(Arc::new(RateTable::new(p.caps)));
-                        built.tables.len() - 1
-                    }
-                },
-            );
-        }
         self.learned.store(Arc::new(built));
     }
 
@@ -744,5 +602,6 @@ fn rate_mbps(v: &TxVector) -> u32 {
 /// The reference length rate synthesis uses (re-exported for reports).
 pub const RATE_REFERENCE_LEN: u32 = REFERENCE_PSDU_LEN;
 
+mod learned;
 #[cfg(test)]
 mod tests;
