@@ -896,3 +896,33 @@ fn a_given_capture_tells_the_phy_truth() {
     let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
     check_phy_truth(root.as_deref(), &bytes, &path.to_string_lossy());
 }
+
+/// The committed real-guest capture (`captures/mlo-owe-three-links.pcapng`: the `mlo` scenario,
+/// two wpa_supplicant non-AP MLDs and the built-in AP MLD over the radio model) passes the same
+/// PHY checks, and declares each (MLD, link) interface once.
+#[test]
+fn the_committed_real_guest_capture_tells_the_phy_truth() {
+    let Some(root) = tshark_4_4("the_committed_real_guest_capture_tells_the_phy_truth") else {
+        return;
+    };
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../captures/mlo-owe-three-links.pcapng");
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    check_phy_truth(
+        root.as_deref(),
+        &bytes,
+        "captures/mlo-owe-three-links.pcapng",
+    );
+    let names = interface_names(&bytes);
+    let links: Vec<&String> = names.iter().filter(|n| n.contains("-mld-")).collect();
+    let unique: BTreeSet<&String> = links.iter().copied().collect();
+    assert_eq!(
+        links.len(),
+        unique.len(),
+        "an (MLD, link) declared twice: {names:?}"
+    );
+    assert_eq!(
+        unique.len(),
+        9,
+        "three MLDs with three links each: {names:?}"
+    );
+}
