@@ -25,6 +25,8 @@ pub mod eid {
     pub const DS_PARAMS: u8 = 3;
     /// TIM.
     pub const TIM: u8 = 5;
+    /// ERP (2.4 GHz).
+    pub const ERP: u8 = 42;
     /// HT Capabilities.
     pub const HT_CAP: u8 = 45;
     /// Extended Supported Rates.
@@ -111,23 +113,33 @@ pub fn capability(link: &LinkConfig, security: Security) -> u16 {
 /// association responses (and compared for inheritance in per-STA profiles).
 pub fn link_elements(link: &LinkConfig, security: Security, beacon_protection: bool) -> Vec<Ie> {
     let mut v = Vec::new();
+    // In frame order (802.11-2020 Table 9-32): Supported Rates, DS Parameter Set (the beacon's
+    // TIM follows it), ERP, Extended Supported Rates, RSNE, …
     match link.band {
         Band::G2 => {
             v.push(Ie::new(
                 eid::SUPP_RATES,
                 &[0x82, 0x84, 0x8b, 0x96, 0x0c, 0x12, 0x18, 0x24],
             ));
+            v.push(Ie::new(eid::DS_PARAMS, &[link.channel]));
+            // ERP: no non-ERP station present, no protection, short preambles allowed. Every
+            // 2.4 GHz BSS that offers ERP-OFDM rates advertises it (10.22.2).
+            v.push(Ie::new(eid::ERP, &[0x00]));
             v.push(Ie::new(eid::EXT_RATES, &[0x30, 0x48, 0x60, 0x6c]));
         }
-        Band::G5 | Band::G6 => {
+        Band::G5 => {
+            v.push(Ie::new(
+                eid::SUPP_RATES,
+                &[0x8c, 0x12, 0x98, 0x24, 0xb0, 0x48, 0x60, 0x6c],
+            ));
+            v.push(Ie::new(eid::DS_PARAMS, &[link.channel]));
+        }
+        Band::G6 => {
             v.push(Ie::new(
                 eid::SUPP_RATES,
                 &[0x8c, 0x12, 0x98, 0x24, 0xb0, 0x48, 0x60, 0x6c],
             ));
         }
-    }
-    if link.band != Band::G6 {
-        v.push(Ie::new(eid::DS_PARAMS, &[link.channel]));
     }
     if let Some(akm) = akm(security) {
         v.push(Ie::new(ie::id::RSN, &rsne(akm)));
@@ -151,7 +163,7 @@ pub fn link_elements(link: &LinkConfig, security: Security, beacon_protection: b
     v.push(Ie::new(ie::id::VENDOR_SPECIFIC, &wmm_parameters()));
     v.push(Ie::ext(
         ie::ext_id::HE_CAPABILITIES,
-        &he_capabilities(link.band, link.width >= 160),
+        &he_capabilities(link.band, link.width),
     ));
     v.push(Ie::ext(ie::ext_id::HE_OPERATION, &he_operation(link)));
     if link.band == Band::G6 {
@@ -211,9 +223,10 @@ pub fn rsne(akm: Suite) -> Vec<u8> {
 
 fn ht_capabilities(forty: bool) -> [u8; 26] {
     let mut d = [0u8; 26];
-    // HT Capability Information: SM power save disabled (3 << 2), short GI for 20 MHz; with
-    // a 40 MHz channel also 20/40 MHz support and short GI for 40 MHz.
-    let cap: u16 = if forty { 0x006e } else { 0x002c };
+    // HT Capability Information: LDPC (B0, as every EHT AP: LDPC is mandatory in EHT), SM
+    // power save disabled (3 << 2), short GI for 20 MHz; with a 40 MHz channel also 20/40 MHz
+    // support and short GI for 40 MHz.
+    let cap: u16 = if forty { 0x006f } else { 0x002d };
     d[0..2].copy_from_slice(&cap.to_le_bytes());
     // A-MPDU parameters: max length exponent 3, min spacing 0.
     d[2] = 0x03;
@@ -235,11 +248,12 @@ fn ht_operation(link: &LinkConfig) -> [u8; 22] {
 
 fn vht_capabilities(wide160: bool) -> [u8; 12] {
     let mut d = [0u8; 12];
-    // VHT Capabilities Information: max MPDU 3895, nothing optional; on a 160 MHz link
+    // VHT Capabilities Information: max MPDU 3895, RX LDPC (B4); on a 160 MHz link
     // Supported Channel Width Set 1 (160 MHz, B2-B3).
     // RX/TX VHT-MCS map: 1 SS MCS 0-9 (2), others not supported (3).
+    d[0] = 0x10;
     if wide160 {
-        d[0] = 0x04;
+        d[0] |= 0x04;
     }
     d[4..6].copy_from_slice(&0xfffeu16.to_le_bytes());
     d[8..10].copy_from_slice(&0xfffeu16.to_le_bytes());
@@ -271,16 +285,20 @@ fn wmm_parameters() -> [u8; 24] {
     ]
 }
 
-fn he_capabilities(band: Band, wide160: bool) -> Vec<u8> {
+fn he_capabilities(band: Band, width: u16) -> Vec<u8> {
+    let wide160 = width >= 160;
     let mut d = vec![0u8; 6 + 11];
     // HE MAC capabilities: none optional. HE PHY capabilities byte 0: channel width set
-    // (B1 40 MHz in 2.4 GHz / B2 40 and 80 MHz in 5 and 6 GHz, plus B3 160 MHz on a link
-    // that wide): capabilities, not operation.
+    // (B1 40 MHz in 2.4 GHz, only on a 40 MHz link so that HT and HE agree / B2 40 and 80 MHz
+    // in 5 and 6 GHz, plus B3 160 MHz on a link that wide). Byte 1 B13: LDPC coding in
+    // payload. Nominal packet padding (byte 9 B6-B7) 0 µs.
     d[6] = match (band, wide160) {
-        (Band::G2, _) => 0x02,
+        (Band::G2, _) if width >= 40 => 0x02,
+        (Band::G2, _) => 0x00,
         (_, false) => 0x04,
         (_, true) => 0x04 | 0x08,
     };
+    d[7] = 0x20;
     // HE-MCS maps, RX then TX, for <= 80 MHz and (B3) 160 MHz: 1 SS MCS 0-11 (2), others
     // not supported (3).
     for _ in 0..if wide160 { 2 } else { 1 } {

@@ -1072,3 +1072,63 @@ fn wide_links_describe_their_channel_in_ht_vht_and_he_operation() {
         .collect();
     assert_eq!(classes, [83, 133]);
 }
+
+/// The 2.4 GHz link's beacon: ERP between the TIM and the Extended Supported Rates, and HT and
+/// HE capabilities that agree on the channel widths (20 MHz only on a 20 MHz link, 20/40 on a
+/// 40 MHz one); LDPC advertised in HT, VHT and HE. Association responses carry no ERP.
+#[test]
+fn the_2g4_link_has_erp_and_ht_he_widths_that_agree() {
+    for (width, forty) in [(None, false), (Some(40), true)] {
+        let text = match width {
+            Some(w) => THREE_LINKS.replace("channel = 1\n", &format!("channel = 1\nwidth = {w}\n")),
+            None => THREE_LINKS.to_owned(),
+        }
+        .replace("SECURITY", "open");
+        let mut ap = ApMld::new(ApConfig::parse(&text).unwrap(), 1);
+        let tx = ap.beacon(0, 0).unwrap();
+        let f = Frame::new_checked(&tx.frame[..]).unwrap();
+        let elems: Vec<_> = mgmt_body_elements(&f)
+            .unwrap()
+            .map(|e| e.unwrap())
+            .collect();
+        let pos = |id: u8| elems.iter().position(|e| e.id == id && e.ext.is_none());
+        let erp = pos(eid::ERP).expect("an ERP element on 2.4 GHz");
+        assert_eq!(elems[erp].data, [0x00]);
+        assert!(pos(eid::TIM).unwrap() < erp && erp < pos(eid::EXT_RATES).unwrap());
+        let ht = elems[pos(eid::HT_CAP).unwrap()].data;
+        let ht_op = elems[pos(eid::HT_OP).unwrap()].data;
+        let he = elems
+            .iter()
+            .find(|e| e.ext == Some(ie::ext_id::HE_CAPABILITIES))
+            .unwrap()
+            .data;
+        assert_eq!(ht[0] & 0x02 != 0, forty, "HT 20/40, width {width:?}");
+        assert_eq!(
+            he[6] & 0x02 != 0,
+            forty,
+            "HE 40 MHz in 2.4 GHz, width {width:?}"
+        );
+        assert_eq!(
+            ht_op[1] & 0x04 != 0,
+            forty,
+            "HT operation width, width {width:?}"
+        );
+        assert_eq!(ht[0] & 0x01, 0x01, "HT LDPC");
+        assert_eq!(he[7] & 0x20, 0x20, "HE LDPC in payload");
+        // No ERP on 5 GHz.
+        let tx = ap.beacon(1, 0).unwrap();
+        let f = Frame::new_checked(&tx.frame[..]).unwrap();
+        let five: Vec<_> = mgmt_body_elements(&f)
+            .unwrap()
+            .map(|e| e.unwrap())
+            .collect();
+        assert!(!five.iter().any(|e| e.id == eid::ERP));
+        let vht = five.iter().find(|e| e.id == eid::VHT_CAP).unwrap().data;
+        assert_eq!(vht[0] & 0x10, 0x10, "VHT RX LDPC");
+    }
+    let elements = crate::elements::link_elements(&config("open").links[0], Security::Open, false);
+    assert!(elements.iter().any(|e| e.id == eid::ERP));
+    assert!(!super::ap::assoc_resp_elements(&elements)
+        .iter()
+        .any(|e| e.id == eid::ERP));
+}

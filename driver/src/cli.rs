@@ -266,8 +266,9 @@ pub fn run(args: Args) -> Result<(), CliError> {
     )?;
     match &args.command {
         Some(Command::Demo(d)) => {
+            let d = demo_args(&args, d)?;
             crate::signals::stop_demo_on_signals();
-            let result = crate::demo::run(d).map_err(CliError::Demo);
+            let result = crate::demo::run(&d).map_err(CliError::Demo);
             if crate::demo::stopped_early() {
                 report("vhost-hwsim demo: stopped early by a signal, before --seconds were up\n");
             }
@@ -557,6 +558,12 @@ fn serve(args: &Args) -> Result<(), CliError> {
         &crate::stats::collect(&core).radios,
     ));
     drop(server);
+    // Names for the last frames' links reach the capture before it closes.
+    for _ in 0..64 {
+        if !core.mld.process_pending(&core) {
+            break;
+        }
+    }
     finish_capture(capture);
     Ok(())
 }
@@ -626,6 +633,34 @@ pub fn attach_builtin_ap(
         .map_err(|e| format!("built-in AP MLD socket pair: {e}"))?;
     crate::server::serve_builtin_ap(core, device_end).map_err(|e| e.to_string())?;
     hwsim_ap::runtime::spawn_on_stream(ap, guest_end, ds).map_err(|e| e.to_string())
+}
+
+/// The demo's arguments with the daemon's capture options folded in (`vhost-hwsim
+/// --capture-merged demo --capture F` is the demo's `--capture F --capture-merged`). Daemon
+/// options the demo cannot honour are refused rather than ignored.
+fn demo_args(args: &Args, demo: &crate::demo::DemoArgs) -> Result<crate::demo::DemoArgs, CliError> {
+    let mut d = demo.clone();
+    if let Some(path) = &args.capture {
+        if d.capture.as_ref().is_some_and(|p| p != path) {
+            return Err(CliError::Usage(
+                "--capture given both before and after `demo`, with different files".into(),
+            ));
+        }
+        d.capture = Some(path.clone());
+    }
+    d.capture_merged |= args.capture_merged;
+    d.capture_max_bytes = d.capture_max_bytes.or(args.capture_max_bytes);
+    if (d.capture_merged || d.capture_max_bytes.is_some()) && d.capture.is_none() {
+        return Err(CliError::Usage(
+            "--capture-merged and --capture-max-bytes need --capture FILE".into(),
+        ));
+    }
+    if args.monitor.is_some() {
+        return Err(CliError::Usage(
+            "--monitor is not supported by `demo`".into(),
+        ));
+    }
+    Ok(d)
 }
 
 /// The capture the arguments ask for (file, merged view, monitor interface), if any.

@@ -90,8 +90,11 @@ pub fn reload(
         .ok_or("no config to reload: the daemon started without --config; give one: reload PATH")?;
     let mut config = Config::load(&path).map_err(|e| format!("config: {e}"))?;
     crate::config::ap_links::bound_by_ap_links(&mut config, &source.ap_links);
-    core.medium
-        .replace(crate::planning::medium_from(&config, source.signal_dbm));
+    let medium = crate::planning::medium_from(&config, source.signal_dbm);
+    // What the ends advertised carries over (a change landing between these two lines reaches
+    // the old medium only, until the next one).
+    medium.learn_peer_caps(&core.mld.table().caps);
+    core.medium.replace(medium);
     tracing::info!(config = %path.display(), medium = core.medium.name(), "medium reloaded");
     source.config = Some(path.clone());
     Ok(path)

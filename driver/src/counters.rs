@@ -3,7 +3,7 @@
 
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
-use hwsim_radio::airtime::ppdu_duration_ns;
+use hwsim_radio::airtime::{ppdu_duration_ns_with, NominalPadding, PpduOptions};
 use hwsim_radio::band::{band_of, Band};
 use hwsim_radio::rates::TxVector;
 use serde::Serialize;
@@ -222,8 +222,16 @@ impl LinkTx {
         } else {
             Band::Band5G
         });
-        let per_attempt =
-            ppdu_duration_ns(&tx_vector(band, heard), bytes.saturating_add(FCS_LEN), band);
+        let opts = PpduOptions {
+            nominal_padding: heard.map_or(NominalPadding::Us0, |r| r.padding),
+            ..PpduOptions::default()
+        };
+        let per_attempt = ppdu_duration_ns_with(
+            &tx_vector(band, heard),
+            bytes.saturating_add(FCS_LEN),
+            band,
+            &opts,
+        );
         LinkTx {
             freq,
             bytes,
@@ -427,6 +435,7 @@ mod tests {
             attempt: 1,
             vector: None,
             noise_dbm: None,
+            padding: hwsim_radio::airtime::NominalPadding::Us0,
         };
         // 5 GHz, 54 Mb/s (index 7), 96 + 4 bytes, one attempt: 20 µs preamble + ceil((16 + 800
         // + 6) / 216) = 4 symbols of 4 µs = 36 µs.

@@ -49,7 +49,7 @@ fn lowest(freq: u32) -> TxVector {
     }
 }
 
-/// 54 Mb/s: the perfect medium's reported rate for acknowledged frames.
+/// 54 Mb/s: the perfect medium's reported rate for acknowledged data frames.
 fn ofdm54() -> TxVector {
     TxVector::ofdm(7).unwrap()
 }
@@ -152,14 +152,15 @@ fn stats_join_each_mld_link_with_what_it_sent() {
             .is_some_and(|m| m["links"].as_array().unwrap().len() == 3)
     });
 
-    // The non-AP MLD associates over link 0 (acknowledged at 54 Mb/s) for links 0-2.
+    // The non-AP MLD associates over link 0 for links 0-2 (acknowledged; management frames at
+    // the band's lowest rate).
     let req = assoc_request(
         sta_link(0),
         ap_link(0),
         &[&sta_ml(STA_MLD, &[(1, sta_link(1)), (2, sta_link(2))])],
     );
     send_frame(&mut b, rb, &req, FREQS[0], tx_flags::REQ_TX_STATUS, 10);
-    sta[0].add(req.len(), ofdm54(), FREQS[0], 1, true);
+    sta[0].add(req.len(), lowest(FREQS[0]), FREQS[0], 1, true);
     until(&mut b, |g| statuses(g).len() == 1);
     std::thread::sleep(Duration::from_millis(300));
     let resp = assoc_response(
@@ -173,7 +174,7 @@ fn stats_join_each_mld_link_with_what_it_sent() {
         )],
     );
     send_frame(&mut a, ra, &resp, FREQS[0], tx_flags::REQ_TX_STATUS, 11);
-    ap[0].add(resp.len(), ofdm54(), FREQS[0], 1, true);
+    ap[0].add(resp.len(), lowest(FREQS[0]), FREQS[0], 1, true);
     until(&mut a, |g| has_status(g, 11));
 
     // Data on every link: i + 1 frames of 10·(i + 1) bytes of payload, all acknowledged.

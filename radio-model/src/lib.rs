@@ -59,6 +59,7 @@ pub mod band;
 mod math;
 pub mod noise;
 pub mod pathloss;
+pub mod peer;
 pub mod per;
 pub mod rates;
 pub mod rng;

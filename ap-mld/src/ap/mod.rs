@@ -1000,10 +1000,10 @@ impl ApMld {
 }
 
 /// The elements of an association response: the link's elements without the DS Parameter
-/// Set, RSNE and RSNXE (which belong to beacons and probe responses).
-fn assoc_resp_elements(link: &[Ie]) -> Vec<Ie> {
+/// Set, ERP, RSNE and RSNXE (which belong to beacons and probe responses).
+pub(crate) fn assoc_resp_elements(link: &[Ie]) -> Vec<Ie> {
     link.iter()
-        .filter(|e| !matches!(e.id, eid::DS_PARAMS | ie::id::RSN | ie::id::RSNX))
+        .filter(|e| !matches!(e.id, eid::DS_PARAMS | eid::ERP | ie::id::RSN | ie::id::RSNX))
         .cloned()
         .collect()
 }

@@ -19,11 +19,20 @@
 //! 9 (ns timestamps), created in a file on first use: `if_name` `vm1-42:00:00:00:00:00/5180`,
 //! `if_description` `5 GHz channel 36 (5180 MHz)`.
 //!
-//! An interface block cannot be changed once written, so [`CaptureTap::name_interface`] (e.g.
-//! `ap1/link2` once the MLD tracker knows the link) takes effect on the *next* frame of that
-//! (radio, frequency): the writer then opens a new interface with the new name and description
-//! and uses it from there on; earlier frames stay on the interface that had the old name. After a
-//! rotation every interface is re-declared with its current name.
+//! [`CaptureTap::name_interface`] names the interface of a (radio, frequency), e.g.
+//! `ap1/link2` once the MLD tracker knows the link. The tracker learns that from the very frames
+//! the interface carries (the link's first beacon, the association), so the name arrives a
+//! little after the first packets: the file holds back every packet from the first one of an
+//! unnamed interface on, for at most [`CaptureConfig::name_grace`] (2 s by default), and writes
+//! them, in order, once that interface is named or its grace is over (a flush, the end of the
+//! capture, or more than 65536 packets / 64 MiB held write them at once). A (radio, frequency)
+//! that is named within its grace thus has one interface, named right from its first packet.
+//!
+//! An interface block cannot be changed once written, so a name given later takes effect on the
+//! *next* frame of that (radio, frequency): the writer then opens a new interface with the new
+//! name and description and uses it from there on; earlier frames stay on the interface that had
+//! the old name. After a rotation every interface is re-declared with its current name. The live
+//! monitor is fed at once, never held back.
 //!
 //! # Merged view
 //! With [`CaptureConfig::merged`] (`--capture-merged`) every packet goes to one interface per
@@ -91,10 +100,18 @@ pub struct CaptureConfig {
     /// Run the writer thread at nice 10, so that under saturation it yields the CPU to the
     /// switch and the capture drops instead.
     pub background: bool,
+    /// How long the file holds back the packets of a (radio, frequency) that has no name yet
+    /// (see "Interfaces" in the module docs); zero writes them at once.
+    pub name_grace: std::time::Duration,
 }
 
 /// The capture path that means standard output (`--capture -`).
 pub const STDOUT_PATH: &str = "-";
+
+/// Default [`CaptureConfig::name_grace`]: the MLD tracker names a link within milliseconds of
+/// the beacon or association that tells it; a station's scan before it associates takes longer
+/// and keeps its radio's own interfaces.
+pub const DEFAULT_NAME_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
 impl CaptureConfig {
     /// A capture to `path`, no rotation, [`DEFAULT_QUEUE_LEN`].
@@ -107,6 +124,7 @@ impl CaptureConfig {
             max_files: None,
             queue_len: DEFAULT_QUEUE_LEN,
             background: true,
+            name_grace: DEFAULT_NAME_GRACE,
         }
     }
 

@@ -254,7 +254,12 @@ fn writes_one_interface_per_radio_and_frequency() {
 fn rename_declares_a_new_interface_for_later_frames() {
     let dir = temp_dir("rename");
     let path = dir.join("cap.pcapng");
-    let cap = Capture::start(CaptureConfig::new(&path)).unwrap();
+    // No grace: the first packet is written under the default name at once.
+    let cap = Capture::start(CaptureConfig {
+        name_grace: Duration::ZERO,
+        ..CaptureConfig::new(&path)
+    })
+    .unwrap();
     let tap = cap.tap();
     let ap = radio(1, 0);
     assert!(tap.record(&meta(ap, 5180, 10, HE, None), &frame(0, 1)));
@@ -289,6 +294,45 @@ fn rename_declares_a_new_interface_for_later_frames() {
     assert_eq!(r.interfaces[2].1, "2.4 GHz channel 1 (2412 MHz)");
     let ids: Vec<u32> = r.packets.iter().map(|p| p.0).collect();
     assert_eq!(ids, [0, 1, 2]);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// A name that arrives within the grace period names the interface from its first packet; the
+/// packets held meanwhile (of every interface) are written in order; an interface never named
+/// gets its default name once its grace is over.
+#[test]
+fn packets_wait_for_a_name_given_within_the_grace_period() {
+    let dir = temp_dir("grace");
+    let path = dir.join("cap.pcapng");
+    let cap = Capture::start(CaptureConfig {
+        name_grace: Duration::from_millis(300),
+        ..CaptureConfig::new(&path)
+    })
+    .unwrap();
+    let tap = cap.tap();
+    let (ap, sta) = (radio(1, 0), radio(2, 0));
+    assert!(tap.record(&meta(ap, 5180, 10, HE, None), &frame(0, 1)));
+    assert!(tap.record(&meta(sta, 5180, 20, HE, None), &frame(1, 2)));
+    std::thread::sleep(Duration::from_millis(50));
+    assert_eq!(tap.stats().written, 0, "held while unnamed");
+    tap.name_interface(ap, 5180, "ap-mld-x/link1", Some("link 1"));
+    assert!(tap.record(&meta(ap, 5180, 30, HE, None), &frame(0, 3)));
+    // The station's radio is never named: its grace runs out, and everything is written.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while tap.stats().written < 3 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(tap.stats().written, 3);
+    cap.finish();
+    let r = read(&path);
+    let names: Vec<&str> = r.interfaces.iter().map(|i| i.0.as_str()).collect();
+    assert_eq!(names, ["ap-mld-x/link1", "vm2-42:00:00:00:00:00/5180"]);
+    let ids: Vec<u32> = r.packets.iter().map(|p| p.0).collect();
+    assert_eq!(
+        ids,
+        [0, 1, 0],
+        "in ring order, the AP's on its one interface"
+    );
     std::fs::remove_dir_all(&dir).ok();
 }
 

@@ -1,19 +1,19 @@
 //! The capture writer thread: drains the queue, keeps the interface table, writes and rotates
 //! files, and replays every packet on the live monitor interface.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::fs::File;
 use std::io::Write;
 use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use hwsim_frame::radiotap::{self, ChannelRepr, RadiotapRepr};
 
 use super::pcapng::{self, LINKTYPE_RADIOTAP};
-use super::{CaptureConfig, CaptureError, Record, Shared};
+use super::{CaptureConfig, CaptureError, FrameMeta, Record, Shared};
 use crate::monitor::Monitor;
 use crate::switch::routing::RadioKey;
 use hwsim_frame::MacAddr;
@@ -36,12 +36,40 @@ const OUT_BUF: usize = 1 << 20;
 const PUBLISH_EVERY: u64 = 1024;
 /// Snap length declared in interface blocks.
 const SNAPLEN: u32 = 65535;
+/// Most records held back while an interface waits for its name; beyond, the oldest waiting
+/// interfaces are declared with the names they have.
+const MAX_HELD: usize = 65536;
+/// Most frame bytes held back.
+const MAX_HELD_BYTES: usize = 64 << 20;
 
 struct Interface {
     name: String,
     description: String,
     /// Interface ID in the current file, once declared there.
     id: Option<u32>,
+    /// Named by [`super::CaptureTap::name_interface`] (not just the default name).
+    named: bool,
+    /// When the writer first had a packet for it (`None`: named before any).
+    first_seen: Option<Instant>,
+}
+
+impl Interface {
+    fn new(name: String, description: String, first_seen: Option<Instant>) -> Interface {
+        Interface {
+            name,
+            description,
+            id: None,
+            named: false,
+            first_seen,
+        }
+    }
+}
+
+/// A record copied out of the ring while interfaces wait for their names.
+struct Held {
+    meta: FrameMeta,
+    original_len: usize,
+    data: Vec<u8>,
 }
 
 pub(super) struct Writer {
@@ -58,6 +86,10 @@ pub(super) struct Writer {
     file_packets: u64,
     next_id: u32,
     interfaces: HashMap<(RadioKey, u32), Interface>,
+    /// Records not written yet, in ring order, because the interface of the first (at least)
+    /// may still get its name (see [`super::CaptureConfig::name_grace`]).
+    held: VecDeque<Held>,
+    held_bytes: usize,
     comment: String,
     /// Packets and bytes not yet added to the shared counters.
     unpublished_written: u64,
@@ -82,6 +114,8 @@ impl Writer {
             file_packets: 0,
             next_id: 0,
             interfaces: HashMap::new(),
+            held: VecDeque::new(),
+            held_bytes: 0,
             comment: String::with_capacity(32),
             unpublished_written: 0,
             unpublished_bytes: 0,
@@ -105,6 +139,7 @@ impl Writer {
             if shared.renames_pending.swap(false, Ordering::Acquire) {
                 self.apply_renames();
             }
+            self.release_held(false);
             let mut did = 0u64;
             loop {
                 let (slot, lap) = ring.slot(head);
@@ -114,7 +149,7 @@ impl Writer {
                 // SAFETY: the stamp says the tap that claimed `head` has filled the record
                 // (Acquire pairs with its Release) and no tap touches it until we hand it back.
                 let record = unsafe { (*slot.record.get()).assume_init_ref() };
-                self.write_record(record);
+                self.take_record(record);
                 slot.stamp.store(2 * (lap + 1), Ordering::Release);
                 head += 1;
                 did += 1;
@@ -126,6 +161,7 @@ impl Writer {
                 }
             }
             ring.head.store(head, Ordering::Relaxed);
+            self.release_held(false);
             self.publish();
             self.serve_flush(head);
             if did > 0 {
@@ -149,6 +185,10 @@ impl Writer {
             }
             shared.writer_idle.store(false, Ordering::Relaxed);
         }
+        if shared.renames_pending.swap(false, Ordering::Acquire) {
+            self.apply_renames();
+        }
+        self.release_held(true);
         self.flush();
         self.publish();
         self.file = None;
@@ -168,6 +208,11 @@ impl Writer {
         if head < state.upto {
             return;
         }
+        // A flush promises every record queued so far in the file: names or not.
+        if self.shared.renames_pending.swap(false, Ordering::Acquire) {
+            self.apply_renames();
+        }
+        self.release_held(true);
         self.flush();
         state.last = super::Flushed {
             path: self
@@ -217,11 +262,10 @@ impl Writer {
             let entry = self
                 .interfaces
                 .entry((r.radio, r.freq_mhz))
-                .or_insert_with(|| Interface {
-                    name: String::new(),
-                    description: default_description(r.freq_mhz),
-                    id: None,
+                .or_insert_with(|| {
+                    Interface::new(String::new(), default_description(r.freq_mhz), None)
                 });
+            entry.named = true;
             if entry.name != r.name
                 || r.description
                     .as_ref()
@@ -237,29 +281,72 @@ impl Writer {
         }
     }
 
-    fn write_record(&mut self, slot: &Record) {
-        let m = &slot.meta;
-        let freq = u16::try_from(m.freq_mhz).unwrap_or(0);
-        let rt = RadiotapRepr {
-            tsft: Some(m.timestamp_ns / 1000),
-            flags: Some(0),
-            channel: Some(ChannelRepr::for_phy(freq, Some(&m.phy))),
-            antenna_signal_dbm: m.signal_dbm,
-            antenna_noise_dbm: m.noise_dbm,
-            phy: Some(m.phy),
-            ..RadiotapRepr::default()
-        };
-        let mut rt_buf = [0u8; radiotap::MAX_LEN];
-        let rt_len = match rt.emit(&mut rt_buf) {
-            Ok(n) => n,
-            // An impossible PHY description: keep the frame, drop the rate field.
-            Err(_) => RadiotapRepr { phy: None, ..rt }
-                .emit(&mut rt_buf)
-                .unwrap_or(0),
-        };
-        let rt_hdr = &rt_buf[..rt_len];
+    /// One record from the ring: to the monitor now, to the file now or, while some
+    /// interface waits for its name, held back.
+    fn take_record(&mut self, slot: &Record) {
         let frame = &slot.data[..slot.len];
+        if self.monitor.is_some() {
+            let mut rt_buf = [0u8; radiotap::MAX_LEN];
+            let rt_len = radiotap_header(&slot.meta, &mut rt_buf);
+            self.send_monitor(&rt_buf[..rt_len], frame);
+        }
+        if self.config.path.is_none() {
+            return;
+        }
+        let link = (slot.meta.radio, slot.meta.freq_mhz);
+        self.interfaces.entry(link).or_insert_with(|| {
+            Interface::new(
+                default_name(link.0, link.1),
+                default_description(link.1),
+                Some(Instant::now()),
+            )
+        });
+        if !self.held.is_empty() || self.awaits_name(link) {
+            if self.held.len() >= MAX_HELD || self.held_bytes + frame.len() > MAX_HELD_BYTES {
+                self.release_held(true);
+            } else {
+                self.held_bytes += frame.len();
+                self.held.push_back(Held {
+                    meta: slot.meta,
+                    original_len: slot.original_len,
+                    data: frame.to_vec(),
+                });
+                return;
+            }
+        }
+        self.write_record(&slot.meta, frame, slot.original_len);
+    }
 
+    /// Whether the interface of `link` is within its grace period for a name.
+    fn awaits_name(&self, link: (RadioKey, u32)) -> bool {
+        let grace = self.config.name_grace;
+        self.interfaces.get(&link).is_some_and(|i| {
+            !i.named && !grace.is_zero() && i.first_seen.is_some_and(|t| t.elapsed() < grace)
+        })
+    }
+
+    /// Writes the held records from the oldest on, up to the first whose interface still
+    /// awaits its name; all of them if `all`, after which no interface declared so far waits
+    /// any longer (its packets are out under its current name: a later name makes a new one).
+    fn release_held(&mut self, all: bool) {
+        if all {
+            for i in self.interfaces.values_mut() {
+                i.first_seen = None;
+            }
+        }
+        while let Some(h) = self.held.front() {
+            if !all && self.awaits_name((h.meta.radio, h.meta.freq_mhz)) {
+                return;
+            }
+            let Some(h) = self.held.pop_front() else {
+                return;
+            };
+            self.held_bytes -= h.data.len();
+            self.write_record(&h.meta, &h.data, h.original_len);
+        }
+    }
+
+    fn send_monitor(&mut self, rt_hdr: &[u8], frame: &[u8]) {
         if let Some(monitor) = &self.monitor {
             match monitor.send([rt_hdr, frame]) {
                 Ok(()) => self.unpublished_monitor += 1,
@@ -271,9 +358,10 @@ impl Writer {
                 }
             }
         }
-        if self.config.path.is_none() {
-            return;
-        }
+    }
+
+    /// Writes one packet to the file.
+    fn write_record(&mut self, m: &FrameMeta, frame: &[u8], original_len: usize) {
         if self.file.is_none() {
             self.shared
                 .writer_counters
@@ -281,20 +369,27 @@ impl Writer {
                 .fetch_add(1, Ordering::Relaxed);
             return;
         }
-
+        let mut rt_buf = [0u8; radiotap::MAX_LEN];
+        let rt_len = radiotap_header(m, &mut rt_buf);
+        let rt_hdr = &rt_buf[..rt_len];
         let link = (m.radio, m.freq_mhz);
-        self.interfaces.entry(link).or_insert_with(|| Interface {
-            name: default_name(m.radio, m.freq_mhz),
-            description: default_description(m.freq_mhz),
-            id: None,
+        self.interfaces.entry(link).or_insert_with(|| {
+            Interface::new(
+                default_name(m.radio, m.freq_mhz),
+                default_description(m.freq_mhz),
+                Some(Instant::now()),
+            )
         });
         let mut comment = std::mem::take(&mut self.comment);
         comment.clear();
         let key = if self.config.merged {
             self.interfaces.entry(MERGED).or_insert_with(|| Interface {
-                name: "all".to_owned(),
-                description: "every radio and link (merged view)".to_owned(),
-                id: None,
+                named: true,
+                ..Interface::new(
+                    "all".to_owned(),
+                    "every radio and link (merged view)".to_owned(),
+                    None,
+                )
             });
             if let Some(iface) = self.interfaces.get(&link) {
                 link_comment(&mut comment, m.radio, m.freq_mhz, iface);
@@ -309,7 +404,7 @@ impl Writer {
             let sep = if comment.is_empty() { "" } else { "; " };
             let _ = write!(comment, "{sep}{acked} retries={}", tx.retries);
         }
-        let original = (rt_len + slot.original_len) as u32;
+        let original = (rt_len + original_len) as u32;
         let c = (!comment.is_empty()).then_some(comment.as_str());
         self.write_packet(key, m.timestamp_ns, &[rt_hdr, frame], original, c);
         self.comment = comment;
@@ -449,6 +544,25 @@ impl Writer {
         self.file_bytes = n;
         self.unpublished_bytes += n;
         Ok(())
+    }
+}
+
+/// The radiotap header of a record into `buf`; its length.
+fn radiotap_header(m: &FrameMeta, buf: &mut [u8; radiotap::MAX_LEN]) -> usize {
+    let freq = u16::try_from(m.freq_mhz).unwrap_or(0);
+    let rt = RadiotapRepr {
+        tsft: Some(m.timestamp_ns / 1000),
+        flags: Some(0),
+        channel: Some(ChannelRepr::for_phy(freq, Some(&m.phy))),
+        antenna_signal_dbm: m.signal_dbm,
+        antenna_noise_dbm: m.noise_dbm,
+        phy: Some(m.phy),
+        ..RadiotapRepr::default()
+    };
+    match rt.emit(buf) {
+        Ok(n) => n,
+        // An impossible PHY description: keep the frame, drop the rate field.
+        Err(_) => RadiotapRepr { phy: None, ..rt }.emit(buf).unwrap_or(0),
     }
 }
 

@@ -50,7 +50,7 @@ pub const HOST: MacAddr = MacAddr([0x02, 0xd5, 0, 0, 0, 0x01]);
 
 /// The built-in AP MLD of the demo: OWE with PMF required, links 2.4 GHz channel 1 (20 MHz),
 /// 5 GHz channel 36 (80 MHz), 6 GHz channel 37 (80 MHz); the addresses of [`AP_MLD`].
-const AP_CONFIG: &str = r#"
+pub(crate) const AP_CONFIG: &str = r#"
 ssid = "vhost-hwsim-mlo"
 mld_addr = "02:a0:00:00:00:01"
 security = "owe"

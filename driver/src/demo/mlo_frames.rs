@@ -178,7 +178,7 @@ pub fn link_elements(link: &LinkChannel) -> Vec<Ie> {
         )),
     }
     if link.band != Band::G6 {
-        v.push(Ie::new(eid::HT_CAPABILITIES, None, &ht_capabilities(link)));
+        v.push(Ie::new(eid::HT_CAPABILITIES, None, &ht_capabilities()));
     }
     if link.band == Band::G5 {
         // VHT Capabilities Info: RX LDPC, short GI 80, max A-MPDU exponent 7; MCS 0-9 on
@@ -205,13 +205,10 @@ pub fn link_elements(link: &LinkChannel) -> Vec<Ie> {
     v
 }
 
-/// HT Capabilities: LDPC, SM power save disabled, short GI, 40 MHz on 5 GHz; MCS 0-15.
-fn ht_capabilities(link: &LinkChannel) -> [u8; 26] {
-    let info: u16 = if link.band == Band::G2 {
-        0x006d
-    } else {
-        0x006f
-    };
+/// HT Capabilities: LDPC, 20/40 MHz (as the HE capabilities say on 2.4 GHz too), SM power
+/// save disabled, short GI; MCS 0-15. (What the BSS operates bounds what is used.)
+fn ht_capabilities() -> [u8; 26] {
+    let info: u16 = 0x006f;
     let mut d = [0u8; 26];
     d[..2].copy_from_slice(&info.to_le_bytes());
     d[2] = 0x1b; // max A-MPDU 64 KiB, min MPDU start spacing 8 µs
@@ -571,8 +568,9 @@ mod tests {
                 non_inheritance(&profile[fixed..]).expect("a Non-Inheritance element");
             assert!(exts.is_empty());
             if *id == 0 {
-                // 2.4 GHz: its own rates and HT; no VHT, and the 5 GHz VHT must not be inherited.
-                assert!(has((eid::SUPPORTED_RATES, None)) && has((eid::HT_CAPABILITIES, None)));
+                // 2.4 GHz: its own rates (HT is the same as on 5 GHz: inherited); no VHT, and
+                // the 5 GHz VHT must not be inherited.
+                assert!(has((eid::SUPPORTED_RATES, None)) && !has((eid::HT_CAPABILITIES, None)));
                 assert!(!has((eid::VHT_CAPABILITIES, None)));
                 assert_eq!(ids, [eid::VHT_CAPABILITIES]);
             } else {

@@ -8,7 +8,7 @@
 //! and 1. Both connect over a real vhost-user socket through the frontend the tests use.
 
 mod classic;
-mod mlo;
+pub(crate) mod mlo;
 pub mod mlo_frames;
 mod mlo_sta;
 mod sim;
@@ -46,6 +46,14 @@ pub struct DemoArgs {
     /// Write every frame of the demo to this pcapng file.
     #[arg(long)]
     pub capture: Option<PathBuf>,
+    /// Write the capture's packets to one pcapng interface, the link of each in its packet
+    /// comment (as the daemon's `--capture-merged`, which also reaches the demo).
+    #[arg(long)]
+    pub capture_merged: bool,
+    /// Start a new capture file when the current one would exceed this many bytes (as the
+    /// daemon's `--capture-max-bytes`, which also reaches the demo).
+    #[arg(long)]
+    pub capture_max_bytes: Option<u64>,
     /// The single-link scene (two VMs, APs and stations on channels 36 and 1) instead of the
     /// multi-link one.
     #[arg(long)]
@@ -62,6 +70,8 @@ impl DemoArgs {
             config: None,
             perfect: false,
             capture: None,
+            capture_merged: false,
+            capture_max_bytes: None,
             classic: false,
         }
     }
@@ -132,8 +142,15 @@ impl Daemon {
             crate::cli::medium(args.config.as_deref(), signal).map_err(|e| e.to_string())?
         };
         let core = Core::new(medium, Limits::default());
-        let capture = crate::cli::start_capture(&core, args.capture.as_deref(), None)
-            .map_err(|e| e.to_string())?;
+        let config = args
+            .capture
+            .as_ref()
+            .map(|p| crate::capture::CaptureConfig {
+                merged: args.capture_merged,
+                max_file_bytes: args.capture_max_bytes,
+                ..crate::capture::CaptureConfig::new(p)
+            });
+        let capture = crate::cli::start_taps(&core, &config).map_err(|e| e.to_string())?;
         let server = crate::server::spawn(Arc::clone(&core), &socket).map_err(|e| e.to_string())?;
         Ok(Daemon {
             core,
@@ -147,6 +164,12 @@ impl Daemon {
     /// stderr).
     fn stop(self) {
         self.server.stop();
+        // Names for the last frames' links reach the capture before it closes.
+        for _ in 0..64 {
+            if !self.core.mld.process_pending(&self.core) {
+                break;
+            }
+        }
         crate::cli::finish_capture(self.capture);
     }
 }

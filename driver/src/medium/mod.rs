@@ -11,6 +11,8 @@ mod rate_table;
 
 use hwsim_frame::nl::{tx_flags, TxRate};
 use hwsim_frame::MacAddr;
+use hwsim_radio::airtime::NominalPadding;
+use hwsim_radio::peer::PeerCaps;
 use hwsim_radio::rates::TxVector;
 
 use crate::switch::RadioKey;
@@ -78,6 +80,8 @@ pub struct Reception {
     pub vector: Option<TxVector>,
     /// The receiver's noise floor over 20 MHz, dBm, when the medium models it.
     pub noise_dbm: Option<i32>,
+    /// The HE/EHT nominal packet padding the receiver advertised (airtime of `vector`).
+    pub padding: NominalPadding,
 }
 
 /// The TX status the medium reports to the transmitter.
@@ -102,10 +106,33 @@ pub trait Medium: Send + Sync + 'static {
     /// Short name for reports.
     fn name(&self) -> &'static str;
 
+    /// What the MLD tracker learned each link address advertises it can receive (the whole
+    /// current list, on every change; called off the data path). Media that synthesise rates
+    /// bound each pair's by it; the default ignores it.
+    fn learn_peer_caps(&self, _caps: &[(MacAddr, PeerCaps)]) {}
+
     /// The airtime model, if this medium paces frames on shared channels (`time_mode =
     /// "airtime"`); `None` delivers at once.
     fn air(&self) -> Option<&dyn airtime::AirModel> {
         None
+    }
+}
+
+/// Whether a real STA sends `frame` at the lowest basic rate in a non-HT PPDU whatever the
+/// link could carry: management and control frames (802.11-2020 10.6.6), and EAPOL, which
+/// mac80211 sends at its minimum rate (`IEEE80211_TX_CTL_USE_MINRATE` on control-port frames).
+pub fn sent_at_basic_rate(frame: &[u8]) -> bool {
+    use hwsim_frame::mac::{Frame, FrameType};
+    /// LLC/SNAP header and the EAPOL EtherType (0x888E).
+    const EAPOL_LLC: [u8; 8] = [0xaa, 0xaa, 0x03, 0x00, 0x00, 0x00, 0x88, 0x8e];
+    let Ok(f) = Frame::new_checked(frame) else {
+        return false;
+    };
+    let fc = f.frame_control();
+    match fc.frame_type() {
+        FrameType::Management | FrameType::Control => true,
+        FrameType::Data => !fc.protected() && f.payload().starts_with(&EAPOL_LLC),
+        _ => false,
     }
 }
 
@@ -180,6 +207,27 @@ mod tests {
 
     fn r(idx: i8, count: u8) -> TxRate {
         TxRate { idx, count }
+    }
+
+    #[test]
+    fn management_control_and_eapol_go_at_basic_rates() {
+        let mut data = vec![0x88, 0x02, 0, 0];
+        data.extend_from_slice(&[2; 18]);
+        data.extend_from_slice(&[0, 0, 0, 0]); // sequence control, QoS control
+        data.extend_from_slice(&[0xaa, 0xaa, 0x03, 0, 0, 0, 0x88, 0x8e, 2, 3, 0, 0x5f]);
+        assert!(sent_at_basic_rate(&data), "EAPOL in QoS data");
+        let mut ip = data.clone();
+        ip[32..34].copy_from_slice(&[0x08, 0x00]);
+        assert!(!sent_at_basic_rate(&ip), "IPv4 data");
+        let mut protected = data.clone();
+        protected[1] |= 0x40;
+        assert!(!sent_at_basic_rate(&protected), "protected data");
+        let mut beacon = vec![0x80, 0, 0, 0];
+        beacon.extend_from_slice(&[0xff; 20]);
+        assert!(sent_at_basic_rate(&beacon));
+        let bar = [0x84, 0, 0, 0, 2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2];
+        assert!(sent_at_basic_rate(&bar), "block ack request");
+        assert!(!sent_at_basic_rate(&[0x08]), "too short to be anything");
     }
 
     #[test]

@@ -25,16 +25,34 @@
 //! chain entry, access category) and the received powers and noise floors the medium clock
 //! needs for CCA and SINR (see `super::airtime`).
 //!
+//! # What the two ends advertised
+//! Rates are bounded by the config (each node's band `caps`) and, once the MLD tracker has seen
+//! them, by what both ends of the pair advertised in their HT/VHT/HE/EHT Capabilities and, for
+//! the AP, its Operation elements (streams, top MCS, channel width, LDPC; see
+//! [`hwsim_radio::peer`]): [`Medium::learn_peer_caps`] tabulates the rates of every AP ↔ STA
+//! pair of the same band off the data path and publishes them as one immutable snapshot, which
+//! the data path reads without a lock. Airtime uses the receiver's advertised nominal packet
+//! padding.
+//!
+//! # Frames at the basic rate
+//! Management and control frames and EAPOL (see [`super::sent_at_basic_rate`]) go out in a
+//! non-HT PPDU at the lowest basic rate of the BSS (from the AP's Supported Rates once known,
+//! else the band's: 1 Mb/s DSSS on 2.4 GHz, 6 Mb/s OFDM elsewhere), every attempt.
+//!
 //! Nothing here allocates per frame: nodes, links (a dense matrix) and rate tables are built at
-//! start-up.
+//! start-up or by `learn_peer_caps`.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
+use arc_swap::ArcSwap;
 use hwsim_frame::MacAddr;
 use hwsim_radio::adapt::{select_rate, RateCaps, Selection};
+use hwsim_radio::airtime::NominalPadding;
 use hwsim_radio::band::{band_of, Band};
 use hwsim_radio::noise::{noise_floor_dbm, snr_at_width};
 use hwsim_radio::pathloss::{rx_power_dbm, PathLossModel, Position};
+use hwsim_radio::peer::PeerCaps;
 use hwsim_radio::per::per;
 use hwsim_radio::rates::{PhyFormat, TxVector};
 use hwsim_radio::rng::{purpose, RngKey};
@@ -42,10 +60,12 @@ use hwsim_radio::rng::{purpose, RngKey};
 use super::airtime::{access_category, block_ack_bitmap, AirModel, AirPlan, ChainEntry};
 use super::rate_table::{RateTable, REFERENCE_PSDU_LEN};
 use super::{
-    fill_retry_chain, legacy_rate_index, Candidate, Medium, Reception, Transmission, TxStatus,
+    fill_retry_chain, legacy_rate_index, sent_at_basic_rate, Candidate, Medium, Reception,
+    Transmission, TxStatus,
 };
 use crate::config::{band_index, BandParams, Config, Fading, FadingName, TimeMode, BANDS};
 use crate::switch::RadioKey;
+use learned::{Learned, PairRates, RateSource};
 
 /// Most attempts walked per frame: the retry chain's counts are guest-controlled (4 × 255), and
 /// the attempt number must fit the `u8` mac80211 reports.
@@ -107,6 +127,7 @@ pub struct RadioMedium {
     /// `nodes.len()²` links, row = transmitter.
     links: Vec<Link>,
     tables: Vec<RateTable>,
+    learned: ArcSwap<Learned>,
 }
 
 impl RadioMedium {
@@ -174,6 +195,7 @@ impl RadioMedium {
             by_addr,
             links,
             tables,
+            learned: ArcSwap::from_pointee(Learned::default()),
         }
     }
 
@@ -237,6 +259,29 @@ impl RadioMedium {
             snr_db,
             caps: *self.tables[link.table[b]].caps(),
         }
+    }
+
+    /// The link between nodes `t` and `r` (indices out of range stand for unlisted radios).
+    fn link(&self, t: usize, r: usize) -> &Link {
+        let last = self.nodes.len() - 1;
+        &self.links[t.min(last) * self.nodes.len() + r.min(last)]
+    }
+
+    /// Calls `f` with the rates of `tx` → `rx` (802.11 addresses) between nodes `t` and `r` on
+    /// `band`: the learned pair's if both ends advertised capabilities; if only one did, the
+    /// config's bounded by that end (taken as both ends: the other has told nothing yet);
+    /// else the config's. One lock-free load of the learned snapshot; no allocation.
+    fn with_pair<R>(
+        &self,
+        tx: Option<MacAddr>,
+        rx: Option<MacAddr>,
+        (t, r): (usize, usize),
+        band: Band,
+        f: impl FnOnce(PairRates<'_>) -> R,
+    ) -> R {
+        let learned = self.learned.load();
+        let config = &self.tables[self.link(t, r).table[band_index(band)]];
+        f(learned.rates(tx, rx, band, config, robust_vector(band)))
     }
 
     /// The exact rate synthesis for a link budget (for reports; the data path uses the table).
@@ -318,7 +363,7 @@ impl RadioMedium {
     /// is one attempt, an empty chain one attempt.
     fn chain_entries(
         tx: &Transmission<'_>,
-        table: &RateTable,
+        table: &RateSource<'_>,
         median_snr_db: f64,
     ) -> [ChainEntry; 4] {
         let entries = tx.rates.iter().take_while(|r| r.idx >= 0).count().max(1);
@@ -342,21 +387,26 @@ impl RadioMedium {
         out
     }
 
+    /// The guest's retry chain with every entry at `vector` (frames sent at the basic rate).
+    fn fixed_chain(tx: &Transmission<'_>, vector: TxVector) -> [ChainEntry; 4] {
+        let entries = tx.rates.iter().take_while(|r| r.idx >= 0).count().max(1);
+        let mut out = [ChainEntry { vector, tries: 0 }; 4];
+        for (i, r) in tx.rates.iter().take(entries).enumerate() {
+            out[i].tries = if r.idx >= 0 { r.count.max(1) } else { 1 };
+        }
+        out
+    }
+
     /// Walks the retry chain attempt by attempt (at most [`MAX_ATTEMPTS`] in all). Returns the
     /// 1-based attempt that got through and its vector.
     fn walk_chain(
         &self,
-        tx: &Transmission<'_>,
-        table: &RateTable,
-        median_snr_db: f64,
+        entries: &[ChainEntry; 4],
         fails: &impl Fn(&TxVector) -> f64,
         delivered: &impl Fn(u32, f64) -> bool,
     ) -> Option<(u32, TxVector)> {
         let mut attempt = 0u32;
-        for e in Self::chain_entries(tx, table, median_snr_db)
-            .iter()
-            .filter(|e| e.tries > 0)
-        {
+        for e in entries.iter().filter(|e| e.tries > 0) {
             let p = fails(&e.vector);
             for _ in 0..e.tries {
                 if attempt == MAX_ATTEMPTS {
@@ -389,18 +439,21 @@ impl AirModel for RadioMedium {
             e[0].tries = 1;
             e
         };
-        let (entries, ack) = if tx.group {
-            (one(robust_vector(band)), false)
+        let basic_only = sent_at_basic_rate(tx.frame);
+        let (entries, ack, padding) = if tx.group {
+            (one(robust_vector(band)), false, NominalPadding::Us0)
         } else {
             let r = self.node_of(Some(tx.receiver), tx.receiver);
             let budget = self.link_budget(node, r, tx.freq);
-            let link = &self.links[node.min(self.nodes.len() - 1) * self.nodes.len() + r];
-            let table = &self.tables[link.table[band_index(band)]];
-            if tx.no_ack() {
-                (one(table.lookup(budget.snr_db).tx), false)
-            } else {
-                (Self::chain_entries(tx, table, budget.snr_db), true)
-            }
+            self.with_pair(tx.sender, Some(tx.receiver), (node, r), band, |p| {
+                let entries = match (basic_only, tx.no_ack()) {
+                    (true, true) => one(p.basic),
+                    (true, false) => Self::fixed_chain(tx, p.basic),
+                    (false, true) => one(p.table.lookup(budget.snr_db).tx),
+                    (false, false) => Self::chain_entries(tx, &p.table, budget.snr_db),
+                };
+                (entries, !tx.no_ack(), p.padding)
+            })
         };
         AirPlan {
             node,
@@ -413,8 +466,10 @@ impl AirModel for RadioMedium {
             ack,
             ac: access_category(tx.frame),
             aggregatable: ack
+                && !basic_only
                 && block_ack_bitmap(&entries[0].vector) > 0
                 && hwsim_frame::mac::Frame::new_checked(tx.frame).is_ok_and(|f| f.is_qos_data()),
+            padding,
         }
     }
 
@@ -444,7 +499,6 @@ impl Medium for RadioMedium {
         let signal = budget.signal_dbm + fading;
         let psdu_len = (tx.frame.len() as u32).saturating_add(FCS_LEN);
         let band = band_for(tx.freq).0;
-        let table = &self.tables[link.table[band_index(band)]];
         let fails = |v: &TxVector| per(snr_at_width(snr20, v.width()), v, psdu_len);
         let delivered = |attempt: u32, p: f64| {
             let draw = |what: u32| {
@@ -453,18 +507,35 @@ impl Medium for RadioMedium {
             draw(purpose::DELIVERY) >= p
                 && (link.loss_probability <= 0.0 || draw(purpose::LOSS) >= link.loss_probability)
         };
-        let (attempt, vector) = if tx.group || tx.no_ack() {
-            // One attempt: group frames at the band's most robust rate, NO_ACK frames at the
-            // synthesised one.
-            let v = if tx.group {
-                robust_vector(band)
-            } else {
-                table.lookup(budget.snr_db).tx
-            };
-            (delivered(1, fails(&v)).then_some(1)?, v)
-        } else {
-            self.walk_chain(tx, table, budget.snr_db, &fails, &delivered)?
-        };
+        let basic_only = sent_at_basic_rate(tx.frame);
+        let (attempt, vector, padding) =
+            self.with_pair(tx.sender, rx.rx_addr, (t, r), band, |p| {
+                let (attempt, vector) = if tx.group || tx.no_ack() {
+                    // One attempt: group frames at the band's most robust rate, NO_ACK frames
+                    // at the basic or the synthesised one.
+                    let v = if tx.group {
+                        robust_vector(band)
+                    } else if basic_only {
+                        p.basic
+                    } else {
+                        p.table.lookup(budget.snr_db).tx
+                    };
+                    (delivered(1, fails(&v)).then_some(1)?, v)
+                } else {
+                    let entries = if basic_only {
+                        Self::fixed_chain(tx, p.basic)
+                    } else {
+                        Self::chain_entries(tx, &p.table, budget.snr_db)
+                    };
+                    self.walk_chain(&entries, &fails, &delivered)?
+                };
+                let padding = if tx.group {
+                    NominalPadding::Us0
+                } else {
+                    p.padding
+                };
+                Some((attempt, vector, padding))
+            })?;
         let attempt = attempt as u8;
         let (lo, hi) = SIGNAL_RANGE_DBM;
         Some(Reception {
@@ -473,6 +544,7 @@ impl Medium for RadioMedium {
             attempt,
             vector: Some(vector),
             noise_dbm: Some(self.noise_dbm(r, tx.freq).clamp(lo, hi).round() as i32),
+            padding,
         })
     }
 
@@ -496,6 +568,24 @@ impl Medium for RadioMedium {
         "radio"
     }
 
+    fn learn_peer_caps(&self, caps: &[(MacAddr, PeerCaps)]) {
+        // First every pair's caps with the tables there are already (the data path uses the
+        // exact synthesis for the others meanwhile), then the missing tables (≈ 0.5 ms each,
+        // more in a debug build).
+        let bound = |a: &MacAddr, b: &MacAddr, band: Band| {
+            let (t, r) = (self.node_of(Some(*a), *a), self.node_of(Some(*b), *b));
+            *self.tables[self.link(t, r).table[band_index(band)]].caps()
+        };
+        let learned = Learned::new(caps, &self.learned.load(), bound);
+        if learned.complete() {
+            self.learned.store(Arc::new(learned));
+            return;
+        }
+        let built = learned.with_all_tables();
+        self.learned.store(Arc::new(learned));
+        self.learned.store(Arc::new(built));
+    }
+
     fn air(&self) -> Option<&dyn AirModel> {
         (self.time_mode == TimeMode::Airtime).then_some(self as &dyn AirModel)
     }
@@ -512,5 +602,6 @@ fn rate_mbps(v: &TxVector) -> u32 {
 /// The reference length rate synthesis uses (re-exported for reports).
 pub const RATE_REFERENCE_LEN: u32 = REFERENCE_PSDU_LEN;
 
+mod learned;
 #[cfg(test)]
 mod tests;

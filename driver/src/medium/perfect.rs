@@ -2,10 +2,13 @@
 //!
 //! Delivery happens on the transmitting frequency; the guest drops frames for channels its radio
 //! is not on. A unicast frame is acknowledged when an addressed radio that is on the channel heard
-//! it; group-addressed frames are reported sent (as wmediumd does).
+//! it; group-addressed frames are reported sent (as wmediumd does). Data frames are reported at
+//! the configured legacy rate; management, control and EAPOL frames at the band's lowest rate
+//! (1 Mb/s on 2.4 GHz, 6 Mb/s elsewhere), as real stations send them.
 
 use super::{
-    fill_retry_chain, legacy_rate_index, Candidate, Medium, Reception, Transmission, TxStatus,
+    fill_retry_chain, legacy_rate_index, sent_at_basic_rate, Candidate, Medium, Reception,
+    Transmission, TxStatus,
 };
 
 /// Lossless medium with a constant signal.
@@ -30,10 +33,16 @@ impl Medium for PerfectMedium {
     fn hear(&self, tx: &Transmission<'_>, _rx: &Candidate) -> Option<Reception> {
         Some(Reception {
             signal_dbm: self.signal_dbm,
-            rx_rate: legacy_rate_index(tx.freq, self.rx_rate_mbps),
+            // Index 0: the band's lowest rate.
+            rx_rate: if sent_at_basic_rate(tx.frame) {
+                0
+            } else {
+                legacy_rate_index(tx.freq, self.rx_rate_mbps)
+            },
             attempt: 1,
             vector: None,
             noise_dbm: None,
+            padding: hwsim_radio::airtime::NominalPadding::Us0,
         })
     }
 

@@ -42,8 +42,13 @@
 //! - A Reconfiguration Multi-Link element (AP removal, delete link) removes the link from the
 //!   AP MLD and from its non-AP MLDs.
 //! - Malformed Multi-Link / RNR elements are ignored and counted (once per changed beacon).
+//! - What each link address advertises it can receive ([`caps`]): from beacons and probe
+//!   responses (any AP, MLD or not) and (re)association requests, per-STA profiles included;
+//!   published in [`MldTable::caps`] and handed to the medium (`Medium::learn_peer_caps`), which
+//!   bounds each pair's rates by it. Dropped with the radio that sent it.
 
 pub mod build;
+pub mod caps;
 pub mod queue;
 mod tracker;
 
@@ -59,6 +64,7 @@ use std::time::Duration;
 use arc_swap::ArcSwap;
 use hwsim_frame::mac::mgmt_subtype;
 use hwsim_frame::MacAddr;
+use hwsim_radio::peer::PeerCaps;
 
 pub use queue::{MldQueue, OfferCounters, VM_QUEUE_LEN};
 pub use tracker::{op_class_freq, MldTracker, TrackerCounters};
@@ -131,6 +137,9 @@ pub struct MldInfo {
 pub struct MldTable {
     /// AP MLDs (by address), then non-AP MLDs.
     pub mlds: Vec<MldInfo>,
+    /// What each link address advertised it can receive (from beacons, probe responses and
+    /// association requests, of MLDs or not), by address; shared, as the medium keeps it.
+    pub caps: Arc<Vec<(MacAddr, PeerCaps)>>,
     /// The tracker's counters when the snapshot was taken.
     pub counters: TrackerCounters,
     /// Malformed elements by error name.
@@ -310,7 +319,14 @@ impl MldService {
     /// loop; tests call it directly. Returns true if frames are still waiting.
     pub fn process_pending(&self, core: &Core) -> bool {
         let routing = core.routing.snapshot();
-        self.process(|key| routing.radio(key).is_some(), core.capture.get())
+        let before = Arc::clone(&self.table.load().caps);
+        let more = self.process(|key| routing.radio(key).is_some(), core.capture.get());
+        let after = Arc::clone(&self.table.load().caps);
+        if !Arc::ptr_eq(&before, &after) && before != after {
+            // Off the data path: the medium tabulates the new pairs' rates here.
+            core.medium.load().learn_peer_caps(&after);
+        }
+        more
     }
 
     /// [`MldService::process_pending`] with the radio check and capture given.

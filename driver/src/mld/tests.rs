@@ -553,3 +553,76 @@ fn data_frames_are_queued_only_from_links_not_seen_yet() {
     s.process(|_| true, None);
     assert!(!s.watching.load(Ordering::Relaxed), "every link seen");
 }
+
+/// The demo's AP MLD (its own beacons) and non-AP MLD (its association request, with per-STA
+/// profiles for links 0 and 2): what each link address advertised, as the medium gets it.
+#[test]
+fn capabilities_are_learned_from_beacons_and_association_request_profiles() {
+    use crate::demo::mlo::{AP_MLD as DEMO_AP, STA_MLD as DEMO_STA};
+    use crate::demo::mlo_frames::{assoc_request, owe_rsne, LINKS};
+    use hwsim_radio::airtime::NominalPadding;
+    use hwsim_radio::band::Width;
+    use hwsim_radio::rates::TxVector;
+
+    let mut ap = hwsim_ap::ApMld::new(
+        hwsim_ap::ApConfig::parse(crate::demo::mlo::AP_CONFIG).unwrap(),
+        1,
+    );
+    let freqs = [2412, 5180, 6135];
+    let mut t = MldTracker::new();
+    for (i, freq) in freqs.into_iter().enumerate() {
+        let b = ap.beacon(i, 0).unwrap();
+        assert!(t.observe(ap_radio(), freq, &b.frame));
+    }
+    let req = assoc_request(&DEMO_AP, &DEMO_STA, &LINKS[1], &owe_rsne(), &[], 1);
+    assert!(
+        t.observe(sta_radio(), 5180, &req),
+        "the request teaches capabilities"
+    );
+    let table = t.table();
+    let caps = |a: MacAddr| {
+        table
+            .caps
+            .iter()
+            .find(|(x, _)| *x == a)
+            .map(|(_, c)| *c)
+            .unwrap_or_else(|| panic!("caps of {a} in {:?}", table.caps))
+    };
+    // The AP: one stream, LDPC, EHT MCS 0-13; its channels 20, 80, 80 MHz; 0 µs padding; the
+    // lowest basic rates 1 Mb/s (2.4 GHz) and 6 Mb/s.
+    for (i, width) in [Width::W20, Width::W80, Width::W80].into_iter().enumerate() {
+        let c = caps(DEMO_AP.links[i]);
+        assert!(c.ap);
+        let eht = c.eht.unwrap();
+        assert_eq!((eht.nss, eht.max_mcs, eht.ldpc), (1, 13, true), "link {i}");
+        assert_eq!(c.he.unwrap().nss, 1);
+        assert_eq!(c.max_width, width, "link {i}");
+        assert_eq!(c.vht.is_some(), i == 1, "VHT on 5 GHz only");
+        assert_eq!(c.ht.is_some(), i != 2, "no HT on 6 GHz");
+        assert_eq!(
+            (c.he_padding, c.eht_padding),
+            (NominalPadding::Us0, NominalPadding::Us0)
+        );
+        let basic = if i == 0 {
+            TxVector::dsss(0)
+        } else {
+            TxVector::ofdm(0)
+        };
+        assert_eq!(c.lowest_basic, basic.ok());
+    }
+    // The station: two streams, LDPC, on 2.4 GHz (a profile) HT 40 MHz-capable and no VHT, on
+    // 5 GHz (the frame) 80 MHz, on 6 GHz (a profile) 320 MHz and no HT inherited.
+    let s0 = caps(DEMO_STA.links[0]);
+    assert!(!s0.ap && s0.vht.is_none() && s0.max_width == Width::W40);
+    assert_eq!(s0.ht.unwrap().nss, 2);
+    let s1 = caps(DEMO_STA.links[1]);
+    assert_eq!((s1.max_width, s1.vht.unwrap().max_mcs), (Width::W80, 9));
+    let s2 = caps(DEMO_STA.links[2]);
+    assert!(s2.ht.is_none() && s2.max_width == Width::W320);
+    let eht = s2.eht.unwrap();
+    assert_eq!((eht.nss, eht.max_mcs), (2, 13));
+
+    // A radio that leaves takes its addresses' capabilities with it.
+    assert!(t.prune(|r| *r != sta_radio()));
+    assert!(t.table().caps.iter().all(|(_, c)| c.ap));
+}

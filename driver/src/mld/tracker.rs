@@ -9,7 +9,8 @@ use std::hash::{Hash, Hasher};
 use hwsim_frame::ie::{self, ElementId, MultiLinkRepr, MultiLinkType, ReducedNeighborReport};
 use hwsim_frame::mac::{self, mgmt_subtype, FrameType};
 use hwsim_frame::MacAddr;
-use hwsim_radio::band::Band;
+use hwsim_radio::band::{band_of, Band};
+use hwsim_radio::peer::PeerCaps;
 
 use super::{LinkInfo, MldInfo, MldKind, MldTable};
 use crate::switch::RadioKey;
@@ -20,6 +21,10 @@ const MAX_PENDING: usize = 256;
 
 /// Transmitters whose last beacon / probe response content is remembered for change detection.
 const MAX_SEEN: usize = 4096;
+
+/// Link addresses whose advertised capabilities are remembered (beyond this, new ones are
+/// ignored: their pairs keep the medium's configured rates).
+const MAX_CAPS: usize = 4096;
 
 /// Reconfiguration operation types that take a link away (802.11be-2024 Table 9-417o).
 const RECONF_AP_REMOVAL: u8 = 0;
@@ -69,6 +74,8 @@ pub struct MldTracker {
     stas: BTreeMap<MacAddr, Mld>,
     pending: HashMap<(MacAddr, MacAddr), Pending>,
     seen: HashMap<(RadioKey, u32, MacAddr), u64>,
+    /// What each link address advertised it can receive, and the radio it came from.
+    caps: BTreeMap<MacAddr, (RadioKey, PeerCaps)>,
     counters: TrackerCounters,
     malformed: BTreeMap<&'static str, u64>,
 }
@@ -132,8 +139,7 @@ impl MldTracker {
         match fc.subtype() {
             mgmt_subtype::BEACON | mgmt_subtype::PROBE_RESP => self.ap_frame(radio, freq, frame),
             mgmt_subtype::ASSOC_REQ | mgmt_subtype::REASSOC_REQ => {
-                self.assoc_request(radio, freq, frame);
-                false
+                self.assoc_request(radio, freq, frame)
             }
             mgmt_subtype::ASSOC_RESP | mgmt_subtype::REASSOC_RESP => {
                 self.assoc_response(radio, freq, frame)
@@ -178,6 +184,9 @@ impl MldTracker {
         }
         self.pending.retain(|_, p| present(&p.radio));
         self.seen.retain(|(r, _, _), _| present(r));
+        let caps_before = self.caps.len();
+        self.caps.retain(|_, (r, _)| present(r));
+        changed |= self.caps.len() != caps_before;
         if changed {
             self.counters.changes += 1;
         }
@@ -275,7 +284,8 @@ impl MldTracker {
                 if matches!(
                     e.element_id(),
                     ElementId::MultiLink | ElementId::ReducedNeighborReport
-                ) {
+                ) || super::caps::is_read(&e)
+                {
                     e.raw.hash(&mut h);
                 }
             }
@@ -290,8 +300,86 @@ impl MldTracker {
             self.seen.clear();
         }
         self.seen.insert(key, digest);
+        let learned = self.learn_caps(radio, freq, bssid, frame, true);
         let view = self.ap_view(frame, false);
-        self.apply_ap_view(radio, freq, bssid, &view)
+        self.apply_ap_view(radio, freq, bssid, &view) | learned
+    }
+
+    /// Remembers what `addr` advertised in `frame`'s body elements on `freq`. Returns true if
+    /// that changed.
+    fn learn_caps(
+        &mut self,
+        radio: RadioKey,
+        freq: u32,
+        addr: MacAddr,
+        frame: &mac::Frame<&[u8]>,
+        ap: bool,
+    ) -> bool {
+        let (Some(band), Some(body)) = (band_of(freq), body_elements(frame)) else {
+            return false;
+        };
+        let caps = super::caps::advertised(body, band, ap);
+        self.set_caps(addr, radio, caps)
+    }
+
+    fn set_caps(&mut self, addr: MacAddr, radio: RadioKey, caps: Option<PeerCaps>) -> bool {
+        let Some(caps) = caps else {
+            return self.caps.remove(&addr).is_some();
+        };
+        if self.caps.len() >= MAX_CAPS && !self.caps.contains_key(&addr) {
+            return false;
+        }
+        self.caps.insert(addr, (radio, caps)) != Some((radio, caps))
+    }
+
+    /// The (re)association request's per-STA profiles: each names a link address of the
+    /// non-AP MLD and carries that link's capability elements (or inherits the frame's). The
+    /// link's band is that of the AP MLD's link with the same ID.
+    fn learn_profile_caps(&mut self, radio: RadioKey, frame: &mac::Frame<&[u8]>) -> bool {
+        let (Some(body), subtype) = (body_elements(frame), frame.frame_control().subtype()) else {
+            return false;
+        };
+        let Some(fixed) = ie::sta_profile_fixed_len(subtype) else {
+            return false;
+        };
+        let Some(ap_mld) = self.ap_of_link(frame.addr1()) else {
+            return false;
+        };
+        let mut learned = Vec::new();
+        let mut scratch = Vec::new();
+        for e in ie::Elements::new(body).map_while(Result::ok) {
+            if e.element_id() != ElementId::MultiLink {
+                continue;
+            }
+            scratch.clear();
+            scratch.resize(e.len(), 0);
+            let Ok(ml) = MultiLinkRepr::parse_defragment(&e, &mut scratch) else {
+                continue;
+            };
+            if ml.kind != MultiLinkType::Basic {
+                continue;
+            }
+            for p in ml.per_sta_profiles() {
+                let (Some(addr), Some(elements)) = (p.mac_addr(), p.profile.get(fixed..)) else {
+                    continue;
+                };
+                let freq = self
+                    .aps
+                    .get(&ap_mld)
+                    .and_then(|m| m.links.get(&p.link_id()))
+                    .and_then(|l| l.freq);
+                let Some(band) = freq.and_then(band_of) else {
+                    continue;
+                };
+                let caps = super::caps::advertised_in_profile(elements, body, band, false);
+                learned.push((addr, caps));
+            }
+        }
+        let mut changed = false;
+        for (addr, caps) in learned {
+            changed |= self.set_caps(addr, radio, caps);
+        }
+        changed
     }
 
     /// Applies what an AP sent about its MLD; returns true if the table changed.
@@ -328,10 +416,24 @@ impl MldTracker {
         before != (self.aps.clone(), self.stas.clone())
     }
 
-    fn assoc_request(&mut self, radio: RadioKey, freq: u32, frame: &mac::Frame<&[u8]>) {
+    fn assoc_request(&mut self, radio: RadioKey, freq: u32, frame: &mac::Frame<&[u8]>) -> bool {
         let (Some(sta), ap) = (frame.addr2(), frame.addr1()) else {
-            return;
+            return false;
         };
+        let learned =
+            self.learn_caps(radio, freq, sta, frame, false) | self.learn_profile_caps(radio, frame);
+        self.assoc_pending(radio, freq, frame, sta, ap);
+        learned
+    }
+
+    fn assoc_pending(
+        &mut self,
+        radio: RadioKey,
+        freq: u32,
+        frame: &mac::Frame<&[u8]>,
+        sta: MacAddr,
+        ap: MacAddr,
+    ) {
         let view = self.ap_view(frame, false);
         let key = (sta, ap);
         let Some(mld) = view.mld else {
@@ -560,10 +662,22 @@ impl MldTracker {
         }
         MldTable {
             mlds,
+            caps: std::sync::Arc::new(self.caps.iter().map(|(a, (_, c))| (*a, *c)).collect()),
             counters: self.counters,
             malformed: self.malformed.clone(),
         }
     }
+}
+
+/// The elements of a management frame body after its fixed fields (unprotected frames only).
+fn body_elements<'a>(frame: &mac::Frame<&'a [u8]>) -> Option<&'a [u8]> {
+    let fc = frame.frame_control();
+    if fc.frame_type() != FrameType::Management || fc.protected() {
+        return None;
+    }
+    let fixed = ie::mgmt_fixed_len(fc.subtype())?;
+    let bytes: &'a [u8] = (*frame).into_inner();
+    bytes.get(frame.header_len() + fixed..)
 }
 
 /// Frequency (MHz) of a channel in a global operating class (802.11-2020 Annex E-4): 81–84

@@ -6,6 +6,7 @@
 //! with CLOCK_MONOTONIC timestamps carried in the frames, so it spans processes.
 
 mod histogram;
+mod payload;
 mod soak;
 mod worker;
 
@@ -32,7 +33,7 @@ struct Args {
     /// Radios per VM.
     #[arg(long, default_value_t = 2)]
     radios: u8,
-    /// 802.11 frame size in bytes (24..=2304).
+    /// 802.11 frame size in bytes (48..=2304: header, LLC/SNAP, tag and send time).
     #[arg(long, default_value_t = 256)]
     size: usize,
     /// Seconds of traffic.
@@ -236,11 +237,15 @@ fn peak_rss_kib(pid: u32) -> Option<u64> {
         .and_then(|v| v.parse().ok())
 }
 
+/// Smallest `--size`: the frame body holds LLC/SNAP, the tag and the 8-byte send time.
+const MIN_SIZE: usize = payload::DATA_OFFSET + 8;
+
 fn run(args: &Args) -> Result<(), String> {
-    if !(24..=2304).contains(&args.size) {
-        return Err(
-            "--size must be within 24..=2304 (an 802.11 frame the guest could send)".into(),
-        );
+    if !(MIN_SIZE..=2304).contains(&args.size) {
+        return Err(format!(
+            "--size must be within {MIN_SIZE}..=2304 (an 802.11 frame the guest could send, \
+             with room for the LLC/SNAP header, tag and send time)"
+        ));
     }
     if args.vms == 0 || args.radios == 0 || args.broadcast > 100 {
         return Err("--vms and --radios must be ≥ 1, --broadcast ≤ 100".into());

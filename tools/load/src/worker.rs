@@ -116,7 +116,8 @@ fn vif(vm: u8, r: u8) -> MacAddr {
 }
 
 const BATCH: usize = 32;
-const TS_OFFSET: usize = 24;
+/// The send time's place in the frame body, after LLC/SNAP and the tag.
+const TS_OFFSET: usize = crate::payload::DATA_OFFSET;
 
 /// Runs one worker and prints its report line.
 pub fn run(a: &WorkerArgs) -> Result<(), String> {
@@ -146,8 +147,8 @@ pub fn run(a: &WorkerArgs) -> Result<(), String> {
             }
         })
         .collect();
-    let mut frame = vec![0u8; a.size];
-    frame[0] = 0x08; // data
+    let mut frame = vec![0u8; a.size.max(TS_OFFSET + 8)];
+    crate::payload::init_frame(&mut frame);
     let mut arena = vec![0u8; BATCH * (a.size + 128)];
     let mut lens = [0usize; BATCH];
 

@@ -343,7 +343,7 @@ impl ClockState {
                 break;
             }
             let next = len + Psdu::subframe_len(m.plan.psdu_len);
-            if hwsim_radio::airtime::ppdu_duration_ns(&v, next, plan.band) > PPDU_MAX_NS {
+            if plan.ppdu_ns(&v, next) > PPDU_MAX_NS {
                 break;
             }
             len = next;

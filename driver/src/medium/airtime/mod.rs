@@ -19,8 +19,8 @@ pub mod timeline;
 
 use hwsim_frame::MacAddr;
 use hwsim_radio::airtime::{
-    ack_duration_ns, aifs_us, block_ack_duration_ns, ppdu_duration_ns, sifs_us, slot_us,
-    AccessCategory, Edca,
+    ack_duration_ns, aifs_us, block_ack_duration_ns, ppdu_duration_ns_with, sifs_us, slot_us,
+    AccessCategory, Edca, NominalPadding, PpduOptions,
 };
 use hwsim_radio::band::{overlaps, Band, Width};
 use hwsim_radio::noise::{dbm_to_mw, mw_to_dbm, snr_at_width};
@@ -95,9 +95,20 @@ pub struct AirPlan {
     pub ac: AccessCategory,
     /// A QoS data frame that may travel in an A-MPDU (unicast, acknowledged, HT or later).
     pub aggregatable: bool,
+    /// The HE/EHT nominal packet padding the receiver advertised (the packet extension).
+    pub padding: NominalPadding,
 }
 
 impl AirPlan {
+    /// The PPDU duration of `psdu_len` bytes at `v`, with the receiver's packet padding.
+    pub fn ppdu_ns(&self, v: &TxVector, psdu_len: u32) -> Nanos {
+        let opts = PpduOptions {
+            nominal_padding: self.padding,
+            ..PpduOptions::default()
+        };
+        ppdu_duration_ns_with(v, psdu_len, self.band, &opts)
+    }
+
     /// Attempts the chain allows in all (at least 1, at most 255).
     pub fn max_attempts(&self) -> u32 {
         let n: u32 = self.entries.iter().map(|e| u32::from(e.tries)).sum();
@@ -195,7 +206,7 @@ impl AirPlan {
             }
             let v = self.vector(attempt);
             let start = t;
-            t += ppdu_duration_ns(&v, psdu.len, self.band);
+            t += self.ppdu_ns(&v, psdu.len);
             ppdu = (start, t);
             if self.ack {
                 t += if acked && attempt == last {

@@ -1,6 +1,6 @@
 //! The airtime logic with a fake clock: times are plain nanoseconds chosen by the test.
 
-use hwsim_radio::airtime::{ack_duration_ns, ppdu_duration_ns, AccessCategory};
+use hwsim_radio::airtime::{ack_duration_ns, ppdu_duration_ns, AccessCategory, NominalPadding};
 use hwsim_radio::band::Band;
 use hwsim_radio::rates::{GuardInterval, PhyFormat, TxVector};
 
@@ -22,6 +22,7 @@ fn plan(node: usize, radio: u64, seq: u64, freq: u32, vector: TxVector) -> AirPl
         ack: true,
         ac: AccessCategory::BestEffort,
         aggregatable: false,
+        padding: NominalPadding::Us16,
     }
 }
 

@@ -41,6 +41,14 @@ position = [10000, 0, 0]
     .unwrap()
 }
 
+/// A `len`-byte data frame (all-zero bytes would be an association request, which goes at the
+/// basic rate whatever the link).
+fn data(len: usize) -> Vec<u8> {
+    let mut f = vec![0u8; len];
+    f[0] = 0x08;
+    f
+}
+
 fn key(vm: u32, last: u8) -> RadioKey {
     RadioKey {
         vm,
@@ -80,7 +88,7 @@ fn cand(vm: u32, addr: MacAddr) -> Candidate {
 
 /// Fates of `n` frames to `to`: the attempt (0 = lost).
 fn fates(m: &RadioMedium, to: MacAddr, n: u64) -> Vec<u8> {
-    let frame = [0u8; 1496];
+    let frame = data(1496);
     (1..=n)
         .map(|seq| {
             m.hear(&unicast(&frame, to, seq), &cand(2, to))
@@ -103,7 +111,7 @@ fn same_seed_same_fates_other_seed_other_fates() {
         "{fa:?}"
     );
     // Asking again (another thread, another order) gives the same answer.
-    let frame = [0u8; 1496];
+    let frame = data(1496);
     let tx = unicast(&frame, EDGE, 77);
     assert_eq!(a.hear(&tx, &cand(2, EDGE)), a.hear(&tx, &cand(2, EDGE)));
 }
@@ -111,7 +119,7 @@ fn same_seed_same_fates_other_seed_other_fates() {
 #[test]
 fn distance_lowers_the_signal_and_far_enough_loses_everything() {
     let m = RadioMedium::new(&config(5, "\"none\""));
-    let frame = [0u8; 100];
+    let frame = data(100);
     let near = m.hear(&unicast(&frame, NEAR, 1), &cand(2, NEAR)).unwrap();
     let far = m.hear(&unicast(&frame, FAR, 1), &cand(3, FAR)).unwrap();
     assert!(near.signal_dbm > far.signal_dbm + 30, "{near:?} {far:?}");
@@ -125,7 +133,7 @@ fn distance_lowers_the_signal_and_far_enough_loses_everything() {
 #[test]
 fn group_frames_get_one_attempt_at_a_robust_rate() {
     let m = RadioMedium::new(&config(5, "\"none\""));
-    let frame = [0u8; 100];
+    let frame = data(100);
     let mut tx = unicast(&frame, MacAddr::BROADCAST, 1);
     tx.group = true;
     let r = m.hear(&tx, &cand(3, FAR)).unwrap();
@@ -147,7 +155,7 @@ fn retry_accounting_reports_the_attempt_that_got_through() {
         loss_probability: 0.5,
     });
     let m = RadioMedium::new(&cfg);
-    let frame = [0u8; 1496];
+    let frame = data(1496);
     let mut seen = [0u32; 8];
     for seq in 1..=600 {
         let tx = unicast(&frame, NEAR, seq);
@@ -184,7 +192,7 @@ fn retry_accounting_reports_the_attempt_that_got_through() {
 #[test]
 fn no_ack_frames_get_one_attempt() {
     let m = RadioMedium::new(&config(1, "\"rayleigh\""));
-    let frame = [0u8; 1496];
+    let frame = data(1496);
     for seq in 1..=200 {
         let mut tx = unicast(&frame, EDGE, seq);
         tx.flags |= tx_flags::NO_ACK;
@@ -213,7 +221,7 @@ fn link_overrides_apply() {
         loss_probability: 0.5,
     });
     let m = RadioMedium::new(&cfg);
-    let frame = [0u8; 100];
+    let frame = data(100);
     // 10 km away, but a fixed 30 dB SNR: noise −94 dBm + 30.
     let r = m.hear(&unicast(&frame, GONE, 1), &cand(2, GONE)).unwrap();
     assert_eq!(r.signal_dbm, -64);
@@ -227,7 +235,7 @@ fn link_overrides_apply() {
 #[test]
 fn unlisted_radios_sit_at_the_default_position_or_get_the_default_snr() {
     let m = RadioMedium::new(&config(1, "\"none\""));
-    let frame = [0u8; 100];
+    let frame = data(100);
     let stranger = MacAddr([2, 9, 9, 9, 9, 9]);
     // Co-located with the AP at the origin: a strong signal.
     let r = m
@@ -246,7 +254,7 @@ fn unlisted_radios_sit_at_the_default_position_or_get_the_default_snr() {
 #[test]
 fn hostile_inputs_do_not_panic() {
     let m = RadioMedium::new(&config(1, "\"rayleigh\""));
-    let frame = [0u8; 2304];
+    let frame = data(2304);
     for freq in [0, 1, 2412, 4000, 5924, 5925, 9000, u32::MAX] {
         let mut tx = unicast(&frame, NEAR, 1);
         tx.freq = freq;
@@ -259,5 +267,117 @@ fn hostile_inputs_do_not_panic() {
         tx.sender = None;
         tx.frame = &[];
         let _ = m.hear(&tx, &cand(2, GONE));
+    }
+}
+
+mod advertised {
+    use super::*;
+    use hwsim_radio::band::{Band, Width};
+    use hwsim_radio::peer::FormatCaps;
+    use hwsim_radio::rates::Coding;
+
+    fn end(ap: bool, nss: u8, ldpc: bool, width: Width) -> PeerCaps {
+        let f = |max_mcs| Some(FormatCaps { nss, max_mcs, ldpc });
+        PeerCaps {
+            band: Band::Band5G,
+            ap,
+            ht: f(7),
+            vht: f(9),
+            he: f(11),
+            eht: f(13),
+            max_width: width,
+            he_padding: NominalPadding::Us16,
+            eht_padding: NominalPadding::Us0,
+            lowest_basic: ap.then(|| TxVector::ofdm(2).unwrap()),
+        }
+    }
+
+    fn heard(m: &RadioMedium, frame: &[u8]) -> Reception {
+        m.hear(&unicast(frame, NEAR, 1), &cand(2, NEAR)).unwrap()
+    }
+
+    #[test]
+    fn the_pair_never_exceeds_what_either_end_advertised() {
+        let m = RadioMedium::new(&config(5, "\"none\""));
+        let frame = data(1000);
+        // Before anything is learned: the config's caps (2 streams, the band's widest).
+        let v = heard(&m, &frame).vector.unwrap();
+        assert_eq!((v.nss(), v.width()), (2, Width::W160));
+
+        m.learn_peer_caps(&[
+            (AP, end(true, 1, true, Width::W80)),
+            (NEAR, end(false, 2, true, Width::W160)),
+        ]);
+        let r = heard(&m, &frame);
+        let v = r.vector.unwrap();
+        assert_eq!(v.format(), PhyFormat::Eht);
+        assert_eq!((v.nss(), v.width(), v.mcs()), (1, Width::W80, 13));
+        assert_eq!(v.coding(), Coding::Ldpc);
+        assert_eq!(r.padding, NominalPadding::Us0, "the receiver's EHT padding");
+        // The airtime plan uses the same vectors and padding on every chain entry.
+        let plan = m.plan(&unicast(&frame, NEAR, 1), 0);
+        assert_eq!(plan.padding, NominalPadding::Us0);
+        for e in plan.entries.iter().filter(|e| e.tries > 0) {
+            assert!(e.vector.nss() == 1 && e.vector.width() <= Width::W80);
+        }
+
+        // An end without LDPC: BCC, which HE/EHT allow only up to 20 MHz and MCS 9.
+        m.learn_peer_caps(&[
+            (AP, end(true, 1, false, Width::W80)),
+            (NEAR, end(false, 2, true, Width::W160)),
+        ]);
+        let v = heard(&m, &frame).vector.unwrap();
+        assert_eq!(
+            (v.coding(), v.width(), v.mcs()),
+            (Coding::Bcc, Width::W20, 9)
+        );
+
+        // Only one end known (the other has not associated yet): bounded by that one.
+        m.learn_peer_caps(&[(AP, end(true, 1, true, Width::W80))]);
+        let v = heard(&m, &frame).vector.unwrap();
+        assert_eq!((v.nss(), v.width()), (1, Width::W80));
+
+        // Forgotten ends: back to the config.
+        m.learn_peer_caps(&[]);
+        assert_eq!(heard(&m, &frame).vector.unwrap().nss(), 2);
+    }
+
+    #[test]
+    fn management_and_eapol_go_at_the_bss_lowest_basic_rate_every_attempt() {
+        let m = RadioMedium::new(&config(5, "\"none\""));
+        // An association request (all-zero frame control) from the AP's address.
+        let mgmt = [0u8; 200];
+        let v = heard(&m, &mgmt).vector.unwrap();
+        assert_eq!(
+            v,
+            TxVector::ofdm(0).unwrap(),
+            "the band's lowest rate when unknown"
+        );
+        m.learn_peer_caps(&[
+            (AP, end(true, 1, true, Width::W80)),
+            (NEAR, end(false, 2, true, Width::W160)),
+        ]);
+        let r = heard(&m, &mgmt);
+        assert_eq!(
+            r.vector,
+            TxVector::ofdm(2).ok(),
+            "the AP's lowest basic rate"
+        );
+        assert_eq!(r.rx_rate, legacy_rate_index(5180, 12));
+        let plan = m.plan(&unicast(&mgmt, NEAR, 1), 0);
+        assert!(!plan.aggregatable);
+        for e in plan.entries.iter().filter(|e| e.tries > 0) {
+            assert_eq!(e.vector, TxVector::ofdm(2).unwrap());
+        }
+        // EAPOL in a QoS data frame: the same; other data at the synthesised rate.
+        let mut eapol = vec![0x88, 0x02, 0, 0];
+        eapol.extend_from_slice(&[2; 20]);
+        eapol.extend_from_slice(&[0, 0]);
+        eapol.extend_from_slice(&[0xaa, 0xaa, 0x03, 0, 0, 0, 0x88, 0x8e]);
+        eapol.resize(200, 0);
+        assert_eq!(heard(&m, &eapol).vector, TxVector::ofdm(2).ok());
+        eapol[32] = 0x08;
+        eapol[33] = 0x00;
+        assert_eq!(heard(&m, &eapol).vector.unwrap().format(), PhyFormat::Eht);
     }
 }

@@ -134,7 +134,7 @@ pub fn run(a: &SoakGuestArgs) -> Result<(), String> {
     let mut rep = SoakReport::default();
     let mut last_rx: Option<u64> = None;
     let mut frame = [0u8; FRAME_LEN];
-    frame[0] = 0x08; // data
+    crate::payload::init_frame(&mut frame);
     let count =
         |m: &[u8], rep: &mut SoakReport, last_rx: &mut Option<u64>| match DeviceMessage::parse(m) {
             Ok(DeviceMessage::Frame(f)) => {
