@@ -660,6 +660,20 @@ fn demo_args(args: &Args, demo: &crate::demo::DemoArgs) -> Result<crate::demo::D
             "--monitor is not supported by `demo`".into(),
         ));
     }
+    if args.capture_max_files.is_some() {
+        return Err(CliError::Usage(
+            "--capture-max-files is not supported by `demo`".into(),
+        ));
+    }
+    // The demo prints its report on standard output, which a capture there would garble.
+    if d.capture
+        .as_ref()
+        .is_some_and(|p| p.as_os_str() == crate::capture::STDOUT_PATH)
+    {
+        return Err(CliError::Usage(
+            "`demo` prints to standard output: give --capture a file, not `-`".into(),
+        ));
+    }
     Ok(d)
 }
 

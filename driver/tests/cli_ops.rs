@@ -407,3 +407,16 @@ fn man_page_and_completions_come_from_the_command_line_definition() {
         "an unknown shell is a usage error"
     );
 }
+
+#[test]
+fn demo_refuses_a_capture_on_stdout_it_would_garble() {
+    for args in [
+        &["--capture", "-", "demo"][..],
+        &["demo", "--capture", "-"][..],
+    ] {
+        let out = daemon().args(args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(err.contains("standard output"), "{err}");
+    }
+}
