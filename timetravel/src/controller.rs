@@ -403,6 +403,9 @@ impl Controller {
             p.start_seq = msg.seq;
         }
         self.open_gate_if_ready();
+        // A runner that holds FREE_UNTIL = FOREVER would never wait again and the joiner would
+        // never get in: its limit drops to now (see `earliest_other_request`).
+        self.refresh_free_until();
         self.schedule();
     }
 
@@ -567,12 +570,28 @@ impl Controller {
         self.schedule();
     }
 
+    /// The earliest request of the others. A participant waiting for admission (once the gate
+    /// is open) counts as a request at `now`: it joins at the current time, and only while
+    /// nobody runs, so the runner must not run past now without asking. Without this a guest
+    /// alone with FREE_UNTIL = FOREVER runs its whole timeline and the next guest joins at its
+    /// end.
     fn earliest_other_request(&self, except: ParticipantId) -> Option<Nanos> {
-        self.participants
+        let requested = self
+            .participants
             .iter()
             .filter(|(id, p)| **id != except && p.started())
             .filter_map(|(_, p)| p.request)
-            .min()
+            .min();
+        let joiner = self.gate_open
+            && self
+                .participants
+                .iter()
+                .any(|(id, p)| *id != except && p.phase == Phase::Joining);
+        match (requested, joiner) {
+            (Some(r), true) => Some(r.min(self.now)),
+            (None, true) => Some(self.now),
+            (r, false) => r,
+        }
     }
 
     /// Tells a running remote participant how far it may run, if that changed.

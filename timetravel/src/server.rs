@@ -603,6 +603,7 @@ impl Worker {
                 Ok(n) => {
                     let mut rest = &buf[..n];
                     while let Some(msg) = conn.framer.next_message(&mut rest) {
+                        tracing::trace!(?id, op = ?msg.op, seq = msg.seq, time = msg.time, "in");
                         state.controller.receive(id, msg);
                     }
                 }
@@ -682,6 +683,7 @@ impl Worker {
             conn.dead = true;
             return;
         }
+        tracing::trace!(id = ?to, op = ?msg.op, seq = msg.seq, time = msg.time, "out");
         conn.outbox.push_back(Outgoing {
             bytes: msg.emit(),
             written: 0,

@@ -667,3 +667,28 @@ fn random_traffic_keeps_the_invariants() {
         }
     }
 }
+
+#[test]
+fn a_joiner_holds_the_runner_at_the_current_time_until_it_is_admitted() {
+    let mut c = Controller::new(Config {
+        expected: 2,
+        ..Config::default()
+    });
+    let a = join(&mut c, 1);
+    let b = join(&mut c, 2);
+    let outs = drain(&mut c);
+    // a runs first; b waits for admission, so a may not run past now (0) without asking.
+    assert_eq!(turns(&outs), vec![(a, 0)]);
+    assert_eq!(initiated(&outs), vec![(a, Op::FreeUntil, 0)]);
+    // a's first timer: it must ask, and waiting lets b in at the current time.
+    let outs = request_and_wait(&mut c, a, 1_000_000);
+    assert_eq!(turns(&outs), vec![(b, 0)]);
+    assert_eq!(c.now(), 0);
+    // Once admitted, b is limited by a's request as usual.
+    assert!(outs.iter().any(send(b, Op::FreeUntil, 1_000_000)));
+    // A third guest (a reboot) connecting while b runs lowers b's limit to now.
+    let c3 = join(&mut c, 3);
+    assert_eq!(initiated(&drain(&mut c)), vec![(b, Op::FreeUntil, 0)]);
+    let outs = request_and_wait(&mut c, b, FOREVER);
+    assert_eq!(turns(&outs), vec![(c3, 0)]);
+}
