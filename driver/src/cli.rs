@@ -79,6 +79,16 @@ pub struct Args {
     /// for `tcpdump -i NAME` or Wireshark; with or without --capture. Needs CAP_NET_ADMIN.
     #[arg(long, value_name = "NAME")]
     pub monitor: Option<String>,
+    /// Run in virtual time as the UML time-travel controller on this socket: guests boot with
+    /// `time-travel=ext:ID:SOCKET` (distinct IDs), and the medium clock, the built-in AP MLD
+    /// and the guests share one simulated clock that advances only when all of them wait.
+    /// Without it the daemon runs on the host's clock, as always (docs/time-travel.md).
+    #[arg(long, value_name = "SOCKET")]
+    pub time_travel: Option<PathBuf>,
+    /// With --time-travel: let nothing run until this many guests have connected to the time
+    /// socket, then admit them in ID order (deterministic start; 0: admit each as it comes).
+    #[arg(long, value_name = "N", default_value_t = 0, requires = "time_travel")]
+    pub time_travel_guests: usize,
     /// Log filter (tracing `EnvFilter` syntax), e.g. `info`, `debug` (default: `info`; `warn`
     /// for `demo`).
     #[arg(long)]
@@ -416,6 +426,30 @@ fn serve(args: &Args) -> Result<(), CliError> {
 
     tracing::info!(medium = medium.name(), "medium");
     let core = Core::new(medium, limits);
+    if let Some(path) = &args.time_travel {
+        if absolute("--time-travel", path)? == absolute("--socket", &socket)? {
+            return Err(CliError::Usage(format!(
+                "--socket and --time-travel are the same path ({})",
+                socket.display()
+            )));
+        }
+        let vt = crate::vtime::VirtualTime::start(path, args.time_travel_guests).map_err(|e| {
+            CliError::Io {
+                what: format!("--time-travel {}", path.display()),
+                source: std::io::Error::other(e.to_string()),
+            }
+        })?;
+        tracing::info!(
+            socket = %path.display(),
+            guests = args.time_travel_guests,
+            "virtual time: serving the time-travel controller"
+        );
+        core.set_vtime(vt);
+        // The medium clock joins the controller now, so that it takes part from time 0.
+        if core.medium.load().air().is_some() {
+            let _ = core.air_clock();
+        }
+    }
     let source = Arc::new(std::sync::Mutex::new(source));
     // The control socket's file stays with `serve` and goes when it returns.
     let _control_file = match control {
@@ -523,7 +557,11 @@ pub fn attach_builtin_ap(
     let (device_end, guest_end) = std::os::unix::net::UnixStream::pair()
         .map_err(|e| format!("built-in AP MLD socket pair: {e}"))?;
     crate::server::serve_builtin_ap(core, device_end).map_err(|e| e.to_string())?;
-    hwsim_ap::runtime::spawn_on_stream(ap, guest_end, ds).map_err(|e| e.to_string())
+    let clock: Box<dyn hwsim_ap::runtime::ApClock> = match core.vtime() {
+        Some(vt) => Box::new(crate::vtime::VirtualApClock::new(vt, core)),
+        None => Box::new(hwsim_ap::runtime::HostClock::new()),
+    };
+    hwsim_ap::runtime::spawn_on_stream_with(ap, guest_end, ds, clock).map_err(|e| e.to_string())
 }
 
 /// The capture the arguments ask for (file, merged view, monitor interface), if any.

@@ -84,6 +84,51 @@ pub struct Stats {
     pub mld_tracker: MldTrackerStats,
     /// The capture (file and/or live monitor interface), if one runs.
     pub capture: Option<CaptureStats>,
+    /// Virtual time (`--time-travel`), if on.
+    pub time_travel: Option<TimeTravelStats>,
+}
+
+/// What `stats` says about virtual time.
+#[derive(Serialize, Debug, Clone)]
+pub struct TimeTravelStats {
+    /// Simulated time now, ns.
+    pub now_ns: u64,
+    /// Guests connected to the time socket.
+    pub remotes: usize,
+    /// Guests waiting for admission.
+    pub joining: usize,
+    /// Named counters of the controller, its socket and the daemon's waits.
+    pub counters: std::collections::BTreeMap<&'static str, u64>,
+}
+
+fn time_travel_stats(vt: &crate::vtime::VirtualTime) -> TimeTravelStats {
+    use std::sync::atomic::Ordering::Relaxed;
+    let s = vt.stats();
+    let c = &s.controller;
+    let d = &vt.counters;
+    let counters = [
+        ("messages_received", c.received),
+        ("runs", c.runs),
+        ("free_untils", c.free_untils),
+        ("requests_in_past", c.requests_in_past),
+        ("updates_past_others", c.updates_past_others),
+        ("updates_refused", c.updates_refused),
+        ("acks_unmatched", c.acks_unmatched),
+        ("violations", c.violations),
+        ("unknown_ops", c.unknown_ops),
+        ("ack_timeouts", s.socket.ack_timeouts),
+        ("socket_refused", s.socket.refused),
+        ("slow_readers", s.socket.slow_readers),
+        ("settle_timeouts", d.settle_timeouts.load(Relaxed)),
+    ]
+    .into_iter()
+    .collect();
+    TimeTravelStats {
+        now_ns: s.now,
+        remotes: s.remotes,
+        joining: s.joining,
+        counters,
+    }
 }
 
 /// How many of the VMs that left `stats` still lists one by one, with their radios. A daemon
@@ -370,6 +415,7 @@ pub fn collect(core: &Core) -> Stats {
         mlds,
         mld_tracker,
         capture: core.capture.get().map(|t| t.stats()),
+        time_travel: core.vtime().map(|vt| time_travel_stats(vt)),
     }
 }
 

@@ -106,6 +106,7 @@ impl VmWorker {
                     Ok(len) => {
                         drop(state);
                         self.handle_message(len);
+                        self.vm.tx_handled.fetch_add(1, Ordering::Release);
                         state = vring.get_mut();
                     }
                     Err(_) => {
@@ -459,8 +460,9 @@ impl VmWorker {
     }
 
     /// The inbox eventfd fired.
-    pub fn inbox_signalled(&mut self) {
-        self.vm.inbox.begin_drain();
+    /// Returns the inbox's wake-up count for [`crate::switch::Inbox::mark_served`].
+    pub fn inbox_signalled(&mut self) -> u64 {
+        self.vm.inbox.begin_drain()
     }
 
     /// Writes pending statuses and inbox deliveries into the guest's RX buffers.
