@@ -133,13 +133,15 @@ pub trait ApClock: Send {
     /// next TBTT is at `next_tbtt_ns`. A virtual clock ends its turn here.
     fn pass_done(&mut self, tx_frames: u64, next_tbtt_ns: u64);
     /// Waits until RX arrives (or `extra`, the distribution system, is readable), or until
-    /// `next_tbtt_ns` is due.
+    /// `next_tbtt_ns` is due, and returns true: the loop goes on. A virtual clock returns true
+    /// only at the start of a turn (input makes it ask for one), and false now and then in
+    /// between, so that commands are answered without acting.
     fn wait(
         &mut self,
         guest: &Guest,
         extra: Option<RawFd>,
         next_tbtt_ns: u64,
-    ) -> Result<(), hwsim_guest::Error>;
+    ) -> Result<bool, hwsim_guest::Error>;
 }
 
 /// The host's monotonic clock (the default).
@@ -174,10 +176,10 @@ impl ApClock for HostClock {
         guest: &Guest,
         extra: Option<RawFd>,
         next_tbtt_ns: u64,
-    ) -> Result<(), hwsim_guest::Error> {
+    ) -> Result<bool, hwsim_guest::Error> {
         let wait = Duration::from_nanos(next_tbtt_ns.saturating_sub(self.now_ns()))
             .min(Duration::from_millis(20));
-        guest.wait_also(extra, wait).map(|_| ())
+        guest.wait_also(extra, wait).map(|_| true)
     }
 }
 
@@ -275,6 +277,8 @@ impl Runner {
     fn run(mut self, commands: mpsc::Receiver<Command>) -> RuntimeStats {
         let interval = u64::from(self.ap.config().beacon_interval_tu) * 1024 * 1000;
         let mut next_beacon = self.clock.now_ns();
+        // False while a virtual clock waits between turns: then only commands are handled.
+        let mut proceed = true;
         tracing::info!(
             mld = %self.ap.config().mld_addr,
             links = self.ap.config().links.len(),
@@ -308,32 +312,41 @@ impl Runner {
                     Err(mpsc::TryRecvError::Empty) => break,
                 }
             }
-            let now = self.clock.now_ns();
-            if now >= next_beacon {
-                let tsf = self.tsf();
-                for link in 0..self.ap.config().links.len() {
-                    if let Some(tx) = self.ap.beacon(link, tsf) {
-                        self.stats.beacons += 1;
-                        self.send(&tx);
+            if proceed {
+                let now = self.clock.now_ns();
+                if now >= next_beacon {
+                    let tsf = self.tsf();
+                    for link in 0..self.ap.config().links.len() {
+                        if let Some(tx) = self.ap.beacon(link, tsf) {
+                            self.stats.beacons += 1;
+                            self.send(&tx);
+                        }
+                    }
+                    self.log_events();
+                    next_beacon += interval;
+                    if next_beacon < now {
+                        next_beacon = now + interval;
                     }
                 }
-                self.log_events();
-                next_beacon += interval;
-                if next_beacon < now {
-                    next_beacon = now + interval;
-                }
+                self.guest.reclaim_tx();
+                self.clock.pass_done(self.stats.tx_frames, next_beacon);
             }
-            self.guest.reclaim_tx();
-            self.clock.pass_done(self.stats.tx_frames, next_beacon);
             // Back-pressure: with the TX ring nearly full, wait for completions, not for the TAP.
             let ds_fd = self
                 .ds
                 .as_ref()
                 .filter(|_| self.guest.tx_free() >= TX_RESERVE)
                 .map(|ds| ds.fd());
-            if self.clock.wait(&self.guest, ds_fd, next_beacon).is_err() {
-                tracing::warn!("AP MLD: the daemon closed the connection");
-                return self.stats;
+            proceed = match self.clock.wait(&self.guest, ds_fd, next_beacon) {
+                Ok(p) => p,
+                Err(_) => {
+                    tracing::warn!("AP MLD: the daemon closed the connection");
+                    return self.stats;
+                }
+            };
+            if !proceed {
+                // Only the commands get a look (a virtual clock between turns).
+                continue;
             }
             self.receive();
             let tsf = self.tsf();

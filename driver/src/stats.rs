@@ -99,6 +99,20 @@ pub struct TimeTravelStats {
     pub joining: usize,
     /// Named counters of the controller, its socket and the daemon's waits.
     pub counters: std::collections::BTreeMap<&'static str, u64>,
+    /// Every participant: its name (a guest's time-travel ID; the medium 0, the AP MLD 2^32,
+    /// the daemon's barrier helper 2^64-1), its request (absolute ns) and whether it runs.
+    pub participants: Vec<TimeTravelParticipant>,
+}
+
+/// One participant of the controller.
+#[derive(Serialize, Debug, Clone)]
+pub struct TimeTravelParticipant {
+    /// Its name.
+    pub name: u64,
+    /// The absolute time it asked to run at.
+    pub request_ns: Option<u64>,
+    /// It runs now.
+    pub running: bool,
 }
 
 fn time_travel_stats(vt: &crate::vtime::VirtualTime) -> TimeTravelStats {
@@ -128,6 +142,15 @@ fn time_travel_stats(vt: &crate::vtime::VirtualTime) -> TimeTravelStats {
         remotes: s.remotes,
         joining: s.joining,
         counters,
+        participants: vt
+            .schedule_table()
+            .into_iter()
+            .map(|(name, request_ns, running)| TimeTravelParticipant {
+                name,
+                request_ns,
+                running,
+            })
+            .collect(),
     }
 }
 

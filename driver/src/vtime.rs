@@ -64,6 +64,10 @@ pub struct VtimeCounters {
 pub struct VirtualTime {
     server: ServerHandle,
     sync: LocalParticipant,
+    /// The built-in AP MLD runs on [`VirtualApClock`].
+    ap_virtual: std::sync::atomic::AtomicBool,
+    /// The AP VM's `rx_written` when the AP last asked for a turn to read it.
+    ap_noticed: AtomicU64,
     /// Counters.
     pub counters: VtimeCounters,
 }
@@ -85,6 +89,8 @@ impl VirtualTime {
         Ok(Arc::new(VirtualTime {
             server,
             sync,
+            ap_virtual: std::sync::atomic::AtomicBool::new(false),
+            ap_noticed: AtomicU64::new(0),
             counters: VtimeCounters::default(),
         }))
     }
@@ -104,6 +110,11 @@ impl VirtualTime {
         self.server.stats()
     }
 
+    /// Every participant's (name, absolute request, running), for `stats`.
+    pub fn schedule_table(&self) -> Vec<(u64, Option<Nanos>, bool)> {
+        self.server.schedule_table()
+    }
+
     /// The socket guests connect to.
     pub fn path(&self) -> &Path {
         self.server.path()
@@ -119,6 +130,12 @@ impl VirtualTime {
     /// and statuses written into its RX ring, the in-band call answered), then for the
     /// [`barrier`](Self::barrier).
     pub fn settle_rx(&self, core: &Core) {
+        self.settle(core, true);
+    }
+
+    /// [`settle_rx`](Self::settle_rx); with `ap`, also until the built-in AP MLD has asked for
+    /// a turn to read what was written into its RX ring (it acts only in its turns).
+    fn settle(&self, core: &Core, ap: bool) {
         let deadline = Instant::now() + SETTLE_TIMEOUT;
         for vm in core.vms() {
             while !vm.inbox.served() {
@@ -137,8 +154,31 @@ impl VirtualTime {
                 std::thread::sleep(Duration::from_micros(20));
             }
         }
+        if ap && self.ap_virtual.load(Ordering::Acquire) {
+            if let Some(vm) = ap_vm(core) {
+                while self.ap_noticed.load(Ordering::Acquire) < rx_written(&vm) {
+                    if Instant::now() >= deadline {
+                        self.counters
+                            .settle_timeouts
+                            .fetch_add(1, Ordering::Relaxed);
+                        tracing::warn!("time travel: the AP MLD did not notice its RX in time");
+                        break;
+                    }
+                    std::thread::sleep(Duration::from_micros(20));
+                }
+            }
+        }
         self.barrier();
     }
+}
+
+fn ap_vm(core: &Core) -> Option<Arc<crate::core::VmShared>> {
+    let id = *core.ap_vm.get()?;
+    core.vms().into_iter().find(|vm| vm.id == id)
+}
+
+fn rx_written(vm: &crate::core::VmShared) -> u64 {
+    vm.counters.rx_written.load(Ordering::Acquire)
 }
 
 /// The built-in AP MLD's clock under virtual time: a local participant whose request is the
@@ -147,29 +187,37 @@ impl VirtualTime {
 /// the time socket it asks for nothing (beacons alone would spin simulated time forward as
 /// fast as the CPU allows) and asks again when one joins.
 ///
-/// Frames it answers with outside its turns (to what it received during another
-/// participant's turn) go out at the controller's time when its thread gets to them: that is
-/// not yet part of the settle waits (`docs/time-travel.md`, "not done").
+/// It acts only in its turns: RX (or distribution-system input) that arrives during another
+/// participant's turn makes it ask for a turn at the current time, and that turn's owner waits
+/// until it has asked ([`VirtualTime::settle_rx`]). A guest is never sent a frame by the AP
+/// while it runs.
 pub struct VirtualApClock {
     vt: Arc<VirtualTime>,
     me: LocalParticipant,
     core: Weak<Core>,
     turn: Option<Nanos>,
     asked: Option<Option<Nanos>>,
+    /// The TBTT the loop last named.
+    next_tbtt: Nanos,
 }
 
 /// How often the AP's wait looks for its turn while it also waits for RX.
 const AP_POLL: Duration = Duration::from_millis(1);
 
+/// How often (wall time) the AP's loop gets to answer commands between turns.
+const AP_COMMAND_POLL: Duration = Duration::from_millis(20);
+
 impl VirtualApClock {
     /// The AP's participant in `vt`.
     pub fn new(vt: &Arc<VirtualTime>, core: &Arc<Core>) -> Self {
+        vt.ap_virtual.store(true, Ordering::Release);
         VirtualApClock {
             me: vt.add_local(names::AP_MLD),
             vt: Arc::clone(vt),
             core: Arc::downgrade(core),
             turn: None,
             asked: None,
+            next_tbtt: 0,
         }
     }
 
@@ -179,12 +227,8 @@ impl VirtualApClock {
         let Some(core) = self.core.upgrade() else {
             return;
         };
-        let ap = core
-            .ap_vm
-            .get()
-            .and_then(|id| core.vms().into_iter().find(|vm| vm.id == *id));
-        if let Some(ap) = ap {
-            let deadline = Instant::now() + SETTLE_TIMEOUT;
+        let deadline = Instant::now() + SETTLE_TIMEOUT;
+        if let Some(ap) = ap_vm(&core) {
             while ap.tx_handled.load(Ordering::Acquire) < tx_frames {
                 if Instant::now() >= deadline {
                     self.vt
@@ -204,7 +248,29 @@ impl VirtualApClock {
                     .fetch_add(1, Ordering::Relaxed);
             }
         }
-        self.vt.settle_rx(&core);
+        // Not for itself: this thread is the one that would notice.
+        self.vt.settle(&core, false);
+    }
+
+    /// What the daemon has written into the AP's RX ring so far.
+    fn ap_rx_written(&self) -> u64 {
+        self.core
+            .upgrade()
+            .and_then(|core| ap_vm(&core))
+            .map_or(0, |vm| rx_written(&vm))
+    }
+
+    /// RX or input arrived outside a turn: ask for one as soon as is safe, then say so. RX is
+    /// written only inside another participant's turn or kick, whose owner waits until this
+    /// has been asked: the controller's time is exact then. Input from the distribution
+    /// system (a host TAP) comes at any wall time, while a guest may run ahead of the
+    /// controller's time: it is asked for at that guest's FREE_UNTIL.
+    fn ask_now(&mut self, rx: bool) {
+        let written = self.ap_rx_written();
+        if let Some(at) = self.me.request_asap(rx) {
+            self.asked = Some(Some(at));
+        }
+        self.vt.ap_noticed.fetch_max(written, Ordering::AcqRel);
     }
 
     fn wanted(&self, next_tbtt: Nanos) -> Option<Nanos> {
@@ -218,9 +284,17 @@ impl hwsim_ap::runtime::ApClock for VirtualApClock {
     }
 
     fn pass_done(&mut self, tx_frames: u64, next_tbtt_ns: u64) {
-        let want = self.wanted(next_tbtt_ns);
-        if self.turn.take().is_some() {
+        self.next_tbtt = next_tbtt_ns;
+        let mut want = self.wanted(next_tbtt_ns);
+        if let Some(at) = self.turn.take() {
             self.settle(tx_frames);
+            // Statuses of its own frames (and anything else) written during the turn: another
+            // turn at the same time reads them.
+            let written = self.ap_rx_written();
+            if written > self.vt.ap_noticed.load(Ordering::Acquire) {
+                self.vt.ap_noticed.fetch_max(written, Ordering::AcqRel);
+                want = Some(at);
+            }
             self.me.request(want);
             self.asked = Some(want);
             self.me.done();
@@ -234,22 +308,34 @@ impl hwsim_ap::runtime::ApClock for VirtualApClock {
         &mut self,
         guest: &hwsim_guest::Guest,
         extra: Option<RawFd>,
-        _next_tbtt_ns: u64,
-    ) -> Result<(), hwsim_guest::Error> {
+        next_tbtt_ns: u64,
+    ) -> Result<bool, hwsim_guest::Error> {
+        self.next_tbtt = next_tbtt_ns;
+        let commands = Instant::now() + AP_COMMAND_POLL;
         loop {
             if let LocalEvent::Run(at) = self.me.next_event(Duration::ZERO) {
                 self.turn = Some(at);
-                return Ok(());
+                let written = self.ap_rx_written();
+                self.vt.ap_noticed.fetch_max(written, Ordering::AcqRel);
+                return Ok(true);
             }
-            if guest.wait_also(extra, AP_POLL)? {
-                return Ok(());
+            if Instant::now() >= commands {
+                return Ok(false);
             }
-            // A guest joined or all left: the next pass asks the controller again.
+            // The ring's notification is not relied on (the frontend may not ask for one):
+            // what the daemon has written is compared with what was noticed.
+            let readable = guest.wait_also(extra, AP_POLL)?;
+            let unseen = self.ap_rx_written() > self.vt.ap_noticed.load(Ordering::Acquire);
+            if (readable || unseen) && self.vt.stats().remotes > 0 {
+                self.ask_now(unseen);
+                continue;
+            }
+            // A guest joined or all left: ask again (no turn, nothing is sent).
             if self
                 .asked
                 .is_some_and(|a| a.is_some() != (self.vt.stats().remotes > 0))
             {
-                return Ok(());
+                self.pass_done(0, self.next_tbtt);
             }
         }
     }

@@ -274,6 +274,40 @@ impl Controller {
         self.participants.get(&who).map_or(0, |p| p.unacked.len())
     }
 
+    /// The earliest time a new local request may safely name. While a remote participant runs
+    /// free it may be anywhere before its FREE_UNTIL without having said so (it sends UPDATE
+    /// only before a kick), and running anybody at an earlier time would hand it an interrupt
+    /// whose time goes backwards (a guest panics). So: its FREE_UNTIL, unless `runner_synced`
+    /// (the caller knows the runner is blocked right after an UPDATE, e.g. inside its kick),
+    /// no remote runs, or it holds no FREE_UNTIL yet (then it cannot have run ahead).
+    pub fn safe_now(&self, runner_synced: bool) -> Nanos {
+        let remote_free_until = self
+            .running
+            .and_then(|r| self.participants.get(&r))
+            .filter(|p| p.kind == Kind::Remote)
+            .and_then(|p| p.free_until_sent);
+        match remote_free_until {
+            Some(limit) if !runner_synced => limit.max(self.now),
+            _ => self.now,
+        }
+    }
+
+    /// Every participant's (name, request, running), for reports: name is the START id of a
+    /// remote one (`u64::MAX` before its START), the given name of a local one.
+    pub fn schedule_table(&self) -> Vec<(u64, Option<Nanos>, bool)> {
+        self.participants
+            .iter()
+            .map(|(id, p)| {
+                let name = if p.kind == Kind::Remote && !p.started() && p.phase != Phase::Joining {
+                    u64::MAX
+                } else {
+                    p.name
+                };
+                (name, p.request, self.running == Some(*id))
+            })
+            .collect()
+    }
+
     /// Participants known (connected, joining or started).
     pub fn len(&self) -> usize {
         self.participants.len()

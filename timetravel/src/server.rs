@@ -242,6 +242,12 @@ impl ServerHandle {
         self.shared.lock().stats()
     }
 
+    /// Every participant's (name, absolute request, running) (see
+    /// [`Controller::schedule_table`]).
+    pub fn schedule_table(&self) -> Vec<(u64, Option<Nanos>, bool)> {
+        self.shared.lock().controller.schedule_table()
+    }
+
     /// Every turn granted so far (see [`Config::record_turns`]).
     pub fn turns(&self) -> Vec<(u64, Nanos)> {
         self.shared.lock().controller.turns().to_vec()
@@ -322,6 +328,23 @@ impl LocalParticipant {
         }
         self.shared.wake();
         self.wait_acked(state);
+    }
+
+    /// Asks for a turn as soon as it is safe ([`Controller::safe_now`]) and returns the time
+    /// asked for (`None` if that is no time: a runner alone holds FREE_UNTIL = FOREVER).
+    /// Returns like [`LocalParticipant::request`].
+    pub fn request_asap(&self, runner_synced: bool) -> Option<Nanos> {
+        let mut state = self.shared.lock();
+        let at = state.controller.safe_now(runner_synced);
+        if at >= crate::wire::FOREVER {
+            return None;
+        }
+        if state.controller.local_request(self.id, Some(at)).is_err() {
+            return None;
+        }
+        self.shared.wake();
+        self.wait_acked(state);
+        Some(at)
     }
 
     /// Returns once the running participant (if another one) has acknowledged every message

@@ -106,7 +106,6 @@ impl VmWorker {
                     Ok(len) => {
                         drop(state);
                         self.handle_message(len);
-                        self.vm.tx_handled.fetch_add(1, Ordering::Release);
                         state = vring.get_mut();
                     }
                     Err(_) => {
@@ -128,6 +127,9 @@ impl VmWorker {
             }
         }
         self.wake_receivers();
+        // Only now, with the receivers woken: virtual time ends the sender's turn on this count,
+        // and a receiver woken after the turn ended could be run before it serves the frame.
+        self.vm.tx_handled.fetch_add(done as u64, Ordering::Release);
         more
     }
 

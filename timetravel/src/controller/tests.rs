@@ -692,3 +692,25 @@ fn a_joiner_holds_the_runner_at_the_current_time_until_it_is_admitted() {
     let outs = request_and_wait(&mut c, b, FOREVER);
     assert_eq!(turns(&outs), vec![(c3, 0)]);
 }
+
+#[test]
+fn safe_now_is_the_free_running_guests_limit_unless_it_is_synced() {
+    let mut c = Controller::new(Config::default());
+    let ap = c.add_local(7);
+    let a = join(&mut c, 1);
+    drain(&mut c);
+    // Alone, a holds no useful limit yet; the local asks for 5_000, which becomes a's limit.
+    c.local_request(ap, Some(5_000)).unwrap();
+    drain(&mut c);
+    c.receive(a, m(Op::Update, 20, 1_000));
+    assert_eq!(c.now(), 1_000);
+    // a may be anywhere before 5_000 without having said so: not now (1_000), but 5_000.
+    assert_eq!(c.safe_now(false), 5_000);
+    // Blocked in a kick right after its UPDATE, a is exactly at now.
+    assert_eq!(c.safe_now(true), 1_000);
+    // With a local runner the controller's time is exact.
+    request_and_wait(&mut c, a, FOREVER);
+    assert_eq!(c.running(), Some(ap));
+    assert_eq!(c.safe_now(false), 5_000);
+    assert_eq!(c.now(), 5_000);
+}
