@@ -199,9 +199,12 @@ impl VhostUserBackend for VmBackend {
                 while worker.process_tx(tx, TX_BUDGET) {
                     worker.flush_rx(rx);
                 }
-                if self.inband.is_some() {
-                    // Virtual time: the medium clock has placed this kick's frames (and told
-                    // the controller) before the kick may be answered.
+                if self.inband.as_ref().is_some_and(|i| i.active()) {
+                    // Virtual time, a guest blocked in its in-band kick (so no turn of the
+                    // medium runs meanwhile): the medium clock has placed this kick's frames
+                    // (and told the controller) before the kick may be answered. A frontend
+                    // without in-band kicks is no participant; its frames are placed whenever
+                    // the clock thread gets to them.
                     if let Some(air) = self.core.air_clock_if_started() {
                         if !air.settle(crate::vtime::SETTLE_TIMEOUT) {
                             tracing::warn!(vm = self.vm.id, "time travel: medium clock late");
