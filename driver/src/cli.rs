@@ -89,6 +89,16 @@ pub struct Args {
     /// socket, then admit them in ID order (deterministic start; 0: admit each as it comes).
     #[arg(long, value_name = "N", default_value_t = 0, requires = "time_travel")]
     pub time_travel_guests: usize,
+    /// With --time-travel: never let simulated time run more than RATIO times as fast as the
+    /// wall clock (1: never ahead of it), for rigs where something outside the simulation (a
+    /// host TAP, host-side timeouts) runs on wall time. 0 (default): as fast as it goes.
+    #[arg(
+        long,
+        value_name = "RATIO",
+        default_value_t = 0.0,
+        requires = "time_travel"
+    )]
+    pub time_travel_pace: f64,
     /// Log filter (tracing `EnvFilter` syntax), e.g. `info`, `debug` (default: `info`; `warn`
     /// for `demo`).
     #[arg(long)]
@@ -444,6 +454,20 @@ fn serve(args: &Args) -> Result<(), CliError> {
             guests = args.time_travel_guests,
             "virtual time: serving the time-travel controller"
         );
+        if !(args.time_travel_pace >= 0.0 && args.time_travel_pace.is_finite()) {
+            return Err(CliError::Usage(format!(
+                "--time-travel-pace {} is not a ratio ≥ 0",
+                args.time_travel_pace
+            )));
+        }
+        if args.time_travel_pace > 0.0 {
+            crate::vtime::spawn_pacer(&vt, args.time_travel_pace).map_err(|source| {
+                CliError::Io {
+                    what: "--time-travel-pace: pacer thread".into(),
+                    source,
+                }
+            })?;
+        }
         core.set_vtime(vt);
         // The medium clock joins the controller now, so that it takes part from time 0.
         if core.medium.load().air().is_some() {

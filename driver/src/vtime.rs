@@ -45,6 +45,8 @@ pub mod names {
     pub const MEDIUM: u64 = 0;
     /// The built-in AP MLD.
     pub const AP_MLD: u64 = 1 << 32;
+    /// The pacer (`--time-travel-pace`).
+    pub const PACER: u64 = 1 << 33;
     /// The participant used only for barriers; it never asks for a turn.
     pub const SYNC: u64 = u64::MAX;
 }
@@ -339,4 +341,40 @@ impl hwsim_ap::runtime::ApClock for VirtualApClock {
             }
         }
     }
+}
+
+/// Simulated time between two turns of the pacer.
+pub const PACE_STEP_NS: Nanos = 10_000_000;
+
+/// Keeps simulated time from running ahead of `ratio` × wall time (`--time-travel-pace`): a
+/// local participant that asks for a turn every [`PACE_STEP_NS`] of simulated time and, in
+/// it, sleeps until the wall clock has caught up. For rigs where something outside the
+/// simulation takes part on wall time (a host TAP, host-side timeouts); time may still run
+/// slower than that. The wall reference is taken at the pacer's first turn.
+pub fn spawn_pacer(vt: &Arc<VirtualTime>, ratio: f64) -> std::io::Result<()> {
+    let me = vt.add_local(names::PACER);
+    let vt = Arc::clone(vt);
+    std::thread::Builder::new()
+        .name("vhost-hwsim-pace".into())
+        .spawn(move || {
+            let mut origin: Option<(Instant, Nanos)> = None;
+            let mut next = PACE_STEP_NS;
+            loop {
+                // Without guests nothing moves time anyway; do not hold it either.
+                let want = (vt.stats().remotes > 0).then_some(next);
+                me.request(want);
+                let LocalEvent::Run(at) = me.next_event(Duration::from_millis(100)) else {
+                    continue;
+                };
+                let (wall0, sim0) = *origin.get_or_insert((Instant::now(), at));
+                let due = wall0 + Duration::from_secs_f64((at - sim0) as f64 / 1e9 / ratio);
+                if let Some(left) = due.checked_duration_since(Instant::now()) {
+                    std::thread::sleep(left);
+                }
+                next = at + PACE_STEP_NS;
+                me.request((vt.stats().remotes > 0).then_some(next));
+                me.done();
+            }
+        })?;
+    Ok(())
 }
