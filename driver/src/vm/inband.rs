@@ -278,6 +278,14 @@ impl InbandHooks for InbandLink {
                     while self.inband.forward_calls_in_kick() {
                         vt.settle_rx(&core);
                     }
+                    // An event of this VM that ran after the last look skipped its call (it saw
+                    // `in_kick`) and left it signalled: send it now, while the guest still
+                    // sits in its kick, or it would wait for the VM's next event, perhaps
+                    // forever (the guest idles, waiting for exactly that interrupt).
+                    self.inband.set_in_kick(false);
+                    if self.inband.forward_calls_in_kick() {
+                        vt.settle_rx(&core);
+                    }
                 }
             }
         }
