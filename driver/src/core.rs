@@ -50,6 +50,8 @@ pub struct VmShared {
     /// TX messages it sent that the daemon has fully handled (routed, judged, handed to the
     /// medium clock): virtual time waits on it for the in-process AP MLD.
     pub tx_handled: std::sync::atomic::AtomicU64,
+    /// Its in-band notification state (virtual time only), for `stats`.
+    pub inband: std::sync::OnceLock<Arc<crate::vm::inband::Inband>>,
     /// Set when it leaves: from then on its counters go to `departed` once nothing refers to
     /// it any more.
     left: AtomicBool,
@@ -215,6 +217,7 @@ impl Core {
             connected_at: Instant::now(),
             mld: Arc::new(crate::mld::MldQueue::new(id)),
             tx_handled: std::sync::atomic::AtomicU64::new(0),
+            inband: std::sync::OnceLock::new(),
             left: AtomicBool::new(false),
             departed: Arc::clone(&self.departed),
         }))

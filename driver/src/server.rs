@@ -186,6 +186,9 @@ fn serve_as(core: &Arc<Core>, conn: UnixStream, builtin_ap: bool) -> Result<(), 
         }
         _ => None,
     };
+    if let Some(i) = &inband {
+        let _ = vm.inband.set(Arc::clone(i));
+    }
     let hooks = inband.as_ref().map(|inband| {
         Arc::new(crate::vm::inband::InbandLink {
             inband: Arc::clone(inband),

@@ -115,8 +115,11 @@ pub struct TimeTravelParticipant {
     pub running: bool,
 }
 
-fn time_travel_stats(vt: &crate::vtime::VirtualTime) -> TimeTravelStats {
+fn time_travel_stats(core: &Core, vt: &crate::vtime::VirtualTime) -> TimeTravelStats {
     use std::sync::atomic::Ordering::Relaxed;
+    // What the medium clock holds after its last pass: with no guest running and nothing
+    // requested by the medium, anything held here is stuck.
+    let air = core.air_clock_if_started().map_or((0, 0), |a| a.held());
     let s = vt.stats();
     let c = &s.controller;
     let d = &vt.counters;
@@ -134,6 +137,8 @@ fn time_travel_stats(vt: &crate::vtime::VirtualTime) -> TimeTravelStats {
         ("socket_refused", s.socket.refused),
         ("slow_readers", s.socket.slow_readers),
         ("settle_timeouts", d.settle_timeouts.load(Relaxed)),
+        ("air_held", air.0),
+        ("air_bursts", air.1),
     ]
     .into_iter()
     .collect();
@@ -367,6 +372,13 @@ fn vm_stats(vm: &VmShared, connected: bool) -> VmStats {
             .snapshot()
             .into_iter()
             .chain(vm.mld.counters().snapshot())
+            .chain(
+                vm.inband
+                    .get()
+                    .map(|i| i.counters.snapshot())
+                    .into_iter()
+                    .flatten(),
+            )
             .collect(),
         malformed: vm.malformed.snapshot().into_iter().collect(),
     }
@@ -438,7 +450,7 @@ pub fn collect(core: &Core) -> Stats {
         mlds,
         mld_tracker,
         capture: core.capture.get().map(|t| t.stats()),
-        time_travel: core.vtime().map(|vt| time_travel_stats(vt)),
+        time_travel: core.vtime().map(|vt| time_travel_stats(core, vt)),
     }
 }
 

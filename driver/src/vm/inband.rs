@@ -69,6 +69,20 @@ pub struct InbandCounters {
     pub bad_kicks: AtomicU64,
 }
 
+impl InbandCounters {
+    /// Named values, for `stats`.
+    pub fn snapshot(&self) -> [(&'static str, u64); 5] {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        [
+            ("inband_kicks", get(&self.kicks)),
+            ("inband_kick_timeouts", get(&self.kick_timeouts)),
+            ("inband_bad_kicks", get(&self.bad_kicks)),
+            ("inband_calls", get(&self.calls)),
+            ("inband_call_failures", get(&self.call_failures)),
+        ]
+    }
+}
+
 /// One VM connection's in-band state, shared by its relay and its backend.
 pub struct Inband {
     kicks: [EventFd; NUM_QUEUES],

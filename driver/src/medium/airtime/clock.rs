@@ -243,6 +243,10 @@ pub struct AirClock {
     submitted: AtomicU64,
     taken: Mutex<u64>,
     taken_changed: Condvar,
+    /// After each pass: transmissions the thread holds (on the air or waiting behind one), and
+    /// bursts on its timeline (for `stats`).
+    held: AtomicU64,
+    bursts: AtomicU64,
 }
 
 impl AirClock {
@@ -255,6 +259,8 @@ impl AirClock {
             submitted: AtomicU64::new(0),
             taken: Mutex::new(0),
             taken_changed: Condvar::new(),
+            held: AtomicU64::new(0),
+            bursts: AtomicU64::new(0),
         });
         let time: Box<dyn MediumTime> = match core.vtime() {
             Some(vt) => {
@@ -312,6 +318,14 @@ impl AirClock {
         true
     }
 
+    /// (transmissions held, bursts on the timeline) after the thread's last pass.
+    pub fn held(&self) -> (u64, u64) {
+        (
+            self.held.load(Ordering::Relaxed),
+            self.bursts.load(Ordering::Relaxed),
+        )
+    }
+
     fn mark_taken(&self, upto: u64) {
         let mut taken = self.taken.lock().unwrap_or_else(|e| e.into_inner());
         if upto > *taken {
@@ -346,6 +360,10 @@ fn run(core: &Weak<Core>, clock: &AirClock, mut time: Box<dyn MediumTime>) {
                 state.arrive(&core, air, tx, now);
             }
             let next = state.timeline.next_end().map(|b| b.end);
+            clock.held.store(state.held(), Ordering::Relaxed);
+            clock
+                .bursts
+                .store(state.timeline.len() as u64, Ordering::Relaxed);
             time.pass_done(&core, next);
             clock.mark_taken(seen);
             next
@@ -391,6 +409,13 @@ impl ClockState {
             free: Vec::with_capacity(TIMELINE_CAPACITY),
             stations: HashMap::new(),
         }
+    }
+
+    /// Transmissions held: in a slot (on the air) or in a station's backlog.
+    fn held(&self) -> u64 {
+        let in_slots = self.slots.iter().filter(|s| s.is_some()).count();
+        let waiting: usize = self.stations.values().map(|s| s.backlog.len()).sum();
+        (in_slots + waiting) as u64
     }
 
     /// The medium in force has no airtime (a reload replaced it): whatever waits goes out now,
