@@ -27,6 +27,8 @@ const MEDIUM: &str = "Medium";
 const CAPTURE: &str = "Capture";
 /// `--help` heading of the built-in AP MLD's options.
 const AP: &str = "Built-in AP MLD";
+/// `--help` heading of the virtual-time options.
+const VIRTUAL_TIME: &str = "Virtual time (UML time travel)";
 
 /// Command-line arguments.
 #[derive(Parser, Debug)]
@@ -110,6 +112,23 @@ pub struct Args {
     /// Needs CAP_NET_ADMIN.
     #[arg(long, value_name = "NAME", requires = "ap_config", help_heading = AP)]
     pub ap_tap: Option<String>,
+    /// Run in virtual time as the UML time-travel controller on this socket: guests boot with
+    /// `time-travel=ext:ID:SOCKET` (distinct IDs), and the medium clock, the built-in AP MLD
+    /// and the guests share one simulated clock that advances only when all of them wait.
+    /// Without it the daemon runs on the host's clock, as always (docs/time-travel.md).
+    #[arg(long, value_name = "SOCKET", help_heading = VIRTUAL_TIME)]
+    pub time_travel: Option<PathBuf>,
+    /// With --time-travel: let nothing run until this many guests have connected to the time
+    /// socket, then admit them in ID order (deterministic start; 0: admit each as it comes).
+    #[arg(long, value_name = "N", default_value_t = 0, requires = "time_travel",
+          help_heading = VIRTUAL_TIME)]
+    pub time_travel_guests: usize,
+    /// With --time-travel: never let simulated time run more than RATIO times as fast as the
+    /// wall clock (1: never ahead of it), for rigs where something outside the simulation (a
+    /// host TAP, host-side timeouts) runs on wall time. 0 (default): as fast as it goes.
+    #[arg(long, value_name = "RATIO", default_value_t = 0.0, requires = "time_travel",
+          help_heading = VIRTUAL_TIME)]
+    pub time_travel_pace: f64,
     /// Log filter (tracing `EnvFilter` syntax), e.g. `info`, `debug`,
     /// `vhost_hwsim::medium=trace`. Default: RUST_LOG if set, else `info` (`warn` for
     /// subcommands). An invalid filter is an error.
@@ -376,6 +395,20 @@ fn serve(args: &Args) -> Result<(), CliError> {
             )));
         }
     }
+    if let (Some(tt), Some(socket)) = (&args.time_travel, &args.socket) {
+        if absolute("--time-travel", tt)? == absolute("--socket", socket)? {
+            return Err(CliError::Usage(format!(
+                "--socket and --time-travel are the same path ({})",
+                socket.display()
+            )));
+        }
+    }
+    if !(args.time_travel_pace >= 0.0 && args.time_travel_pace.is_finite()) {
+        return Err(CliError::Usage(format!(
+            "--time-travel-pace {} is not a ratio ≥ 0",
+            args.time_travel_pace
+        )));
+    }
     let limits = args.limits()?;
     // Every file is read and both sockets are checked before anything else happens: a bad
     // file or a path that is not ours stops the daemon with nothing created, started or logged.
@@ -434,6 +467,32 @@ fn serve(args: &Args) -> Result<(), CliError> {
 
     tracing::info!(medium = medium.name(), "medium");
     let core = Core::new(medium, limits);
+    if let Some(path) = &args.time_travel {
+        let vt = crate::vtime::VirtualTime::start(path, args.time_travel_guests).map_err(|e| {
+            CliError::Io {
+                what: format!("--time-travel {}", path.display()),
+                source: std::io::Error::other(e.to_string()),
+            }
+        })?;
+        tracing::info!(
+            socket = %path.display(),
+            guests = args.time_travel_guests,
+            "virtual time: serving the time-travel controller"
+        );
+        if args.time_travel_pace > 0.0 {
+            crate::vtime::spawn_pacer(&vt, args.time_travel_pace).map_err(|source| {
+                CliError::Io {
+                    what: "--time-travel-pace: pacer thread".into(),
+                    source,
+                }
+            })?;
+        }
+        core.set_vtime(vt);
+        // The medium clock joins the controller now, so that it takes part from time 0.
+        if core.medium.load().air().is_some() {
+            let _ = core.air_clock();
+        }
+    }
     let source = Arc::new(std::sync::Mutex::new(source));
     // The control socket's file stays with `serve` and goes when it returns.
     let _control_file = match control {

@@ -29,3 +29,4 @@ pub mod socket_file;
 pub mod stats;
 pub mod switch;
 pub mod vm;
+pub mod vtime;

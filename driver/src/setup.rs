@@ -78,7 +78,11 @@ pub fn attach_builtin_ap(
     let (device_end, guest_end) = std::os::unix::net::UnixStream::pair()
         .map_err(|e| format!("built-in AP MLD socket pair: {e}"))?;
     crate::server::serve_builtin_ap(core, device_end).map_err(|e| e.to_string())?;
-    hwsim_ap::runtime::spawn_on_stream(ap, guest_end, ds).map_err(|e| e.to_string())
+    let clock: Box<dyn hwsim_ap::runtime::ApClock> = match core.vtime() {
+        Some(vt) => Box::new(crate::vtime::VirtualApClock::new(vt, core)),
+        None => Box::new(hwsim_ap::runtime::HostClock::new()),
+    };
+    hwsim_ap::runtime::spawn_on_stream_with(ap, guest_end, ds, clock).map_err(|e| e.to_string())
 }
 
 /// Starts the capture writer and hands its tap to the data path.

@@ -127,6 +127,9 @@ impl VmWorker {
             }
         }
         self.wake_receivers();
+        // Only now, with the receivers woken: virtual time ends the sender's turn on this count,
+        // and a receiver woken after the turn ended could be run before it serves the frame.
+        self.vm.tx_handled.fetch_add(done as u64, Ordering::Release);
         more
     }
 
@@ -270,7 +273,13 @@ impl VmWorker {
         let link_tx = LinkTx::judged(freq, f.frame.len(), ack_from.as_ref(), &status);
         radio.links.record(&link_tx);
         if let Some(tap) = self.core.capture.get() {
-            record_transmission(tap, &tx, ack_from.as_ref(), &status);
+            // Under time travel the capture is stamped with simulated time (the kick's time,
+            // which is exact), on the guests' clock of day: a run repeats with its timestamps.
+            let timestamp_ns = match self.core.vtime() {
+                Some(vt) => crate::vtime::TOD_AT_ZERO_NS + vt.now(),
+                None => crate::capture::now_ns(),
+            };
+            record_transmission(tap, &tx, ack_from.as_ref(), &status, timestamp_ns);
         }
         // Management frames only (checked on the frame control octet), copied to this VM's
         // bounded queue to the MLD tracker; never blocks.
@@ -459,8 +468,9 @@ impl VmWorker {
     }
 
     /// The inbox eventfd fired.
-    pub fn inbox_signalled(&mut self) {
-        self.vm.inbox.begin_drain();
+    /// Returns the inbox's wake-up count for [`crate::switch::Inbox::mark_served`].
+    pub fn inbox_signalled(&mut self) -> u64 {
+        self.vm.inbox.begin_drain()
     }
 
     /// Writes pending statuses and inbox deliveries into the guest's RX buffers.
@@ -662,6 +672,7 @@ fn record_transmission(
     tx: &Transmission<'_>,
     heard: Option<&Reception>,
     status: &crate::medium::TxStatus,
+    timestamp_ns: u64,
 ) {
     use hwsim_frame::radiotap::PhyInfo;
     // The guests only see legacy RX rates; the capture says what they were told.
@@ -682,7 +693,7 @@ fn record_transmission(
         .map(|r| u32::from(r.count))
         .sum();
     let meta = crate::capture::FrameMeta {
-        timestamp_ns: crate::capture::now_ns(),
+        timestamp_ns,
         radio: tx.from,
         freq_mhz: tx.freq,
         signal_dbm: heard.map(|r| r.signal_dbm.clamp(-128, 127) as i8),
