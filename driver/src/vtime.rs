@@ -1,4 +1,4 @@
-//! Virtual time (issue 12, `docs/time-travel.md`): with `--time-travel SOCKET` the daemon is
+//! Virtual time (`docs/time-travel.md`): with `--time-travel SOCKET` the daemon is
 //! the UML time-travel controller. Guests started with `time-travel=ext:ID:SOCKET` ask it for
 //! time; the medium clock ([`crate::medium::airtime::clock`]) and the built-in AP MLD are local
 //! participants of the same controller, so frame timing, beacons and the guests' timers all run

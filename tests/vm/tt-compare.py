@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Compare the captures of two virtual-time runs (issue 12, determinism).
+"""Compare the captures of two virtual-time runs (determinism).
 
     tests/vm/tt-compare.py RUN1_DIR RUN2_DIR [SCENARIO]
 
