@@ -139,6 +139,9 @@ pub enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// Change a running daemon's air and capture through its control API (docs/control-api.md):
+    /// positions, tx powers, per-link attenuation/loss/down, capture start/stop/rotate.
+    Ctl(crate::ctl::CtlArgs),
     /// Commands for the built-in AP MLD of a running daemon.
     Ap {
         /// The daemon's control socket.
@@ -279,6 +282,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
             Ok(())
         }
         Some(Command::Reload { control, config }) => reload(control, config.as_deref()),
+        Some(Command::Ctl(ctl)) => crate::ctl::run(ctl),
         Some(Command::Ap { control, action }) => {
             let request = match action {
                 ApAction::RemoveLink { id, tbtts } => format!("ap remove-link {id} {tbtts}"),
@@ -395,13 +399,18 @@ pub fn medium_with_ap(
             signal_dbm,
             ..PerfectMedium::default()
         })),
-        Some(path) => {
-            let mut cfg =
-                Config::load(path).map_err(|e| CliError::Config(format!("--config {e}")))?;
-            bound_by_ap_links(&mut cfg, ap_links);
-            Ok(crate::planning::medium_from(&cfg, signal_dbm))
-        }
+        Some(path) => Ok(crate::planning::medium_from(
+            &load_config(path, ap_links)?,
+            signal_dbm,
+        )),
     }
+}
+
+/// Reads the medium config `path` (`--config`), its rates bounded by the AP MLD's links.
+fn load_config(path: &std::path::Path, ap_links: &[ApLinkWidth]) -> Result<Config, CliError> {
+    let mut cfg = Config::load(path).map_err(|e| CliError::Config(format!("--config {e}")))?;
+    bound_by_ap_links(&mut cfg, ap_links);
+    Ok(cfg)
 }
 
 /// The medium's view of the AP MLD's links: address, band and BSS width.
@@ -472,8 +481,17 @@ fn serve(args: &Args) -> Result<(), CliError> {
         .transpose()
         .map_err(|e| CliError::Config(format!("--ap-config {e}")))?;
     let ap_links = ap_config.as_ref().map(ap_link_widths).unwrap_or_default();
-    let medium = medium_with_ap(args.config.as_deref(), args.signal, &ap_links)?;
+    let loaded = args
+        .config
+        .as_deref()
+        .map(|path| load_config(path, &ap_links))
+        .transpose()?;
+    let medium = match &loaded {
+        Some(cfg) => crate::planning::medium_from(cfg, args.signal),
+        None => medium_with_ap(None, args.signal, &ap_links)?,
+    };
     let source = crate::control::MediumSource {
+        loaded,
         config: args
             .config
             .as_deref()
@@ -520,20 +538,27 @@ fn serve(args: &Args) -> Result<(), CliError> {
     tracing::info!(medium = medium.name(), "medium");
     let core = Core::new(medium, limits);
     let source = Arc::new(std::sync::Mutex::new(source));
+    let capture_config = capture_config(args);
+    let capture = start_taps(&core, &capture_config)?;
+    let capture = Arc::new(crate::control::CaptureSlot::new(
+        capture.zip(capture_config),
+    ));
     // The control socket's file stays with `serve` and goes when it returns.
     let _control_file = match control {
         Some((listener, file, name)) => {
-            crate::control::spawn(Arc::clone(&core), listener, Arc::clone(&source)).map_err(
-                |source| CliError::Io {
-                    what: format!("--control {name}: control thread"),
-                    source,
-                },
-            )?;
+            let control = crate::control::Control {
+                core: Arc::clone(&core),
+                source: Arc::clone(&source),
+                capture: Arc::clone(&capture),
+            };
+            crate::control::spawn(control, listener).map_err(|source| CliError::Io {
+                what: format!("--control {name}: control thread"),
+                source,
+            })?;
             file
         }
         None => None,
     };
-    let capture = start_taps(&core, &capture_config(args))?;
     let server = crate::server::serve_listener(Arc::clone(&core), listener, socket_file)?;
     tracing::info!(socket = %serving, "serving");
     if let Some(cfg) = ap_config {
@@ -542,7 +567,8 @@ fn serve(args: &Args) -> Result<(), CliError> {
     loop {
         match signals.wait() {
             Ok(nix::sys::signal::Signal::SIGHUP) => {
-                crate::signals::on_hangup(&core, &source, capture.as_ref())
+                let running = capture.lock();
+                crate::signals::on_hangup(&core, &source, running.as_ref().map(|(c, _)| c));
             }
             Ok(signal) => {
                 tracing::info!(%signal, "shutting down");
@@ -564,7 +590,8 @@ fn serve(args: &Args) -> Result<(), CliError> {
             break;
         }
     }
-    finish_capture(capture);
+    core.capture.store(None);
+    finish_capture(capture.lock().take().map(|(c, _)| c));
     Ok(())
 }
 
@@ -730,7 +757,7 @@ pub fn start_taps(
     if let Some(m) = &config.monitor {
         tracing::info!(interface = %m, "monitor interface up: tcpdump -i {m}");
     }
-    let _ = core.capture.set(capture.tap());
+    core.capture.store(Some(Arc::new(capture.tap())));
     Ok(Some(capture))
 }
 

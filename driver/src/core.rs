@@ -125,8 +125,13 @@ pub struct Core {
     pub medium: MediumSlot,
     /// Queue sizes.
     pub limits: Limits,
-    /// Where every transmission is recorded, if a capture is running.
-    pub capture: std::sync::OnceLock<crate::capture::CaptureTap>,
+    /// Where every transmission is recorded, if a capture is running (the control API starts,
+    /// stops and rotates it; the data path loads it once per frame).
+    pub capture: arc_swap::ArcSwapOption<crate::capture::CaptureTap>,
+    /// Per-link impairments set through the control API, over whatever medium is in force.
+    pub impairments: ArcSwap<crate::medium::impair::Impairments>,
+    /// The control socket's counters.
+    pub control: crate::control::ControlCounters,
     /// The MLD tracker: the data path queues management frames to it, readers get its table.
     pub mld: crate::mld::MldService,
     /// The built-in AP MLD (`--ap-config`), if running.
@@ -152,7 +157,9 @@ impl Core {
             pool: BufferPool::new(limits.pool_buffers),
             medium: MediumSlot::new(medium),
             limits,
-            capture: std::sync::OnceLock::new(),
+            capture: arc_swap::ArcSwapOption::empty(),
+            impairments: ArcSwap::default(),
+            control: crate::control::ControlCounters::default(),
             mld: crate::mld::MldService::new(),
             ap: std::sync::OnceLock::new(),
             ap_vm: std::sync::OnceLock::new(),

@@ -14,6 +14,7 @@ pub mod config;
 pub mod control;
 pub mod core;
 pub mod counters;
+pub mod ctl;
 pub mod demo;
 pub mod listen_fd;
 pub mod medium;

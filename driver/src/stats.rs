@@ -84,6 +84,8 @@ pub struct Stats {
     pub mld_tracker: MldTrackerStats,
     /// The capture (file and/or live monitor interface), if one runs.
     pub capture: Option<CaptureStats>,
+    /// The control socket's counters (requests, changes applied, refusals, dropped clients).
+    pub control: crate::control::ControlStats,
 }
 
 /// How many of the VMs that left `stats` still lists one by one, with their radios. A daemon
@@ -369,7 +371,8 @@ pub fn collect(core: &Core) -> Stats {
         departed,
         mlds,
         mld_tracker,
-        capture: core.capture.get().map(|t| t.stats()),
+        capture: core.capture.load().as_ref().map(|t| t.stats()),
+        control: core.control.snapshot(),
     }
 }
 

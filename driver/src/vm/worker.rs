@@ -24,6 +24,7 @@ use super::chain::{ChainError, Segments};
 use crate::core::{Core, VmShared};
 use crate::counters::LinkTx;
 use crate::medium::airtime::clock::{TimedRx, TimedTx};
+use crate::medium::impair::Verdict;
 use crate::medium::{Candidate, Medium, Reception, Transmission};
 use crate::switch::{Delivery, DeliveryKind, Inbox, Pushed, Radio, RadioKey, Routing};
 
@@ -249,6 +250,7 @@ impl VmWorker {
                         addressed: true,
                         on_channel: b.on_channel(freq),
                         rx_addr: Some(receiver),
+                        attenuation_db: 0.0,
                     };
                     if let Some(t) = timed.as_mut() {
                         t.last_added = None;
@@ -269,7 +271,7 @@ impl VmWorker {
         drop(medium_guard);
         let link_tx = LinkTx::judged(freq, f.frame.len(), ack_from.as_ref(), &status);
         radio.links.record(&link_tx);
-        if let Some(tap) = self.core.capture.get() {
+        if let Some(tap) = self.core.capture.load().as_ref() {
             record_transmission(tap, &tx, ack_from.as_ref(), &status);
         }
         // Management frames only (checked on the frame control octet), copied to this VM's
@@ -319,6 +321,7 @@ impl VmWorker {
                 addressed,
                 on_channel: addressed,
                 rx_addr: r.first_addr.get().copied(),
+                attenuation_db: 0.0,
             };
             self.offer(medium, tx, r, &cand, timed);
         }
@@ -357,7 +360,20 @@ impl VmWorker {
         timed: &mut Option<TimedTx>,
     ) -> Option<Reception> {
         let counters = &self.vm.counters;
-        let Some(rec) = medium.hear(tx, cand) else {
+        let judged = match self.core.impairments.load().judge(tx, cand) {
+            Verdict::Lost => None,
+            Verdict::Judge {
+                attenuation_db: 0.0,
+            } => medium.hear(tx, cand),
+            Verdict::Judge { attenuation_db } => medium.hear(
+                tx,
+                &Candidate {
+                    attenuation_db,
+                    ..*cand
+                },
+            ),
+        };
+        let Some(rec) = judged else {
             counters.deliveries_lost.fetch_add(1, Ordering::Relaxed);
             to.counters.rx_lost.fetch_add(1, Ordering::Relaxed);
             return None;
