@@ -56,6 +56,10 @@ pub struct Args {
     /// (FileDescriptorName=control).
     #[arg(long, value_name = "PATH", help_heading = SERVING)]
     pub control: Option<PathBuf>,
+    /// Serve the counters for Prometheus at http://ADDR/metrics (e.g. 127.0.0.1:9101; port 0
+    /// picks a free port, which the log names).
+    #[arg(long, value_name = "ADDR", help_heading = SERVING)]
+    pub metrics: Option<std::net::SocketAddr>,
     /// Permissions of the sockets the daemon creates (--socket, --control), octal. The
     /// default lets only the daemon's user connect; e.g. 0660 lets its group's VMMs in too.
     #[arg(long, value_name = "MODE", default_value = "0600", value_parser = parse_mode,
@@ -535,9 +539,30 @@ fn serve(args: &Args) -> Result<(), CliError> {
         (None, None) => None,
     };
 
+    let metrics = args
+        .metrics
+        .map(|addr| {
+            std::net::TcpListener::bind(addr).map_err(|source| CliError::Io {
+                what: format!("--metrics {addr}"),
+                source,
+            })
+        })
+        .transpose()?;
+
     tracing::info!(medium = medium.name(), "medium");
     let core = Core::new(medium, limits);
     let source = Arc::new(std::sync::Mutex::new(source));
+    if let Some(listener) = metrics {
+        let addr = listener.local_addr().map_err(|source| CliError::Io {
+            what: "--metrics".into(),
+            source,
+        })?;
+        crate::metrics::spawn(Arc::clone(&core), listener).map_err(|source| CliError::Io {
+            what: format!("--metrics {addr}: metrics thread"),
+            source,
+        })?;
+        tracing::info!("metrics: http://{addr}/metrics");
+    }
     let capture_config = capture_config(args);
     let capture = start_taps(&core, &capture_config)?;
     let capture = Arc::new(crate::control::CaptureSlot::new(

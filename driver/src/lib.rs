@@ -18,6 +18,7 @@ pub mod ctl;
 pub mod demo;
 pub mod listen_fd;
 pub mod medium;
+pub mod metrics;
 pub mod mld;
 pub mod monitor;
 pub mod planning;

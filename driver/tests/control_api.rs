@@ -525,3 +525,63 @@ fn ctl_cli_sets_links_prints_tables_or_json_and_fails_with_the_daemons_reason() 
     let out = run_ctl(&d, &["set-tx-power", "sta", "100"]);
     assert_eq!(out.status.code(), Some(1), "{out:?}");
 }
+
+const AP_TOML: &str = r#"
+ssid = "ctl"
+mld_addr = "02:00:00:a0:00:00"
+security = "open"
+[[link]]
+id = 0
+band = "5"
+channel = 36
+bssid = "02:00:00:a0:00:11"
+[[link]]
+id = 1
+band = "6"
+channel = 5
+bssid = "02:00:00:a0:00:12"
+"#;
+
+/// Frames received per frequency during `window`.
+fn heard_per_freq(g: &mut Guest, window: Duration) -> std::collections::BTreeMap<u32, usize> {
+    let end = Instant::now() + window;
+    let mut out = std::collections::BTreeMap::new();
+    while Instant::now() < end {
+        g.recv_messages(|m| {
+            if let Ok(hwsim_frame::DeviceMessage::Frame(f)) = m {
+                *out.entry(f.freq.unwrap_or(0)).or_insert(0) += 1;
+            }
+        });
+        let _ = g.wait(Duration::from_millis(10));
+    }
+    out
+}
+
+#[test]
+fn the_ap_mlds_6ghz_link_goes_down_while_its_5ghz_link_beacons_on() {
+    let dir = test_dir("ctl-ap");
+    let ap = dir.join("ap.toml");
+    std::fs::write(&ap, AP_TOML).unwrap();
+    let d = Daemon::start_with("ctl-ap-d", &["--ap-config", ap.to_str().unwrap()]);
+    let mut g = d.guest();
+    let r = TestRadio::new(3, 0);
+    announce(&mut g, r, r.vif);
+    let window = Duration::from_millis(600);
+    let before = heard_per_freq(&mut g, window);
+    assert!(before.get(&5180).is_some_and(|&n| n >= 2), "{before:?}");
+    assert!(before.get(&5975).is_some_and(|&n| n >= 2), "{before:?}");
+    ok(
+        &d,
+        json!({"v":1,"cmd":"link","node":"ap","band":"6ghz","down":true}),
+    );
+    let _ = heard_per_freq(&mut g, Duration::from_millis(50));
+    let down = heard_per_freq(&mut g, window);
+    assert!(down.get(&5180).is_some_and(|&n| n >= 2), "{down:?}");
+    assert_eq!(down.get(&5975), None, "6 GHz link down: {down:?}");
+    ok(
+        &d,
+        json!({"v":1,"cmd":"link","node":"ap","band":"6ghz","down":false}),
+    );
+    let up = heard_per_freq(&mut g, window);
+    assert!(up.get(&5975).is_some_and(|&n| n >= 2), "{up:?}");
+}
