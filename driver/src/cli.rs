@@ -496,6 +496,8 @@ fn serve(args: &Args) -> Result<(), CliError> {
     };
     let source = crate::control::MediumSource {
         loaded,
+        generation: 1,
+        in_force_since: std::time::Instant::now(),
         config: args
             .config
             .as_deref()
@@ -568,15 +570,19 @@ fn serve(args: &Args) -> Result<(), CliError> {
     let capture = Arc::new(crate::control::CaptureSlot::new(
         capture.zip(capture_config),
     ));
+    let control_state = Arc::new(crate::control::Control {
+        core: Arc::clone(&core),
+        source: Arc::clone(&source),
+        capture: Arc::clone(&capture),
+    });
+    crate::control::timeline::spawn(Arc::clone(&control_state)).map_err(|source| CliError::Io {
+        what: "timeline thread".into(),
+        source,
+    })?;
     // The control socket's file stays with `serve` and goes when it returns.
     let _control_file = match control {
         Some((listener, file, name)) => {
-            let control = crate::control::Control {
-                core: Arc::clone(&core),
-                source: Arc::clone(&source),
-                capture: Arc::clone(&capture),
-            };
-            crate::control::spawn(control, listener).map_err(|source| CliError::Io {
+            crate::control::spawn(control_state, listener).map_err(|source| CliError::Io {
                 what: format!("--control {name}: control thread"),
                 source,
             })?;

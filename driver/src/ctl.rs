@@ -68,7 +68,8 @@ pub enum CtlAction {
         /// Probability that a frame on the link is lost (0 ‥ 1).
         #[arg(long, value_name = "P")]
         loss: Option<f64>,
-        /// Added delay, µs (refused: not supported yet).
+        /// Added delay of deliveries on the link, µs (0 ‥ 1 000 000; not in the airtime
+        /// time mode).
         #[arg(long, value_name = "US")]
         delay_us: Option<u64>,
         /// Take the link down: nothing gets through.
@@ -195,11 +196,12 @@ pub fn human(action: &CtlAction, answer: &Value) -> String {
             let l = &answer["link"];
             let _ = writeln!(
                 out,
-                "{} {}: attenuation {} dB, loss {}, {}",
+                "{} {}: attenuation {} dB, loss {}, delay {} µs, {}",
                 l["node"].as_str().unwrap_or("?"),
                 band_text(&l["band"]),
                 l["attenuation_db"],
                 l["loss_probability"],
+                l["delay_us"],
                 if l["down"] == json!(true) {
                     "down"
                 } else {
@@ -295,11 +297,12 @@ fn list_tables(answer: &Value, out: &mut String) {
     for l in links {
         let _ = writeln!(
             out,
-            "  {} {}: attenuation {} dB, loss {}, {}",
+            "  {} {}: attenuation {} dB, loss {}, delay {} µs, {}",
             l["node"].as_str().unwrap_or("?"),
             band_text(&l["band"]),
             l["attenuation_db"],
             l["loss_probability"],
+            l["delay_us"],
             if l["down"] == json!(true) {
                 "down"
             } else {

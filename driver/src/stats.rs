@@ -86,6 +86,17 @@ pub struct Stats {
     pub capture: Option<CaptureStats>,
     /// The control socket's counters (requests, changes applied, refusals, dropped clients).
     pub control: crate::control::ControlStats,
+    /// The delay line of links with an added delay, once one was used.
+    pub delay_line: Option<DelayLineStats>,
+}
+
+/// What the delay line did.
+#[derive(Serialize, Debug, Clone)]
+pub struct DelayLineStats {
+    /// Deliveries put in their inbox after their delay.
+    pub delivered: u64,
+    /// Deliveries dropped: the line was full, or the receiver's inbox when they fell due.
+    pub dropped: u64,
 }
 
 /// How many of the VMs that left `stats` still lists one by one, with their radios. A daemon
@@ -373,6 +384,9 @@ pub fn collect(core: &Core) -> Stats {
         mld_tracker,
         capture: core.capture.load().as_ref().map(|t| t.stats()),
         control: core.control.snapshot(),
+        delay_line: core
+            .delay_counters()
+            .map(|(delivered, dropped)| DelayLineStats { delivered, dropped }),
     }
 }
 

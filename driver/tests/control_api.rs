@@ -299,8 +299,8 @@ fn bad_requests_are_refused_with_a_reason_and_change_nothing() {
             "outside 0 ‥ 1",
         ),
         (
-            json!({"v":1,"cmd":"link","node":"sta","band":"5ghz","delay_us":500}),
-            "not supported",
+            json!({"v":1,"cmd":"link","node":"sta","band":"5ghz","delay_us":2_000_000}),
+            "is over 1000000 µs",
         ),
         (
             json!({"v":1,"cmd":"link","node":"sta","band":"5ghz","colour":"red"}),
@@ -508,7 +508,7 @@ fn ctl_cli_sets_links_prints_tables_or_json_and_fails_with_the_daemons_reason() 
     assert!(text.contains("medium: radio"), "{text}");
     assert!(text.contains("impaired links: 1"), "{text}");
     assert!(
-        text.contains("sta 6ghz: attenuation 20.0 dB, loss 0.0, down"),
+        text.contains("sta 6ghz: attenuation 20.0 dB, loss 0.0, delay 0 µs, down"),
         "{text}"
     );
 
@@ -584,4 +584,135 @@ fn the_ap_mlds_6ghz_link_goes_down_while_its_5ghz_link_beacons_on() {
     );
     let up = heard_per_freq(&mut g, window);
     assert!(up.get(&5975).is_some_and(|&n| n >= 2), "{up:?}");
+}
+
+#[test]
+fn an_added_delay_holds_deliveries_on_the_link_but_not_the_tx_status() {
+    let d = Daemon::start("ctl-delay");
+    let (ap, sta) = radios();
+    let mut p = pair(&d, ap, sta);
+    let vm_b = ok(&d, json!({"v":1,"cmd":"list"}))["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|n| n["vm"].as_u64())
+        .max()
+        .unwrap();
+    let node = format!("vm{vm_b}");
+    let answer = ok(
+        &d,
+        json!({"v":1,"cmd":"link","node":node,"band":"5ghz","delay_us":250_000}),
+    );
+    assert_eq!(answer["link"]["delay_us"], json!(250_000));
+    let arrival = |p: &mut Pair, cookie: u64| {
+        let f = data_frame(p.sta[0].vif, p.ap[0].vif, b"late?");
+        let sent = Instant::now();
+        send_frame(&mut p.a, p.ap[0], &f, 5180, tx_flags::REQ_TX_STATUS, cookie);
+        let status = until(&mut p.a, |g| !statuses(g).is_empty());
+        assert!(statuses(&status)[0].acked());
+        let status_after = sent.elapsed();
+        until(&mut p.b, |g| !frames_for(g, p.sta[0]).is_empty());
+        (status_after, sent.elapsed())
+    };
+    let (status, frame) = arrival(&mut p, 1);
+    assert!(
+        status < Duration::from_millis(200),
+        "status after {status:?}"
+    );
+    assert!(frame >= Duration::from_millis(250), "frame after {frame:?}");
+    assert_eq!(d.vm_counter("deliveries_delayed"), 1);
+    assert_eq!(d.stats()["delay_line"]["delivered"], json!(1));
+    ok(
+        &d,
+        json!({"v":1,"cmd":"link","node":node,"band":"5ghz","delay_us":0}),
+    );
+    let (_, frame) = arrival(&mut p, 2);
+    assert!(
+        frame < Duration::from_millis(200),
+        "undelayed frame after {frame:?}"
+    );
+}
+
+/// Polls `what` until it holds (10 s at most).
+fn eventually(what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !f() {
+        assert!(Instant::now() < deadline, "timed out waiting: {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_timeline_in_the_config_steps_and_ramps_a_link_and_restarts_on_reload() {
+    let (ap, sta) = radios();
+    let dir = test_dir("ctl-timeline");
+    let base = two_band_config(&dir, ap, sta, 3.0);
+    let mut text = std::fs::read_to_string(&base).unwrap();
+    text.push_str(
+        r#"
+[[event]]
+at = "1s"
+link = { node = "sta", band = "6ghz", attenuation_db = 150 }
+[[event]]
+at = "2s"
+link = { node = "sta", band = "6ghz", clear = true }
+[[event]]
+at = "2.5s"
+link = { node = "sta", band = "5ghz", attenuation_db = 100 }
+ramp = "1.5s"
+"#,
+    );
+    let cfg = dir.join("timeline.toml");
+    std::fs::write(&cfg, &text).unwrap();
+    let d = Daemon::start_with("ctl-timeline-d", &["--config", cfg.to_str().unwrap()]);
+    let mut p = pair(&d, ap, sta);
+    let applied = |d: &Daemon| control_counter(d, "timeline_applied");
+    let attenuation = |d: &Daemon, band: &str| {
+        ok(d, json!({"v":1,"cmd":"list"}))["links"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["band"]["band"] == json!(band))
+            .map(|l| l["attenuation_db"].as_f64().unwrap())
+    };
+    if applied(&d) == 0 {
+        assert_eq!(
+            acked_of(&mut p.a, p.ap[1], p.sta[1], 5955, 3, 0),
+            3,
+            "before"
+        );
+    }
+    eventually("the first event", || applied(&d) >= 1);
+    if applied(&d) == 1 {
+        assert_eq!(attenuation(&d, "6ghz"), Some(150.0));
+        assert_eq!(
+            acked_of(&mut p.a, p.ap[1], p.sta[1], 5955, 3, 10),
+            0,
+            "150 dB"
+        );
+    }
+    eventually("the clear", || applied(&d) >= 2);
+    assert_eq!(attenuation(&d, "6ghz"), None, "cleared");
+    assert_eq!(
+        acked_of(&mut p.a, p.ap[1], p.sta[1], 5955, 3, 20),
+        3,
+        "after"
+    );
+    // The ramp passes through values between its ends, then rests at its end.
+    let mut seen = Vec::new();
+    eventually("the ramp's end", || {
+        let a = attenuation(&d, "5ghz");
+        seen.extend(a);
+        a == Some(100.0)
+    });
+    assert!(
+        seen.iter().any(|&a| a > 5.0 && a < 95.0),
+        "intermediate values: {seen:?}"
+    );
+    assert_eq!(control_counter(&d, "timeline_failed"), 0);
+    // A reload restarts the timeline from zero with the file's events.
+    let before = applied(&d);
+    ok(&d, json!({"v":1,"cmd":"reload"}));
+    eventually("the timeline again", || applied(&d) >= before + 1);
+    let _ = &mut p.b;
 }

@@ -24,6 +24,9 @@ pub const VERSION: u64 = 1;
 /// Most attenuation a link may be given, dB (more is "down").
 pub const MAX_ATTENUATION_DB: f64 = 200.0;
 
+/// Longest added delay, µs (1 s).
+pub const MAX_DELAY_US: u64 = 1_000_000;
+
 /// Tx power range accepted, dBm.
 pub const TX_POWER_RANGE_DBM: (f64, f64) = (-30.0, 40.0);
 
@@ -241,6 +244,36 @@ fn execute(control: &Control, request: Request) -> Result<Map<String, Value>, St
     }
 }
 
+/// Applies a timeline event (the same checks and effects as the request it stands for).
+pub(crate) fn apply_event(
+    control: &Control,
+    action: &crate::config::events::EventAction,
+) -> Result<Map<String, Value>, String> {
+    use crate::config::events::EventAction;
+    let request = match action.clone() {
+        EventAction::Link {
+            node,
+            band,
+            attenuation_db,
+            loss_probability,
+            delay_us,
+            down,
+            clear,
+        } => Request::Link {
+            node,
+            band,
+            attenuation_db,
+            loss_probability,
+            delay_us,
+            down,
+            clear,
+        },
+        EventAction::Position { node, position } => Request::SetPosition { node, position },
+        EventAction::TxPower { node, band, dbm } => Request::SetTxPower { node, band, dbm },
+    };
+    execute(control, request)
+}
+
 /// Changes one node of the config in force with `f` and puts the rebuilt medium in force.
 fn change_config(
     control: &Control,
@@ -311,12 +344,17 @@ fn link(
             return Err(format!("loss probability {p} is outside 0 ‥ 1"));
         }
     }
-    if change.delay_us.is_some_and(|d| d > 0) {
-        return Err(
-            "added delay is not supported yet (frames are delivered when judged); \
-                    nothing changed"
-                .into(),
-        );
+    if let Some(d) = change.delay_us {
+        if d > MAX_DELAY_US {
+            return Err(format!("delay {d} µs is over {MAX_DELAY_US} µs"));
+        }
+        if d > 0 && core.medium.load().air().is_some() {
+            return Err(
+                "added delay is not supported in the airtime time mode (the medium \
+                        clock times deliveries); nothing changed"
+                    .into(),
+            );
+        }
     }
     // The lock on the source serialises changes (and keeps the config's nodes still).
     let source = control.source.lock().unwrap_or_else(|e| e.into_inner());
@@ -336,6 +374,9 @@ fn link(
     }
     if let Some(d) = change.down {
         effect.down = d;
+    }
+    if let Some(d) = change.delay_us {
+        effect.delay_us = d;
     }
     let entry = LinkImpairment::new(node.to_owned(), matches, band, effect);
     match (index, effect.is_clear()) {

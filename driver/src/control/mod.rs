@@ -28,6 +28,7 @@
 //! lock on [`MediumSource`], which only control-plane threads take.
 
 pub mod api;
+pub mod timeline;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::net::{UnixListener, UnixStream};
@@ -68,6 +69,10 @@ pub struct MediumSource {
     /// The config the medium in force was built from (already bounded by `ap_links`), with
     /// positions and tx powers set since; `None` for the perfect medium of `--signal`.
     pub loaded: Option<Config>,
+    /// Counts the configs put in force (start, each reload): the timeline restarts on a change.
+    pub generation: u64,
+    /// When the config in force was put in force (the timeline's time zero).
+    pub in_force_since: std::time::Instant,
 }
 
 /// The running capture and what it was started with (rotation keeps the options).
@@ -103,6 +108,8 @@ pub struct ControlCounters {
     dropped_too_long: AtomicU64,
     dropped_stalled: AtomicU64,
     dropped_busy: AtomicU64,
+    pub(crate) timeline_applied: AtomicU64,
+    pub(crate) timeline_failed: AtomicU64,
     active: AtomicUsize,
 }
 
@@ -127,6 +134,10 @@ pub struct ControlStats {
     pub dropped_busy: u64,
     /// Connections being served now.
     pub active: u64,
+    /// Timeline events applied (`[[event]]` in the medium config; also counted in `changes`).
+    pub timeline_applied: u64,
+    /// Timeline events that failed (e.g. `ap` with no AP MLD running); logged.
+    pub timeline_failed: u64,
 }
 
 impl ControlCounters {
@@ -142,11 +153,13 @@ impl ControlCounters {
             dropped_too_long: get(&self.dropped_too_long),
             dropped_stalled: get(&self.dropped_stalled),
             dropped_busy: get(&self.dropped_busy),
+            timeline_applied: get(&self.timeline_applied),
+            timeline_failed: get(&self.timeline_failed),
             active: self.active.load(Ordering::Relaxed) as u64,
         }
     }
 
-    fn bump(a: &AtomicU64) {
+    pub(crate) fn bump(a: &AtomicU64) {
         a.fetch_add(1, Ordering::Relaxed);
     }
 }
@@ -164,8 +177,7 @@ pub struct Control {
 /// Answers the control socket `listener` (bound with [`crate::socket_file::SocketFile::bind`])
 /// on a background thread, each connection on its own. `source` is shared with the daemon's
 /// SIGHUP reload, `capture` with its shutdown.
-pub fn spawn(control: Control, listener: UnixListener) -> std::io::Result<()> {
-    let control = Arc::new(control);
+pub fn spawn(control: Arc<Control>, listener: UnixListener) -> std::io::Result<()> {
     std::thread::Builder::new()
         .name("vhost-hwsim-control".into())
         .spawn(move || {
@@ -328,6 +340,8 @@ pub fn reload(
     tracing::info!(config = %path.display(), medium = core.medium.name(), "medium reloaded");
     source.config = Some(path.clone());
     source.loaded = Some(config);
+    source.generation += 1;
+    source.in_force_since = std::time::Instant::now();
     Ok(path)
 }
 

@@ -10,7 +10,8 @@
 //! addresses), the built-in AP MLD (its connection), or a VM by id. Attenuation reaches the
 //! medium as [`super::Candidate::attenuation_db`]: the radio model takes it off the SNR (so
 //! the rate and the packet error rate follow), the perfect medium only off the signal it
-//! reports. Loss and down are decided here, before the medium is asked.
+//! reports. Loss and down are decided here, before the medium is asked; an added delay holds
+//! the deliveries in [`crate::switch::delay`] (the TX status is not delayed).
 
 use hwsim_frame::MacAddr;
 use hwsim_radio::band::{band_of, Band};
@@ -93,6 +94,8 @@ pub struct LinkEffect {
     pub loss_probability: f64,
     /// Nothing gets through.
     pub down: bool,
+    /// Added delay, µs: deliveries on the link wait this long (not in the airtime time mode).
+    pub delay_us: u64,
 }
 
 impl LinkEffect {
@@ -160,6 +163,8 @@ pub enum Verdict {
     Judge {
         /// Sum of the attenuations of both ends' links.
         attenuation_db: f64,
+        /// Sum of their added delays, µs.
+        delay_us: u64,
     },
 }
 
@@ -176,7 +181,7 @@ pub struct Impairments {
 impl Impairments {
     /// The fate of `tx` at `rx`. No allocation; nothing to do when no link is impaired.
     pub fn judge(&self, tx: &Transmission<'_>, rx: &Candidate) -> Verdict {
-        let mut attenuation_db = 0.0;
+        let (mut attenuation_db, mut delay_us) = (0.0, 0u64);
         for l in self.links.iter().filter(|l| l.band.covers(tx.freq)) {
             if !(l.is_transmitter(tx) || l.is_receiver(rx)) {
                 continue;
@@ -194,8 +199,12 @@ impl Impairments {
                 }
             }
             attenuation_db += e.attenuation_db;
+            delay_us = delay_us.saturating_add(e.delay_us);
         }
-        Verdict::Judge { attenuation_db }
+        Verdict::Judge {
+            attenuation_db,
+            delay_us,
+        }
     }
 }
 
@@ -265,14 +274,16 @@ mod tests {
         assert_eq!(
             other_band,
             Verdict::Judge {
-                attenuation_db: 0.0
+                attenuation_db: 0.0,
+                delay_us: 0
             }
         );
         let other_vms = imp.judge(&tx(key(3, 3), 1, 5955), &rx(key(2, 2)));
         assert_eq!(
             other_vms,
             Verdict::Judge {
-                attenuation_db: 0.0
+                attenuation_db: 0.0,
+                delay_us: 0
             }
         );
     }
@@ -294,7 +305,8 @@ mod tests {
         assert_eq!(
             imp.judge(&tx(key(1, 1), 1, 5200), &rx(key(2, 2))),
             Verdict::Judge {
-                attenuation_db: 0.0
+                attenuation_db: 0.0,
+                delay_us: 0
             },
             "another channel of the band"
         );
@@ -323,7 +335,8 @@ mod tests {
         assert_eq!(
             v,
             Verdict::Judge {
-                attenuation_db: 15.0
+                attenuation_db: 15.0,
+                delay_us: 0
             }
         );
     }

@@ -360,18 +360,25 @@ impl VmWorker {
         timed: &mut Option<TimedTx>,
     ) -> Option<Reception> {
         let counters = &self.vm.counters;
-        let judged = match self.core.impairments.load().judge(tx, cand) {
-            Verdict::Lost => None,
+        let (judged, delay_us) = match self.core.impairments.load().judge(tx, cand) {
+            Verdict::Lost => {
+                counters.deliveries_impaired.fetch_add(1, Ordering::Relaxed);
+                (None, 0)
+            }
             Verdict::Judge {
                 attenuation_db: 0.0,
-            } => medium.hear(tx, cand),
-            Verdict::Judge { attenuation_db } => medium.hear(
-                tx,
-                &Candidate {
+                delay_us,
+            } => (medium.hear(tx, cand), delay_us),
+            Verdict::Judge {
+                attenuation_db,
+                delay_us,
+            } => {
+                let cand = Candidate {
                     attenuation_db,
                     ..*cand
-                },
-            ),
+                };
+                (medium.hear(tx, &cand), delay_us)
+            }
         };
         let Some(rec) = judged else {
             counters.deliveries_lost.fetch_add(1, Ordering::Relaxed);
@@ -416,6 +423,27 @@ impl VmWorker {
             }
             return Some(rec);
         }
+        // A link's added delay (instant mode only: the control API refuses it with airtime).
+        let line = if delay_us > 0 {
+            self.core.delay_line()
+        } else {
+            None
+        };
+        let delivery = match line {
+            None => delivery,
+            Some(line) => match line.submit(delivery, std::time::Duration::from_micros(delay_us)) {
+                Ok(()) => {
+                    counters.deliveries_queued.fetch_add(1, Ordering::Relaxed);
+                    counters.deliveries_delayed.fetch_add(1, Ordering::Relaxed);
+                    return Some(rec);
+                }
+                Err(_) => {
+                    counters.dropped_inbox_full.fetch_add(1, Ordering::Relaxed);
+                    to.counters.rx_dropped.fetch_add(1, Ordering::Relaxed);
+                    return Some(rec);
+                }
+            },
+        };
         match to.inbox.push(delivery) {
             Ok(Pushed::Queued) => {}
             Ok(Pushed::Discarded { discarded }) => {
