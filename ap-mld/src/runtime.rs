@@ -14,7 +14,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use hwsim_frame::nl::{tx_flags, TxFrameRepr, TxRate};
-use hwsim_frame::{DeviceMessage, GuestMessage};
+use hwsim_frame::{DeviceMessage, GuestMessage, MacAddr};
 use hwsim_guest::{Guest, GuestConfig};
 
 use crate::ap::{ApMld, DataCounters, Event, Tx};
@@ -81,6 +81,10 @@ pub struct LinkStats {
     pub data_rx: u64,
     /// Downlink data frames a negotiated TID-to-link mapping put on this link.
     pub ttlm_steered: u64,
+    /// Times this link was marked down for a station ([`crate::ap::health`]).
+    pub health_down: u64,
+    /// Times it came back.
+    pub health_recovered: u64,
 }
 
 impl ApStats {
@@ -95,6 +99,8 @@ impl ApStats {
                 data_tx: at(&data.tx, i),
                 data_rx: at(&data.rx, i),
                 ttlm_steered: at(&data.ttlm_steered, i),
+                health_down: at(&data.link_health.down_per_link, i),
+                health_recovered: at(&data.link_health.recovered_per_link, i),
             })
             .collect();
         ApStats {
@@ -221,6 +227,18 @@ struct Runner {
     ds: Ds,
     /// Downlink frames so far (drives the round-robin link choice).
     downlink_counter: u64,
+    /// (cookie, link, receiver) of recent unicast frames, at `sent_slot(cookie)`, so their TX
+    /// statuses reach link health.
+    sent: Vec<(u64, usize, MacAddr)>,
+    /// TX statuses collected during a receive pass: (link, receiver, acknowledged).
+    statuses: Vec<(usize, MacAddr, bool)>,
+}
+
+/// Unicast frames remembered for their TX status: more than the TX ring holds in flight.
+const SENT_SLOTS: usize = 1024;
+
+fn sent_slot(cookie: u64) -> usize {
+    (cookie % SENT_SLOTS as u64) as usize
 }
 
 /// Ethernet frames taken from the TAP per loop turn, so the air side is never starved.
@@ -240,6 +258,8 @@ impl Runner {
             heard: Vec::new(),
             ds,
             downlink_counter: 0,
+            sent: vec![(0, 0, MacAddr::BROADCAST); SENT_SLOTS],
+            statuses: Vec::new(),
         }
     }
 
@@ -372,7 +392,16 @@ impl Runner {
         let ap = &self.ap;
         let stats = &mut self.stats;
         let heard = &mut self.heard;
+        let sent = &self.sent;
+        let statuses = &mut self.statuses;
         self.guest.recv_messages(|m| match m {
+            Ok(DeviceMessage::TxInfo(info)) => {
+                if let Some(&(cookie, link, receiver)) = sent.get(sent_slot(info.cookie)) {
+                    if cookie == info.cookie {
+                        statuses.push((link, receiver, info.flags & tx_flags::STAT_ACK != 0));
+                    }
+                }
+            }
             Ok(DeviceMessage::Frame(rx)) => {
                 let Some(link) = ap.link_by_bssid(rx.receiver) else {
                     stats.rx_malformed += 1;
@@ -385,9 +414,11 @@ impl Runner {
                 stats.rx_frames += 1;
                 heard.push((link, rx.frame.to_vec()));
             }
-            Ok(_) => {}
             Err(_) => stats.rx_malformed += 1,
         });
+        for (link, receiver, acked) in self.statuses.drain(..) {
+            self.ap.tx_status(link, receiver, acked);
+        }
     }
 
     fn send(&mut self, tx: &Tx) {
@@ -411,7 +442,19 @@ impl Runner {
             self.guest.reclaim_tx();
         }
         match self.guest.send_message(&msg) {
-            Ok(()) => self.stats.tx_frames += 1,
+            Ok(()) => {
+                self.stats.tx_frames += 1;
+                // Unicast frames' statuses feed link health; remember who each was for.
+                if let Some(receiver) = tx
+                    .frame
+                    .get(4..10)
+                    .map(|a| MacAddr(a.try_into().expect("six bytes")))
+                {
+                    if !receiver.is_group() {
+                        self.sent[sent_slot(self.cookie)] = (self.cookie, tx.link, receiver);
+                    }
+                }
+            }
             Err(e) => {
                 self.stats.tx_errors += 1;
                 tracing::debug!(error = %e, "AP MLD: cannot send");

@@ -8,13 +8,16 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 
-use hwsim_radio::band::{Band, Width};
+use hwsim_radio::band::Width;
 use hwsim_radio::rates::{GuardInterval, PhyFormat};
 
-use crate::config::ap_links::{bound_by_ap_links, ApLinkWidth};
 use crate::config::Config;
 use crate::core::{Core, Limits};
-use crate::medium::{Medium, PerfectMedium};
+pub use crate::error::CliError;
+use crate::setup::{
+    ap_link_widths, attach_builtin_ap, finish_capture, load_config, medium_with_ap, report,
+    start_taps,
+};
 use crate::socket_file::SocketFile;
 
 /// `--help` heading of the options for serving guests.
@@ -209,44 +212,6 @@ pub enum ApAction {
     Stats,
 }
 
-/// Errors the binary reports.
-#[derive(Debug, thiserror::Error)]
-pub enum CliError {
-    /// Bad arguments.
-    #[error("{0}")]
-    Usage(String),
-    /// The server failed.
-    #[error(transparent)]
-    Server(#[from] crate::server::ServerError),
-    /// A socket the daemon would listen on is taken or cannot be created.
-    #[error(transparent)]
-    Socket(#[from] crate::socket_file::SocketError),
-    /// An inherited socket (--socket-fd, socket activation) cannot be served.
-    #[error(transparent)]
-    ListenFd(#[from] crate::listen_fd::ListenFdError),
-    /// A request to a running daemon's control socket failed.
-    #[error(transparent)]
-    Control(#[from] crate::control::RequestError),
-    /// I/O on the file or socket the message names.
-    #[error("{what}: {source}")]
-    Io {
-        /// The option and path, e.g. `--out docs/per-vs-snr.svg`.
-        what: String,
-        /// The cause.
-        source: std::io::Error,
-    },
-    /// The demo failed.
-    #[error("demo: {0}")]
-    Demo(String),
-    /// A configuration file is missing or invalid; the message starts with its option and
-    /// path (`--config FILE: line 3, column 1: …`).
-    #[error("{0}")]
-    Config(String),
-    /// The daemon refused a request.
-    #[error("refused: {0}")]
-    Refused(String),
-}
-
 impl Args {
     /// Queue limits from the arguments.
     pub fn limits(&self) -> Result<Limits, CliError> {
@@ -381,60 +346,6 @@ fn parse_phy(name: &str) -> Result<PhyFormat, CliError> {
                 "unknown --phy `{name}` (dsss, ofdm/legacy, ht, vht, he, eht)"
             ))
         })
-}
-
-/// The medium the arguments ask for: the config's, else the perfect medium.
-pub fn medium(
-    config: Option<&std::path::Path>,
-    signal_dbm: i32,
-) -> Result<Arc<dyn Medium>, CliError> {
-    medium_with_ap(config, signal_dbm, &[])
-}
-
-/// The medium the arguments ask for, its rate synthesis bounded by the built-in AP MLD's
-/// link widths (`ap_links`; see [`crate::config::ap_links`]).
-pub fn medium_with_ap(
-    config: Option<&std::path::Path>,
-    signal_dbm: i32,
-    ap_links: &[ApLinkWidth],
-) -> Result<Arc<dyn Medium>, CliError> {
-    match config {
-        None => Ok(Arc::new(PerfectMedium {
-            signal_dbm,
-            ..PerfectMedium::default()
-        })),
-        Some(path) => Ok(crate::planning::medium_from(
-            &load_config(path, ap_links)?,
-            signal_dbm,
-        )),
-    }
-}
-
-/// Reads the medium config `path` (`--config`), its rates bounded by the AP MLD's links.
-fn load_config(path: &std::path::Path, ap_links: &[ApLinkWidth]) -> Result<Config, CliError> {
-    let mut cfg = Config::load(path).map_err(|e| CliError::Config(format!("--config {e}")))?;
-    bound_by_ap_links(&mut cfg, ap_links);
-    Ok(cfg)
-}
-
-/// The medium's view of the AP MLD's links: address, band and BSS width.
-pub fn ap_link_widths(cfg: &hwsim_ap::ApConfig) -> Vec<ApLinkWidth> {
-    cfg.links
-        .iter()
-        .filter_map(|l| {
-            let band = match l.band {
-                hwsim_ap::Band::G2 => Band::Band2G4,
-                hwsim_ap::Band::G5 => Band::Band5G,
-                hwsim_ap::Band::G6 => Band::Band6G,
-            };
-            let width = Width::from_mhz(u32::from(l.width)).ok()?;
-            Some(ApLinkWidth {
-                bssid: l.bssid,
-                band,
-                width,
-            })
-        })
-        .collect()
 }
 
 fn serve(args: &Args) -> Result<(), CliError> {
@@ -626,13 +537,6 @@ fn serve(args: &Args) -> Result<(), CliError> {
     Ok(())
 }
 
-/// Writes an end-of-run report to stderr; a closed stderr (the terminal hung up) is no reason
-/// to fail the shutdown, so errors are ignored.
-pub(crate) fn report(text: &str) {
-    use std::io::Write;
-    let _ = std::io::stderr().write_all(text.as_bytes());
-}
-
 /// `path` made absolute, or an error naming `option` and the path.
 fn absolute(option: &str, path: &std::path::Path) -> Result<PathBuf, CliError> {
     std::path::absolute(path).map_err(|source| CliError::Io {
@@ -678,19 +582,6 @@ fn start_ap(core: &Arc<Core>, cfg: hwsim_ap::ApConfig, tap: Option<&str>) -> Res
     let handle = attach_builtin_ap(core, ap, tap).map_err(CliError::Usage)?;
     let _ = core.ap.set(handle);
     Ok(())
-}
-
-/// Serves `ap` on one end of a socket pair and runs it on the other, so that the daemon knows
-/// the connection (`ap-mld` in its tables).
-pub fn attach_builtin_ap(
-    core: &Arc<Core>,
-    ap: hwsim_ap::ApMld,
-    ds: hwsim_ap::runtime::Ds,
-) -> Result<hwsim_ap::runtime::ApHandle, String> {
-    let (device_end, guest_end) = std::os::unix::net::UnixStream::pair()
-        .map_err(|e| format!("built-in AP MLD socket pair: {e}"))?;
-    crate::server::serve_builtin_ap(core, device_end).map_err(|e| e.to_string())?;
-    hwsim_ap::runtime::spawn_on_stream(ap, guest_end, ds).map_err(|e| e.to_string())
 }
 
 /// The demo's arguments with the daemon's capture options folded in (`vhost-hwsim
@@ -748,59 +639,6 @@ pub fn capture_config(args: &Args) -> Option<crate::capture::CaptureConfig> {
         max_files: args.capture_max_files,
         ..crate::capture::CaptureConfig::new("")
     })
-}
-
-/// Starts the capture writer and hands its tap to the data path.
-pub fn start_capture(
-    core: &Core,
-    path: Option<&std::path::Path>,
-    max_file_bytes: Option<u64>,
-) -> Result<Option<crate::capture::Capture>, CliError> {
-    let config = path.map(|p| crate::capture::CaptureConfig {
-        max_file_bytes,
-        ..crate::capture::CaptureConfig::new(p)
-    });
-    start_taps(core, &config)
-}
-
-/// Starts the capture writer (file and/or monitor interface) of `config` and hands its tap to
-/// the data path.
-pub fn start_taps(
-    core: &Core,
-    config: &Option<crate::capture::CaptureConfig>,
-) -> Result<Option<crate::capture::Capture>, CliError> {
-    let Some(config) = config else {
-        return Ok(None);
-    };
-    let what = match (&config.path, &config.monitor) {
-        (Some(p), _) => format!("--capture {}", p.display()),
-        (None, Some(m)) => format!("--monitor {m}"),
-        (None, None) => "capture".to_owned(),
-    };
-    let capture = crate::capture::Capture::start(config.clone()).map_err(|e| match e {
-        crate::capture::CaptureError::Monitor(m) => CliError::Usage(format!("--monitor: {m}")),
-        crate::capture::CaptureError::Create { path, source } => CliError::Io {
-            what: format!("--capture {}: cannot create the file", path.display()),
-            source,
-        },
-        e => CliError::Usage(format!("{what}: {e}")),
-    })?;
-    if let Some(m) = &config.monitor {
-        tracing::info!(interface = %m, "monitor interface up: tcpdump -i {m}");
-    }
-    core.capture.store(Some(Arc::new(capture.tap())));
-    Ok(Some(capture))
-}
-
-/// Flushes the capture and reports what it wrote and dropped.
-pub fn finish_capture(capture: Option<crate::capture::Capture>) {
-    if let Some(c) = capture {
-        let s = c.finish();
-        report(&format!(
-            "capture: {} frames written, {} dropped (queue full), {} files, {} bytes, {} sent to the monitor interface\n",
-            s.written, s.dropped, s.files, s.bytes, s.monitor_sent
-        ));
-    }
 }
 
 /// The log filter: `--log` wins, then a non-empty RUST_LOG, then `default`. An invalid

@@ -105,7 +105,7 @@ pub fn check_ap_config(text: &str) {
     let Ok(cfg) = hwsim_ap::ApConfig::parse(text) else {
         return;
     };
-    let widths = vhost_hwsim::cli::ap_link_widths(&cfg);
+    let widths = vhost_hwsim::setup::ap_link_widths(&cfg);
     let mut medium = Config::default();
     bound_by_ap_links(&mut medium, &widths);
     let _ = vhost_hwsim::planning::medium_from(&medium, -30);

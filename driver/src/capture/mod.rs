@@ -1,14 +1,15 @@
 //! pcapng capture of everything the medium carries, written off the data path.
 //!
 //! The data path holds a [`CaptureTap`] and calls [`CaptureTap::record`] once per frame it wants
-//! captured. That call never blocks, never waits for the writer and never allocates: it claims
-//! the next slot of a fixed ring (allocated once, zeroed pages the kernel maps on first use) with
-//! one compare-and-swap, copies the [`FrameMeta`] and the frame's bytes (≤ 2304) into it and
-//! marks it full. If that slot still holds a record the writer has not finished with, the ring
-//! is full and the frame is dropped and counted ([`CaptureStats::dropped`]). A writer thread
-//! reads the records in place, builds the radiotap header for each ([`hwsim_frame::radiotap`])
-//! and pcapng blocks ([`pcapng`]) straight into a 1 MiB output buffer, and writes that buffer
-//! with one `write` call when it is full or the ring is empty.
+//! captured. That call never blocks, never waits for the writer and, once warm, never
+//! allocates: it takes a record from a free queue (records are allocated on first need, up to
+//! the queue length, then recycled), copies the [`FrameMeta`] and the frame's bytes (≤ 2304)
+//! into it and pushes it onto the full queue (two `crossbeam_queue::ArrayQueue`s, the pattern
+//! of the MLD tracker's queues; no `unsafe`). If every record waits for the writer, the frame is
+//! dropped and counted ([`CaptureStats::dropped`]). A writer thread pops the records, builds the
+//! radiotap header for each ([`hwsim_frame::radiotap`]) and pcapng blocks ([`pcapng`]) straight
+//! into a 1 MiB output buffer, and writes that buffer with one `write` call when it is full or
+//! the queue is empty.
 //!
 //! The writer runs at nice 10 ([`CaptureConfig::background`]): under saturation it gets a small
 //! share of the CPU and the capture drops rather than slowing the switch; at moderate rates that
@@ -45,7 +46,7 @@
 //! With [`CaptureConfig::monitor`] (`--monitor NAME`) the writer also sends every packet — the
 //! radiotap header and the frame, the bytes an Enhanced Packet Block carries — to a TUN
 //! interface of link type 802.11 + radiotap ([`crate::monitor`]), with or without a file. It is
-//! fed from the same ring, so it never blocks the switch either: what the ring cannot hold is
+//! fed from the same queue, so it never blocks the switch either: what the queue cannot hold is
 //! dropped and counted once for both; failed sends are counted in
 //! [`CaptureStats::monitor_errors`].
 //!
@@ -64,13 +65,12 @@ mod writer;
 #[cfg(test)]
 mod tests;
 
-use std::cell::UnsafeCell;
-use std::mem::MaybeUninit;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::thread::{JoinHandle, Thread};
 
+use crossbeam_queue::ArrayQueue;
 use hwsim_frame::nl::MAX_FRAME_LEN;
 use hwsim_frame::radiotap::{Bandwidth, Coding, GuardInterval, PhyInfo};
 use hwsim_radio::band::Width;
@@ -234,7 +234,7 @@ impl<T> std::ops::Deref for CachePadded<T> {
     }
 }
 
-/// Counters only the data path changes (on drops; `queued` is the ring's tail).
+/// Counters only the data path changes (on drops; `queued` is the queue's tail count).
 #[derive(Default)]
 struct TapCounters {
     dropped: AtomicU64,
@@ -252,7 +252,7 @@ struct WriterCounters {
     monitor_errors: AtomicU64,
 }
 
-/// One captured frame, as the tap left it in its ring slot.
+/// One captured frame, as the tap left it.
 struct Record {
     meta: FrameMeta,
     original_len: usize,
@@ -260,78 +260,68 @@ struct Record {
     data: [u8; MAX_FRAME_LEN],
 }
 
-/// A ring slot. `stamp` says whose turn it is for position `p` (slot `p % capacity`, lap
-/// `p / capacity`): `2 * lap` means empty, free for the tap that claims `p`; `2 * lap + 1`
-/// means the record of `p` is complete, for the writer, which sets `2 * (lap + 1)` when done.
-/// All-zero bytes are a valid empty ring (lap 0), so the ring is allocated zeroed.
-struct Slot {
-    stamp: AtomicU64,
-    record: UnsafeCell<MaybeUninit<Record>>,
-}
-
-/// A fixed ring of slots, many taps (producers), one writer (consumer).
-struct Ring {
-    slots: Box<[Slot]>,
-    /// Positions claimed by taps so far (= records queued).
+/// The records between the taps (many producers) and the writer (one consumer), in the pattern
+/// of the MLD tracker's queues (`crate::mld::queue`): boxed records, allocated on first need up
+/// to `capacity` and then recycled through `free`; `full` holds them in the order taps finished
+/// them. Two lock-free bounded queues and no `unsafe`: once warm, a record is a pop, a copy and
+/// a push, and nothing is allocated.
+struct RecordQueue {
+    free: ArrayQueue<Box<Record>>,
+    full: ArrayQueue<Box<Record>>,
+    capacity: usize,
+    /// Records allocated so far (at most `capacity`).
+    allocated: AtomicUsize,
+    /// Records taps took so far (= queued; a record is counted before it is filled, so the
+    /// writer knows one is still on its way).
     tail: CachePadded<AtomicU64>,
-    /// Positions the writer has finished, published once per batch (only for wake-ups).
+    /// Records the writer has finished, published once per batch (only for wake-ups).
     head: CachePadded<AtomicU64>,
 }
 
-// SAFETY: a slot's record is written only by the tap whose compare-and-swap claimed its
-// position while the stamp said empty, and read only by the writer once the stamp says full;
-// the stamp's Release/Acquire orders the accesses.
-unsafe impl Sync for Ring {}
-
-impl Ring {
-    fn new(capacity: usize) -> Ring {
-        let layout = std::alloc::Layout::array::<Slot>(capacity).expect("capture ring size");
-        // SAFETY: `Slot` is an AtomicU64 and a MaybeUninit, for which zero bytes are valid; the
-        // pointer comes from the global allocator with `Slot`'s array layout, as `Box` needs.
-        let slots = unsafe {
-            let ptr = std::alloc::alloc_zeroed(layout).cast::<Slot>();
-            if ptr.is_null() {
-                std::alloc::handle_alloc_error(layout);
-            }
-            Box::from_raw(std::ptr::slice_from_raw_parts_mut(ptr, capacity))
-        };
-        Ring {
-            slots,
+impl RecordQueue {
+    fn new(capacity: usize) -> RecordQueue {
+        RecordQueue {
+            free: ArrayQueue::new(capacity),
+            full: ArrayQueue::new(capacity),
+            capacity,
+            allocated: AtomicUsize::new(0),
             tail: CachePadded::new(AtomicU64::new(0)),
             head: CachePadded::new(AtomicU64::new(0)),
         }
     }
 
     fn capacity(&self) -> u64 {
-        self.slots.len() as u64
+        self.capacity as u64
     }
 
-    fn slot(&self, pos: u64) -> (&Slot, u64) {
-        let cap = self.capacity();
-        (&self.slots[(pos % cap) as usize], pos / cap)
-    }
-
-    /// Claims the next position, or `None` if its slot is not free yet (ring full). Never
-    /// waits: the only retry is losing the compare-and-swap to another tap.
-    fn claim(&self) -> Option<(u64, &Slot, u64)> {
-        let mut pos = self.tail.load(Ordering::Relaxed);
+    /// A record to fill: a recycled one, or a new one while fewer than `capacity` exist;
+    /// `None` when all of them wait for the writer (the queue is full). Never waits.
+    /// (`meta` fills a new record; the caller overwrites every field anyway.)
+    fn take_free(&self, meta: &FrameMeta) -> Option<Box<Record>> {
+        if let Some(r) = self.free.pop() {
+            return Some(r);
+        }
+        let mut n = self.allocated.load(Ordering::Relaxed);
         loop {
-            let (slot, lap) = self.slot(pos);
-            let stamp = slot.stamp.load(Ordering::Acquire);
-            match stamp.cmp(&(2 * lap)) {
-                std::cmp::Ordering::Equal => match self.tail.compare_exchange_weak(
-                    pos,
-                    pos + 1,
-                    Ordering::Relaxed,
-                    Ordering::Relaxed,
-                ) {
-                    Ok(_) => return Some((pos, slot, lap)),
-                    Err(now) => pos = now,
-                },
-                // The writer has not finished this slot's record of the previous lap.
-                std::cmp::Ordering::Less => return None,
-                // Another tap has taken `pos` already.
-                std::cmp::Ordering::Greater => pos = self.tail.load(Ordering::Relaxed),
+            if n >= self.capacity {
+                // Another tap may have just returned one (or the writer recycled one).
+                return self.free.pop();
+            }
+            match self.allocated.compare_exchange_weak(
+                n,
+                n + 1,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => {
+                    return Some(Box::new(Record {
+                        meta: *meta,
+                        original_len: 0,
+                        len: 0,
+                        data: [0; MAX_FRAME_LEN],
+                    }))
+                }
+                Err(now) => n = now,
             }
         }
     }
@@ -356,7 +346,7 @@ struct FlushRequests {
 
 #[derive(Default)]
 struct FlushState {
-    /// The ring position up to which records must be written before the requests are served.
+    /// The count of records taken up to which all must be written before the requests are served.
     upto: u64,
     /// Requests made so far.
     asked: u64,
@@ -376,13 +366,13 @@ pub struct Flushed {
 }
 
 struct Shared {
-    ring: Ring,
+    queue: RecordQueue,
     closed: AtomicBool,
     flush: FlushRequests,
     renames: Mutex<Vec<Rename>>,
     renames_pending: AtomicBool,
     writer: OnceLock<Thread>,
-    /// The writer is about to park or parked: a tap that finds the ring half full unparks it.
+    /// The writer is about to park or parked: a tap that finds the queue half full unparks it.
     writer_idle: AtomicBool,
     tap_counters: CachePadded<TapCounters>,
     writer_counters: CachePadded<WriterCounters>,
@@ -404,7 +394,7 @@ impl std::fmt::Debug for CaptureTap {
 
 impl CaptureTap {
     /// Queues one frame for the capture. Never blocks; returns false if the frame was dropped
-    /// (ring full or capture finished), which is counted. Frames longer than 2304 bytes are
+    /// (queue full or capture finished), which is counted. Frames longer than 2304 bytes are
     /// cut to that length.
     pub fn record(&self, meta: &FrameMeta, frame: &[u8]) -> bool {
         let s = &*self.shared;
@@ -412,33 +402,29 @@ impl CaptureTap {
             s.tap_counters.dropped.fetch_add(1, Ordering::Relaxed);
             return false;
         }
-        let Some((pos, slot, lap)) = s.ring.claim() else {
+        let Some(mut record) = s.queue.take_free(meta) else {
             s.tap_counters.dropped.fetch_add(1, Ordering::Relaxed);
             return false;
         };
+        let pos = s.queue.tail.fetch_add(1, Ordering::AcqRel);
         let len = frame.len().min(MAX_FRAME_LEN);
         if len < frame.len() {
             s.tap_counters.truncated.fetch_add(1, Ordering::Relaxed);
         }
-        // SAFETY: the claim made this slot ours until the stamp says full (see `Ring`); only
-        // plain-data fields are written, and only `len` bytes of the frame are copied.
-        unsafe {
-            let r = (*slot.record.get()).as_mut_ptr();
-            std::ptr::addr_of_mut!((*r).meta).write(*meta);
-            std::ptr::addr_of_mut!((*r).original_len).write(frame.len());
-            std::ptr::addr_of_mut!((*r).len).write(len);
-            std::ptr::copy_nonoverlapping(
-                frame.as_ptr(),
-                std::ptr::addr_of_mut!((*r).data).cast::<u8>(),
-                len,
-            );
+        record.meta = *meta;
+        record.original_len = frame.len();
+        record.len = len;
+        record.data[..len].copy_from_slice(&frame[..len]);
+        // There are never more records than the queue holds, so the push cannot fail.
+        if s.queue.full.push(record).is_err() {
+            s.tap_counters.dropped.fetch_add(1, Ordering::Relaxed);
+            return false;
         }
-        slot.stamp.store(2 * lap + 1, Ordering::Release);
-        // Wake the writer early when the ring is half full and it is idle; otherwise it polls.
+        // Wake the writer early when the queue is half full and it is idle; otherwise it polls.
         // Both loads are of lines the writer changes once per batch, not per record.
         if s.writer_idle.load(Ordering::Relaxed)
-            && (pos + 1).saturating_sub(s.ring.head.load(Ordering::Relaxed)) * 2
-                >= s.ring.capacity()
+            && (pos + 1).saturating_sub(s.queue.head.load(Ordering::Relaxed)) * 2
+                >= s.queue.capacity()
         {
             if let Some(t) = s.writer.get() {
                 t.unpark();
@@ -475,7 +461,7 @@ impl CaptureTap {
         let (t, w) = (&s.tap_counters, &s.writer_counters);
         let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
         CaptureStats {
-            queued: get(&s.ring.tail),
+            queued: get(&s.queue.tail),
             dropped: get(&t.dropped),
             truncated: get(&t.truncated),
             written: get(&w.written),
@@ -511,7 +497,7 @@ impl Capture {
         }
         let capacity = config.queue_len.max(1);
         let shared = Arc::new(Shared {
-            ring: Ring::new(capacity),
+            queue: RecordQueue::new(capacity),
             closed: AtomicBool::new(false),
             flush: FlushRequests::default(),
             renames: Mutex::new(Vec::new()),
@@ -547,7 +533,7 @@ impl Capture {
         let mut state = shared.flush.state.lock().unwrap_or_else(|e| e.into_inner());
         state.asked += 1;
         let ticket = state.asked;
-        state.upto = state.upto.max(shared.ring.tail.load(Ordering::Acquire));
+        state.upto = state.upto.max(shared.queue.tail.load(Ordering::Acquire));
         shared.flush.pending.store(true, Ordering::Release);
         if let Some(t) = &self.thread {
             t.thread().unpark();

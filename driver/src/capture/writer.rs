@@ -32,7 +32,7 @@ const MERGED: (RadioKey, u32) = (
 const IDLE_POLL: Duration = Duration::from_millis(5);
 /// The output buffer is written to the file (one `write` call) once it holds this much.
 const OUT_BUF: usize = 1 << 20;
-/// Records between two publications of the counters and of the ring head while draining.
+/// Records between two publications of the counters and of the queue head while draining.
 const PUBLISH_EVERY: u64 = 1024;
 /// Snap length declared in interface blocks.
 const SNAPLEN: u32 = 65535;
@@ -65,7 +65,7 @@ impl Interface {
     }
 }
 
-/// A record copied out of the ring while interfaces wait for their names.
+/// A record copied out of the queue while interfaces wait for their names.
 struct Held {
     meta: FrameMeta,
     original_len: usize,
@@ -86,7 +86,7 @@ pub(super) struct Writer {
     file_packets: u64,
     next_id: u32,
     interfaces: HashMap<(RadioKey, u32), Interface>,
-    /// Records not written yet, in ring order, because the interface of the first (at least)
+    /// Records not written yet, in queue order, because the interface of the first (at least)
     /// may still get its name (see [`super::CaptureConfig::name_grace`]).
     held: VecDeque<Held>,
     held_bytes: usize,
@@ -133,7 +133,7 @@ impl Writer {
             lower_priority();
         }
         let shared = self.shared.clone();
-        let ring = &shared.ring;
+        let queue = &shared.queue;
         let mut head = 0u64;
         loop {
             if shared.renames_pending.swap(false, Ordering::Acquire) {
@@ -141,26 +141,20 @@ impl Writer {
             }
             self.release_held(false);
             let mut did = 0u64;
-            loop {
-                let (slot, lap) = ring.slot(head);
-                if slot.stamp.load(Ordering::Acquire) != 2 * lap + 1 {
-                    break;
-                }
-                // SAFETY: the stamp says the tap that claimed `head` has filled the record
-                // (Acquire pairs with its Release) and no tap touches it until we hand it back.
-                let record = unsafe { (*slot.record.get()).assume_init_ref() };
-                self.take_record(record);
-                slot.stamp.store(2 * (lap + 1), Ordering::Release);
+            while let Some(record) = queue.full.pop() {
+                self.take_record(&record);
+                // Back for the taps; `free` holds every record there is, so this fits.
+                let _ = queue.free.push(record);
                 head += 1;
                 did += 1;
                 if did % PUBLISH_EVERY == 0 {
-                    ring.head.store(head, Ordering::Relaxed);
+                    queue.head.store(head, Ordering::Relaxed);
                     self.publish();
-                    // Under a steady stream the ring may never run empty: serve a flush here.
+                    // Under a steady stream the queue may never run empty: serve a flush here.
                     self.serve_flush(head);
                 }
             }
-            ring.head.store(head, Ordering::Relaxed);
+            queue.head.store(head, Ordering::Relaxed);
             self.release_held(false);
             self.publish();
             self.serve_flush(head);
@@ -168,19 +162,18 @@ impl Writer {
                 continue;
             }
             if shared.closed.load(Ordering::Acquire) {
-                if head == ring.tail.load(Ordering::Acquire) {
+                if head == queue.tail.load(Ordering::Acquire) {
                     break;
                 }
-                // A tap claimed the next slot before the close and is still filling it.
+                // A tap took a record before the close and is still filling it.
                 std::thread::yield_now();
                 continue;
             }
             // Idle: make what was written readable, then poll again (a tap that finds the
-            // ring half full while we are idle unparks us early).
+            // queue half full while we are idle unparks us early).
             self.flush();
             shared.writer_idle.store(true, Ordering::SeqCst);
-            let (slot, lap) = ring.slot(head);
-            if slot.stamp.load(Ordering::Acquire) != 2 * lap + 1 {
+            if queue.full.is_empty() {
                 std::thread::park_timeout(IDLE_POLL);
             }
             shared.writer_idle.store(false, Ordering::Relaxed);
@@ -281,7 +274,7 @@ impl Writer {
         }
     }
 
-    /// One record from the ring: to the monitor now, to the file now or, while some
+    /// One record from the queue: to the monitor now, to the file now or, while some
     /// interface waits for its name, held back.
     fn take_record(&mut self, slot: &Record) {
         let frame = &slot.data[..slot.len];

@@ -11,8 +11,8 @@ use hwsim_frame::nl::{tx_flags, DeviceMessage, GuestMessage, MacAddrRepr, TxFram
 use hwsim_frame::MacAddr;
 use hwsim_guest::{Guest, GuestConfig};
 
-use super::sim::GuestTally;
 use super::{check_tallies, print_radio_table, Daemon, DemoArgs};
+use hwsim_sta::guest::GuestTally;
 
 /// One simulated radio.
 #[derive(Clone, Copy, Debug)]

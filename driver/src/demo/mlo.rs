@@ -1,6 +1,6 @@
 //! The multi-link scene (the default `demo`): the built-in AP MLD (crate `hwsim-ap`, three
 //! links, one radio each, attached to the daemon like a VM) and a simulated VM with a non-AP
-//! MLD of three radios ([`super::mlo_sta`]) that sets up a protected multi-link association
+//! MLD of three radios ([`hwsim_sta::station`]) that sets up a protected multi-link association
 //! with it: scan, ML probe, Open System authentication, ML association with OWE, the MLO 4-way
 //! handshake, CCMP-protected QoS data on all three links both ways, protected
 //! deauthentication.
@@ -16,37 +16,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hwsim_ap::ds::{DistributionSystem, LocalDs};
-use hwsim_frame::MacAddr;
 
-use super::mlo_frames::{ApMld, StaMld, LINKS};
-use super::mlo_sta::{run_sta, ETHERTYPE_DEMO};
-use super::sim::GuestTally;
 use super::{check_tallies, print_radio_table, Daemon, DemoArgs};
 use crate::mld::MldKind;
 use crate::stats::MldStats;
-
-/// The AP MLD: MLD address 02:a0:00:00:00:01, link L's BSSID 02:a0:00:00:01:0L.
-pub const AP_MLD: ApMld = ApMld {
-    mld: MacAddr([0x02, 0xa0, 0, 0, 0, 0x01]),
-    links: [
-        MacAddr([0x02, 0xa0, 0, 0, 0x01, 0]),
-        MacAddr([0x02, 0xa0, 0, 0, 0x01, 1]),
-        MacAddr([0x02, 0xa0, 0, 0, 0x01, 2]),
-    ],
-};
-
-/// The non-AP MLD: MLD address 02:50:00:00:00:01, link L's address 02:50:00:00:01:0L.
-pub const STA_MLD: StaMld = StaMld {
-    mld: MacAddr([0x02, 0x50, 0, 0, 0, 0x01]),
-    links: [
-        MacAddr([0x02, 0x50, 0, 0, 0x01, 0]),
-        MacAddr([0x02, 0x50, 0, 0, 0x01, 1]),
-        MacAddr([0x02, 0x50, 0, 0, 0x01, 2]),
-    ],
-};
-
-/// The host behind the AP MLD's distribution system that the station exchanges data with.
-pub const HOST: MacAddr = MacAddr([0x02, 0xd5, 0, 0, 0, 0x01]);
+use hwsim_sta::frames::LINKS;
+use hwsim_sta::scene::{Phases, AP_MLD, HOST, STA_MLD};
+use hwsim_sta::station::{run_sta, ETHERTYPE_DEMO};
 
 /// The built-in AP MLD of the demo: OWE with PMF required, links 2.4 GHz channel 1 (20 MHz),
 /// 5 GHz channel 36 (80 MHz), 6 GHz channel 37 (80 MHz); the addresses of [`AP_MLD`].
@@ -80,46 +56,6 @@ bssid = "02:a0:00:00:01:02"
 /// Seed of the AP MLD's keys and nonces (the demo is reproducible).
 const AP_SEED: u64 = 0xa9;
 
-/// The wire address of VM `vm`'s radio for link `link` (each link is its own radio).
-pub fn wire(vm: u8, link: usize) -> MacAddr {
-    MacAddr([0x42, 0, 0, vm, link as u8, 0])
-}
-
-/// What the station went through, for the demo's report.
-#[derive(Debug, Default)]
-pub struct StaReport {
-    pub tally: GuestTally,
-    /// (time since start, what happened).
-    pub events: Vec<(Duration, String)>,
-    pub associated: bool,
-    /// The 4-way handshake completed.
-    pub secured: bool,
-    /// Protected data frames sent / decrypted per link.
-    pub data_tx: [u64; 3],
-    pub data_rx: [u64; 3],
-    /// Data frames that did not decrypt or carried nothing the station wanted.
-    pub rx_dropped: u64,
-    /// Beacons whose MME verified under the link's BIGTK (after the 4-way handshake), per
-    /// link, and beacons that failed (bad MIC, replayed BIPN, no MME).
-    pub beacons_verified: [u64; 3],
-    pub beacons_failed: u64,
-}
-
-impl StaReport {
-    /// Records `what` at the time since `start`.
-    pub fn note(&mut self, start: Instant, what: String) {
-        self.events.push((start.elapsed(), what));
-    }
-}
-
-/// Shared switches between the main thread and the simulated station.
-pub struct Phases {
-    /// Stop data; the station deauthenticates and leaves.
-    pub traffic_done: AtomicBool,
-    /// The station finished the 4-way handshake: the host starts sending to it.
-    pub secured: AtomicBool,
-}
-
 /// What the host behind the AP MLD's distribution system sent and received.
 #[derive(Debug, Default, Clone, Copy)]
 struct HostTally {
@@ -136,7 +72,7 @@ pub fn run(args: &DemoArgs) -> Result<(), String> {
     let (ap_end, mut host) = LocalDs::pair().map_err(|e| format!("AP MLD port: {e}"))?;
     // The AP MLD connects first, so that the station is VM 2 (VM numbers follow the
     // connections).
-    let ap = crate::cli::attach_builtin_ap(
+    let ap = crate::setup::attach_builtin_ap(
         &daemon.core,
         hwsim_ap::ApMld::new(cfg, AP_SEED),
         Some(Box::new(ap_end)),

@@ -5,13 +5,12 @@
 //! scans, probes, authenticates, associates on all links with OWE, runs the MLO 4-way
 //! handshake and exchanges CCMP-protected QoS data on all links. `--classic`
 //! runs the earlier two-VM scene ([`classic`]): single-link APs and stations on channels 36
-//! and 1. Both connect over a real vhost-user socket through the frontend the tests use.
+//! and 1. Both connect over a real vhost-user socket through the frontend the tests use. The
+//! simulated stations are crate `hwsim-sta`; this module runs the daemon around them and
+//! reports.
 
 mod classic;
 pub(crate) mod mlo;
-pub mod mlo_frames;
-mod mlo_sta;
-mod sim;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -139,7 +138,7 @@ impl Daemon {
                 .map_err(|e| format!("embedded docs/demo-mlo.toml: {e}"))?;
             crate::planning::medium_from(&cfg, signal)
         } else {
-            crate::cli::medium(args.config.as_deref(), signal).map_err(|e| e.to_string())?
+            crate::setup::medium(args.config.as_deref(), signal).map_err(|e| e.to_string())?
         };
         let core = Core::new(medium, Limits::default());
         let config = args
@@ -150,7 +149,7 @@ impl Daemon {
                 max_file_bytes: args.capture_max_bytes,
                 ..crate::capture::CaptureConfig::new(p)
             });
-        let capture = crate::cli::start_taps(&core, &config).map_err(|e| e.to_string())?;
+        let capture = crate::setup::start_taps(&core, &config).map_err(|e| e.to_string())?;
         let server = crate::server::spawn(Arc::clone(&core), &socket).map_err(|e| e.to_string())?;
         Ok(Daemon {
             core,
@@ -170,7 +169,7 @@ impl Daemon {
                 break;
             }
         }
-        crate::cli::finish_capture(self.capture);
+        crate::setup::finish_capture(self.capture);
     }
 }
 
@@ -186,7 +185,7 @@ fn print_radio_table(stats: &crate::stats::Stats) {
 }
 
 /// Prints one line per guest and fails if a frame got no TX status.
-fn check_tallies(tallies: &[sim::GuestTally]) -> Result<(), String> {
+fn check_tallies(tallies: &[hwsim_sta::guest::GuestTally]) -> Result<(), String> {
     for (i, t) in tallies.iter().enumerate() {
         println!(
             "guest {}: sent {} frames, got {} TX statuses ({} acked), received {} frames",

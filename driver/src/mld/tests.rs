@@ -558,11 +558,11 @@ fn data_frames_are_queued_only_from_links_not_seen_yet() {
 /// profiles for links 0 and 2): what each link address advertised, as the medium gets it.
 #[test]
 fn capabilities_are_learned_from_beacons_and_association_request_profiles() {
-    use crate::demo::mlo::{AP_MLD as DEMO_AP, STA_MLD as DEMO_STA};
-    use crate::demo::mlo_frames::{assoc_request, owe_rsne, LINKS};
     use hwsim_radio::airtime::NominalPadding;
     use hwsim_radio::band::Width;
     use hwsim_radio::rates::TxVector;
+    use hwsim_sta::frames::{assoc_request, owe_rsne, LINKS};
+    use hwsim_sta::scene::{AP_MLD as DEMO_AP, STA_MLD as DEMO_STA};
 
     let mut ap = hwsim_ap::ApMld::new(
         hwsim_ap::ApConfig::parse(crate::demo::mlo::AP_CONFIG).unwrap(),

@@ -39,6 +39,11 @@ struct Args {
     /// Seconds of traffic.
     #[arg(long, default_value_t = 5.0)]
     seconds: f64,
+    /// VMs that share a set of channels: VM v's radio r is on channel (v / K) * radios + r, and
+    /// sends to radio r of the next VM of its group of K. Receivers per channel then stay K as
+    /// --vms grows. 0 (default): all VMs share, radio r of every VM on channel r.
+    #[arg(long, default_value_t = 0)]
+    vms_per_channel: u8,
     /// Percentage of frames sent to the broadcast address.
     #[arg(long, default_value_t = 0)]
     broadcast: u8,
@@ -228,6 +233,19 @@ fn daemon_counters(
         .collect())
 }
 
+/// User + system CPU time of a process so far, seconds (from /proc/PID/stat).
+fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name and state.
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    // SAFETY: sysconf has no preconditions.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    (hz > 0).then(|| ticks as f64 / hz as f64)
+}
+
 /// Peak resident set (VmHWM) of a process, KiB.
 fn peak_rss_kib(pid: u32) -> Option<u64> {
     let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
@@ -250,6 +268,9 @@ fn run(args: &Args) -> Result<(), String> {
     if args.vms == 0 || args.radios == 0 || args.broadcast > 100 {
         return Err("--vms and --radios must be ≥ 1, --broadcast ≤ 100".into());
     }
+    if args.vms == u8::MAX {
+        return Err("--vms must be at most 254".into());
+    }
     if args.seconds.is_nan() || args.seconds <= 0.0 {
         return Err("--seconds must be positive".into());
     }
@@ -267,6 +288,7 @@ fn run(args: &Args) -> Result<(), String> {
     };
     let me = std::env::current_exe().map_err(|e| e.to_string())?;
     let start_at = monotonic_ns() + 700_000_000;
+    let cpu_at_start = daemon.as_ref().and_then(|d| cpu_seconds(d.child.id()));
     let mut workers = Vec::new();
     for vm in 0..args.vms {
         let child = Command::new(&me)
@@ -279,6 +301,7 @@ fn run(args: &Args) -> Result<(), String> {
             .args(["--size", &args.size.to_string()])
             .args(["--seconds", &args.seconds.to_string()])
             .args(["--broadcast", &args.broadcast.to_string()])
+            .args(["--vms-per-channel", &args.vms_per_channel.to_string()])
             .args(["--rate", &args.rate.to_string()])
             .args(["--start-at", &start_at.to_string()])
             .stdout(Stdio::piped())
@@ -302,6 +325,9 @@ fn run(args: &Args) -> Result<(), String> {
         }
     }
     let rss = daemon.as_ref().and_then(|d| peak_rss_kib(d.child.id()));
+    let cpu = daemon
+        .as_ref()
+        .and_then(|d| Some(cpu_seconds(d.child.id())? - cpu_at_start?));
     let counters = match &control {
         Some(c) => daemon_counters(
             c,
@@ -326,8 +352,8 @@ fn run(args: &Args) -> Result<(), String> {
     let fps = total.received as f64 / secs;
     let gbps = total.rx_bytes as f64 * 8.0 / secs / 1e9;
     println!(
-        "vms={} radios={} size={} broadcast={}% rate={} seconds={}",
-        args.vms, args.radios, args.size, args.broadcast, args.rate, secs
+        "vms={} radios={} vms_per_channel={} size={} broadcast={}% rate={} seconds={}",
+        args.vms, args.radios, args.vms_per_channel, args.size, args.broadcast, args.rate, secs
     );
     println!(
         "sent={} tx_statuses={} acked={} received={} tx_ring_full={} lost={}",
@@ -366,6 +392,19 @@ fn run(args: &Args) -> Result<(), String> {
     }
     if let Some(kib) = rss {
         last.push_str(&format!(" daemon_peak_rss_mib={:.1}", kib as f64 / 1024.0));
+    }
+    if let Some(cpu) = cpu {
+        // CPU time over the run (set-up included), as a share of one core over the traffic
+        // time, and per frame delivered.
+        last.push_str(&format!(
+            " daemon_cpu_pct={:.0} daemon_cpu_ns_per_frame={:.0}",
+            cpu / secs * 100.0,
+            if total.received > 0 {
+                cpu * 1e9 / total.received as f64
+            } else {
+                0.0
+            }
+        ));
     }
     println!("{last}");
     Ok(())

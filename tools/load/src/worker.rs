@@ -29,6 +29,8 @@ pub struct WorkerArgs {
     seconds: f64,
     #[arg(long)]
     broadcast: u8,
+    #[arg(long, default_value_t = 0)]
+    vms_per_channel: u8,
     #[arg(long)]
     rate: u64,
     #[arg(long)]
@@ -115,6 +117,21 @@ fn vif(vm: u8, r: u8) -> MacAddr {
     MacAddr([0x02, 0, 0, vm + 1, r, 0])
 }
 
+/// Frequency of channel index `i`: the 20 MHz channels of 5 GHz (36–165), then of 6 GHz
+/// (1–233), then 2.4 GHz (1–13), 97 in all, reused from the start beyond that.
+pub fn channel_freq(i: usize) -> u32 {
+    const G5: [u32; 25] = [
+        5180, 5200, 5220, 5240, 5260, 5280, 5300, 5320, 5500, 5520, 5540, 5560, 5580, 5600, 5620,
+        5640, 5660, 5680, 5700, 5720, 5745, 5765, 5785, 5805, 5825,
+    ];
+    let i = i % (G5.len() + 59 + 13);
+    match i {
+        i if i < G5.len() => G5[i],
+        i if i < G5.len() + 59 => 5955 + 20 * (i - G5.len()) as u32,
+        i => 2412 + 5 * (i - G5.len() - 59) as u32,
+    }
+}
+
 const BATCH: usize = 32;
 /// The send time's place in the frame body, after LLC/SNAP and the tag.
 const TS_OFFSET: usize = crate::payload::DATA_OFFSET;
@@ -136,15 +153,29 @@ pub fn run(a: &WorkerArgs) -> Result<(), String> {
         let n = m.emit(&mut msg).map_err(|e| e.to_string())?;
         guest.send(&msg[..n]).map_err(|e| e.to_string())?;
     }
-    // Destination of each radio: the same radio index in the next VM (or the next radio of
-    // this VM when there is only one VM).
+    // VMs are in groups of K sharing channels; destination of each radio: the same radio
+    // index in the next VM of the group (or the next radio of this VM in a group of one).
+    let k = match a.vms_per_channel {
+        0 => a.vms,
+        k => k.min(a.vms),
+    };
+    let group = a.vm / k;
+    let members = k.min(a.vms - group * k);
     let dests: Vec<MacAddr> = (0..a.radios)
         .map(|r| {
-            if a.vms > 1 {
-                vif((a.vm + 1) % a.vms, r)
+            if members > 1 {
+                vif(group * k + (a.vm % k + 1) % members, r)
             } else {
                 vif(a.vm, (r + 1) % a.radios)
             }
+        })
+        .collect();
+    // Without groups every radio is on one channel (5180 MHz), as the figures in
+    // BENCHMARKS.md were measured.
+    let freqs: Vec<u32> = (0..a.radios)
+        .map(|r| match a.vms_per_channel {
+            0 => channel_freq(0),
+            _ => channel_freq(usize::from(group) * usize::from(a.radios) + usize::from(r)),
         })
         .collect();
     let mut frame = vec![0u8; a.size.max(TS_OFFSET + 8)];
@@ -216,7 +247,7 @@ pub fn run(a: &WorkerArgs) -> Result<(), String> {
                 transmitter: wire(a.vm, r),
                 frame: &frame,
                 flags: tx_flags::REQ_TX_STATUS,
-                freq: Some(5180),
+                freq: Some(freqs[usize::from(r)]),
                 tx_info: [
                     TxRate { idx: 7, count: 1 },
                     TxRate::UNUSED,
@@ -283,4 +314,23 @@ pub fn eventfd_baseline(n: usize) -> Result<Histogram, String> {
         pong.read().map_err(|e| e.to_string())?;
     }
     t.join().map_err(|_| "baseline thread panicked".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::channel_freq;
+
+    #[test]
+    fn the_97_channels_are_distinct_20_mhz_channels_then_repeat() {
+        let f: Vec<u32> = (0..97).map(channel_freq).collect();
+        let mut sorted = f.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(sorted.len(), 97);
+        assert_eq!(
+            (f[0], f[24], f[25], f[83], f[84], f[96]),
+            (5180, 5825, 5955, 7115, 2412, 2472)
+        );
+        assert_eq!(channel_freq(97), 5180);
+    }
 }

@@ -28,7 +28,7 @@ fn hwsim_load_frames_decode_without_malformed_packets() {
     std::fs::create_dir_all(&dir).unwrap();
     let (file, socket) = (dir.join("load.pcapng"), dir.join("hwsim.sock"));
     let core = Core::new(Arc::new(PerfectMedium::default()), Limits::default());
-    let capture = vhost_hwsim::cli::start_taps(&core, &Some(CaptureConfig::new(&file)))
+    let capture = vhost_hwsim::setup::start_taps(&core, &Some(CaptureConfig::new(&file)))
         .unwrap()
         .expect("a capture");
     let server = vhost_hwsim::server::spawn(Arc::clone(&core), &socket).unwrap();

@@ -23,9 +23,9 @@ use hwsim_frame::ie::{self, ElementId, IeRepr, MultiLinkRepr, MultiLinkType};
 use hwsim_frame::mac::{self, mgmt_subtype, FrameType};
 use hwsim_frame::MacAddr;
 
-use super::mlo::{wire, Phases, StaReport, AP_MLD, HOST, STA_MLD};
-use super::mlo_frames::{self as frames, LINKS};
-use super::sim::{Received, SimGuest};
+use crate::frames::{self, LINKS};
+use crate::guest::{Received, SimGuest};
+use crate::scene::{wire, Phases, StaReport, AP_MLD, HOST, STA_MLD};
 
 /// The link the station probes, authenticates and associates on (5 GHz).
 pub const SETUP_LINK: usize = 1;

@@ -13,10 +13,14 @@ use hwsim_frame::ie::{
     self, id, CommonInfo, EhtCapabilitiesRepr, IeRepr, LinkInfoRepr, MultiLinkRepr, MultiLinkType,
     PerStaProfileRepr, PmkidList, RsnRepr, StaControl, StaInfo, Suite, SuiteList,
 };
-use hwsim_frame::mac::mgmt_subtype;
+use hwsim_frame::mac::{mgmt_subtype, MgmtBuilder, MgmtHeaderRepr};
 use hwsim_frame::MacAddr;
 
-use crate::mld::build::mgmt_frame;
+/// A management frame from `addr2` to `addr1` in BSS `addr3` (sequence number 1).
+fn mgmt_frame(subtype: u8, addr1: MacAddr, addr2: MacAddr, addr3: MacAddr, body: &[u8]) -> Vec<u8> {
+    let header = MgmtHeaderRepr::new(subtype, addr1, addr2, addr3, 1);
+    MgmtBuilder::new(&header).bytes(body).finish()
+}
 
 /// The demo's SSID.
 pub const SSID: &[u8] = b"vhost-hwsim-mlo";
