@@ -481,21 +481,17 @@ fn serve(args: &Args) -> Result<(), CliError> {
     let capture = Arc::new(crate::control::CaptureSlot::new(
         capture.zip(capture_config),
     ));
-    let control_state = Arc::new(crate::control::Control {
-        core: Arc::clone(&core),
-        source: Arc::clone(&source),
-        capture: Arc::clone(&capture),
-    });
-    crate::control::timeline::spawn(Arc::clone(&control_state)).map_err(|source| CliError::Io {
-        what: "timeline thread".into(),
-        source,
-    })?;
+    let control_state =
+        crate::control::Control::new(Arc::clone(&core), Arc::clone(&source), Arc::clone(&capture));
+    control_state.ensure_timeline();
     // The control socket's file stays with `serve` and goes when it returns.
     let _control_file = match control {
         Some((listener, file, name)) => {
-            crate::control::spawn(control_state, listener).map_err(|source| CliError::Io {
-                what: format!("--control {name}: control thread"),
-                source,
+            crate::control::spawn(Arc::clone(&control_state), listener).map_err(|source| {
+                CliError::Io {
+                    what: format!("--control {name}: control thread"),
+                    source,
+                }
             })?;
             file
         }
@@ -511,6 +507,8 @@ fn serve(args: &Args) -> Result<(), CliError> {
             Ok(nix::sys::signal::Signal::SIGHUP) => {
                 let running = capture.lock();
                 crate::signals::on_hangup(&core, &source, running.as_ref().map(|(c, _)| c));
+                drop(running);
+                control_state.ensure_timeline();
             }
             Ok(signal) => {
                 tracing::info!(%signal, "shutting down");

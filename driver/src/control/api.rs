@@ -108,7 +108,7 @@ fn ok_response(mut body: Map<String, Value>) -> String {
 }
 
 /// Answers one request line (it starts with `{`).
-pub fn handle(control: &Control, line: &[u8]) -> Outcome {
+pub fn handle(control: &Arc<Control>, line: &[u8]) -> Outcome {
     let counters = &control.core.control;
     let value: Value = match serde_json::from_slice(line) {
         Ok(v) => v,
@@ -120,9 +120,13 @@ pub fn handle(control: &Control, line: &[u8]) -> Outcome {
     };
     let answer = parse(value).and_then(|request| {
         let changes = !matches!(request, Request::List | Request::Stats);
+        let reload = matches!(request, Request::Reload { .. });
         let body = execute(control, request)?;
         if changes {
             ControlCounters::bump(&counters.changes);
+        }
+        if reload {
+            control.ensure_timeline();
         }
         Ok(body)
     });

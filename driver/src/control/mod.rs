@@ -172,6 +172,43 @@ pub struct Control {
     pub source: Arc<Mutex<MediumSource>>,
     /// The capture the control API starts, stops and rotates.
     pub capture: Arc<CaptureSlot>,
+    /// Set once the timeline thread runs (it starts with the first config that has events).
+    timeline: std::sync::OnceLock<()>,
+}
+
+impl Control {
+    /// The control plane of `core`.
+    pub fn new(
+        core: Arc<Core>,
+        source: Arc<Mutex<MediumSource>>,
+        capture: Arc<CaptureSlot>,
+    ) -> Arc<Control> {
+        Arc::new(Control {
+            core,
+            source,
+            capture,
+            timeline: std::sync::OnceLock::new(),
+        })
+    }
+
+    /// Starts the timeline thread if the config in force has events and it is not running yet
+    /// (call after start-up and after every reload; a daemon without events runs no thread).
+    pub fn ensure_timeline(self: &Arc<Self>) {
+        let has_events = self
+            .source
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .loaded
+            .as_ref()
+            .is_some_and(|c| !c.events.is_empty());
+        if has_events {
+            self.timeline.get_or_init(|| {
+                if let Err(e) = timeline::spawn(Arc::clone(self)) {
+                    tracing::warn!(error = %e, "no timeline thread: [[event]]s are not applied");
+                }
+            });
+        }
+    }
 }
 
 /// Answers the control socket `listener` (bound with [`crate::socket_file::SocketFile::bind`])
@@ -218,7 +255,7 @@ fn accept(control: &Arc<Control>, conn: UnixStream) {
 }
 
 /// One connection: JSON requests until it closes (or misbehaves), or one plain-text request.
-fn serve_client(control: &Control, conn: UnixStream) -> std::io::Result<()> {
+fn serve_client(control: &Arc<Control>, conn: UnixStream) -> std::io::Result<()> {
     let counters = &control.core.control;
     conn.set_write_timeout(Some(WRITE_WAIT))?;
     conn.set_read_timeout(Some(TEXT_WAIT))?;
@@ -290,7 +327,7 @@ fn serve_client(control: &Control, conn: UnixStream) -> std::io::Result<()> {
 }
 
 /// The plain-text protocol: one line, one JSON answer.
-fn plain_text(control: &Control, request: &str) -> String {
+fn plain_text(control: &Arc<Control>, request: &str) -> String {
     let (core, source) = (&*control.core, &*control.source);
     let request = request.trim();
     let (command, argument) = match request.split_once(char::is_whitespace) {
@@ -304,6 +341,7 @@ fn plain_text(control: &Control, request: &str) -> String {
         ("reload", path) => match reload(core, source, path.map(PathBuf::from)) {
             Ok(path) => {
                 ControlCounters::bump(&core.control.changes);
+                control.ensure_timeline();
                 Ok(serde_json::json!({
                     "reloaded": path.display().to_string(),
                     "medium": core.medium.name(),
