@@ -396,6 +396,23 @@ fn a_stalled_client_does_not_stall_another_and_one_session_serves_many_requests(
     let text = vhost_hwsim::control::request(&d.control, "stats").unwrap();
     assert!(serde_json::from_str::<Value>(&text).unwrap()["radios"].is_array());
     drop(stalled);
+
+    // A client that asks for far more than the socket buffers and never reads is dropped
+    // once a write to it has waited 5 s; the others go on meanwhile.
+    let flood = std::thread::spawn(move || {
+        deaf.set_write_timeout(Some(Duration::from_secs(15)))
+            .unwrap();
+        for _ in 0..20_000 {
+            if deaf.write_all(b"{\"v\":1,\"cmd\":\"stats\"}\n").is_err() {
+                break;
+            }
+        }
+        deaf
+    });
+    eventually("the deaf client is dropped", || {
+        control_counter(&d, "dropped_stalled") == 1
+    });
+    drop(flood.join().unwrap());
 }
 
 #[test]
