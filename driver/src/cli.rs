@@ -15,7 +15,8 @@ use crate::config::Config;
 use crate::core::{Core, Limits};
 pub use crate::error::CliError;
 use crate::setup::{
-    ap_link_widths, attach_builtin_ap, finish_capture, medium_with_ap, report, start_taps,
+    ap_link_widths, attach_builtin_ap, finish_capture, load_config, medium_with_ap, report,
+    start_taps,
 };
 use crate::socket_file::SocketFile;
 
@@ -60,6 +61,10 @@ pub struct Args {
     /// (FileDescriptorName=control).
     #[arg(long, value_name = "PATH", help_heading = SERVING)]
     pub control: Option<PathBuf>,
+    /// Serve the counters for Prometheus at http://ADDR/metrics (e.g. 127.0.0.1:9101; port 0
+    /// picks a free port, which the log names).
+    #[arg(long, value_name = "ADDR", help_heading = SERVING)]
+    pub metrics: Option<std::net::SocketAddr>,
     /// Permissions of the sockets the daemon creates (--socket, --control), octal. The
     /// default lets only the daemon's user connect; e.g. 0660 lets its group's VMMs in too.
     #[arg(long, value_name = "MODE", default_value = "0600", value_parser = parse_mode,
@@ -160,6 +165,9 @@ pub enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// Change a running daemon's air and capture through its control API (docs/control-api.md):
+    /// positions, tx powers, per-link attenuation/loss/down, capture start/stop/rotate.
+    Ctl(crate::ctl::CtlArgs),
     /// Commands for the built-in AP MLD of a running daemon.
     Ap {
         /// The daemon's control socket.
@@ -262,6 +270,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
             Ok(())
         }
         Some(Command::Reload { control, config }) => reload(control, config.as_deref()),
+        Some(Command::Ctl(ctl)) => crate::ctl::run(ctl),
         Some(Command::Ap { control, action }) => {
             let request = match action {
                 ApAction::RemoveLink { id, tbtts } => format!("ap remove-link {id} {tbtts}"),
@@ -420,8 +429,19 @@ fn serve(args: &Args) -> Result<(), CliError> {
         .transpose()
         .map_err(|e| CliError::Config(format!("--ap-config {e}")))?;
     let ap_links = ap_config.as_ref().map(ap_link_widths).unwrap_or_default();
-    let medium = medium_with_ap(args.config.as_deref(), args.signal, &ap_links)?;
+    let loaded = args
+        .config
+        .as_deref()
+        .map(|path| load_config(path, &ap_links))
+        .transpose()?;
+    let medium = match &loaded {
+        Some(cfg) => crate::planning::medium_from(cfg, args.signal),
+        None => medium_with_ap(None, args.signal, &ap_links)?,
+    };
     let source = crate::control::MediumSource {
+        loaded,
+        generation: 1,
+        in_force_since: std::time::Instant::now(),
         config: args
             .config
             .as_deref()
@@ -465,6 +485,16 @@ fn serve(args: &Args) -> Result<(), CliError> {
         (None, None) => None,
     };
 
+    let metrics = args
+        .metrics
+        .map(|addr| {
+            std::net::TcpListener::bind(addr).map_err(|source| CliError::Io {
+                what: format!("--metrics {addr}"),
+                source,
+            })
+        })
+        .transpose()?;
+
     tracing::info!(medium = medium.name(), "medium");
     let core = Core::new(medium, limits);
     if let Some(path) = &args.time_travel {
@@ -494,20 +524,38 @@ fn serve(args: &Args) -> Result<(), CliError> {
         }
     }
     let source = Arc::new(std::sync::Mutex::new(source));
+    if let Some(listener) = metrics {
+        let addr = listener.local_addr().map_err(|source| CliError::Io {
+            what: "--metrics".into(),
+            source,
+        })?;
+        crate::metrics::spawn(Arc::clone(&core), listener).map_err(|source| CliError::Io {
+            what: format!("--metrics {addr}: metrics thread"),
+            source,
+        })?;
+        tracing::info!("metrics: http://{addr}/metrics");
+    }
+    let capture_config = capture_config(args);
+    let capture = start_taps(&core, &capture_config)?;
+    let capture = Arc::new(crate::control::CaptureSlot::new(
+        capture.zip(capture_config),
+    ));
+    let control_state =
+        crate::control::Control::new(Arc::clone(&core), Arc::clone(&source), Arc::clone(&capture));
+    control_state.ensure_timeline();
     // The control socket's file stays with `serve` and goes when it returns.
     let _control_file = match control {
         Some((listener, file, name)) => {
-            crate::control::spawn(Arc::clone(&core), listener, Arc::clone(&source)).map_err(
-                |source| CliError::Io {
+            crate::control::spawn(Arc::clone(&control_state), listener).map_err(|source| {
+                CliError::Io {
                     what: format!("--control {name}: control thread"),
                     source,
-                },
-            )?;
+                }
+            })?;
             file
         }
         None => None,
     };
-    let capture = start_taps(&core, &capture_config(args))?;
     let server = crate::server::serve_listener(Arc::clone(&core), listener, socket_file)?;
     tracing::info!(socket = %serving, "serving");
     if let Some(cfg) = ap_config {
@@ -516,7 +564,10 @@ fn serve(args: &Args) -> Result<(), CliError> {
     loop {
         match signals.wait() {
             Ok(nix::sys::signal::Signal::SIGHUP) => {
-                crate::signals::on_hangup(&core, &source, capture.as_ref())
+                let running = capture.lock();
+                crate::signals::on_hangup(&core, &source, running.as_ref().map(|(c, _)| c));
+                drop(running);
+                control_state.ensure_timeline();
             }
             Ok(signal) => {
                 tracing::info!(%signal, "shutting down");
@@ -538,7 +589,8 @@ fn serve(args: &Args) -> Result<(), CliError> {
             break;
         }
     }
-    finish_capture(capture);
+    core.capture.store(None);
+    finish_capture(capture.lock().take().map(|(c, _)| c));
     Ok(())
 }
 

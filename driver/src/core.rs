@@ -130,8 +130,16 @@ pub struct Core {
     pub medium: MediumSlot,
     /// Queue sizes.
     pub limits: Limits,
-    /// Where every transmission is recorded, if a capture is running.
-    pub capture: std::sync::OnceLock<crate::capture::CaptureTap>,
+    /// Where every transmission is recorded, if a capture is running (the control API starts,
+    /// stops and rotates it; the data path loads it once per frame).
+    pub capture: arc_swap::ArcSwapOption<crate::capture::CaptureTap>,
+    /// Per-link impairments set through the control API, over whatever medium is in force.
+    pub impairments: ArcSwap<crate::medium::impair::Impairments>,
+    /// The control socket's counters.
+    pub control: crate::control::ControlCounters,
+    /// Deliveries held back for a link's added delay, started by the first one (`None`
+    /// inside: its thread could not start, frames are delivered at once).
+    delay: std::sync::OnceLock<Option<Arc<crate::switch::delay::DelayLine>>>,
     /// The MLD tracker: the data path queues management frames to it, readers get its table.
     pub mld: crate::mld::MldService,
     /// The built-in AP MLD (`--ap-config`), if running.
@@ -159,7 +167,10 @@ impl Core {
             pool: BufferPool::new(limits.pool_buffers),
             medium: MediumSlot::new(medium),
             limits,
-            capture: std::sync::OnceLock::new(),
+            capture: arc_swap::ArcSwapOption::empty(),
+            impairments: ArcSwap::default(),
+            control: crate::control::ControlCounters::default(),
+            delay: std::sync::OnceLock::new(),
             mld: crate::mld::MldService::new(),
             ap: std::sync::OnceLock::new(),
             ap_vm: std::sync::OnceLock::new(),
@@ -204,6 +215,28 @@ impl Core {
     /// The medium clock if it has started (nothing is started here).
     pub fn air_clock_if_started(&self) -> Option<&Arc<crate::medium::airtime::clock::AirClock>> {
         self.air.get().and_then(Option::as_ref)
+    }
+
+    /// The delay line, started on first use.
+    pub fn delay_line(&self) -> Option<&Arc<crate::switch::delay::DelayLine>> {
+        self.delay
+            .get_or_init(|| match crate::switch::delay::DelayLine::spawn() {
+                Ok(line) => Some(line),
+                Err(e) => {
+                    tracing::warn!(error = %e, "no delay line thread: link delays are not applied");
+                    None
+                }
+            })
+            .as_ref()
+    }
+
+    /// The delay line's counters (delivered, dropped), if it ever started.
+    pub fn delay_counters(&self) -> Option<(u64, u64)> {
+        let line = self.delay.get()?.as_ref()?;
+        Some((
+            line.delivered.load(Ordering::Relaxed),
+            line.dropped.load(Ordering::Relaxed),
+        ))
     }
 
     /// State for a VM about to connect (not yet listed).

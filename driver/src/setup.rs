@@ -32,13 +32,18 @@ pub fn medium_with_ap(
             signal_dbm,
             ..PerfectMedium::default()
         })),
-        Some(path) => {
-            let mut cfg =
-                Config::load(path).map_err(|e| CliError::Config(format!("--config {e}")))?;
-            bound_by_ap_links(&mut cfg, ap_links);
-            Ok(crate::planning::medium_from(&cfg, signal_dbm))
-        }
+        Some(path) => Ok(crate::planning::medium_from(
+            &load_config(path, ap_links)?,
+            signal_dbm,
+        )),
     }
+}
+
+/// Reads the medium config `path` (`--config`), its rates bounded by the AP MLD's links.
+pub fn load_config(path: &std::path::Path, ap_links: &[ApLinkWidth]) -> Result<Config, CliError> {
+    let mut cfg = Config::load(path).map_err(|e| CliError::Config(format!("--config {e}")))?;
+    bound_by_ap_links(&mut cfg, ap_links);
+    Ok(cfg)
 }
 
 /// The medium's view of the AP MLD's links: address, band and BSS width.
@@ -123,7 +128,7 @@ pub fn start_taps(
     if let Some(m) = &config.monitor {
         tracing::info!(interface = %m, "monitor interface up: tcpdump -i {m}");
     }
-    let _ = core.capture.set(capture.tap());
+    core.capture.store(Some(Arc::new(capture.tap())));
     Ok(Some(capture))
 }
 

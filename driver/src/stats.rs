@@ -86,6 +86,19 @@ pub struct Stats {
     pub capture: Option<CaptureStats>,
     /// Virtual time (`--time-travel`), if on.
     pub time_travel: Option<TimeTravelStats>,
+    /// The control socket's counters (requests, changes applied, refusals, dropped clients).
+    pub control: crate::control::ControlStats,
+    /// The delay line of links with an added delay, once one was used.
+    pub delay_line: Option<DelayLineStats>,
+}
+
+/// What the delay line did.
+#[derive(Serialize, Debug, Clone)]
+pub struct DelayLineStats {
+    /// Deliveries put in their inbox after their delay.
+    pub delivered: u64,
+    /// Deliveries dropped: the line was full, or the receiver's inbox when they fell due.
+    pub dropped: u64,
 }
 
 /// What `stats` says about virtual time.
@@ -449,8 +462,12 @@ pub fn collect(core: &Core) -> Stats {
         departed,
         mlds,
         mld_tracker,
-        capture: core.capture.get().map(|t| t.stats()),
+        capture: core.capture.load().as_ref().map(|t| t.stats()),
         time_travel: core.vtime().map(|vt| time_travel_stats(core, vt)),
+        control: core.control.snapshot(),
+        delay_line: core
+            .delay_counters()
+            .map(|(delivered, dropped)| DelayLineStats { delivered, dropped }),
     }
 }
 
