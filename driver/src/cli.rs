@@ -463,28 +463,6 @@ fn serve(args: &Args) -> Result<(), CliError> {
     let inherited_control = control_fd
         .map(|fd| crate::listen_fd::take(fd, "socket activation (control)"))
         .transpose()?;
-    let (listener, socket_file) = match (&args.socket, inherited) {
-        (Some(path), _) => {
-            let (listener, file) = SocketFile::bind(path, args.socket_mode)?;
-            (listener, Some(file))
-        }
-        (None, Some(listener)) => (listener, None),
-        (None, None) => unreachable!("checked above: a path or a descriptor"),
-    };
-    let serving = match (&args.socket, vhost_fd) {
-        (Some(path), _) => path.display().to_string(),
-        (None, Some((fd, what))) => format!("descriptor {fd} ({what})"),
-        (None, None) => String::new(),
-    };
-    let control = match (&args.control, inherited_control) {
-        (Some(c), _) => {
-            let (listener, file) = SocketFile::bind(c, args.socket_mode)?;
-            Some((listener, Some(file), c.display().to_string()))
-        }
-        (None, Some(listener)) => Some((listener, None, "socket activation".to_owned())),
-        (None, None) => None,
-    };
-
     let metrics = args
         .metrics
         .map(|addr| {
@@ -540,6 +518,30 @@ fn serve(args: &Args) -> Result<(), CliError> {
     let capture = Arc::new(crate::control::CaptureSlot::new(
         capture.zip(capture_config),
     ));
+    // The sockets appear last, when everything they lead to (capture, monitor interface,
+    // metrics, virtual time) is up: whoever waits for them to exist may use the daemon at once.
+    let (listener, socket_file) = match (&args.socket, inherited) {
+        (Some(path), _) => {
+            let (listener, file) = SocketFile::bind(path, args.socket_mode)?;
+            (listener, Some(file))
+        }
+        (None, Some(listener)) => (listener, None),
+        (None, None) => unreachable!("checked above: a path or a descriptor"),
+    };
+    let serving = match (&args.socket, vhost_fd) {
+        (Some(path), _) => path.display().to_string(),
+        (None, Some((fd, what))) => format!("descriptor {fd} ({what})"),
+        (None, None) => String::new(),
+    };
+    let control = match (&args.control, inherited_control) {
+        (Some(c), _) => {
+            let (listener, file) = SocketFile::bind(c, args.socket_mode)?;
+            Some((listener, Some(file), c.display().to_string()))
+        }
+        (None, Some(listener)) => Some((listener, None, "socket activation".to_owned())),
+        (None, None) => None,
+    };
+
     let control_state =
         crate::control::Control::new(Arc::clone(&core), Arc::clone(&source), Arc::clone(&capture));
     control_state.ensure_timeline();
