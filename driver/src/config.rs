@@ -616,3 +616,4 @@ fn locate(text: &str, offset: usize) -> (usize, usize) {
 pub mod ap_links;
 #[cfg(test)]
 mod tests;
+pub mod wmediumd;
