@@ -144,7 +144,11 @@ enum Air {
 struct PairFixed {
     a: usize,
     b: usize,
+    /// From `a` to `b`.
     snr_db: f64,
+    /// From `b` to `a`, when it differs.
+    reverse_snr_db: Option<f64>,
+    /// `prob` links: drawn once per frame, as wmediumd does.
     loss_probability: Option<f64>,
 }
 
@@ -392,24 +396,26 @@ fn fixed_pairs(
     let mut pairs = Vec::with_capacity(n * n.saturating_sub(1) / 2);
     for a in 0..n {
         for b in a + 1..n {
-            let value = match (given[a * n + b], given[b * n + a]) {
-                (Some((x, _)), Some((y, at))) if x != y => {
+            let (value, reverse) = match (given[a * n + b], given[b * n + a]) {
+                (Some((x, _)), Some((y, at))) if x != y && prob => {
                     return Err(refuse(
                         at,
                         format!(
-                            "asymmetric link: {a} → {b} is {x}, {b} → {a} is {y}; links here are \
-                             symmetric, give both directions one value"
+                            "asymmetric loss: {a} → {b} is {x}, {b} → {a} is {y}; a link's loss \
+                             probability here is the same both ways, give both one value"
                         ),
                     ))
                 }
-                (Some((x, _)), _) | (None, Some((x, _))) => x,
-                (None, None) => default,
+                (Some((x, _)), Some((y, _))) if x != y => (x, Some(y)),
+                (Some((x, _)), _) | (None, Some((x, _))) => (x, None),
+                (None, None) => (default, None),
             };
             pairs.push(if prob {
                 PairFixed {
                     a,
                     b,
                     snr_db: WMEDIUMD_DEFAULT_SNR_DB,
+                    reverse_snr_db: None,
                     loss_probability: Some(value),
                 }
             } else {
@@ -417,6 +423,7 @@ fn fixed_pairs(
                     a,
                     b,
                     snr_db: value,
+                    reverse_snr_db: reverse,
                     loss_probability: None,
                 }
             });
@@ -717,8 +724,17 @@ fn emit(addresses: &[MacAddr], air: &Air, fading_sigma_db: Option<f64>, airtime:
                     name(p.b),
                     num(p.snr_db)
                 );
+                if let Some(r) = p.reverse_snr_db {
+                    let _ = writeln!(
+                        t,
+                        "reverse_snr_db = {}   # {} → {}",
+                        num(r),
+                        name(p.b),
+                        name(p.a)
+                    );
+                }
                 if let Some(q) = p.loss_probability {
-                    let _ = writeln!(t, "loss_probability = {}", num(q));
+                    let _ = writeln!(t, "loss_probability = {}\nloss_per_frame = true", num(q));
                 }
             }
         }

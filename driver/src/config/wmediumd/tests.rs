@@ -76,6 +76,24 @@ fn an_snr_matrix_gives_wmediumds_snrs() {
 }
 
 #[test]
+fn asymmetric_snr_links_keep_both_directions() {
+    // As in wmediumd's README: 0 → 2 is unusable, 2 → 0 has 10 dB.
+    let text = SNR_MATRIX.replace("(3, 1, 5)", "(3, 1, 5),\n\t\t(2, 0, -10)");
+    let cfg = parse(&text);
+    let link = cfg.links.iter().find(|l| l.between == [0, 2]).unwrap();
+    assert_eq!(
+        (link.snr_db, link.reverse_snr_db),
+        (Some(20.0), Some(-10.0))
+    );
+    let m = RadioMedium::new(&cfg);
+    assert_eq!(snr(&m, 0, 2), 20.0);
+    assert_eq!(snr(&m, 2, 0), -10.0);
+    assert_eq!(snr(&m, 1, 0), 10.0, "others stay symmetric");
+    let toml = super::to_toml(&text).unwrap();
+    assert!(toml.contains("reverse_snr_db = -10.0"), "{toml}");
+}
+
+#[test]
 fn the_snr_type_in_model_reads_the_same_as_ifaces_links() {
     let text = r#"
 ifaces : { ids = [ "02:00:00:00:00:00", "02:00:00:00:01:00", "02:00:00:00:02:00" ]; };
@@ -134,6 +152,7 @@ model:
             .find(|l| l.between == [a, b])
             .expect("pair written");
         assert_eq!(l.snr_db, Some(30.0));
+        assert!(l.loss_per_frame, "wmediumd draws a frame's fate once");
         l.loss_probability
     };
     assert_eq!(p(0, 2), 0.0);
@@ -306,13 +325,15 @@ fn refusals_name_the_line_and_the_reason() {
 
 #[test]
 fn snr_file_refusals() {
-    let e = refused(&SNR_MATRIX.replace("(3, 1, 5)", "(3, 1, 5),\n\t\t(1, 0, 11)"));
+    let prob = "ifaces : { ids = [ \"02:00:00:00:00:00\", \"02:00:00:00:01:00\" ]; };\n\
+                model : { type = \"prob\"; links = ( (0, 1, 0.5),\n (1, 0, 0.25) ); };\n";
+    let e = refused(prob);
     assert!(
         e.message
-            .contains("asymmetric link: 0 → 1 is 10, 1 → 0 is 11"),
+            .contains("asymmetric loss: 0 → 1 is 0.5, 1 → 0 is 0.25"),
         "{e}"
     );
-    assert_eq!(e.line, Some(line_of(SNR_MATRIX, "(3, 1, 5)") + 1));
+    assert_eq!((e.line, e.column), (Some(3), Some(2)), "{e}");
     let e = refused(&SNR_MATRIX.replace("(3, 1, 5)", "(3, 4, 5)"));
     assert!(e.message.contains("index 4 is out of range"), "{e}");
     let e = refused(&SNR_MATRIX.replace("(3, 1, 5)", "(3, 1, 5.5)"));
