@@ -8,6 +8,12 @@ use hwsim_frame::MacAddr;
 use super::libconfig::{self, Kind, Place, Setting, Value};
 use crate::config::{parse_mac, ConfigError};
 
+/// Most interfaces a file may list (the medium's link table is n² entries).
+pub const MAX_IDS: usize = 1024;
+/// Most interfaces when every pair is written out as a `[[link]]` (fixed SNRs, or a loss added
+/// to every pair): n·(n − 1)/2 links, each checked against the others when the TOML is parsed.
+pub const MAX_IDS_WITH_PAIRS: usize = 128;
+
 /// wmediumd's SNR of every pair no link names (`SNR_DEFAULT`), dB.
 pub const WMEDIUMD_DEFAULT_SNR_DB: f64 = 30.0;
 /// wmediumd's noise level (`NOISE_LEVEL`), dBm.
@@ -49,7 +55,7 @@ fn only(group: &[Setting], known: &[&str], section: &str) -> Result<(), ConfigEr
     }
 }
 
-fn as_group<'a>(s: &'a Setting) -> Result<&'a [Setting], ConfigError> {
+fn as_group(s: &Setting) -> Result<&[Setting], ConfigError> {
     match &s.value.kind {
         Kind::Group(g) => Ok(g),
         k => Err(refuse(
@@ -268,25 +274,38 @@ pub fn to_toml(text: &str) -> Result<String, ConfigError> {
             ),
         ));
     }
+    let pairs_written = match &air {
+        Air::Fixed(_) => true,
+        Air::PathLoss { extra_loss_db, .. } => *extra_loss_db > 0.0,
+    };
+    if pairs_written && n > MAX_IDS_WITH_PAIRS {
+        return Err(refuse(
+            ifaces_setting.at,
+            format!(
+                "{n} interfaces with fixed SNRs or a loss on every pair: the medium would list \
+                 all {} pairs; at most {MAX_IDS_WITH_PAIRS} interfaces here (a path loss model \
+                 with xg = 0.0 has no such limit)",
+                n * (n - 1) / 2
+            ),
+        ));
+    }
     Ok(emit(&addresses, &air, fading_sigma_db, airtime))
 }
 
 fn ids(ifaces: &[Setting], at: Place) -> Result<Vec<MacAddr>, ConfigError> {
     let ids = get(ifaces, "ids").ok_or_else(|| refuse(at, "ifaces has no `ids`"))?;
-    let items = match &ids.value.kind {
-        Kind::Array(items) => items,
-        k => {
-            return Err(refuse(
-                ids.value.at,
-                format!(
-                    "ifaces.ids must be an array of strings, not {}",
-                    k.describe()
-                ),
-            ))
-        }
-    };
+    let items = as_seq(&ids.value, "ifaces.ids")?;
     if items.is_empty() {
         return Err(refuse(ids.value.at, "ifaces.ids lists no interface"));
+    }
+    if items.len() > MAX_IDS {
+        return Err(refuse(
+            ids.value.at,
+            format!(
+                "ifaces.ids lists {} interfaces; at most {MAX_IDS}",
+                items.len()
+            ),
+        ));
     }
     let mut out: Vec<MacAddr> = Vec::with_capacity(items.len());
     for v in items {
@@ -501,7 +520,7 @@ fn path_loss(model: &[Setting], model_at: Place, n: usize) -> Result<Air, Config
         "log_distance" => {
             let e = need("path_loss_exp")?;
             let exponent = float(&e.value, "path_loss_exp")?;
-            if !(exponent > 0.0) {
+            if exponent <= 0.0 {
                 return Err(refuse(e.value.at, "path_loss_exp must be > 0"));
             }
             let xg = need("xg")?;

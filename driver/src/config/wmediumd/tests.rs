@@ -235,10 +235,10 @@ fn a_log_distance_file_gives_wmediumds_snrs() {
     let m = RadioMedium::new(&cfg);
     let tx = [15.0, 15.0, 20.0, 15.0];
     let mut checked = 0;
-    for t in 0..4 {
+    for (t, &tx_power) in tx.iter().enumerate() {
         for r in (0..4).filter(|&r| r != t) {
             let b = m.link_budget(t, r, WMEDIUMD_FREQ_MHZ);
-            let want = wmediumd_log_distance_snr(tx[t], b.distance_m, 3.5, 2.0);
+            let want = wmediumd_log_distance_snr(tx_power, b.distance_m, 3.5, 2.0);
             // wmediumd truncates the loss to whole dB (so its SNR is at most 1 dB higher);
             // the medium keeps the fraction.
             assert!(
@@ -401,6 +401,33 @@ fn the_reader_handles_libconfig_forms() {
         .unwrap_err()
         .message
         .contains("duplicate"));
+}
+
+#[test]
+fn the_number_of_interfaces_is_bounded() {
+    let ids = |n: usize| {
+        (0..n)
+            .map(|i| format!("\"02:00:00:00:{:02x}:{:02x}\"", i >> 8, i & 0xff))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let fixed = |n: usize| format!("ifaces : {{ ids = [ {} ]; }};\n", ids(n));
+    assert_eq!(parse(&fixed(128)).links.len(), 128 * 127 / 2);
+    let e = refused(&fixed(129));
+    assert!(e.message.contains("at most 128"), "{e}");
+    // Path loss without a loss on every pair writes no links.
+    let path_loss = |n: usize| {
+        let list = |item: &str| vec![item; n].join(", ");
+        format!(
+            "ifaces : {{ ids = [ {} ]; }};\nmodel : {{ type = \"path_loss\"; positions = ( {} );\n\
+             tx_powers = ( {} ); model_name = \"free_space\"; }};\n",
+            ids(n),
+            list("(1.0, 2.0)"),
+            list("15.0")
+        )
+    };
+    assert_eq!(parse(&path_loss(300)).nodes.len(), 300);
+    assert!(refused(&path_loss(1025)).message.contains("at most 1024"));
 }
 
 #[test]
