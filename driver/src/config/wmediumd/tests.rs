@@ -437,13 +437,28 @@ fn hostile_input_is_an_error_not_a_panic() {
         .unwrap_err()
         .message
         .contains("nested deeper"));
-    // Every prefix of a valid file, and bytes spliced in, fail or parse without panicking.
+    // Every prefix of a valid file, and bytes spliced in, fail or parse without panicking;
+    // whatever the mapping accepts, the medium config parser accepts too.
+    let check = |text: &str| {
+        if let Ok(toml) = super::to_toml(text) {
+            if let Err(e) = Config::parse(&toml) {
+                panic!("accepted {text:?} but wrote invalid TOML: {e}\n{toml}");
+            }
+        }
+    };
+    let mut accepted = 0;
     for text in [SNR_MATRIX, LOG_DISTANCE] {
         for cut in (0..text.len()).filter(|&i| text.is_char_boundary(i)) {
-            let _ = Config::parse_wmediumd(&text[..cut]);
-            for junk in ["\"", "(", "}", "é", "0x", "-", "@", "/*"] {
-                let _ = Config::parse_wmediumd(&format!("{}{junk}{}", &text[..cut], &text[cut..]));
+            check(&text[..cut]);
+            for junk in ["\"", "(", "}", "é", "0x", "-", "@", "/*", "1", ";"] {
+                let spliced = format!("{}{junk}{}", &text[..cut], &text[cut..]);
+                accepted += usize::from(super::to_toml(&spliced).is_ok());
+                check(&spliced);
             }
         }
     }
+    assert!(
+        accepted > 0,
+        "some splices (e.g. a digit into a number) still load"
+    );
 }
