@@ -23,6 +23,8 @@ mod tests;
 #[cfg(test)]
 mod tests_bprot;
 #[cfg(test)]
+mod tests_health;
+#[cfg(test)]
 mod tests_pmksa;
 #[cfg(test)]
 mod tests_rekey;

@@ -7,6 +7,7 @@
 //! frequency to [`ApMld::handle`], send what it returns, beacon on every link each beacon
 //! interval, and apply commands (link removal) from [`ApHandle`].
 
+use std::os::fd::RawFd;
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
 use std::sync::mpsc;
@@ -14,7 +15,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use hwsim_frame::nl::{tx_flags, TxFrameRepr, TxRate};
-use hwsim_frame::{DeviceMessage, GuestMessage};
+use hwsim_frame::{DeviceMessage, GuestMessage, MacAddr};
 use hwsim_guest::{Guest, GuestConfig};
 
 use crate::ap::{ApMld, DataCounters, Event, Tx};
@@ -81,6 +82,10 @@ pub struct LinkStats {
     pub data_rx: u64,
     /// Downlink data frames a negotiated TID-to-link mapping put on this link.
     pub ttlm_steered: u64,
+    /// Times this link was marked down for a station ([`crate::ap::health`]).
+    pub health_down: u64,
+    /// Times it came back.
+    pub health_recovered: u64,
 }
 
 impl ApStats {
@@ -95,6 +100,8 @@ impl ApStats {
                 data_tx: at(&data.tx, i),
                 data_rx: at(&data.rx, i),
                 ttlm_steered: at(&data.ttlm_steered, i),
+                health_down: at(&data.link_health.down_per_link, i),
+                health_recovered: at(&data.link_health.recovered_per_link, i),
             })
             .collect();
         ApStats {
@@ -171,23 +178,93 @@ pub enum RuntimeError {
 /// The AP's distribution system, if it has one.
 pub type Ds = Option<Box<dyn DistributionSystem>>;
 
+/// Where the AP's loop takes its time from: the TSF in its beacons and frames, and the TBTTs.
+/// [`HostClock`] is the host's monotonic clock; the daemon supplies a virtual one under time
+/// travel, so that beacons go out at exact simulated times.
+pub trait ApClock: Send {
+    /// Nanoseconds since the AP started.
+    fn now_ns(&mut self) -> u64;
+    /// One pass of the loop is done (everything due was sent; `tx_frames` sent so far) and the
+    /// next TBTT is at `next_tbtt_ns`. A virtual clock ends its turn here.
+    fn pass_done(&mut self, tx_frames: u64, next_tbtt_ns: u64);
+    /// Waits until RX arrives (or `extra`, the distribution system, is readable), or until
+    /// `next_tbtt_ns` is due, and returns true: the loop goes on. A virtual clock returns true
+    /// only at the start of a turn (input makes it ask for one), and false now and then in
+    /// between, so that commands are answered without acting.
+    fn wait(
+        &mut self,
+        guest: &Guest,
+        extra: Option<RawFd>,
+        next_tbtt_ns: u64,
+    ) -> Result<bool, hwsim_guest::Error>;
+}
+
+/// The host's monotonic clock (the default).
+pub struct HostClock {
+    start: Instant,
+}
+
+impl HostClock {
+    /// A clock starting now.
+    pub fn new() -> Self {
+        HostClock {
+            start: Instant::now(),
+        }
+    }
+}
+
+impl Default for HostClock {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ApClock for HostClock {
+    fn now_ns(&mut self) -> u64 {
+        self.start.elapsed().as_nanos() as u64
+    }
+
+    fn pass_done(&mut self, _tx_frames: u64, _next_tbtt_ns: u64) {}
+
+    fn wait(
+        &mut self,
+        guest: &Guest,
+        extra: Option<RawFd>,
+        next_tbtt_ns: u64,
+    ) -> Result<bool, hwsim_guest::Error> {
+        let wait = Duration::from_nanos(next_tbtt_ns.saturating_sub(self.now_ns()))
+            .min(Duration::from_millis(20));
+        guest.wait_also(extra, wait).map(|_| true)
+    }
+}
+
 /// Connects to `socket` and runs `ap` on its own thread, with `ds` (a TAP, or an in-process
 /// port) as its distribution system if given.
 pub fn spawn(ap: ApMld, socket: PathBuf, ds: Ds) -> Result<ApHandle, RuntimeError> {
     let cfg = guest_config(socket.clone());
     let guest = Guest::connect(&cfg).map_err(|source| RuntimeError::Connect { socket, source })?;
-    run_on(ap, guest, ds)
+    run_on(ap, guest, ds, Box::new(HostClock::new()))
 }
 
 /// Like [`spawn`], over `stream`, one end of a socket pair whose other end the daemon in this
 /// process serves (so the daemon knows which connection is the built-in AP MLD).
 pub fn spawn_on_stream(ap: ApMld, stream: UnixStream, ds: Ds) -> Result<ApHandle, RuntimeError> {
+    spawn_on_stream_with(ap, stream, ds, Box::new(HostClock::new()))
+}
+
+/// [`spawn_on_stream`] on `clock` (the daemon's virtual time).
+pub fn spawn_on_stream_with(
+    ap: ApMld,
+    stream: UnixStream,
+    ds: Ds,
+    clock: Box<dyn ApClock>,
+) -> Result<ApHandle, RuntimeError> {
     let cfg = guest_config(PathBuf::from("(in-process socket pair)"));
     let guest = Guest::connect_stream(&cfg, stream).map_err(|source| RuntimeError::Connect {
         socket: cfg.socket.clone(),
         source,
     })?;
-    run_on(ap, guest, ds)
+    run_on(ap, guest, ds, clock)
 }
 
 fn guest_config(socket: PathBuf) -> GuestConfig {
@@ -198,11 +275,16 @@ fn guest_config(socket: PathBuf) -> GuestConfig {
     }
 }
 
-fn run_on(ap: ApMld, guest: Guest, ds: Ds) -> Result<ApHandle, RuntimeError> {
+fn run_on(
+    ap: ApMld,
+    guest: Guest,
+    ds: Ds,
+    clock: Box<dyn ApClock>,
+) -> Result<ApHandle, RuntimeError> {
     let (commands, rx) = mpsc::channel();
     let thread = std::thread::Builder::new()
         .name("ap-mld".into())
-        .spawn(move || Runner::new(ap, guest, ds).run(rx))
+        .spawn(move || Runner::new(ap, guest, ds, clock).run(rx))
         .map_err(RuntimeError::Thread)?;
     Ok(ApHandle {
         commands,
@@ -213,7 +295,7 @@ fn run_on(ap: ApMld, guest: Guest, ds: Ds) -> Result<ApHandle, RuntimeError> {
 struct Runner {
     ap: ApMld,
     guest: Guest,
-    start: Instant,
+    clock: Box<dyn ApClock>,
     cookie: u64,
     stats: RuntimeStats,
     /// (link index, frame) heard, collected during a receive pass.
@@ -221,6 +303,18 @@ struct Runner {
     ds: Ds,
     /// Downlink frames so far (drives the round-robin link choice).
     downlink_counter: u64,
+    /// (cookie, link, receiver) of recent unicast frames, at `sent_slot(cookie)`, so their TX
+    /// statuses reach link health.
+    sent: Vec<(u64, usize, MacAddr)>,
+    /// TX statuses collected during a receive pass: (link, receiver, acknowledged).
+    statuses: Vec<(usize, MacAddr, bool)>,
+}
+
+/// Unicast frames remembered for their TX status: more than the TX ring holds in flight.
+const SENT_SLOTS: usize = 1024;
+
+fn sent_slot(cookie: u64) -> usize {
+    (cookie % SENT_SLOTS as u64) as usize
 }
 
 /// Ethernet frames taken from the TAP per loop turn, so the air side is never starved.
@@ -230,26 +324,30 @@ const TAP_BURST: usize = 64;
 const TX_RESERVE: u16 = 16;
 
 impl Runner {
-    fn new(ap: ApMld, guest: Guest, ds: Ds) -> Runner {
+    fn new(ap: ApMld, guest: Guest, ds: Ds, clock: Box<dyn ApClock>) -> Runner {
         Runner {
             ap,
             guest,
-            start: Instant::now(),
+            clock,
             cookie: 0,
             stats: RuntimeStats::default(),
             heard: Vec::new(),
             ds,
             downlink_counter: 0,
+            sent: vec![(0, 0, MacAddr::BROADCAST); SENT_SLOTS],
+            statuses: Vec::new(),
         }
     }
 
-    fn tsf(&self) -> u64 {
-        self.start.elapsed().as_micros() as u64
+    fn tsf(&mut self) -> u64 {
+        self.clock.now_ns() / 1000
     }
 
     fn run(mut self, commands: mpsc::Receiver<Command>) -> RuntimeStats {
-        let interval = Duration::from_micros(u64::from(self.ap.config().beacon_interval_tu) * 1024);
-        let mut next_beacon = Instant::now();
+        let interval = u64::from(self.ap.config().beacon_interval_tu) * 1024 * 1000;
+        let mut next_beacon = self.clock.now_ns();
+        // False while a virtual clock waits between turns: then only commands are handled.
+        let mut proceed = true;
         tracing::info!(
             mld = %self.ap.config().mld_addr,
             links = self.ap.config().links.len(),
@@ -283,34 +381,41 @@ impl Runner {
                     Err(mpsc::TryRecvError::Empty) => break,
                 }
             }
-            let now = Instant::now();
-            if now >= next_beacon {
-                let tsf = self.tsf();
-                for link in 0..self.ap.config().links.len() {
-                    if let Some(tx) = self.ap.beacon(link, tsf) {
-                        self.stats.beacons += 1;
-                        self.send(&tx);
+            if proceed {
+                let now = self.clock.now_ns();
+                if now >= next_beacon {
+                    let tsf = self.tsf();
+                    for link in 0..self.ap.config().links.len() {
+                        if let Some(tx) = self.ap.beacon(link, tsf) {
+                            self.stats.beacons += 1;
+                            self.send(&tx);
+                        }
+                    }
+                    self.log_events();
+                    next_beacon += interval;
+                    if next_beacon < now {
+                        next_beacon = now + interval;
                     }
                 }
-                self.log_events();
-                next_beacon += interval;
-                if next_beacon < now {
-                    next_beacon = now + interval;
-                }
+                self.guest.reclaim_tx();
+                self.clock.pass_done(self.stats.tx_frames, next_beacon);
             }
-            let wait = next_beacon
-                .saturating_duration_since(Instant::now())
-                .min(Duration::from_millis(20));
-            self.guest.reclaim_tx();
             // Back-pressure: with the TX ring nearly full, wait for completions, not for the TAP.
             let ds_fd = self
                 .ds
                 .as_ref()
                 .filter(|_| self.guest.tx_free() >= TX_RESERVE)
                 .map(|ds| ds.fd());
-            if self.guest.wait_also(ds_fd, wait).is_err() {
-                tracing::warn!("AP MLD: the daemon closed the connection");
-                return self.stats;
+            proceed = match self.clock.wait(&self.guest, ds_fd, next_beacon) {
+                Ok(p) => p,
+                Err(_) => {
+                    tracing::warn!("AP MLD: the daemon closed the connection");
+                    return self.stats;
+                }
+            };
+            if !proceed {
+                // Only the commands get a look (a virtual clock between turns).
+                continue;
             }
             self.receive();
             let tsf = self.tsf();
@@ -372,7 +477,16 @@ impl Runner {
         let ap = &self.ap;
         let stats = &mut self.stats;
         let heard = &mut self.heard;
+        let sent = &self.sent;
+        let statuses = &mut self.statuses;
         self.guest.recv_messages(|m| match m {
+            Ok(DeviceMessage::TxInfo(info)) => {
+                if let Some(&(cookie, link, receiver)) = sent.get(sent_slot(info.cookie)) {
+                    if cookie == info.cookie {
+                        statuses.push((link, receiver, info.flags & tx_flags::STAT_ACK != 0));
+                    }
+                }
+            }
             Ok(DeviceMessage::Frame(rx)) => {
                 let Some(link) = ap.link_by_bssid(rx.receiver) else {
                     stats.rx_malformed += 1;
@@ -385,9 +499,11 @@ impl Runner {
                 stats.rx_frames += 1;
                 heard.push((link, rx.frame.to_vec()));
             }
-            Ok(_) => {}
             Err(_) => stats.rx_malformed += 1,
         });
+        for (link, receiver, acked) in self.statuses.drain(..) {
+            self.ap.tx_status(link, receiver, acked);
+        }
     }
 
     fn send(&mut self, tx: &Tx) {
@@ -411,7 +527,19 @@ impl Runner {
             self.guest.reclaim_tx();
         }
         match self.guest.send_message(&msg) {
-            Ok(()) => self.stats.tx_frames += 1,
+            Ok(()) => {
+                self.stats.tx_frames += 1;
+                // Unicast frames' statuses feed link health; remember who each was for.
+                if let Some(receiver) = tx
+                    .frame
+                    .get(4..10)
+                    .map(|a| MacAddr(a.try_into().expect("six bytes")))
+                {
+                    if !receiver.is_group() {
+                        self.sent[sent_slot(self.cookie)] = (self.cookie, tx.link, receiver);
+                    }
+                }
+            }
             Err(e) => {
                 self.stats.tx_errors += 1;
                 tracing::debug!(error = %e, "AP MLD: cannot send");

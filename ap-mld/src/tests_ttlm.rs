@@ -16,7 +16,7 @@ use crate::tests_sae::sae_ap;
 const HOST: MacAddr = MacAddr([0x02, 0, 0, 0, 0, 0x99]);
 
 /// Open network, the station associated on link 1 with links 0 and 2.
-fn open_associated() -> ApMld {
+pub(crate) fn open_associated() -> ApMld {
     let mut ap = ApMld::new(config("open"), 1);
     ap.handle(1, &auth_request(&ap, 1), 0);
     ap.handle(1, &assoc_request(&ap, 1, &[0, 2], &[]), 0);
@@ -68,7 +68,7 @@ fn request(ap: &mut ApMld, link: usize, token: u8, elements: &[u8]) -> (u8, u16)
 }
 
 /// An IPv4 Ethernet frame from the host to the station with this TOS octet.
-fn ipv4_to_sta(tos: u8) -> Vec<u8> {
+pub(crate) fn ipv4_to_sta(tos: u8) -> Vec<u8> {
     let mut e = STA_MLD.0.to_vec();
     e.extend_from_slice(&HOST.0);
     e.extend_from_slice(&[0x08, 0x00, 0x45, tos]);
@@ -77,7 +77,7 @@ fn ipv4_to_sta(tos: u8) -> Vec<u8> {
 }
 
 /// Links and QoS TIDs of `n` downlink frames.
-fn downlink_links(ap: &mut ApMld, eth: &[u8], n: u64) -> Vec<(usize, u8)> {
+pub(crate) fn downlink_links(ap: &mut ApMld, eth: &[u8], n: u64) -> Vec<(usize, u8)> {
     (0..n)
         .map(|c| {
             let out = ap.downlink(eth, c);

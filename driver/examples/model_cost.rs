@@ -26,6 +26,7 @@ fn time(name: &str, m: &dyn Medium, to: MacAddr, group: bool) {
         addressed: true,
         on_channel: true,
         rx_addr: Some(to),
+        attenuation_db: 0.0,
     };
     let rates = [
         TxRate { idx: 7, count: 3 },

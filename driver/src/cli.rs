@@ -15,7 +15,8 @@ use crate::config::Config;
 use crate::core::{Core, Limits};
 pub use crate::error::CliError;
 use crate::setup::{
-    ap_link_widths, attach_builtin_ap, finish_capture, medium_with_ap, report, start_taps,
+    ap_link_widths, attach_builtin_ap, finish_capture, load_config, medium_with_ap, report,
+    start_taps,
 };
 use crate::socket_file::SocketFile;
 
@@ -27,6 +28,8 @@ const MEDIUM: &str = "Medium";
 const CAPTURE: &str = "Capture";
 /// `--help` heading of the built-in AP MLD's options.
 const AP: &str = "Built-in AP MLD";
+/// `--help` heading of the virtual-time options.
+const VIRTUAL_TIME: &str = "Virtual time (UML time travel)";
 
 /// Command-line arguments.
 #[derive(Parser, Debug)]
@@ -58,6 +61,10 @@ pub struct Args {
     /// (FileDescriptorName=control).
     #[arg(long, value_name = "PATH", help_heading = SERVING)]
     pub control: Option<PathBuf>,
+    /// Serve the counters for Prometheus at http://ADDR/metrics (e.g. 127.0.0.1:9101; port 0
+    /// picks a free port, which the log names).
+    #[arg(long, value_name = "ADDR", help_heading = SERVING)]
+    pub metrics: Option<std::net::SocketAddr>,
     /// Permissions of the sockets the daemon creates (--socket, --control), octal. The
     /// default lets only the daemon's user connect; e.g. 0660 lets its group's VMMs in too.
     #[arg(long, value_name = "MODE", default_value = "0600", value_parser = parse_mode,
@@ -115,6 +122,23 @@ pub struct Args {
     /// Needs CAP_NET_ADMIN.
     #[arg(long, value_name = "NAME", requires = "ap_config", help_heading = AP)]
     pub ap_tap: Option<String>,
+    /// Run in virtual time as the UML time-travel controller on this socket: guests boot with
+    /// `time-travel=ext:ID:SOCKET` (distinct IDs), and the medium clock, the built-in AP MLD
+    /// and the guests share one simulated clock that advances only when all of them wait.
+    /// Without it the daemon runs on the host's clock, as always (docs/time-travel.md).
+    #[arg(long, value_name = "SOCKET", help_heading = VIRTUAL_TIME)]
+    pub time_travel: Option<PathBuf>,
+    /// With --time-travel: let nothing run until this many guests have connected to the time
+    /// socket, then admit them in ID order (deterministic start; 0: admit each as it comes).
+    #[arg(long, value_name = "N", default_value_t = 0, requires = "time_travel",
+          help_heading = VIRTUAL_TIME)]
+    pub time_travel_guests: usize,
+    /// With --time-travel: never let simulated time run more than RATIO times as fast as the
+    /// wall clock (1: never ahead of it), for rigs where something outside the simulation (a
+    /// host TAP, host-side timeouts) runs on wall time. 0 (default): as fast as it goes.
+    #[arg(long, value_name = "RATIO", default_value_t = 0.0, requires = "time_travel",
+          help_heading = VIRTUAL_TIME)]
+    pub time_travel_pace: f64,
     /// Log filter (tracing `EnvFilter` syntax), e.g. `info`, `debug`,
     /// `vhost_hwsim::medium=trace`. Default: RUST_LOG if set, else `info` (`warn` for
     /// subcommands). An invalid filter is an error.
@@ -146,6 +170,9 @@ pub enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// Change a running daemon's air and capture through its control API (docs/control-api.md):
+    /// positions, tx powers, per-link attenuation/loss/down, capture start/stop/rotate.
+    Ctl(crate::ctl::CtlArgs),
     /// Commands for the built-in AP MLD of a running daemon.
     Ap {
         /// The daemon's control socket.
@@ -268,6 +295,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
             Ok(())
         }
         Some(Command::Reload { control, config }) => reload(control, config.as_deref()),
+        Some(Command::Ctl(ctl)) => crate::ctl::run(ctl),
         Some(Command::Ap { control, action }) => {
             let request = match action {
                 ApAction::RemoveLink { id, tbtts } => format!("ap remove-link {id} {tbtts}"),
@@ -409,6 +437,20 @@ fn serve(args: &Args) -> Result<(), CliError> {
             )));
         }
     }
+    if let (Some(tt), Some(socket)) = (&args.time_travel, &args.socket) {
+        if absolute("--time-travel", tt)? == absolute("--socket", socket)? {
+            return Err(CliError::Usage(format!(
+                "--socket and --time-travel are the same path ({})",
+                socket.display()
+            )));
+        }
+    }
+    if !(args.time_travel_pace >= 0.0 && args.time_travel_pace.is_finite()) {
+        return Err(CliError::Usage(format!(
+            "--time-travel-pace {} is not a ratio ≥ 0",
+            args.time_travel_pace
+        )));
+    }
     let limits = args.limits()?;
     // Every file is read and both sockets are checked before anything else happens: a bad
     // file or a path that is not ours stops the daemon with nothing created, started or logged.
@@ -421,8 +463,17 @@ fn serve(args: &Args) -> Result<(), CliError> {
         .map_err(|e| CliError::Config(format!("--ap-config {e}")))?;
     let ap_links = ap_config.as_ref().map(ap_link_widths).unwrap_or_default();
     let (config, format) = args.medium_config();
-    let medium = medium_with_ap(config, format, args.signal, &ap_links)?;
+    let loaded = config
+        .map(|path| load_config(path, format, &ap_links))
+        .transpose()?;
+    let medium = match &loaded {
+        Some(cfg) => crate::planning::medium_from(cfg, args.signal),
+        None => medium_with_ap(None, format, args.signal, &ap_links)?,
+    };
     let source = crate::control::MediumSource {
+        loaded,
+        generation: 1,
+        in_force_since: std::time::Instant::now(),
         config: config.map(|c| absolute("--config", c)).transpose()?,
         format,
         signal_dbm: args.signal,
@@ -441,6 +492,63 @@ fn serve(args: &Args) -> Result<(), CliError> {
     let inherited_control = control_fd
         .map(|fd| crate::listen_fd::take(fd, "socket activation (control)"))
         .transpose()?;
+    let metrics = args
+        .metrics
+        .map(|addr| {
+            std::net::TcpListener::bind(addr).map_err(|source| CliError::Io {
+                what: format!("--metrics {addr}"),
+                source,
+            })
+        })
+        .transpose()?;
+
+    tracing::info!(medium = medium.name(), "medium");
+    let core = Core::new(medium, limits);
+    if let Some(path) = &args.time_travel {
+        let vt = crate::vtime::VirtualTime::start(path, args.time_travel_guests).map_err(|e| {
+            CliError::Io {
+                what: format!("--time-travel {}", path.display()),
+                source: std::io::Error::other(e.to_string()),
+            }
+        })?;
+        tracing::info!(
+            socket = %path.display(),
+            guests = args.time_travel_guests,
+            "virtual time: serving the time-travel controller"
+        );
+        if args.time_travel_pace > 0.0 {
+            crate::vtime::spawn_pacer(&vt, args.time_travel_pace).map_err(|source| {
+                CliError::Io {
+                    what: "--time-travel-pace: pacer thread".into(),
+                    source,
+                }
+            })?;
+        }
+        core.set_vtime(vt);
+        // The medium clock joins the controller now, so that it takes part from time 0.
+        if core.medium.load().air().is_some() {
+            let _ = core.air_clock();
+        }
+    }
+    let source = Arc::new(std::sync::Mutex::new(source));
+    if let Some(listener) = metrics {
+        let addr = listener.local_addr().map_err(|source| CliError::Io {
+            what: "--metrics".into(),
+            source,
+        })?;
+        crate::metrics::spawn(Arc::clone(&core), listener).map_err(|source| CliError::Io {
+            what: format!("--metrics {addr}: metrics thread"),
+            source,
+        })?;
+        tracing::info!("metrics: http://{addr}/metrics");
+    }
+    let capture_config = capture_config(args);
+    let capture = start_taps(&core, &capture_config)?;
+    let capture = Arc::new(crate::control::CaptureSlot::new(
+        capture.zip(capture_config),
+    ));
+    // The sockets appear last, when everything they lead to (capture, monitor interface,
+    // metrics, virtual time) is up: whoever waits for them to exist may use the daemon at once.
     let (listener, socket_file) = match (&args.socket, inherited) {
         (Some(path), _) => {
             let (listener, file) = SocketFile::bind(path, args.socket_mode)?;
@@ -463,23 +571,22 @@ fn serve(args: &Args) -> Result<(), CliError> {
         (None, None) => None,
     };
 
-    tracing::info!(medium = medium.name(), "medium");
-    let core = Core::new(medium, limits);
-    let source = Arc::new(std::sync::Mutex::new(source));
+    let control_state =
+        crate::control::Control::new(Arc::clone(&core), Arc::clone(&source), Arc::clone(&capture));
+    control_state.ensure_timeline();
     // The control socket's file stays with `serve` and goes when it returns.
     let _control_file = match control {
         Some((listener, file, name)) => {
-            crate::control::spawn(Arc::clone(&core), listener, Arc::clone(&source)).map_err(
-                |source| CliError::Io {
+            crate::control::spawn(Arc::clone(&control_state), listener).map_err(|source| {
+                CliError::Io {
                     what: format!("--control {name}: control thread"),
                     source,
-                },
-            )?;
+                }
+            })?;
             file
         }
         None => None,
     };
-    let capture = start_taps(&core, &capture_config(args))?;
     let server = crate::server::serve_listener(Arc::clone(&core), listener, socket_file)?;
     tracing::info!(socket = %serving, "serving");
     if let Some(cfg) = ap_config {
@@ -488,7 +595,10 @@ fn serve(args: &Args) -> Result<(), CliError> {
     loop {
         match signals.wait() {
             Ok(nix::sys::signal::Signal::SIGHUP) => {
-                crate::signals::on_hangup(&core, &source, capture.as_ref())
+                let running = capture.lock();
+                crate::signals::on_hangup(&core, &source, running.as_ref().map(|(c, _)| c));
+                drop(running);
+                control_state.ensure_timeline();
             }
             Ok(signal) => {
                 tracing::info!(%signal, "shutting down");
@@ -510,7 +620,8 @@ fn serve(args: &Args) -> Result<(), CliError> {
             break;
         }
     }
-    finish_capture(capture);
+    core.capture.store(None);
+    finish_capture(capture.lock().take().map(|(c, _)| c));
     Ok(())
 }
 

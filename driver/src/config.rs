@@ -22,6 +22,10 @@
 //! [[link]]
 //! between = ["ap", "sta"]
 //! extra_loss_db = 10
+//!
+//! [[event]]                       # a timeline: see `events` and docs/control-api.md
+//! at = "2s"
+//! link = { node = "sta", band = "6ghz", attenuation_db = 30 }
 //! ```
 //!
 //! Parsing reports TOML errors with line and column; the checks after parsing (unknown node
@@ -248,6 +252,8 @@ struct FileRepr {
     node: Vec<NodeRepr>,
     #[serde(default)]
     link: Vec<LinkRepr>,
+    #[serde(default)]
+    event: Vec<events::EventRepr>,
 }
 
 /// Fully resolved radio parameters of one node in one band.
@@ -319,6 +325,8 @@ pub struct Config {
     pub nodes: Vec<Node>,
     /// Link overrides.
     pub links: Vec<LinkOverride>,
+    /// The timeline (`[[event]]`), sorted by time.
+    pub events: Vec<events::Event>,
 }
 
 /// Built-in per-band settings: 20 dBm (a typical client/AP conducted power, well inside the
@@ -509,6 +517,8 @@ impl Config {
             });
         }
 
+        let events = events::resolve(&repr.event, &names, &at, &|offset| locate(text, offset).0)?;
+
         Ok(Config {
             seed: repr.seed,
             model: repr.model,
@@ -523,6 +533,7 @@ impl Config {
             default_bands,
             nodes,
             links,
+            events,
         })
     }
 }
@@ -638,6 +649,7 @@ fn locate(text: &str, offset: usize) -> (usize, usize) {
 }
 
 pub mod ap_links;
+pub mod events;
 #[cfg(test)]
 mod tests;
 pub mod wmediumd;

@@ -47,6 +47,11 @@ pub struct VmShared {
     pub connected_at: Instant,
     /// Its frames for the MLD tracker (drained once the VM is registered).
     pub mld: Arc<crate::mld::MldQueue>,
+    /// TX messages it sent that the daemon has fully handled (routed, judged, handed to the
+    /// medium clock): virtual time waits on it for the in-process AP MLD.
+    pub tx_handled: std::sync::atomic::AtomicU64,
+    /// Its in-band notification state (virtual time only), for `stats`.
+    pub inband: std::sync::OnceLock<Arc<crate::vm::inband::Inband>>,
     /// Set when it leaves: from then on its counters go to `departed` once nothing refers to
     /// it any more.
     left: AtomicBool,
@@ -125,8 +130,16 @@ pub struct Core {
     pub medium: MediumSlot,
     /// Queue sizes.
     pub limits: Limits,
-    /// Where every transmission is recorded, if a capture is running.
-    pub capture: std::sync::OnceLock<crate::capture::CaptureTap>,
+    /// Where every transmission is recorded, if a capture is running (the control API starts,
+    /// stops and rotates it; the data path loads it once per frame).
+    pub capture: arc_swap::ArcSwapOption<crate::capture::CaptureTap>,
+    /// Per-link impairments set through the control API, over whatever medium is in force.
+    pub impairments: ArcSwap<crate::medium::impair::Impairments>,
+    /// The control socket's counters.
+    pub control: crate::control::ControlCounters,
+    /// Deliveries held back for a link's added delay, started by the first one (`None`
+    /// inside: its thread could not start, frames are delivered at once).
+    delay: std::sync::OnceLock<Option<Arc<crate::switch::delay::DelayLine>>>,
     /// The MLD tracker: the data path queues management frames to it, readers get its table.
     pub mld: crate::mld::MldService,
     /// The built-in AP MLD (`--ap-config`), if running.
@@ -136,6 +149,8 @@ pub struct Core {
     /// The medium clock of the airtime mode, started by the first timed frame (`None` inside:
     /// its thread could not start, frames are delivered at once).
     air: std::sync::OnceLock<Option<Arc<crate::medium::airtime::clock::AirClock>>>,
+    /// The time-travel controller (`--time-travel`): set once before any VM connects.
+    vtime: std::sync::OnceLock<Arc<crate::vtime::VirtualTime>>,
     vms: Mutex<BTreeMap<VmId, Arc<VmShared>>>,
     /// What the VMs that disconnected did: totals, and the last few as they were when they left
     /// (for reports). Their inboxes, radios and memory are freed. Each VM holds it too, to add
@@ -152,11 +167,15 @@ impl Core {
             pool: BufferPool::new(limits.pool_buffers),
             medium: MediumSlot::new(medium),
             limits,
-            capture: std::sync::OnceLock::new(),
+            capture: arc_swap::ArcSwapOption::empty(),
+            impairments: ArcSwap::default(),
+            control: crate::control::ControlCounters::default(),
+            delay: std::sync::OnceLock::new(),
             mld: crate::mld::MldService::new(),
             ap: std::sync::OnceLock::new(),
             ap_vm: std::sync::OnceLock::new(),
             air: std::sync::OnceLock::new(),
+            vtime: std::sync::OnceLock::new(),
             vms: Mutex::new(BTreeMap::new()),
             departed: Arc::default(),
             next_vm: AtomicU32::new(1),
@@ -182,6 +201,44 @@ impl Core {
             .as_ref()
     }
 
+    /// Runs the daemon in virtual time: call once, before serving any VM and before the first
+    /// timed frame (the medium clock picks its clock when it starts). False if already set.
+    pub fn set_vtime(&self, vt: Arc<crate::vtime::VirtualTime>) -> bool {
+        self.vtime.set(vt).is_ok()
+    }
+
+    /// The time-travel controller, in virtual-time mode.
+    pub fn vtime(&self) -> Option<&Arc<crate::vtime::VirtualTime>> {
+        self.vtime.get()
+    }
+
+    /// The medium clock if it has started (nothing is started here).
+    pub fn air_clock_if_started(&self) -> Option<&Arc<crate::medium::airtime::clock::AirClock>> {
+        self.air.get().and_then(Option::as_ref)
+    }
+
+    /// The delay line, started on first use.
+    pub fn delay_line(&self) -> Option<&Arc<crate::switch::delay::DelayLine>> {
+        self.delay
+            .get_or_init(|| match crate::switch::delay::DelayLine::spawn() {
+                Ok(line) => Some(line),
+                Err(e) => {
+                    tracing::warn!(error = %e, "no delay line thread: link delays are not applied");
+                    None
+                }
+            })
+            .as_ref()
+    }
+
+    /// The delay line's counters (delivered, dropped), if it ever started.
+    pub fn delay_counters(&self) -> Option<(u64, u64)> {
+        let line = self.delay.get()?.as_ref()?;
+        Some((
+            line.delivered.load(Ordering::Relaxed),
+            line.dropped.load(Ordering::Relaxed),
+        ))
+    }
+
     /// State for a VM about to connect (not yet listed).
     pub fn new_vm(&self) -> std::io::Result<Arc<VmShared>> {
         let id = self.next_vm.fetch_add(1, Ordering::Relaxed);
@@ -192,6 +249,8 @@ impl Core {
             malformed: MalformedCounters::default(),
             connected_at: Instant::now(),
             mld: Arc::new(crate::mld::MldQueue::new(id)),
+            tx_handled: std::sync::atomic::AtomicU64::new(0),
+            inband: std::sync::OnceLock::new(),
             left: AtomicBool::new(false),
             departed: Arc::clone(&self.departed),
         }))

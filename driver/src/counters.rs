@@ -50,6 +50,12 @@ counters! {
         deliveries_queued,
         /// Deliveries the medium decided were lost.
         deliveries_lost,
+        /// Of the deliveries queued, those held back first for a link's added delay (control
+        /// API); the delay line drops them if the receiver's inbox is full when they fall due.
+        deliveries_delayed,
+        /// Deliveries lost to a link impairment (down, or its loss probability); also counted
+        /// in `deliveries_lost`.
+        deliveries_impaired,
         /// Deliveries dropped: receiver's inbox full.
         dropped_inbox_full,
         /// Deliveries dropped: buffer pool exhausted.

@@ -123,6 +123,7 @@ fn attach(
     daemon: &mut VhostUserDaemon<Arc<VmBackend>>,
     conn: UnixStream,
     vm: u32,
+    inband: Option<Arc<dyn crate::relay::InbandHooks>>,
 ) -> std::io::Result<()> {
     let private = PrivateDir::create_in(&std::env::temp_dir())?;
     let socket = private.socket_path();
@@ -133,7 +134,7 @@ fn attach(
         .map_err(|e| std::io::Error::other(e.to_string()))?;
     let (handler_end, _) = inner.accept()?;
     drop(private);
-    crate::relay::spawn(conn, handler_end, &format!("vhost-hwsim-vm{vm}"))
+    crate::relay::spawn_with(conn, handler_end, &format!("vhost-hwsim-vm{vm}"), inband)
 }
 
 /// Serves the built-in AP MLD of this process over `conn` (one end of a socket pair; its
@@ -176,8 +177,27 @@ fn serve_as(core: &Arc<Core>, conn: UnixStream, builtin_ap: bool) -> Result<(), 
     if builtin_ap {
         let _ = core.ap_vm.set(vm.id);
     }
+    // Virtual time: UML guests get in-band notifications (the built-in AP's frontend in this
+    // process keeps its eventfds; it does not negotiate them anyway).
+    let inband = match core.vtime() {
+        Some(_) if !builtin_ap => {
+            Some(Arc::new(crate::vm::inband::Inband::new().map_err(|e| {
+                ServerError::Connection(format!("in-band eventfds: {e}"))
+            })?))
+        }
+        _ => None,
+    };
+    if let Some(i) = &inband {
+        let _ = vm.inband.set(Arc::clone(i));
+    }
+    let hooks = inband.as_ref().map(|inband| {
+        Arc::new(crate::vm::inband::InbandLink {
+            inband: Arc::clone(inband),
+            core: Arc::downgrade(core),
+        }) as Arc<dyn crate::relay::InbandHooks>
+    });
     let backend = Arc::new(
-        VmBackend::new(Arc::clone(core), Arc::clone(&vm))
+        VmBackend::with_inband(Arc::clone(core), Arc::clone(&vm), inband)
             .map_err(|e| ServerError::Connection(format!("stop event: {e}")))?,
     );
     let mem = GuestMemoryAtomic::new(GuestMemoryMmap::new());
@@ -206,7 +226,7 @@ fn serve_as(core: &Arc<Core>, conn: UnixStream, builtin_ap: bool) -> Result<(), 
             .register_listener(vm.inbox.wake_fd(), EventSet::IN, u64::from(INBOX_EVENT))
             .map_err(|e| ServerError::Connection(format!("epoll: {e}")))?;
     }
-    attach(connection.daemon(), conn, vm.id)
+    attach(connection.daemon(), conn, vm.id, hooks)
         .map_err(|e| ServerError::Connection(format!("attach: {e}")))?;
     core.register_vm(&vm);
     tracing::info!(vm = vm.id, "VM connected");

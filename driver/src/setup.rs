@@ -34,17 +34,28 @@ pub fn medium_with_ap(
             signal_dbm,
             ..PerfectMedium::default()
         })),
-        Some(path) => {
-            let flag = match format {
-                ConfigFormat::Toml => "--config",
-                ConfigFormat::Wmediumd => "--wmediumd-config",
-            };
-            let mut cfg = Config::load_as(path, format)
-                .map_err(|e| CliError::Config(format!("{flag} {e}")))?;
-            bound_by_ap_links(&mut cfg, ap_links);
-            Ok(crate::planning::medium_from(&cfg, signal_dbm))
-        }
+        Some(path) => Ok(crate::planning::medium_from(
+            &load_config(path, format, ap_links)?,
+            signal_dbm,
+        )),
     }
+}
+
+/// Reads the medium config `path` (`--config`, or `--wmediumd-config` in that format), its
+/// rates bounded by the AP MLD's links.
+pub fn load_config(
+    path: &std::path::Path,
+    format: ConfigFormat,
+    ap_links: &[ApLinkWidth],
+) -> Result<Config, CliError> {
+    let flag = match format {
+        ConfigFormat::Toml => "--config",
+        ConfigFormat::Wmediumd => "--wmediumd-config",
+    };
+    let mut cfg =
+        Config::load_as(path, format).map_err(|e| CliError::Config(format!("{flag} {e}")))?;
+    bound_by_ap_links(&mut cfg, ap_links);
+    Ok(cfg)
 }
 
 /// The medium's view of the AP MLD's links: address, band and BSS width.
@@ -84,7 +95,11 @@ pub fn attach_builtin_ap(
     let (device_end, guest_end) = std::os::unix::net::UnixStream::pair()
         .map_err(|e| format!("built-in AP MLD socket pair: {e}"))?;
     crate::server::serve_builtin_ap(core, device_end).map_err(|e| e.to_string())?;
-    hwsim_ap::runtime::spawn_on_stream(ap, guest_end, ds).map_err(|e| e.to_string())
+    let clock: Box<dyn hwsim_ap::runtime::ApClock> = match core.vtime() {
+        Some(vt) => Box::new(crate::vtime::VirtualApClock::new(vt, core)),
+        None => Box::new(hwsim_ap::runtime::HostClock::new()),
+    };
+    hwsim_ap::runtime::spawn_on_stream_with(ap, guest_end, ds, clock).map_err(|e| e.to_string())
 }
 
 /// Starts the capture writer and hands its tap to the data path.
@@ -125,7 +140,7 @@ pub fn start_taps(
     if let Some(m) = &config.monitor {
         tracing::info!(interface = %m, "monitor interface up: tcpdump -i {m}");
     }
-    let _ = core.capture.set(capture.tap());
+    core.capture.store(Some(Arc::new(capture.tap())));
     Ok(Some(capture))
 }
 

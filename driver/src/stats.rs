@@ -84,6 +84,92 @@ pub struct Stats {
     pub mld_tracker: MldTrackerStats,
     /// The capture (file and/or live monitor interface), if one runs.
     pub capture: Option<CaptureStats>,
+    /// Virtual time (`--time-travel`), if on.
+    pub time_travel: Option<TimeTravelStats>,
+    /// The control socket's counters (requests, changes applied, refusals, dropped clients).
+    pub control: crate::control::ControlStats,
+    /// The delay line of links with an added delay, once one was used.
+    pub delay_line: Option<DelayLineStats>,
+}
+
+/// What the delay line did.
+#[derive(Serialize, Debug, Clone)]
+pub struct DelayLineStats {
+    /// Deliveries put in their inbox after their delay.
+    pub delivered: u64,
+    /// Deliveries dropped: the line was full, or the receiver's inbox when they fell due.
+    pub dropped: u64,
+}
+
+/// What `stats` says about virtual time.
+#[derive(Serialize, Debug, Clone)]
+pub struct TimeTravelStats {
+    /// Simulated time now, ns.
+    pub now_ns: u64,
+    /// Guests connected to the time socket.
+    pub remotes: usize,
+    /// Guests waiting for admission.
+    pub joining: usize,
+    /// Named counters of the controller, its socket and the daemon's waits.
+    pub counters: std::collections::BTreeMap<&'static str, u64>,
+    /// Every participant: its name (a guest's time-travel ID; the medium 0, the AP MLD 2^32,
+    /// the daemon's barrier helper 2^64-1), its request (absolute ns) and whether it runs.
+    pub participants: Vec<TimeTravelParticipant>,
+}
+
+/// One participant of the controller.
+#[derive(Serialize, Debug, Clone)]
+pub struct TimeTravelParticipant {
+    /// Its name.
+    pub name: u64,
+    /// The absolute time it asked to run at.
+    pub request_ns: Option<u64>,
+    /// It runs now.
+    pub running: bool,
+}
+
+fn time_travel_stats(core: &Core, vt: &crate::vtime::VirtualTime) -> TimeTravelStats {
+    use std::sync::atomic::Ordering::Relaxed;
+    // What the medium clock holds after its last pass: with no guest running and nothing
+    // requested by the medium, anything held here is stuck.
+    let air = core.air_clock_if_started().map_or((0, 0), |a| a.held());
+    let s = vt.stats();
+    let c = &s.controller;
+    let d = &vt.counters;
+    let counters = [
+        ("messages_received", c.received),
+        ("runs", c.runs),
+        ("free_untils", c.free_untils),
+        ("requests_in_past", c.requests_in_past),
+        ("updates_past_others", c.updates_past_others),
+        ("updates_refused", c.updates_refused),
+        ("acks_unmatched", c.acks_unmatched),
+        ("violations", c.violations),
+        ("unknown_ops", c.unknown_ops),
+        ("ack_timeouts", s.socket.ack_timeouts),
+        ("socket_refused", s.socket.refused),
+        ("slow_readers", s.socket.slow_readers),
+        ("settle_timeouts", d.settle_timeouts.load(Relaxed)),
+        ("air_held", air.0),
+        ("air_bursts", air.1),
+    ]
+    .into_iter()
+    .collect();
+    TimeTravelStats {
+        now_ns: s.now,
+        remotes: s.remotes,
+        joining: s.joining,
+        counters,
+        participants: vt
+            .schedule_table()
+            .into_iter()
+            .map(|(name, request_ns, running)| TimeTravelParticipant {
+                name,
+                request_ns,
+                running,
+            })
+            .collect(),
+    }
 }
 
 /// How many of the VMs that left `stats` still lists one by one, with their radios. A daemon
@@ -299,6 +385,13 @@ fn vm_stats(vm: &VmShared, connected: bool) -> VmStats {
             .snapshot()
             .into_iter()
             .chain(vm.mld.counters().snapshot())
+            .chain(
+                vm.inband
+                    .get()
+                    .map(|i| i.counters.snapshot())
+                    .into_iter()
+                    .flatten(),
+            )
             .collect(),
         malformed: vm.malformed.snapshot().into_iter().collect(),
     }
@@ -369,7 +462,12 @@ pub fn collect(core: &Core) -> Stats {
         departed,
         mlds,
         mld_tracker,
-        capture: core.capture.get().map(|t| t.stats()),
+        capture: core.capture.load().as_ref().map(|t| t.stats()),
+        time_travel: core.vtime().map(|vt| time_travel_stats(core, vt)),
+        control: core.control.snapshot(),
+        delay_line: core
+            .delay_counters()
+            .map(|(delivered, dropped)| DelayLineStats { delivered, dropped }),
     }
 }
 

@@ -104,6 +104,7 @@ fn exercise_medium(cfg: &Config) {
                     addressed: !group,
                     on_channel: true,
                     rx_addr: Some(to),
+                    attenuation_db: 0.0,
                 };
                 let heard = medium.hear(&tx, &rx);
                 let _ = medium.status(&tx, heard.as_ref());

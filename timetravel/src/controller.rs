@@ -274,6 +274,40 @@ impl Controller {
         self.participants.get(&who).map_or(0, |p| p.unacked.len())
     }
 
+    /// The earliest time a new local request may safely name. While a remote participant runs
+    /// free it may be anywhere before its FREE_UNTIL without having said so (it sends UPDATE
+    /// only before a kick), and running anybody at an earlier time would hand it an interrupt
+    /// whose time goes backwards (a guest panics). So: its FREE_UNTIL, unless `runner_synced`
+    /// (the caller knows the runner is blocked right after an UPDATE, e.g. inside its kick),
+    /// no remote runs, or it holds no FREE_UNTIL yet (then it cannot have run ahead).
+    pub fn safe_now(&self, runner_synced: bool) -> Nanos {
+        let remote_free_until = self
+            .running
+            .and_then(|r| self.participants.get(&r))
+            .filter(|p| p.kind == Kind::Remote)
+            .and_then(|p| p.free_until_sent);
+        match remote_free_until {
+            Some(limit) if !runner_synced => limit.max(self.now),
+            _ => self.now,
+        }
+    }
+
+    /// Every participant's (name, request, running), for reports: name is the START id of a
+    /// remote one (`u64::MAX` before its START), the given name of a local one.
+    pub fn schedule_table(&self) -> Vec<(u64, Option<Nanos>, bool)> {
+        self.participants
+            .iter()
+            .map(|(id, p)| {
+                let name = if p.kind == Kind::Remote && !p.started() && p.phase != Phase::Joining {
+                    u64::MAX
+                } else {
+                    p.name
+                };
+                (name, p.request, self.running == Some(*id))
+            })
+            .collect()
+    }
+
     /// Participants known (connected, joining or started).
     pub fn len(&self) -> usize {
         self.participants.len()
@@ -403,6 +437,9 @@ impl Controller {
             p.start_seq = msg.seq;
         }
         self.open_gate_if_ready();
+        // A runner that holds FREE_UNTIL = FOREVER would never wait again and the joiner would
+        // never get in: its limit drops to now (see `earliest_other_request`).
+        self.refresh_free_until();
         self.schedule();
     }
 
@@ -567,12 +604,28 @@ impl Controller {
         self.schedule();
     }
 
+    /// The earliest request of the others. A participant waiting for admission (once the gate
+    /// is open) counts as a request at `now`: it joins at the current time, and only while
+    /// nobody runs, so the runner must not run past now without asking. Without this a guest
+    /// alone with FREE_UNTIL = FOREVER runs its whole timeline and the next guest joins at its
+    /// end.
     fn earliest_other_request(&self, except: ParticipantId) -> Option<Nanos> {
-        self.participants
+        let requested = self
+            .participants
             .iter()
             .filter(|(id, p)| **id != except && p.started())
             .filter_map(|(_, p)| p.request)
-            .min()
+            .min();
+        let joiner = self.gate_open
+            && self
+                .participants
+                .iter()
+                .any(|(id, p)| *id != except && p.phase == Phase::Joining);
+        match (requested, joiner) {
+            (Some(r), true) => Some(r.min(self.now)),
+            (None, true) => Some(self.now),
+            (r, false) => r,
+        }
     }
 
     /// Tells a running remote participant how far it may run, if that changed.

@@ -12,7 +12,7 @@
 //! whatever it finds in its (uninitialised) array if none came. Both are the same write-sealed
 //! memfd: the kernel's shared `mmap` of it fails, so it closes them and keeps to messages.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::ffi::CString;
 use std::io::{self, ErrorKind, IoSlice, Read};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
@@ -129,6 +129,8 @@ struct State {
     local_runs: BTreeMap<ParticipantId, Option<Nanos>>,
     socket: SocketCounters,
     idle_at: Option<Nanos>,
+    /// Local participants woken by their [`LocalWaker`] and not yet told.
+    woken: BTreeSet<ParticipantId>,
 }
 
 impl State {
@@ -192,6 +194,7 @@ impl ServerHandle {
                 local_runs: BTreeMap::new(),
                 socket: SocketCounters::default(),
                 idle_at: None,
+                woken: BTreeSet::new(),
             }),
             changed: Condvar::new(),
             wake,
@@ -237,6 +240,12 @@ impl ServerHandle {
     /// A snapshot of time and counters.
     pub fn stats(&self) -> Stats {
         self.shared.lock().stats()
+    }
+
+    /// Every participant's (name, absolute request, running) (see
+    /// [`Controller::schedule_table`]).
+    pub fn schedule_table(&self) -> Vec<(u64, Option<Nanos>, bool)> {
+        self.shared.lock().controller.schedule_table()
     }
 
     /// Every turn granted so far (see [`Config::record_turns`]).
@@ -318,6 +327,36 @@ impl LocalParticipant {
             return;
         }
         self.shared.wake();
+        self.wait_acked(state);
+    }
+
+    /// Asks for a turn as soon as it is safe ([`Controller::safe_now`]) and returns the time
+    /// asked for (`None` if that is no time: a runner alone holds FREE_UNTIL = FOREVER).
+    /// Returns like [`LocalParticipant::request`].
+    pub fn request_asap(&self, runner_synced: bool) -> Option<Nanos> {
+        let mut state = self.shared.lock();
+        let at = state.controller.safe_now(runner_synced);
+        if at >= crate::wire::FOREVER {
+            return None;
+        }
+        if state.controller.local_request(self.id, Some(at)).is_err() {
+            return None;
+        }
+        self.shared.wake();
+        self.wait_acked(state);
+        Some(at)
+    }
+
+    /// Returns once the running participant (if another one) has acknowledged every message
+    /// sent to it, e.g. the lower FREE_UNTIL a waiting guest's REQUEST caused: what has been
+    /// requested so far is then known to the runner, and a guest blocked in a kick may be
+    /// answered. Gives up after [`ServerConfig::ack_timeout`] (counted).
+    pub fn barrier(&self) {
+        let state = self.shared.lock();
+        self.wait_acked(state);
+    }
+
+    fn wait_acked(&self, mut state: MutexGuard<'_, State>) {
         let deadline = Instant::now() + self.shared.ack_timeout;
         loop {
             let runner = state.controller.running();
@@ -329,6 +368,40 @@ impl LocalParticipant {
             if left.is_zero() {
                 state.socket.ack_timeouts += 1;
                 return;
+            }
+            state = self
+                .shared
+                .changed
+                .wait_timeout(state, left)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+
+    /// A handle other threads use to interrupt [`LocalParticipant::next_event`] (e.g. "work
+    /// arrived for you while somebody else runs").
+    pub fn waker(&self) -> LocalWaker {
+        LocalWaker {
+            shared: self.shared.clone(),
+            id: self.id,
+        }
+    }
+
+    /// Waits up to `timeout` for its turn or for its [`LocalWaker`]. A turn granted is reported
+    /// before a wake-up; a wake-up that came before the call is reported at once.
+    pub fn next_event(&self, timeout: Duration) -> LocalEvent {
+        let deadline = Instant::now() + timeout;
+        let mut state = self.shared.lock();
+        loop {
+            if let Some(at) = state.local_runs.get_mut(&self.id).and_then(Option::take) {
+                return LocalEvent::Run(at);
+            }
+            if state.woken.remove(&self.id) {
+                return LocalEvent::Woken;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return LocalEvent::Timeout;
             }
             state = self
                 .shared
@@ -375,8 +448,38 @@ impl Drop for LocalParticipant {
         let mut state = self.shared.lock();
         state.controller.disconnect(self.id);
         state.local_runs.remove(&self.id);
+        state.woken.remove(&self.id);
         drop(state);
         self.shared.wake();
+    }
+}
+
+/// What ended [`LocalParticipant::next_event`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LocalEvent {
+    /// Its turn, at this time; end it with [`LocalParticipant::done`].
+    Run(Nanos),
+    /// Its [`LocalWaker`] was used.
+    Woken,
+    /// Neither happened within the timeout.
+    Timeout,
+}
+
+/// Wakes one local participant's [`LocalParticipant::next_event`] from another thread.
+#[derive(Clone)]
+pub struct LocalWaker {
+    shared: Arc<Shared>,
+    id: ParticipantId,
+}
+
+impl LocalWaker {
+    /// Makes the participant's current or next [`LocalParticipant::next_event`] return
+    /// [`LocalEvent::Woken`] (several wake-ups before it looks count as one).
+    pub fn wake(&self) {
+        let mut state = self.shared.lock();
+        state.woken.insert(self.id);
+        drop(state);
+        self.shared.changed.notify_all();
     }
 }
 
@@ -523,6 +626,7 @@ impl Worker {
                 Ok(n) => {
                     let mut rest = &buf[..n];
                     while let Some(msg) = conn.framer.next_message(&mut rest) {
+                        tracing::trace!(?id, op = ?msg.op, seq = msg.seq, time = msg.time, "in");
                         state.controller.receive(id, msg);
                     }
                 }
@@ -602,6 +706,7 @@ impl Worker {
             conn.dead = true;
             return;
         }
+        tracing::trace!(id = ?to, op = ?msg.op, seq = msg.seq, time = msg.time, "out");
         conn.outbox.push_back(Outgoing {
             bytes: msg.emit(),
             written: 0,

@@ -10,7 +10,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use hwsim_timetravel::controller::Config;
-use hwsim_timetravel::server::{ServerConfig, ServerError, ServerHandle};
+use hwsim_timetravel::server::{LocalEvent, ServerConfig, ServerError, ServerHandle};
 use hwsim_timetravel::wire::{Message, Op, FOREVER, MESSAGE_LEN, NO_TIME};
 use nix::cmsg_space;
 use nix::fcntl::{fcntl, FcntlArg, SealFlag};
@@ -327,6 +327,89 @@ fn a_local_request_returns_after_the_runner_acked_its_new_limit() {
     assert!(idle);
     assert_eq!(stats.idle_at, Some(2_000));
     assert_eq!(stats.socket.ack_timeouts, 0);
+}
+
+#[test]
+fn a_barrier_returns_after_the_runner_acked_the_limit_another_guest_caused() {
+    let dir = Dir::new("barrier");
+    let server = serve(&dir.sock(), 2);
+    let medium = server.add_local(0);
+    let mut runner = Fake::connect(&dir.sock());
+    let mut waiter = Fake::connect(&dir.sock());
+    start_behind(&server, &mut waiter, 2);
+    runner.start(1);
+    // Admission in id order: 1 runs first, 2 stays joined until 1 waits.
+    runner.call(Op::Request, 5_000);
+    runner.call(Op::Wait, NO_TIME);
+    let (_, _) = waiter.recv_start_ack();
+    waiter.call(Op::Request, FOREVER);
+    waiter.call(Op::Wait, NO_TIME);
+    assert_eq!(runner.await_run(), 5_000);
+    runner.call(Op::Update, 6_000);
+    // The runner is "in a kick": the waiting guest gets an interrupt and asks to run now, as
+    // `time_travel_add_irq_event` does. That lowers the runner's limit.
+    let got = waiter.call(Op::Get, NO_TIME);
+    waiter.call(Op::Request, got.time);
+    let (done_tx, done_rx) = mpsc::channel();
+    let barrier = std::thread::spawn(move || {
+        medium.barrier();
+        done_tx.send(()).unwrap();
+        medium
+    });
+    let limit = loop {
+        let msg = runner.recv();
+        if msg.op == Op::FreeUntil {
+            break msg;
+        }
+        runner.handle(msg);
+    };
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(
+        done_rx.try_recv().is_err(),
+        "barrier() returned before the ACK"
+    );
+    runner
+        .stream
+        .write_all(&Message::ack(limit.seq, 0).emit())
+        .unwrap();
+    done_rx
+        .recv_timeout(PATIENCE)
+        .expect("barrier() returns after the ACK");
+    drop(barrier.join().unwrap());
+    assert_eq!(server.stats().socket.ack_timeouts, 0);
+}
+
+#[test]
+fn a_local_participant_is_woken_by_its_waker_and_by_its_turn() {
+    let dir = Dir::new("waker");
+    let server = serve(&dir.sock(), 0);
+    let medium = server.add_local(0);
+    assert_eq!(
+        medium.next_event(Duration::from_millis(50)),
+        LocalEvent::Timeout
+    );
+    let waker = medium.waker();
+    let t = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(100));
+        waker.wake();
+        waker.wake();
+    });
+    assert_eq!(medium.next_event(PATIENCE), LocalEvent::Woken);
+    t.join().unwrap();
+    // Wake-ups before it looks count as one.
+    let _ = medium.next_event(Duration::ZERO);
+    medium.waker().wake();
+    medium.waker().wake();
+    assert_eq!(medium.next_event(PATIENCE), LocalEvent::Woken);
+    assert_eq!(
+        medium.next_event(Duration::from_millis(50)),
+        LocalEvent::Timeout
+    );
+    medium.request(Some(7_000));
+    assert_eq!(medium.next_event(PATIENCE), LocalEvent::Run(7_000));
+    assert_eq!(medium.now(), 7_000);
+    medium.request(None);
+    medium.done();
 }
 
 #[test]

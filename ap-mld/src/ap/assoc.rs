@@ -377,6 +377,7 @@ impl ApMld {
         s.sa_query = None;
         s.sa_query_timed_out = false;
         s.ttlm = None;
+        s.health.clear();
         self.events.push(Event::Associated {
             sta: s.addr,
             aid,

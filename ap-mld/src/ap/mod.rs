@@ -23,6 +23,7 @@ use hwsim_crypto::rng::SeededRng;
 
 mod assoc;
 mod data;
+pub mod health;
 mod pmksa;
 mod rekey;
 mod sa_query;
@@ -144,6 +145,8 @@ pub struct Station {
     sa_query_timed_out: bool,
     /// The negotiated TID-to-link mapping; None = default (every TID on every link).
     pub ttlm: Option<NegotiatedTtlm>,
+    /// Health of each link (by link index) as this station's acknowledgements show it.
+    health: Vec<health::LinkHealth>,
 }
 
 /// One authentication of a station, waiting for the association request on the same link
@@ -245,6 +248,8 @@ pub struct DataCounters {
     pub sa_query_answered: u64,
     /// Negotiated TID-to-link mapping.
     pub ttlm: TtlmCounters,
+    /// Links marked down and recovered ([`health`]).
+    pub link_health: health::LinkHealthCounters,
     /// Unicast downlink data frames whose link a negotiated mapping chose, per link.
     #[serde(skip)]
     pub ttlm_steered: Vec<u64>,
@@ -371,6 +376,11 @@ impl ApMld {
                 tx: vec![0; n],
                 rx: vec![0; n],
                 ttlm_steered: vec![0; n],
+                link_health: health::LinkHealthCounters {
+                    down_per_link: vec![0; n],
+                    recovered_per_link: vec![0; n],
+                    ..Default::default()
+                },
                 ..DataCounters::default()
             },
             sae,
@@ -897,6 +907,7 @@ impl ApMld {
             sa_query: None,
             sa_query_timed_out: false,
             ttlm: None,
+            health: Vec::new(),
         });
     }
 

@@ -22,8 +22,7 @@ use hwsim_frame::ie::{self, Elements, IeRepr, TidToLinkMappingRepr, TTLM_TIDS};
 use hwsim_frame::mac::mgmt_subtype;
 use hwsim_frame::MacAddr;
 
-use super::ApMld;
-use super::Tx;
+use super::{health, ApMld, Tx};
 
 /// Action category Protected EHT.
 pub const CATEGORY_PROTECTED_EHT: u8 = 37;
@@ -267,16 +266,34 @@ impl ApMld {
             .and_then(|m| m.downlink.get(usize::from(tid)).copied())
             .unwrap_or(0xffff);
         let on = |l: usize| allowed & (1 << (self.links[l].cfg.id & 0x0f)) != 0;
-        let live = s.links.iter().filter(|(l, _)| self.link_active(*l));
-        let n_mapped = live.clone().filter(|(l, _)| on(*l)).count();
-        if n_mapped > 0 {
-            let i = (counter % n_mapped as u64) as usize;
-            return live.filter(|(l, _)| on(*l)).nth(i).copied();
+        // The candidates: the operating links the mapping allows, or every operating link if
+        // it allows none of them.
+        let operating: Vec<(usize, MacAddr)> = s
+            .links
+            .iter()
+            .copied()
+            .filter(|(l, _)| self.link_active(*l))
+            .collect();
+        let mapped: Vec<(usize, MacAddr)> =
+            operating.iter().copied().filter(|(l, _)| on(*l)).collect();
+        let candidates = if mapped.is_empty() { operating } else { mapped };
+        // Link health (see `health`): now and then a probe on a down link; otherwise the
+        // links that are up, or all candidates if none is.
+        let down = |l: usize| s.health.get(l).is_some_and(|h| h.down);
+        if counter % health::PROBE_EVERY == 0 {
+            if let Some(probe) = candidates.iter().find(|(l, _)| down(*l)) {
+                return Some(*probe);
+            }
         }
-        let n = live.clone().count();
-        if n == 0 {
+        let up: Vec<(usize, MacAddr)> = candidates
+            .iter()
+            .copied()
+            .filter(|(l, _)| !down(*l))
+            .collect();
+        let live = if up.is_empty() { candidates } else { up };
+        if live.is_empty() {
             return None;
         }
-        live.clone().nth((counter % n as u64) as usize).copied()
+        Some(live[(counter % live.len() as u64) as usize])
     }
 }

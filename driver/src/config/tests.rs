@@ -161,3 +161,104 @@ fn mac_addresses_parse_strictly() {
     assert_eq!(parse_mac("02:00:00:0a:00:ff:00"), None);
     assert_eq!(parse_mac("2:00:00:0a:00:ff"), None);
 }
+
+const TWO_NODES: &str = r#"
+[[node]]
+name = "ap"
+addresses = ["02:00:00:0a:00:00"]
+position = [0, 0, 0]
+[[node]]
+name = "sta"
+addresses = ["02:00:00:0b:00:00"]
+position = [3, 0, 0]
+"#;
+
+#[test]
+fn events_parse_with_their_times_and_are_sorted() {
+    let text = format!(
+        r#"{TWO_NODES}
+[[event]]
+at = "2s"
+link = {{ node = "sta", band = "6ghz", attenuation_db = 40 }}
+ramp = "1500ms"
+[[event]]
+at = 0.5
+position = {{ node = "sta", position = [9, 0, 0] }}
+[[event]]
+at = "3s"
+tx_power = {{ node = "ap", band = "5ghz", dbm = 10 }}
+[[event]]
+at = "4s"
+link = {{ node = "vm3", band = "5180", down = true }}
+"#
+    );
+    let cfg = Config::parse(&text).unwrap();
+    let at: Vec<f64> = cfg.events.iter().map(|e| e.at.as_secs_f64()).collect();
+    assert_eq!(at, [0.5, 2.0, 3.0, 4.0]);
+    assert_eq!(
+        cfg.events[1].ramp,
+        Some(std::time::Duration::from_millis(1500))
+    );
+    assert_eq!(cfg.events[1].line, 12);
+    assert!(matches!(
+        &cfg.events[0].action,
+        events::EventAction::Position { node, position } if node == "sta" && position[0] == 9.0
+    ));
+    assert!(matches!(
+        &cfg.events[3].action,
+        events::EventAction::Link {
+            down: Some(true),
+            ..
+        }
+    ));
+}
+
+#[test]
+fn bad_events_are_refused_with_line_and_column() {
+    let case = |event: &str| err(&format!("{TWO_NODES}[[event]]\n{event}\n"));
+    let e = case(
+        r#"at = "soon"
+link = { node = "sta", band = "5ghz", down = true }"#,
+    );
+    assert_eq!((e.line, e.column), (Some(11), Some(6)), "{e}");
+    assert!(e.message.contains("\"soon\""), "{e}");
+    let e = case(
+        r#"at = "1s"
+link = { node = "ghost", band = "5ghz", down = true }"#,
+    );
+    assert_eq!((e.line, e.column), (Some(12), Some(8)), "{e}");
+    assert!(e.message.contains("unknown node `ghost`"), "{e}");
+    let e = case(
+        r#"at = "1s"
+position = { node = "sta", position = [1, 2, 3] }
+tx_power = { node = "sta", dbm = 3 }"#,
+    );
+    assert!(e.message.contains("exactly one of"), "{e}");
+    assert_eq!(e.line, Some(11));
+    let e = case(
+        r#"at = "1s"
+ramp = "2s"
+link = { node = "sta", band = "5ghz", down = true }"#,
+    );
+    assert!(e.message.contains("ramp needs attenuation_db"), "{e}");
+    let e = case(
+        r#"at = "1s"
+link = { node = "sta", band = "5ghz", loss_probability = 2 }"#,
+    );
+    assert!(e.message.contains("loss_probability 2 is outside"), "{e}");
+    let e = case(
+        r#"at = "1s"
+link = { node = "sta", band = "9ghz", down = true }"#,
+    );
+    assert!(e.message.contains("band \"9ghz\""), "{e}");
+    let e = case(
+        r#"at = "-1s"
+tx_power = { node = "sta", dbm = 3 }"#,
+    );
+    assert!(e.message.contains("not a time"), "{e}");
+    let e = case(
+        r#"at = "1s"
+link = { node = "sta", band = "5ghz", colour = "red" }"#,
+    );
+    assert!(e.message.contains("colour"), "{e}");
+}

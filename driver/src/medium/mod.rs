@@ -5,6 +5,7 @@
 //! depend on thread timing, and must not allocate: they run once per frame per receiver.
 
 pub mod airtime;
+pub mod impair;
 pub mod model;
 pub mod perfect;
 mod rate_table;
@@ -64,6 +65,9 @@ pub struct Candidate {
     /// The receiver's 802.11 address: addr1 when it matched, otherwise (group frames, floods)
     /// the radio's first bound address. `None` if the radio has bound none yet.
     pub rx_addr: Option<MacAddr>,
+    /// Extra attenuation on this (frame, receiver) set through the control API, dB (see
+    /// [`impair`]); 0 when nothing is impaired.
+    pub attenuation_db: f64,
 }
 
 /// How a receiver heard a frame.

@@ -507,8 +507,11 @@ impl Medium for RadioMedium {
         } else {
             self.fading_db(tx_id, tx.seq, rx_id)
         };
-        let snr20 = budget.snr_db + fading;
-        let signal = budget.signal_dbm + fading;
+        // Run-time attenuation (control API) lowers the SNR like path loss: the synthesised
+        // rate and the packet error rate follow it.
+        let median_snr = budget.snr_db - rx.attenuation_db;
+        let snr20 = median_snr + fading;
+        let signal = budget.signal_dbm - rx.attenuation_db + fading;
         let psdu_len = (tx.frame.len() as u32).saturating_add(FCS_LEN);
         let band = band_for(tx.freq).0;
         let fails = |v: &TxVector| per(snr_at_width(snr20, v.width()), v, psdu_len);
@@ -533,14 +536,14 @@ impl Medium for RadioMedium {
                     } else if basic_only {
                         p.basic
                     } else {
-                        p.table.lookup(budget.snr_db).tx
+                        p.table.lookup(median_snr).tx
                     };
                     (delivered(1, fails(&v)).then_some(1)?, v)
                 } else {
                     let entries = if basic_only {
                         Self::fixed_chain(tx, p.basic)
                     } else {
-                        Self::chain_entries(tx, &p.table, budget.snr_db)
+                        Self::chain_entries(tx, &p.table, median_snr)
                     };
                     self.walk_chain(&entries, &fails, &delivered)?
                 };

@@ -30,9 +30,11 @@ impl Default for PerfectMedium {
 }
 
 impl Medium for PerfectMedium {
-    fn hear(&self, tx: &Transmission<'_>, _rx: &Candidate) -> Option<Reception> {
+    fn hear(&self, tx: &Transmission<'_>, rx: &Candidate) -> Option<Reception> {
+        // Attenuation only lowers the reported signal: this medium loses nothing.
+        let attenuated = f64::from(self.signal_dbm) - rx.attenuation_db;
         Some(Reception {
-            signal_dbm: self.signal_dbm,
+            signal_dbm: attenuated.clamp(-127.0, 30.0).round() as i32,
             // Index 0: the band's lowest rate.
             rx_rate: if sent_at_basic_rate(tx.frame) {
                 0

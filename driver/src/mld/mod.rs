@@ -320,7 +320,8 @@ impl MldService {
     pub fn process_pending(&self, core: &Core) -> bool {
         let routing = core.routing.snapshot();
         let before = Arc::clone(&self.table.load().caps);
-        let more = self.process(|key| routing.radio(key).is_some(), core.capture.get());
+        let capture = core.capture.load();
+        let more = self.process(|key| routing.radio(key).is_some(), capture.as_deref());
         let after = Arc::clone(&self.table.load().caps);
         if !Arc::ptr_eq(&before, &after) && before != after {
             // Off the data path: the medium tabulates the new pairs' rates here.
@@ -422,7 +423,11 @@ fn oldest(heads: &mut [Head]) -> Option<&mut Head> {
 }
 
 /// Names each link's (radio, frequency) capture interface after its MLD, once per change.
-fn name_links(tap: &CaptureTap, table: &MldTable, named: &mut HashMap<(RadioKey, u32), String>) {
+pub(crate) fn name_links(
+    tap: &CaptureTap,
+    table: &MldTable,
+    named: &mut HashMap<(RadioKey, u32), String>,
+) {
     for m in &table.mlds {
         for l in &m.links {
             let (Some(radio), Some(freq)) = (l.radio, l.freq) else {

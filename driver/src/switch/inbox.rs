@@ -7,7 +7,7 @@
 //! parked in an inbox nobody drains.
 
 use std::os::fd::{AsRawFd, RawFd};
-use std::sync::atomic::{fence, AtomicBool, Ordering};
+use std::sync::atomic::{fence, AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use crossbeam_queue::ArrayQueue;
@@ -45,6 +45,10 @@ pub struct Inbox {
     signalled: AtomicBool,
     /// The owning VM has left: nothing will drain the queue any more.
     closed: AtomicBool,
+    /// Wake-ups asked for ([`Inbox::notify`] calls) and the count the consumer had seen when
+    /// it last finished serving: virtual time waits for them to meet ([`Inbox::served`]).
+    posted: AtomicU64,
+    served: AtomicU64,
 }
 
 /// What became of a delivery that fit in the inbox.
@@ -68,6 +72,8 @@ impl Inbox {
             wake: EventFd::new(EFD_NONBLOCK)?,
             signalled: AtomicBool::new(false),
             closed: AtomicBool::new(false),
+            posted: AtomicU64::new(0),
+            served: AtomicU64::new(0),
         }))
     }
 
@@ -104,6 +110,7 @@ impl Inbox {
 
     /// Wakes the consumer unless a wake-up is already pending.
     pub fn notify(&self) {
+        self.posted.fetch_add(1, Ordering::AcqRel);
         if !self.signalled.swap(true, Ordering::AcqRel) {
             // A failed write means the counter is saturated, i.e. a wake-up is pending anyway.
             let _ = self.wake.write(1);
@@ -111,10 +118,26 @@ impl Inbox {
     }
 
     /// Consumer side: clears the wake-up before draining, so a push racing with the drain
-    /// re-arms it.
-    pub fn begin_drain(&self) {
+    /// re-arms it. Returns the wake-ups asked for so far, for [`Inbox::mark_served`].
+    pub fn begin_drain(&self) -> u64 {
         let _ = self.wake.read();
         self.signalled.store(false, Ordering::Release);
+        // Read after clearing `signalled`: a notify this count misses found the flag clear
+        // and wrote the eventfd, so another drain follows.
+        self.posted.load(Ordering::Acquire)
+    }
+
+    /// Consumer side: everything `begin_drain` returned `upto` for has been served (written
+    /// into the guest's RX ring as far as it had buffers, and its notification answered).
+    pub fn mark_served(&self, upto: u64) {
+        self.served.fetch_max(upto, Ordering::AcqRel);
+    }
+
+    /// True when the consumer has served every wake-up asked for so far (a VM that left counts
+    /// as served: nothing will drain it).
+    pub fn served(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+            || self.served.load(Ordering::Acquire) >= self.posted.load(Ordering::Acquire)
     }
 
     /// Next queued delivery.

@@ -1,5 +1,6 @@
 //! The frame switch: routing snapshot, per-VM inboxes and the buffer pool.
 
+pub mod delay;
 pub mod inbox;
 pub mod pool;
 pub mod routing;

@@ -13,6 +13,7 @@ use virtio_queue::QueueT;
 use vmm_sys_util::epoll::EventSet;
 use vmm_sys_util::eventfd::{EventFd, EFD_NONBLOCK};
 
+use super::inband::Inband;
 use super::worker::{GuestMem, VmWorker};
 use crate::core::{Core, VmShared};
 
@@ -45,16 +46,30 @@ pub struct VmBackend {
     /// unregisters it (hwsim then falls back to its in-kernel medium).
     backend_req: Mutex<Option<Backend>>,
     stop: EventFd,
+    /// In-band notifications (virtual time only; see [`crate::vm::inband`]).
+    inband: Option<Arc<Inband>>,
+    core: Arc<Core>,
 }
 
 impl VmBackend {
     /// A backend for `vm`.
     pub fn new(core: Arc<Core>, vm: Arc<VmShared>) -> std::io::Result<Self> {
+        Self::with_inband(core, vm, None)
+    }
+
+    /// A backend for `vm` that offers in-band notifications through `inband` (virtual time).
+    pub fn with_inband(
+        core: Arc<Core>,
+        vm: Arc<VmShared>,
+        inband: Option<Arc<Inband>>,
+    ) -> std::io::Result<Self> {
         Ok(VmBackend {
-            worker: Mutex::new(VmWorker::new(core, Arc::clone(&vm))),
+            worker: Mutex::new(VmWorker::new(Arc::clone(&core), Arc::clone(&vm))),
             vm,
             backend_req: Mutex::new(None),
             stop: EventFd::new(EFD_NONBLOCK)?,
+            inband,
+            core,
         })
     }
 
@@ -114,9 +129,16 @@ impl VhostUserBackend for VmBackend {
         // BACKEND_REQ (SLAVE_REQ) is required by UML: virtio_uml.c allocates the device's IRQ
         // only while setting up the backend request channel, and without it every vring IRQ
         // lands on IRQ 0 and the probe fails with -EBUSY. We never send on that channel.
-        VhostUserProtocolFeatures::MQ
+        let base = VhostUserProtocolFeatures::MQ
             | VhostUserProtocolFeatures::REPLY_ACK
-            | VhostUserProtocolFeatures::BACKEND_REQ
+            | VhostUserProtocolFeatures::BACKEND_REQ;
+        // Under time travel only: kicks and calls become messages the relay and the epoll
+        // thread order against the controller (`crate::vm::inband`).
+        if self.inband.is_some() {
+            base | VhostUserProtocolFeatures::INBAND_NOTIFICATIONS
+        } else {
+            base
+        }
     }
 
     fn acked_features(&self, features: u64) {
@@ -158,6 +180,7 @@ impl VhostUserBackend for VmBackend {
             return Ok(());
         };
         let mut worker = self.worker();
+        let mut served = None;
         match device_event {
             TX_QUEUE => {
                 if tracing::enabled!(tracing::Level::TRACE) {
@@ -176,12 +199,34 @@ impl VhostUserBackend for VmBackend {
                 while worker.process_tx(tx, TX_BUDGET) {
                     worker.flush_rx(rx);
                 }
+                if self.inband.as_ref().is_some_and(|i| i.active()) {
+                    // Virtual time, a guest blocked in its in-band kick (so no turn of the
+                    // medium runs meanwhile): the medium clock has placed this kick's frames
+                    // (and told the controller) before the kick may be answered. A frontend
+                    // without in-band kicks is no participant; its frames are placed whenever
+                    // the clock thread gets to them.
+                    if let Some(air) = self.core.air_clock_if_started() {
+                        if !air.settle(crate::vtime::SETTLE_TIMEOUT) {
+                            tracing::warn!(vm = self.vm.id, "time travel: medium clock late");
+                        }
+                    }
+                }
             }
             RX_QUEUE => {}
-            INBOX_EVENT => worker.inbox_signalled(),
+            INBOX_EVENT => served = Some(worker.inbox_signalled()),
             _ => return Ok(()),
         }
         worker.flush_rx(rx);
+        drop(worker);
+        if let Some(inband) = &self.inband {
+            inband.forward_calls();
+            if device_event == TX_QUEUE || device_event == RX_QUEUE {
+                inband.kick_handled(usize::from(device_event));
+            }
+        }
+        if let Some(upto) = served {
+            self.vm.inbox.mark_served(upto);
+        }
         Ok(())
     }
 }

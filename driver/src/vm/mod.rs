@@ -2,6 +2,7 @@
 
 pub mod backend;
 pub mod chain;
+pub mod inband;
 pub mod worker;
 
 pub use backend::VmBackend;

@@ -24,6 +24,7 @@ use super::chain::{ChainError, Segments};
 use crate::core::{Core, VmShared};
 use crate::counters::LinkTx;
 use crate::medium::airtime::clock::{TimedRx, TimedTx};
+use crate::medium::impair::Verdict;
 use crate::medium::{Candidate, Medium, Reception, Transmission};
 use crate::switch::{Delivery, DeliveryKind, Inbox, Pushed, Radio, RadioKey, Routing};
 
@@ -127,6 +128,9 @@ impl VmWorker {
             }
         }
         self.wake_receivers();
+        // Only now, with the receivers woken: virtual time ends the sender's turn on this count,
+        // and a receiver woken after the turn ended could be run before it serves the frame.
+        self.vm.tx_handled.fetch_add(done as u64, Ordering::Release);
         more
     }
 
@@ -249,6 +253,7 @@ impl VmWorker {
                         addressed: true,
                         on_channel: b.on_channel(freq),
                         rx_addr: Some(receiver),
+                        attenuation_db: 0.0,
                     };
                     if let Some(t) = timed.as_mut() {
                         t.last_added = None;
@@ -269,8 +274,14 @@ impl VmWorker {
         drop(medium_guard);
         let link_tx = LinkTx::judged(freq, f.frame.len(), ack_from.as_ref(), &status);
         radio.links.record(&link_tx);
-        if let Some(tap) = self.core.capture.get() {
-            record_transmission(tap, &tx, ack_from.as_ref(), &status);
+        if let Some(tap) = self.core.capture.load().as_ref() {
+            // Under time travel the capture is stamped with simulated time (the kick's time,
+            // which is exact), on the guests' clock of day: a run repeats with its timestamps.
+            let timestamp_ns = match self.core.vtime() {
+                Some(vt) => crate::vtime::TOD_AT_ZERO_NS + vt.now(),
+                None => crate::capture::now_ns(),
+            };
+            record_transmission(tap, &tx, ack_from.as_ref(), &status, timestamp_ns);
         }
         // Management frames only (checked on the frame control octet), copied to this VM's
         // bounded queue to the MLD tracker; never blocks.
@@ -319,6 +330,7 @@ impl VmWorker {
                 addressed,
                 on_channel: addressed,
                 rx_addr: r.first_addr.get().copied(),
+                attenuation_db: 0.0,
             };
             self.offer(medium, tx, r, &cand, timed);
         }
@@ -357,7 +369,27 @@ impl VmWorker {
         timed: &mut Option<TimedTx>,
     ) -> Option<Reception> {
         let counters = &self.vm.counters;
-        let Some(rec) = medium.hear(tx, cand) else {
+        let (judged, delay_us) = match self.core.impairments.load().judge(tx, cand) {
+            Verdict::Lost => {
+                counters.deliveries_impaired.fetch_add(1, Ordering::Relaxed);
+                (None, 0)
+            }
+            Verdict::Judge {
+                attenuation_db: 0.0,
+                delay_us,
+            } => (medium.hear(tx, cand), delay_us),
+            Verdict::Judge {
+                attenuation_db,
+                delay_us,
+            } => {
+                let cand = Candidate {
+                    attenuation_db,
+                    ..*cand
+                };
+                (medium.hear(tx, &cand), delay_us)
+            }
+        };
+        let Some(rec) = judged else {
             counters.deliveries_lost.fetch_add(1, Ordering::Relaxed);
             to.counters.rx_lost.fetch_add(1, Ordering::Relaxed);
             return None;
@@ -400,6 +432,27 @@ impl VmWorker {
             }
             return Some(rec);
         }
+        // A link's added delay (instant mode only: the control API refuses it with airtime).
+        let line = if delay_us > 0 {
+            self.core.delay_line()
+        } else {
+            None
+        };
+        let delivery = match line {
+            None => delivery,
+            Some(line) => match line.submit(delivery, std::time::Duration::from_micros(delay_us)) {
+                Ok(()) => {
+                    counters.deliveries_queued.fetch_add(1, Ordering::Relaxed);
+                    counters.deliveries_delayed.fetch_add(1, Ordering::Relaxed);
+                    return Some(rec);
+                }
+                Err(_) => {
+                    counters.dropped_inbox_full.fetch_add(1, Ordering::Relaxed);
+                    to.counters.rx_dropped.fetch_add(1, Ordering::Relaxed);
+                    return Some(rec);
+                }
+            },
+        };
         match to.inbox.push(delivery) {
             Ok(Pushed::Queued) => {}
             Ok(Pushed::Discarded { discarded }) => {
@@ -459,8 +512,9 @@ impl VmWorker {
     }
 
     /// The inbox eventfd fired.
-    pub fn inbox_signalled(&mut self) {
-        self.vm.inbox.begin_drain();
+    /// Returns the inbox's wake-up count for [`crate::switch::Inbox::mark_served`].
+    pub fn inbox_signalled(&mut self) -> u64 {
+        self.vm.inbox.begin_drain()
     }
 
     /// Writes pending statuses and inbox deliveries into the guest's RX buffers.
@@ -662,6 +716,7 @@ fn record_transmission(
     tx: &Transmission<'_>,
     heard: Option<&Reception>,
     status: &crate::medium::TxStatus,
+    timestamp_ns: u64,
 ) {
     use hwsim_frame::radiotap::PhyInfo;
     // The guests only see legacy RX rates; the capture says what they were told.
@@ -682,7 +737,7 @@ fn record_transmission(
         .map(|r| u32::from(r.count))
         .sum();
     let meta = crate::capture::FrameMeta {
-        timestamp_ns: crate::capture::now_ns(),
+        timestamp_ns,
         radio: tx.from,
         freq_mhz: tx.freq,
         signal_dbm: heard.map(|r| r.signal_dbm.clamp(-128, 127) as i8),

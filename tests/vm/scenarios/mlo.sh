@@ -27,6 +27,10 @@
 # variables below (set here unconditionally, so a scenario run after mlo-sae gets OWE again).
 
 MLO_TAP=vhsim-mlo0
+# Under tests/vm/run --time-travel: keep the lossless medium. The bulk traffic comes from the
+# host over the TAP (iperf3 host -> sta), which the daemon's pacing (--time-travel-pace 1 with
+# a TAP) bounds by wall time; the rig's airtime default is for guest-to-guest iperf3.
+TT_KEEP_MEDIUM=1
 # The AP's security lines, the wpa_supplicant global and network lines, what `wpa_cli status`
 # must report as key_mgmt, and the host -> sta iperf3 duration.
 MLO_AP_SECURITY='security = "owe"'

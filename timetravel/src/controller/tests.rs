@@ -667,3 +667,50 @@ fn random_traffic_keeps_the_invariants() {
         }
     }
 }
+
+#[test]
+fn a_joiner_holds_the_runner_at_the_current_time_until_it_is_admitted() {
+    let mut c = Controller::new(Config {
+        expected: 2,
+        ..Config::default()
+    });
+    let a = join(&mut c, 1);
+    let b = join(&mut c, 2);
+    let outs = drain(&mut c);
+    // a runs first; b waits for admission, so a may not run past now (0) without asking.
+    assert_eq!(turns(&outs), vec![(a, 0)]);
+    assert_eq!(initiated(&outs), vec![(a, Op::FreeUntil, 0)]);
+    // a's first timer: it must ask, and waiting lets b in at the current time.
+    let outs = request_and_wait(&mut c, a, 1_000_000);
+    assert_eq!(turns(&outs), vec![(b, 0)]);
+    assert_eq!(c.now(), 0);
+    // Once admitted, b is limited by a's request as usual.
+    assert!(outs.iter().any(send(b, Op::FreeUntil, 1_000_000)));
+    // A third guest (a reboot) connecting while b runs lowers b's limit to now.
+    let c3 = join(&mut c, 3);
+    assert_eq!(initiated(&drain(&mut c)), vec![(b, Op::FreeUntil, 0)]);
+    let outs = request_and_wait(&mut c, b, FOREVER);
+    assert_eq!(turns(&outs), vec![(c3, 0)]);
+}
+
+#[test]
+fn safe_now_is_the_free_running_guests_limit_unless_it_is_synced() {
+    let mut c = Controller::new(Config::default());
+    let ap = c.add_local(7);
+    let a = join(&mut c, 1);
+    drain(&mut c);
+    // Alone, a holds no useful limit yet; the local asks for 5_000, which becomes a's limit.
+    c.local_request(ap, Some(5_000)).unwrap();
+    drain(&mut c);
+    c.receive(a, m(Op::Update, 20, 1_000));
+    assert_eq!(c.now(), 1_000);
+    // a may be anywhere before 5_000 without having said so: not now (1_000), but 5_000.
+    assert_eq!(c.safe_now(false), 5_000);
+    // Blocked in a kick right after its UPDATE, a is exactly at now.
+    assert_eq!(c.safe_now(true), 1_000);
+    // With a local runner the controller's time is exact.
+    request_and_wait(&mut c, a, FOREVER);
+    assert_eq!(c.running(), Some(ap));
+    assert_eq!(c.safe_now(false), 5_000);
+    assert_eq!(c.now(), 5_000);
+}

@@ -7,24 +7,29 @@
 //! transmits one frame at a time per channel. Its storage (timeline, in-flight slots, backlogs)
 //! is sized once or grows to its high-water mark; steady state allocates nothing.
 //!
-//! Times are nanoseconds since the clock started, from the monotonic clock. Bursts are placed
-//! in that virtual time; the thread sleeps until the next end and delivers whatever is due when
-//! it wakes, so a late wake-up delays deliveries but never shifts the schedule.
+//! Times are nanoseconds since the clock started, from the monotonic clock ([`WallTime`]) or,
+//! under `--time-travel`, from the UML time-travel controller ([`VirtualMediumTime`]): the
+//! same scheduler runs on either ([`MediumTime`]). Bursts are placed in that time; on the
+//! monotonic clock the thread sleeps until the next end and delivers whatever is due when it
+//! wakes, so a late wake-up delays deliveries but never shifts the schedule; on the
+//! controller's clock it runs each end in a turn at exactly that simulated time.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::Ordering;
-use std::sync::{Arc, OnceLock, Weak};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, OnceLock, Weak};
 use std::thread::Thread;
 use std::time::{Duration, Instant};
 
 use crossbeam_queue::ArrayQueue;
 use hwsim_frame::nl::{tx_flags, TxInfoRepr, TxRate};
+use hwsim_timetravel::server::{LocalEvent, LocalParticipant, LocalWaker};
 
 use super::timeline::{Access, Burst, Timeline};
 use super::{block_ack_bitmap, AirModel, AirPlan, Nanos, Psdu, CCA_THRESHOLD_DBM, PPDU_MAX_NS};
 use crate::core::{Core, VmShared};
 use crate::medium::fill_retry_chain;
 use crate::switch::{Delivery, DeliveryKind, Pushed, Radio, RadioKey};
+use crate::vtime::VirtualTime;
 
 /// Receivers one timed transmission carries; more are dropped and counted (`air_rx_overflow`).
 pub const MAX_TIMED_RX: usize = 16;
@@ -39,7 +44,7 @@ pub const STATION_BACKLOG: usize = 512;
 const TIMELINE_CAPACITY: usize = 4096;
 
 /// How long the idle thread sleeps before checking that the daemon still runs.
-const IDLE_SLEEP: Duration = Duration::from_millis(100);
+pub const IDLE_SLEEP: Duration = Duration::from_millis(100);
 
 /// The largest TX status message.
 const STATUS_MSG_LEN: usize = 128;
@@ -109,27 +114,168 @@ impl TimedTx {
     }
 }
 
-/// The hand-off point between VM threads and the clock thread.
-pub struct AirClock {
-    queue: ArrayQueue<TimedTx>,
-    thread: OnceLock<Thread>,
+/// Where the medium clock takes its time from: one scheduler ([`ClockState`]), two clocks.
+///
+/// The thread's loop is the same in both modes: take `now`, finish the bursts that ended by
+/// then, start what arrived, then [`MediumTime::pass_done`] with the next end and
+/// [`MediumTime::sleep`] until it is due or a frame arrives.
+pub trait MediumTime: Send {
+    /// Nanoseconds since the clock started.
+    fn now(&self) -> Nanos;
+    /// One pass over the timeline is done and `next` is its earliest end: in virtual time,
+    /// ask the controller for it and end the turn if one was running.
+    fn pass_done(&mut self, core: &Core, next: Option<Nanos>);
+    /// Sleeps until `next` is due, a frame arrives (`arrived()`), or [`IDLE_SLEEP`] passed.
+    fn sleep(&mut self, next: Option<Nanos>, arrived: &dyn Fn() -> bool);
+}
+
+/// Wall-clock mode (the default): the host's monotonic clock, and `park_timeout`.
+pub struct WallTime {
     epoch: Instant,
 }
 
+impl WallTime {
+    /// A clock starting now.
+    pub fn new() -> Self {
+        WallTime {
+            epoch: Instant::now(),
+        }
+    }
+}
+
+impl Default for WallTime {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl MediumTime for WallTime {
+    fn now(&self) -> Nanos {
+        self.epoch.elapsed().as_nanos() as Nanos
+    }
+
+    fn pass_done(&mut self, _core: &Core, _next: Option<Nanos>) {}
+
+    fn sleep(&mut self, next: Option<Nanos>, arrived: &dyn Fn() -> bool) {
+        let sleep = match next {
+            Some(end) => Duration::from_nanos(end.saturating_sub(self.now())),
+            None => IDLE_SLEEP,
+        };
+        if !arrived() && !sleep.is_zero() {
+            std::thread::park_timeout(sleep.min(IDLE_SLEEP));
+        }
+    }
+}
+
+/// Virtual-time mode (`--time-travel`): the controller's clock. The medium is a local
+/// participant whose request is the timeline's next end; a burst's end is handled in the
+/// medium's turn at exactly that time, and frames that arrive while a guest runs (inside its
+/// kick) are placed at the controller's `now`, which is the kick's time.
+pub struct VirtualMediumTime {
+    vt: Arc<VirtualTime>,
+    me: LocalParticipant,
+    /// The turn being run, if any.
+    turn: Option<Nanos>,
+    /// What was last asked of the controller.
+    asked: Option<Option<Nanos>>,
+}
+
+impl VirtualMediumTime {
+    /// The medium's participant in `vt`.
+    pub fn new(vt: Arc<VirtualTime>) -> Self {
+        let me = vt.add_local(crate::vtime::names::MEDIUM);
+        VirtualMediumTime {
+            vt,
+            me,
+            turn: None,
+            asked: None,
+        }
+    }
+
+    fn waker(&self) -> LocalWaker {
+        self.me.waker()
+    }
+}
+
+impl MediumTime for VirtualMediumTime {
+    fn now(&self) -> Nanos {
+        self.turn.unwrap_or_else(|| self.me.now())
+    }
+
+    fn pass_done(&mut self, core: &Core, next: Option<Nanos>) {
+        if self.turn.take().is_some() {
+            // What the turn delivered is in the guests' rings and each guest touched has asked
+            // to run (it does so before it answers the call): only now may time move on.
+            self.vt.settle_rx(core);
+            self.me.request(next);
+            self.asked = Some(next);
+            self.me.done();
+        } else if self.asked != Some(next) {
+            // A frame arrived inside a kick: the kick is answered after this returns (the
+            // runner has ACKed the lower FREE_UNTIL it may cause).
+            self.me.request(next);
+            self.asked = Some(next);
+        }
+    }
+
+    fn sleep(&mut self, _next: Option<Nanos>, arrived: &dyn Fn() -> bool) {
+        if arrived() {
+            return;
+        }
+        if let LocalEvent::Run(at) = self.me.next_event(IDLE_SLEEP) {
+            self.turn = Some(at);
+        }
+    }
+}
+
+/// How the clock thread is woken when a frame arrives.
+enum Waker {
+    Thread(Thread),
+    Local(LocalWaker),
+}
+
+/// The hand-off point between VM threads and the clock thread.
+pub struct AirClock {
+    queue: ArrayQueue<TimedTx>,
+    waker: OnceLock<Waker>,
+    /// Frames handed over, and (under the lock) how many of them the thread had seen when it
+    /// last finished a pass: virtual time waits for the two to meet ([`AirClock::settle`]).
+    submitted: AtomicU64,
+    taken: Mutex<u64>,
+    taken_changed: Condvar,
+    /// After each pass: transmissions the thread holds (on the air or waiting behind one), and
+    /// bursts on its timeline (for `stats`).
+    held: AtomicU64,
+    bursts: AtomicU64,
+}
+
 impl AirClock {
-    /// Starts the clock thread for `core`; it stops when the core is dropped.
+    /// Starts the clock thread for `core` on the monotonic clock, or on the controller's clock
+    /// when the daemon runs in virtual time; it stops when the core is dropped.
     pub fn spawn(core: &Arc<Core>) -> std::io::Result<Arc<AirClock>> {
         let clock = Arc::new(AirClock {
             queue: ArrayQueue::new(QUEUE_CAPACITY),
-            thread: OnceLock::new(),
-            epoch: Instant::now(),
+            waker: OnceLock::new(),
+            submitted: AtomicU64::new(0),
+            taken: Mutex::new(0),
+            taken_changed: Condvar::new(),
+            held: AtomicU64::new(0),
+            bursts: AtomicU64::new(0),
         });
+        let time: Box<dyn MediumTime> = match core.vtime() {
+            Some(vt) => {
+                let t = VirtualMediumTime::new(Arc::clone(vt));
+                let _ = clock.waker.set(Waker::Local(t.waker()));
+                Box::new(t)
+            }
+            None => Box::new(WallTime::new()),
+        };
         let weak: Weak<Core> = Arc::downgrade(core);
         let shared = Arc::clone(&clock);
         let handle = std::thread::Builder::new()
             .name("vhost-hwsim-air".into())
-            .spawn(move || run(&weak, &shared))?;
-        let _ = clock.thread.set(handle.thread().clone());
+            .spawn(move || run(&weak, &shared, time))?;
+        let _ = clock.waker.set(Waker::Thread(handle.thread().clone()));
         Ok(clock)
     }
 
@@ -138,19 +284,58 @@ impl AirClock {
     #[allow(clippy::result_large_err)]
     pub fn submit(&self, tx: TimedTx) -> Result<(), TimedTx> {
         self.queue.push(tx)?;
-        // Cheap when the thread is awake (no syscall); wakes it when it sleeps.
-        if let Some(t) = self.thread.get() {
-            t.unpark();
-        }
+        self.submitted.fetch_add(1, Ordering::AcqRel);
+        self.wake();
         Ok(())
     }
 
-    fn now(&self) -> Nanos {
-        self.epoch.elapsed().as_nanos() as Nanos
+    fn wake(&self) {
+        match self.waker.get() {
+            // Cheap when the thread is awake (no syscall); wakes it when it sleeps.
+            Some(Waker::Thread(t)) => t.unpark(),
+            Some(Waker::Local(w)) => w.wake(),
+            None => {}
+        }
+    }
+
+    /// Virtual time: waits until the clock thread has placed every frame submitted so far and
+    /// told the controller its next end (at most `timeout`); false if it did not in time.
+    pub fn settle(&self, timeout: Duration) -> bool {
+        let want = self.submitted.load(Ordering::Acquire);
+        let deadline = Instant::now() + timeout;
+        let mut taken = self.taken.lock().unwrap_or_else(|e| e.into_inner());
+        while *taken < want {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            taken = self
+                .taken_changed
+                .wait_timeout(taken, left)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+        true
+    }
+
+    /// (transmissions held, bursts on the timeline) after the thread's last pass.
+    pub fn held(&self) -> (u64, u64) {
+        (
+            self.held.load(Ordering::Relaxed),
+            self.bursts.load(Ordering::Relaxed),
+        )
+    }
+
+    fn mark_taken(&self, upto: u64) {
+        let mut taken = self.taken.lock().unwrap_or_else(|e| e.into_inner());
+        if upto > *taken {
+            *taken = upto;
+            self.taken_changed.notify_all();
+        }
     }
 }
 
-fn run(core: &Weak<Core>, clock: &AirClock) {
+fn run(core: &Weak<Core>, clock: &AirClock, mut time: Box<dyn MediumTime>) {
     // Wake-ups are due at PPDU granularity (tens of µs); the default 50 µs timer slack would
     // make every delivery late by that much.
     // SAFETY: prctl(PR_SET_TIMERSLACK) only changes this thread's timer slack.
@@ -166,22 +351,24 @@ fn run(core: &Weak<Core>, clock: &AirClock) {
             if air.is_none() {
                 state.flush(&core);
             }
-            let now = clock.now();
+            let now = time.now();
             while let Some(b) = state.timeline.next_end().filter(|b| b.end <= now) {
                 state.on_end(&core, air, b);
             }
+            let seen = clock.submitted.load(Ordering::Acquire);
             while let Some(tx) = clock.queue.pop() {
                 state.arrive(&core, air, tx, now);
             }
-            state.timeline.next_end().map(|b| b.end)
+            let next = state.timeline.next_end().map(|b| b.end);
+            clock.held.store(state.held(), Ordering::Relaxed);
+            clock
+                .bursts
+                .store(state.timeline.len() as u64, Ordering::Relaxed);
+            time.pass_done(&core, next);
+            clock.mark_taken(seen);
+            next
         };
-        let sleep = match next {
-            Some(end) => Duration::from_nanos(end.saturating_sub(clock.now())),
-            None => IDLE_SLEEP,
-        };
-        if clock.queue.is_empty() && !sleep.is_zero() {
-            std::thread::park_timeout(sleep.min(IDLE_SLEEP));
-        }
+        time.sleep(next, &|| !clock.queue.is_empty());
     }
 }
 
@@ -222,6 +409,13 @@ impl ClockState {
             free: Vec::with_capacity(TIMELINE_CAPACITY),
             stations: HashMap::new(),
         }
+    }
+
+    /// Transmissions held: in a slot (on the air) or in a station's backlog.
+    fn held(&self) -> u64 {
+        let in_slots = self.slots.iter().filter(|s| s.is_some()).count();
+        let waiting: usize = self.stations.values().map(|s| s.backlog.len()).sum();
+        (in_slots + waiting) as u64
     }
 
     /// The medium in force has no airtime (a reload replaced it): whatever waits goes out now,

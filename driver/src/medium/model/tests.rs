@@ -83,6 +83,7 @@ fn cand(vm: u32, addr: MacAddr) -> Candidate {
         addressed: true,
         on_channel: true,
         rx_addr: Some(addr),
+        attenuation_db: 0.0,
     }
 }
 

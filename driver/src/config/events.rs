@@ -1,0 +1,304 @@
+//! `[[event]]`: a timeline of the same changes the control API makes, at times counted from
+//! when the config is put in force (daemon start or reload).
+//!
+//! ```toml
+//! [[event]]
+//! at = "2s"                                   # "1500ms", "2.5s" or a number of seconds
+//! link = { node = "sta", band = "6ghz", attenuation_db = 40 }
+//! ramp = "3s"                                 # optional: attenuation goes there linearly
+//!
+//! [[event]]
+//! at = "8s"
+//! link = { node = "sta", band = "6ghz", clear = true }
+//!
+//! [[event]]
+//! at = "10s"
+//! position = { node = "sta", position = [5, 0, 0] }
+//!
+//! [[event]]
+//! at = "12s"
+//! tx_power = { node = "ap", band = "5ghz", dbm = 10 }
+//! ```
+//!
+//! Each event holds exactly one of `link`, `position`, `tx_power`, whose fields are the control
+//! API's (docs/control-api.md). A ramp (link attenuation only) starts from the link's
+//! attenuation at `at` and reaches the event's at `at + ramp`. Errors name line and column.
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::time::Duration;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::control::api::{MAX_ATTENUATION_DB, MAX_COORDINATE_M, MAX_DELAY_US, TX_POWER_RANGE_DBM};
+use crate::medium::impair::LinkBand;
+
+/// Longest time an event may be scheduled at or ramp over (a day).
+const MAX_TIME: Duration = Duration::from_secs(86_400);
+
+/// An `[[event]]` as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct EventRepr {
+    at: Spanned<toml::Value>,
+    #[serde(default)]
+    ramp: Option<Spanned<toml::Value>>,
+    #[serde(default)]
+    link: Option<Spanned<LinkRepr>>,
+    #[serde(default)]
+    position: Option<Spanned<PositionRepr>>,
+    #[serde(default)]
+    tx_power: Option<Spanned<TxPowerRepr>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LinkRepr {
+    node: String,
+    band: String,
+    #[serde(default)]
+    attenuation_db: Option<f64>,
+    #[serde(default)]
+    loss_probability: Option<f64>,
+    #[serde(default)]
+    delay_us: Option<u64>,
+    #[serde(default)]
+    down: Option<bool>,
+    #[serde(default)]
+    clear: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PositionRepr {
+    node: String,
+    position: [f64; 3],
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TxPowerRepr {
+    node: String,
+    #[serde(default)]
+    band: Option<String>,
+    dbm: f64,
+}
+
+/// One scheduled change.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    /// When, from the moment the config is put in force.
+    pub at: Duration,
+    /// Link attenuation only: reach the event's value over this long, linearly.
+    pub ramp: Option<Duration>,
+    /// What changes.
+    pub action: EventAction,
+    /// The line of the file the event's `at` is on (for logs).
+    pub line: usize,
+}
+
+/// The change an event makes: the control API's `link`, `set-position`, `set-tx-power`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EventAction {
+    /// `link`.
+    Link {
+        /// Config node, `ap` or `vmN`.
+        node: String,
+        /// Band or frequency, as written.
+        band: String,
+        /// Extra attenuation, dB.
+        attenuation_db: Option<f64>,
+        /// Loss probability.
+        loss_probability: Option<f64>,
+        /// Added delay, µs.
+        delay_us: Option<u64>,
+        /// Down (true) or up (false).
+        down: Option<bool>,
+        /// Reset the link first.
+        clear: bool,
+    },
+    /// `set-position`.
+    Position {
+        /// Config node.
+        node: String,
+        /// Metres.
+        position: [f64; 3],
+    },
+    /// `set-tx-power`.
+    TxPower {
+        /// Config node.
+        node: String,
+        /// Band as written (none: every band).
+        band: Option<String>,
+        /// dBm.
+        dbm: f64,
+    },
+}
+
+/// Checks the events against the config's node names; sorted by time (stable).
+pub(super) fn resolve(
+    repr: &[EventRepr],
+    names: &HashMap<String, usize>,
+    at: &dyn Fn(Range<usize>, String) -> super::ConfigError,
+    line_of: &dyn Fn(usize) -> usize,
+) -> Result<Vec<Event>, super::ConfigError> {
+    let mut out = Vec::with_capacity(repr.len());
+    for e in repr {
+        let when = time(&e.at).map_err(|m| at(e.at.span(), format!("event at: {m}")))?;
+        let ramp = e
+            .ramp
+            .as_ref()
+            .map(|r| time(r).map_err(|m| at(r.span(), format!("event ramp: {m}"))))
+            .transpose()?;
+        let whole = e.at.span();
+        let config_node = |node: &str, span: Range<usize>| {
+            if names.contains_key(node) {
+                Ok(())
+            } else {
+                let mut known: Vec<&str> = names.keys().map(String::as_str).collect();
+                known.sort_unstable();
+                Err(at(
+                    span,
+                    format!(
+                        "event names unknown node `{node}` (the config's nodes: {})",
+                        known.join(", ")
+                    ),
+                ))
+            }
+        };
+        let action = match (&e.link, &e.position, &e.tx_power) {
+            (Some(l), None, None) => {
+                let span = l.span();
+                let l = l.get_ref();
+                let is_vm = l
+                    .node
+                    .strip_prefix("vm")
+                    .is_some_and(|n| n.parse::<u32>().is_ok());
+                if !(is_vm || l.node == "ap") {
+                    config_node(&l.node, span.clone())?;
+                }
+                LinkBand::parse(&l.band).map_err(|m| at(span.clone(), m))?;
+                check(l.attenuation_db, 0.0, MAX_ATTENUATION_DB, "attenuation_db")
+                    .and(check(l.loss_probability, 0.0, 1.0, "loss_probability"))
+                    .and(check(
+                        l.delay_us.map(|d| d as f64),
+                        0.0,
+                        MAX_DELAY_US as f64,
+                        "delay_us",
+                    ))
+                    .map_err(|m| at(span.clone(), m))?;
+                if ramp.is_some() && l.attenuation_db.is_none() {
+                    return Err(at(
+                        span,
+                        "a ramp needs attenuation_db (only attenuation ramps)".into(),
+                    ));
+                }
+                EventAction::Link {
+                    node: l.node.clone(),
+                    band: l.band.clone(),
+                    attenuation_db: l.attenuation_db,
+                    loss_probability: l.loss_probability,
+                    delay_us: l.delay_us,
+                    down: l.down,
+                    clear: l.clear,
+                }
+            }
+            (None, Some(p), None) => {
+                let span = p.span();
+                let p = p.get_ref();
+                config_node(&p.node, span.clone())?;
+                if p.position
+                    .iter()
+                    .any(|c| !c.is_finite() || c.abs() > MAX_COORDINATE_M)
+                {
+                    return Err(at(
+                        span,
+                        format!(
+                            "position coordinates must be finite, within ±{MAX_COORDINATE_M} m"
+                        ),
+                    ));
+                }
+                EventAction::Position {
+                    node: p.node.clone(),
+                    position: p.position,
+                }
+            }
+            (None, None, Some(t)) => {
+                let span = t.span();
+                let t = t.get_ref();
+                config_node(&t.node, span.clone())?;
+                let (lo, hi) = TX_POWER_RANGE_DBM;
+                check(Some(t.dbm), lo, hi, "dbm").map_err(|m| at(span.clone(), m))?;
+                if let Some(b) = &t.band {
+                    match LinkBand::parse(b) {
+                        Ok(LinkBand::Band(_)) => {}
+                        _ => {
+                            return Err(at(
+                                span,
+                                format!("tx_power band {b:?}: give 2.4ghz, 5ghz or 6ghz"),
+                            ))
+                        }
+                    }
+                }
+                EventAction::TxPower {
+                    node: t.node.clone(),
+                    band: t.band.clone(),
+                    dbm: t.dbm,
+                }
+            }
+            _ => {
+                return Err(at(
+                    whole,
+                    "an event holds exactly one of link, position, tx_power".into(),
+                ))
+            }
+        };
+        if ramp.is_some() && !matches!(action, EventAction::Link { .. }) {
+            return Err(at(whole, "only link attenuation ramps".into()));
+        }
+        out.push(Event {
+            at: when,
+            ramp,
+            action,
+            line: line_of(e.at.span().start),
+        });
+    }
+    out.sort_by_key(|e| e.at);
+    Ok(out)
+}
+
+fn check(v: Option<f64>, lo: f64, hi: f64, what: &str) -> Result<(), String> {
+    match v {
+        Some(x) if !(lo..=hi).contains(&x) => Err(format!("{what} {x} is outside {lo} ‥ {hi}")),
+        _ => Ok(()),
+    }
+}
+
+/// `"2s"`, `"1500ms"`, `"2.5s"`, or a number of seconds.
+fn time(v: &Spanned<toml::Value>) -> Result<Duration, String> {
+    let seconds = match v.get_ref() {
+        toml::Value::Integer(i) => *i as f64,
+        toml::Value::Float(f) => *f,
+        toml::Value::String(s) => {
+            let s = s.trim();
+            let (number, scale) = if let Some(ms) = s.strip_suffix("ms") {
+                (ms, 1e-3)
+            } else if let Some(sec) = s.strip_suffix('s') {
+                (sec, 1.0)
+            } else {
+                return Err(format!("{s:?}: give a time such as \"2s\" or \"1500ms\""));
+            };
+            number
+                .trim()
+                .parse::<f64>()
+                .map_err(|_| format!("{s:?}: give a time such as \"2s\" or \"1500ms\""))?
+                * scale
+        }
+        other => return Err(format!("{other}: give a time such as \"2s\" or \"1500ms\"")),
+    };
+    if !(seconds.is_finite() && seconds >= 0.0) || seconds > MAX_TIME.as_secs_f64() {
+        return Err(format!("{seconds} s is not a time from 0 to a day"));
+    }
+    Ok(Duration::from_secs_f64(seconds))
+}

@@ -1,0 +1,164 @@
+//! `--metrics ADDR`: GET /metrics serves the daemon's counters in the Prometheus text format,
+//! per VM, per radio and frequency and per link of each MLD, as they are at scrape time.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use common::*;
+use hwsim_frame::nl::tx_flags;
+
+const AP_TOML: &str = r#"
+ssid = "metrics"
+mld_addr = "02:00:00:a0:00:00"
+security = "open"
+[[link]]
+id = 0
+band = "5"
+channel = 36
+bssid = "02:00:00:a0:00:11"
+[[link]]
+id = 1
+band = "6"
+channel = 5
+bssid = "02:00:00:a0:00:12"
+"#;
+
+fn get(addr: &str, path: &str) -> (String, String) {
+    let mut s = TcpStream::connect(addr).expect("connect to --metrics");
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\n\r\n").unwrap();
+    let mut all = String::new();
+    s.read_to_string(&mut all).unwrap();
+    let (head, body) = all.split_once("\r\n\r\n").expect("an HTTP response");
+    (head.to_owned(), body.to_owned())
+}
+
+/// The value of the sample whose line starts with `prefix` (name and labels).
+fn sample(body: &str, prefix: &str) -> Option<f64> {
+    body.lines()
+        .find(|l| l.starts_with(prefix))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+}
+
+fn samples(body: &str, name: &str) -> Vec<(String, f64)> {
+    body.lines()
+        .filter(|l| l.starts_with(&format!("{name}{{")))
+        .filter_map(|l| {
+            let (labels, v) = l.rsplit_once(' ')?;
+            Some((labels.to_owned(), v.parse().ok()?))
+        })
+        .collect()
+}
+
+#[test]
+fn metrics_serve_vm_radio_link_and_mld_link_counters_as_they_are_now() {
+    let dir = test_dir("metrics-ap");
+    let ap = dir.join("ap.toml");
+    std::fs::write(&ap, AP_TOML).unwrap();
+    let (d, log) = Daemon::start_logged(
+        "metrics",
+        &[
+            "--metrics",
+            "127.0.0.1:0",
+            "--ap-config",
+            ap.to_str().unwrap(),
+        ],
+    );
+    let line = log
+        .wait_for("metrics: http://", Duration::from_secs(10))
+        .expect("the log names the metrics address");
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .expect("an address")
+        .to_owned();
+
+    let mut a = d.guest();
+    let mut b = d.guest();
+    let (ra, rb) = (TestRadio::new(1, 0), TestRadio::new(2, 0));
+    announce(&mut a, ra, ra.vif);
+    announce(&mut b, rb, rb.vif);
+    std::thread::sleep(Duration::from_millis(150));
+    for c in 0..7u64 {
+        let f = data_frame(rb.vif, ra.vif, b"counted");
+        send_frame(&mut a, ra, &f, 5180, tx_flags::REQ_TX_STATUS, c);
+    }
+    until(&mut a, |g| statuses(g).len() == 7);
+
+    let (head, body) = get(&addr, "/metrics");
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(head.contains("text/plain; version=0.0.4"), "{head}");
+    let radio = format!("radio=\"{}\"", ra.wire);
+    let tx = samples(&body, "vhost_hwsim_radio_tx_frames_total");
+    let mine: Vec<_> = tx.iter().filter(|(l, _)| l.contains(&radio)).collect();
+    assert_eq!(mine.len(), 1, "{tx:?}");
+    assert_eq!(mine[0].1, 7.0);
+    let link = samples(&body, "vhost_hwsim_radio_link_frames_total");
+    assert!(
+        link.iter()
+            .any(|(l, v)| l.contains(&radio) && l.contains("freq=\"5180\"") && *v == 7.0),
+        "{link:?}"
+    );
+    let bytes = samples(&body, "vhost_hwsim_radio_link_bytes_total");
+    let frame_len = data_frame(rb.vif, ra.vif, b"counted").len() as f64;
+    assert!(
+        bytes
+            .iter()
+            .any(|(l, v)| l.contains(&radio) && *v == 7.0 * frame_len),
+        "{bytes:?}"
+    );
+    let delivered = samples(&body, "vhost_hwsim_radio_rx_delivered_total");
+    assert!(
+        delivered
+            .iter()
+            .any(|(l, v)| l.contains(&format!("radio=\"{}\"", rb.wire)) && *v >= 7.0),
+        "{delivered:?}"
+    );
+    assert!(samples(&body, "vhost_hwsim_vm_tx_frames_total")
+        .iter()
+        .any(|(l, v)| l.contains("name=\"ap-mld\"") && *v > 0.0));
+    assert!(body.contains("# TYPE vhost_hwsim_radio_tx_frames_total counter"));
+    assert_eq!(sample(&body, "vhost_hwsim_vms_connected "), Some(3.0));
+
+    // The AP MLD's links carry its beacons; the counters grow between scrapes.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let beaconing = |body: &str| {
+        let links = samples(body, "vhost_hwsim_mld_link_frames_total");
+        let on = |id: &str| {
+            links
+                .iter()
+                .find(|(l, _)| {
+                    l.contains("kind=\"ap\"") && l.contains(&format!("link_id=\"{id}\""))
+                })
+                .map(|(_, v)| *v)
+        };
+        (on("0"), on("1"))
+    };
+    let first = loop {
+        let (_, body) = get(&addr, "/metrics");
+        if let (Some(l0), Some(l1)) = beaconing(&body) {
+            break (l0, l1);
+        }
+        assert!(Instant::now() < deadline, "no AP MLD link counters: {body}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    std::thread::sleep(Duration::from_millis(400));
+    let (_, body) = get(&addr, "/metrics");
+    let (l0, l1) = beaconing(&body);
+    assert!(
+        l0.unwrap() > first.0 && l1.unwrap() > first.1,
+        "{first:?} → {l0:?} {l1:?}"
+    );
+    assert!(samples(&body, "vhost_hwsim_mld_link_airtime_seconds_total")
+        .iter()
+        .any(|(l, v)| l.contains("kind=\"ap\"") && *v > 0.0));
+
+    let (head, _) = get(&addr, "/nothing");
+    assert!(head.starts_with("HTTP/1.1 404"), "{head}");
+    let _ = &mut b;
+}

@@ -1,0 +1,141 @@
+//! The daemon under `--time-travel` with `hwsim-guest` frontends (which are no time-travel
+//! participants): the medium clock takes its time from the controller, so frames need their
+//! airtime in simulated time, the simulated time reached depends on the frames alone (two
+//! daemons fed the same frames end at the same nanosecond), and the in-band notification
+//! feature is offered only under `--time-travel`.
+
+mod common;
+
+use std::path::Path;
+use std::time::Duration;
+
+use common::*;
+use hwsim_frame::nl::tx_flags;
+use hwsim_radio::airtime::ppdu_duration_ns;
+use hwsim_radio::band::Band;
+use hwsim_radio::rates::TxVector;
+use vhost::vhost_user::message::VhostUserProtocolFeatures;
+use vhost::vhost_user::{Frontend, VhostUserFrontend};
+use vhost::VhostBackend;
+
+const N: usize = 40;
+const PAYLOAD: usize = 1500;
+
+/// As in `airtime.rs`: co-located radios, 40 dB links, legacy OFDM 54 Mb/s.
+const CONFIG: &str = r#"
+seed = 3
+model = "radio"
+time_mode = "airtime"
+default_snr_db = 40
+[defaults.5g]
+max_format = "ofdm"
+max_nss = 1
+max_width = 20
+"#;
+
+fn start(name: &str) -> Daemon {
+    let dir = test_dir(&format!("{name}-files"));
+    let cfg = dir.join("medium.toml");
+    std::fs::write(&cfg, CONFIG).unwrap();
+    let time = dir.join("time.sock");
+    let d = Daemon::start_with(
+        name,
+        &[
+            "--config",
+            cfg.to_str().unwrap(),
+            "--time-travel",
+            time.to_str().unwrap(),
+        ],
+    );
+    wait_for_path(&time);
+    d
+}
+
+fn simulated_now(d: &Daemon) -> u64 {
+    d.stats()["time_travel"]["now_ns"]
+        .as_u64()
+        .expect("stats has time_travel.now_ns")
+}
+
+/// Sends N frames from one radio to another and waits for all of them and their statuses;
+/// returns the simulated time reached.
+fn send_n(d: &Daemon) -> u64 {
+    let (a, r) = (TestRadio::new(1, 0), TestRadio::new(2, 0));
+    let mut ga = d.guest();
+    let mut gr = d.guest();
+    announce(&mut ga, a, a.vif);
+    announce(&mut gr, r, r.vif);
+    std::thread::sleep(Duration::from_millis(100));
+    let before = simulated_now(d);
+    assert_eq!(before, 0, "nothing timed yet: simulated time stands at 0");
+    let payload = vec![0x5au8; PAYLOAD];
+    for i in 0..N {
+        let f = data_frame(r.vif, a.vif, &payload);
+        send_frame(
+            &mut ga,
+            a,
+            &f,
+            5180,
+            tx_flags::REQ_TX_STATUS,
+            100 + i as u64,
+        );
+    }
+    let got = until(&mut gr, |g| frames_for(g, r).len() >= N);
+    assert_eq!(frames_for(&got, r).len(), N);
+    let st = until(&mut ga, |g| statuses(g).len() >= N);
+    assert_eq!(statuses(&st).iter().filter(|s| s.acked()).count(), N);
+    simulated_now(d)
+}
+
+#[test]
+fn frames_take_their_airtime_in_simulated_time_and_the_same_frames_end_at_the_same_time() {
+    let d1 = start("tt-airtime-1");
+    let t1 = send_n(&d1);
+    let ppdu = ppdu_duration_ns(
+        &TxVector::ofdm(7).unwrap(),
+        24 + PAYLOAD as u32 + 4,
+        Band::Band5G,
+    );
+    // N frames back to back cannot take less than N PPDUs; each also waits AIFS, backoff,
+    // SIFS and the ACK (16 + 34 µs + ≤ 15 slots of 9 µs + 16 µs + ACK ≈ 44 µs): far below 2×.
+    assert!(t1 >= N as u64 * ppdu, "{t1} ns for {N} PPDUs of {ppdu} ns");
+    assert!(
+        t1 < 2 * N as u64 * ppdu,
+        "{t1} ns for {N} PPDUs of {ppdu} ns"
+    );
+    // Nothing else is scheduled: time stands still once the last status is out.
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(simulated_now(&d1), t1, "time moved without events");
+    // A second daemon, the same frames: the same simulated end, to the nanosecond (on the
+    // host's clock the end would follow the wall time the frames happened to arrive at).
+    let d2 = start("tt-airtime-2");
+    let t2 = send_n(&d2);
+    assert_eq!(t1, t2);
+    for d in [&d1, &d2] {
+        let c = &d.stats()["time_travel"]["counters"];
+        assert_eq!(c["settle_timeouts"], 0, "no wait gave up");
+        assert_eq!(c["violations"], 0);
+    }
+    eprintln!("time travel: {N} frames of PPDU {ppdu} ns ended at {t1} ns simulated");
+}
+
+fn offered_protocol_features(socket: &Path) -> VhostUserProtocolFeatures {
+    let stream = std::os::unix::net::UnixStream::connect(socket).unwrap();
+    let mut fe = Frontend::from_stream(stream, 2);
+    fe.set_owner().unwrap();
+    let _ = fe.get_features().unwrap();
+    fe.get_protocol_features().unwrap()
+}
+
+#[test]
+fn in_band_notifications_are_offered_only_under_time_travel() {
+    let wall = Daemon::start("tt-features-wall");
+    let f = offered_protocol_features(&wall.socket);
+    assert!(
+        f.contains(VhostUserProtocolFeatures::REPLY_ACK | VhostUserProtocolFeatures::BACKEND_REQ)
+    );
+    assert!(!f.contains(VhostUserProtocolFeatures::INBAND_NOTIFICATIONS));
+    let tt = start("tt-features-tt");
+    let f = offered_protocol_features(&tt.socket);
+    assert!(f.contains(VhostUserProtocolFeatures::INBAND_NOTIFICATIONS));
+}
