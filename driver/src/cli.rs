@@ -82,6 +82,11 @@ pub struct Args {
     /// medium.
     #[arg(long, value_name = "FILE", help_heading = MEDIUM)]
     pub config: Option<PathBuf>,
+    /// Medium configuration in wmediumd's libconfig format (ifaces.ids, links, model types
+    /// snr/prob/path_loss), used like --config; what cannot be mapped is refused with its line
+    /// (docs/wmediumd.md). `reload` then reads wmediumd files too. `convert` shows the TOML.
+    #[arg(long, value_name = "FILE", help_heading = MEDIUM, conflicts_with = "config")]
+    pub wmediumd_config: Option<PathBuf>,
     /// Signal reported by the perfect medium, dBm.
     #[arg(long, value_name = "DBM", default_value_t = -50, allow_hyphen_values = true,
           help_heading = MEDIUM)]
@@ -183,6 +188,11 @@ pub enum Command {
         #[arg(long)]
         config: PathBuf,
     },
+    /// Print the medium TOML equivalent to a wmediumd libconfig file (to keep and edit).
+    Convert {
+        /// The wmediumd configuration.
+        file: PathBuf,
+    },
     /// Print a PHY format's MCS table with data rates.
     Rates {
         /// PHY format: ofdm, ht, vht, he or eht (dsss for 802.11b).
@@ -232,6 +242,21 @@ pub enum ApAction {
 }
 
 impl Args {
+    /// The medium config file and its format (`--config` or `--wmediumd-config`, which
+    /// conflict).
+    pub fn medium_config(
+        &self,
+    ) -> (
+        Option<&std::path::Path>,
+        crate::config::wmediumd::ConfigFormat,
+    ) {
+        use crate::config::wmediumd::ConfigFormat;
+        match (&self.config, &self.wmediumd_config) {
+            (_, Some(w)) => (Some(w.as_path()), ConfigFormat::Wmediumd),
+            (c, None) => (c.as_deref(), ConfigFormat::Toml),
+        }
+    }
+
     /// Queue limits from the arguments.
     pub fn limits(&self) -> Result<Limits, CliError> {
         if self.inbox == 0 || self.pool == 0 {
@@ -279,6 +304,14 @@ pub fn run(args: Args) -> Result<(), CliError> {
             let answer = crate::control::request(control, &request)?;
             print!("{answer}");
             refusal(&answer)
+        }
+        Some(Command::Convert { file }) => {
+            let text = std::fs::read_to_string(file)
+                .map_err(|e| CliError::Config(format!("{}: {e}", file.display())))?;
+            let toml = crate::config::wmediumd::to_toml(&text)
+                .map_err(|e| CliError::Config(format!("{}: {e}", file.display())))?;
+            print!("{toml}");
+            Ok(())
         }
         Some(Command::Budget { config }) => {
             let cfg =
@@ -429,24 +462,20 @@ fn serve(args: &Args) -> Result<(), CliError> {
         .transpose()
         .map_err(|e| CliError::Config(format!("--ap-config {e}")))?;
     let ap_links = ap_config.as_ref().map(ap_link_widths).unwrap_or_default();
-    let loaded = args
-        .config
-        .as_deref()
-        .map(|path| load_config(path, &ap_links))
+    let (config, format) = args.medium_config();
+    let loaded = config
+        .map(|path| load_config(path, format, &ap_links))
         .transpose()?;
     let medium = match &loaded {
         Some(cfg) => crate::planning::medium_from(cfg, args.signal),
-        None => medium_with_ap(None, args.signal, &ap_links)?,
+        None => medium_with_ap(None, format, args.signal, &ap_links)?,
     };
     let source = crate::control::MediumSource {
         loaded,
         generation: 1,
         in_force_since: std::time::Instant::now(),
-        config: args
-            .config
-            .as_deref()
-            .map(|c| absolute("--config", c))
-            .transpose()?,
+        config: config.map(|c| absolute("--config", c)).transpose()?,
+        format,
         signal_dbm: args.signal,
         ap_links,
     };

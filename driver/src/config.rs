@@ -224,9 +224,12 @@ struct NodeRepr {
 struct LinkRepr {
     between: Spanned<[String; 2]>,
     snr_db: Option<f64>,
+    reverse_snr_db: Option<f64>,
     #[serde(default)]
     extra_loss_db: f64,
     loss_probability: Option<Spanned<f64>>,
+    #[serde(default)]
+    loss_per_frame: bool,
 }
 
 /// The file as written.
@@ -284,12 +287,19 @@ pub struct Node {
 pub struct LinkOverride {
     /// Node indices.
     pub between: [usize; 2],
-    /// Fixed SNR (20 MHz reference, dB) replacing path loss and fading.
+    /// Fixed SNR (20 MHz reference, dB) replacing path loss and fading; from `between[0]` to
+    /// `between[1]`, and back unless `reverse_snr_db` is set.
     pub snr_db: Option<f64>,
+    /// Fixed SNR from `between[1]` to `between[0]` when it differs (wmediumd's asymmetric
+    /// links); only with `snr_db`.
+    pub reverse_snr_db: Option<f64>,
     /// Loss added to the path loss, dB.
     pub extra_loss_db: f64,
     /// Probability that an attempt is lost regardless of SNR.
     pub loss_probability: f64,
+    /// Draw the loss once per frame for all its attempts (wmediumd's `prob` model: a frame
+    /// lost at its first attempt is lost at every retry) instead of once per attempt.
+    pub loss_per_frame: bool,
 }
 
 /// The validated configuration.
@@ -469,6 +479,18 @@ impl Config {
                     return Err(at(l.between.span(), "snr_db must be finite".into()));
                 }
             }
+            match (l.snr_db, l.reverse_snr_db) {
+                (_, Some(r)) if !r.is_finite() => {
+                    return Err(at(l.between.span(), "reverse_snr_db must be finite".into()));
+                }
+                (None, Some(_)) => {
+                    return Err(at(
+                        l.between.span(),
+                        "reverse_snr_db needs snr_db (the SNR the other way)".into(),
+                    ));
+                }
+                _ => {}
+            }
             if !(l.extra_loss_db.is_finite() && l.extra_loss_db >= 0.0) {
                 return Err(at(l.between.span(), "extra_loss_db must be ≥ 0".into()));
             }
@@ -488,8 +510,10 @@ impl Config {
             links.push(LinkOverride {
                 between: [ia, ib],
                 snr_db: l.snr_db,
+                reverse_snr_db: l.reverse_snr_db,
                 extra_loss_db: l.extra_loss_db,
                 loss_probability: p,
+                loss_per_frame: l.loss_per_frame,
             });
         }
 
@@ -628,3 +652,4 @@ pub mod ap_links;
 pub mod events;
 #[cfg(test)]
 mod tests;
+pub mod wmediumd;

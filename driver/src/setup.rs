@@ -7,6 +7,7 @@ use std::sync::Arc;
 use hwsim_radio::band::{Band, Width};
 
 use crate::config::ap_links::{bound_by_ap_links, ApLinkWidth};
+use crate::config::wmediumd::ConfigFormat;
 use crate::config::Config;
 use crate::core::Core;
 use crate::error::CliError;
@@ -17,13 +18,14 @@ pub fn medium(
     config: Option<&std::path::Path>,
     signal_dbm: i32,
 ) -> Result<Arc<dyn Medium>, CliError> {
-    medium_with_ap(config, signal_dbm, &[])
+    medium_with_ap(config, ConfigFormat::Toml, signal_dbm, &[])
 }
 
 /// The medium the arguments ask for, its rate synthesis bounded by the built-in AP MLD's
 /// link widths (`ap_links`; see [`crate::config::ap_links`]).
 pub fn medium_with_ap(
     config: Option<&std::path::Path>,
+    format: ConfigFormat,
     signal_dbm: i32,
     ap_links: &[ApLinkWidth],
 ) -> Result<Arc<dyn Medium>, CliError> {
@@ -33,15 +35,25 @@ pub fn medium_with_ap(
             ..PerfectMedium::default()
         })),
         Some(path) => Ok(crate::planning::medium_from(
-            &load_config(path, ap_links)?,
+            &load_config(path, format, ap_links)?,
             signal_dbm,
         )),
     }
 }
 
-/// Reads the medium config `path` (`--config`), its rates bounded by the AP MLD's links.
-pub fn load_config(path: &std::path::Path, ap_links: &[ApLinkWidth]) -> Result<Config, CliError> {
-    let mut cfg = Config::load(path).map_err(|e| CliError::Config(format!("--config {e}")))?;
+/// Reads the medium config `path` (`--config`, or `--wmediumd-config` in that format), its
+/// rates bounded by the AP MLD's links.
+pub fn load_config(
+    path: &std::path::Path,
+    format: ConfigFormat,
+    ap_links: &[ApLinkWidth],
+) -> Result<Config, CliError> {
+    let flag = match format {
+        ConfigFormat::Toml => "--config",
+        ConfigFormat::Wmediumd => "--wmediumd-config",
+    };
+    let mut cfg =
+        Config::load_as(path, format).map_err(|e| CliError::Config(format!("{flag} {e}")))?;
     bound_by_ap_links(&mut cfg, ap_links);
     Ok(cfg)
 }

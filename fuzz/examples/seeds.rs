@@ -431,6 +431,13 @@ fn main() {
         "ap_config",
         std::fs::read(repo.join("docs/ap-mld-example.toml")).expect("doc config"),
     );
+    c.add(
+        "wmediumd_config",
+        std::fs::read(repo.join("docs/wmediumd-example.cfg")).expect("doc config"),
+    );
+    for text in WMEDIUMD_SEEDS {
+        c.add("wmediumd_config", text.as_bytes().to_vec());
+    }
     seed_built(&mut c);
     seed_sessions(&mut c, &station_frames);
     // Caps keep the corpora small: libFuzzer's merge finds the interesting ones.
@@ -439,3 +446,15 @@ fn main() {
     }
     c.write(&out);
 }
+
+/// wmediumd files of the other model types (the doc example is a path-loss one).
+const WMEDIUMD_SEEDS: [&str; 3] = [
+    "ifaces :\n{\n\tids = [ \"02:00:00:00:00:00\", \"02:00:00:00:01:00\", \"02:00:00:00:02:00\" ];\n\
+     \tlinks = (\n\t\t(0, 1, 10),\n\t\t(1, 0, 12),\n\t\t(0, 2, 20)\n\t);\n};\n",
+    "ifaces : { ids = [ \"02:00:00:00:00:00\", \"02:00:00:00:01:00\" ]; };\n\
+     model:\n{\n\ttype = \"prob\";\n\tdefault_prob = 1.0;\n\tlinks = ( (0, 1, 0.25) );\n};\n",
+    "ifaces : { ids = [ \"02:00:00:00:00:00\", \"02:00:00:00:01:00\" ]; enable_interference = true; };\n\
+     model :\n{\n\ttype = \"path_loss\";\n\tpositions = ( (0.0, 0.0, 1.0), (5.0, 5.0, 1.0) );\n\
+     \ttx_powers = ( 15.0, 18.0 );\n\tmodel_name = \"free_space\";\n\tsL = 2;\n\
+     \tnoise_threshold = -90;\n\tfading_coefficient = 2;\n};\n",
+];

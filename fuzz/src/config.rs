@@ -1,5 +1,5 @@
-//! The two TOML files the daemon reads: the medium config (`--config`, and `reload`) and
-//! the AP MLD config (`--ap-config`). From arbitrary text, a parse error is the expected
+//! The files the daemon reads: the medium config (`--config`, and `reload`), a wmediumd
+//! file in its place (`--wmediumd-config`) and the AP MLD config (`--ap-config`). From arbitrary text, a parse error is the expected
 //! answer; a panic is a finding, in the parser or in what the daemon builds from a config
 //! that parsed (the radio model, the budget report, the AP MLD and its beacons).
 
@@ -43,6 +43,21 @@ pub fn check_medium_config(text: &str) {
     ]
     .map(|(bssid, band, width)| ApLinkWidth { bssid, band, width });
     bound_by_ap_links(&mut cfg, &ap_links);
+    exercise_medium(&cfg);
+}
+
+/// A wmediumd file: read it; a file the mapping accepts must give TOML that the medium config
+/// parser accepts too (the mapping checks everything against the wmediumd text first, so a
+/// refusal of its own output is a finding), and the medium built from it must judge frames.
+pub fn check_wmediumd_config(text: &str) {
+    let _ = vhost_hwsim::config::wmediumd::libconfig::parse(text);
+    let Ok(toml) = vhost_hwsim::config::wmediumd::to_toml(text) else {
+        return;
+    };
+    let cfg = match Config::parse(&toml) {
+        Ok(cfg) => cfg,
+        Err(e) => panic!("the conversion wrote a config its parser refuses: {e}\n{toml}"),
+    };
     exercise_medium(&cfg);
 }
 

@@ -66,8 +66,10 @@ pub fn bound_by_ap_links(cfg: &mut Config, links: &[ApLinkWidth]) {
                 cfg.links.push(LinkOverride {
                     between: [listed, other],
                     snr_db: Some(snr),
+                    reverse_snr_db: None,
                     extra_loss_db: 0.0,
                     loss_probability: 0.0,
+                    loss_per_frame: false,
                 });
             }
         }

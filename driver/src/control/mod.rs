@@ -62,6 +62,8 @@ const TEXT_WAIT: Duration = Duration::from_secs(5);
 pub struct MediumSource {
     /// The config file of the medium in force (`--config`, then each successful reload's file).
     pub config: Option<PathBuf>,
+    /// The format of every file reloaded (TOML, or wmediumd's with `--wmediumd-config`).
+    pub format: crate::config::wmediumd::ConfigFormat,
     /// `--signal`: the perfect medium's constant signal, dBm.
     pub signal_dbm: i32,
     /// The built-in AP MLD's links, whose widths bound every reloaded medium too.
@@ -371,7 +373,7 @@ pub fn reload(
     let path = path
         .or_else(|| source.config.clone())
         .ok_or("no config to reload: the daemon started without --config; give one: reload PATH")?;
-    let mut config = Config::load(&path).map_err(|e| format!("config: {e}"))?;
+    let mut config = Config::load_as(&path, source.format).map_err(|e| format!("config: {e}"))?;
     crate::config::ap_links::bound_by_ap_links(&mut config, &source.ap_links);
     let medium = crate::planning::medium_from(&config, source.signal_dbm);
     put_in_force(core, medium);

@@ -96,6 +96,8 @@ struct Link {
     /// Extra loss plus static shadowing, dB.
     static_loss_db: f64,
     loss_probability: f64,
+    /// One loss draw for all attempts of a frame (else one per attempt).
+    loss_per_frame: bool,
     /// Index into `RadioMedium::tables` per band.
     table: [usize; 3],
 }
@@ -178,10 +180,20 @@ impl RadioMedium {
                 let default_snr = (t == unlisted || r == unlisted)
                     .then_some(cfg.default_snr_db)
                     .flatten();
+                // An override written the other way round gives its reverse SNR, if any.
+                let reverse = over.is_some_and(|l| l.between == [r, t]);
+                let fixed = over.and_then(|l| {
+                    if reverse {
+                        l.reverse_snr_db.or(l.snr_db)
+                    } else {
+                        l.snr_db
+                    }
+                });
                 links.push(Link {
-                    fixed_snr_db: over.and_then(|l| l.snr_db).or(default_snr),
+                    fixed_snr_db: fixed.or(default_snr),
                     static_loss_db: shadow + over.map_or(0.0, |l| l.extra_loss_db),
                     loss_probability: over.map_or(0.0, |l| l.loss_probability),
+                    loss_per_frame: over.is_some_and(|l| l.loss_per_frame),
                     table,
                 });
             }
@@ -504,11 +516,14 @@ impl Medium for RadioMedium {
         let band = band_for(tx.freq).0;
         let fails = |v: &TxVector| per(snr_at_width(snr20, v.width()), v, psdu_len);
         let delivered = |attempt: u32, p: f64| {
-            let draw = |what: u32| {
+            let draw = |what: u32, attempt: u32| {
                 RngKey::new(self.seed, tx_id, tx.seq, what | (attempt << 8)).uniform(rx_id)
             };
-            draw(purpose::DELIVERY) >= p
-                && (link.loss_probability <= 0.0 || draw(purpose::LOSS) >= link.loss_probability)
+            // Per frame, every attempt reuses the draw keyed as attempt 0.
+            let loss_attempt = if link.loss_per_frame { 0 } else { attempt };
+            draw(purpose::DELIVERY, attempt) >= p
+                && (link.loss_probability <= 0.0
+                    || draw(purpose::LOSS, loss_attempt) >= link.loss_probability)
         };
         let basic_only = sent_at_basic_rate(tx.frame);
         let (attempt, vector, padding) =

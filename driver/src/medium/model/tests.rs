@@ -152,8 +152,10 @@ fn retry_accounting_reports_the_attempt_that_got_through() {
     cfg.links.push(crate::config::LinkOverride {
         between: [0, 1],
         snr_db: None,
+        reverse_snr_db: None,
         extra_loss_db: 0.0,
         loss_probability: 0.5,
+        loss_per_frame: false,
     });
     let m = RadioMedium::new(&cfg);
     let frame = data(1496);
@@ -212,14 +214,18 @@ fn link_overrides_apply() {
     cfg.links.push(crate::config::LinkOverride {
         between: [0, 4],
         snr_db: Some(30.0),
+        reverse_snr_db: None,
         extra_loss_db: 0.0,
         loss_probability: 0.0,
+        loss_per_frame: false,
     });
     cfg.links.push(crate::config::LinkOverride {
         between: [0, 1],
         snr_db: None,
+        reverse_snr_db: None,
         extra_loss_db: 0.0,
         loss_probability: 0.5,
+        loss_per_frame: false,
     });
     let m = RadioMedium::new(&cfg);
     let frame = data(100);
@@ -231,6 +237,36 @@ fn link_overrides_apply() {
     let f = fates(&m, NEAR, 400);
     let first = f.iter().filter(|&&a| a == 1).count();
     assert!((150..250).contains(&first), "{first}");
+}
+
+#[test]
+fn a_reverse_snr_and_a_per_frame_loss_apply() {
+    let mut cfg = config(1, "\"none\"");
+    cfg.links.push(crate::config::LinkOverride {
+        between: [0, 4],
+        snr_db: Some(30.0),
+        reverse_snr_db: Some(5.0),
+        extra_loss_db: 0.0,
+        loss_probability: 0.0,
+        loss_per_frame: false,
+    });
+    cfg.links.push(crate::config::LinkOverride {
+        between: [0, 1],
+        snr_db: None,
+        reverse_snr_db: None,
+        extra_loss_db: 0.0,
+        loss_probability: 0.5,
+        loss_per_frame: true,
+    });
+    let m = RadioMedium::new(&cfg);
+    assert_eq!(m.link_budget(0, 4, 5180).snr_db, 30.0);
+    assert_eq!(m.link_budget(4, 0, 5180).snr_db, 5.0, "the other way");
+    // One draw per frame: about half the frames are lost whatever the retries, and a frame
+    // that arrives does so at its first attempt (the near link has no PER to speak of).
+    let f = fates(&m, NEAR, 400);
+    let lost = f.iter().filter(|&&a| a == 0).count();
+    assert!((150..250).contains(&lost), "{lost}");
+    assert!(f.iter().all(|&a| a <= 1), "{f:?}");
 }
 
 #[test]
