@@ -1,7 +1,8 @@
 //! The daemon's MLD tracker fed what guests transmit: a sequence of frames, each from one of
 //! a few radios (in two VMs) on one of a few frequencies, with radios leaving now and then.
 //! Besides never panicking: `observe` returns true exactly when the table changed (the
-//! tracker thread publishes a new table only then), and every MLD in the table has a link.
+//! tracker thread publishes a new table only then: its MLDs or the capabilities it learned),
+//! and every MLD in the table has a link.
 
 use hwsim_frame::MacAddr;
 use vhost_hwsim::mld::{MldTable, MldTracker};
@@ -46,7 +47,7 @@ pub fn check_tracker(input: &[u8]) {
         let now = t.table();
         assert_eq!(
             changed,
-            now.mlds != table.mlds,
+            now.mlds != table.mlds || now.caps != table.caps,
             "observe/prune says {changed} but the table {}",
             if changed { "stayed" } else { "changed" }
         );

@@ -329,7 +329,9 @@ impl MldTracker {
         if self.caps.len() >= MAX_CAPS && !self.caps.contains_key(&addr) {
             return false;
         }
-        self.caps.insert(addr, (radio, caps)) != Some((radio, caps))
+        // The radio is kept only to forget the caps when its VM leaves; the table publishes
+        // (address, caps), so only a change of those is a change.
+        self.caps.insert(addr, (radio, caps)).map(|(_, c)| c) != Some(caps)
     }
 
     /// The (re)association request's per-STA profiles: each names a link address of the
