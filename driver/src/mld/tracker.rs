@@ -76,6 +76,10 @@ pub struct MldTracker {
     seen: HashMap<(RadioKey, u32, MacAddr), u64>,
     /// What each link address advertised it can receive, and the radio it came from.
     caps: BTreeMap<MacAddr, (RadioKey, PeerCaps)>,
+    /// The published capabilities of each address one frame touched, before the frame: a
+    /// frame may name one address twice (a station's own and a per-STA profile's), so whether
+    /// the table changed is judged once the whole frame is learned.
+    caps_before: Vec<(MacAddr, Option<PeerCaps>)>,
     counters: TrackerCounters,
     malformed: BTreeMap<&'static str, u64>,
 }
@@ -128,9 +132,21 @@ impl MldTracker {
             }
             _ => false,
         };
+        let changed = self.caps_changed() | changed;
         if changed {
             self.counters.changes += 1;
         }
+        changed
+    }
+
+    /// Whether the capabilities of the addresses the frame touched differ from before it (see
+    /// `caps_before`); forgets them.
+    fn caps_changed(&mut self) -> bool {
+        let changed = self
+            .caps_before
+            .iter()
+            .any(|(a, old)| self.caps.get(a).map(|(_, c)| *c) != *old);
+        self.caps_before.clear();
         changed
     }
 
@@ -322,16 +338,25 @@ impl MldTracker {
         self.set_caps(addr, radio, caps)
     }
 
+    /// Records what `addr` advertised. The change, if any, is judged per frame
+    /// (`caps_changed`), so this says false.
     fn set_caps(&mut self, addr: MacAddr, radio: RadioKey, caps: Option<PeerCaps>) -> bool {
-        let Some(caps) = caps else {
-            return self.caps.remove(&addr).is_some();
-        };
-        if self.caps.len() >= MAX_CAPS && !self.caps.contains_key(&addr) {
-            return false;
+        if !self.caps_before.iter().any(|(a, _)| *a == addr) {
+            let old = self.caps.get(&addr).map(|(_, c)| *c);
+            self.caps_before.push((addr, old));
         }
-        // The radio is kept only to forget the caps when its VM leaves; the table publishes
-        // (address, caps), so only a change of those is a change.
-        self.caps.insert(addr, (radio, caps)).map(|(_, c)| c) != Some(caps)
+        match caps {
+            None => {
+                self.caps.remove(&addr);
+            }
+            Some(caps) => {
+                if self.caps.len() < MAX_CAPS || self.caps.contains_key(&addr) {
+                    // The radio is kept only to forget the caps when its VM leaves.
+                    self.caps.insert(addr, (radio, caps));
+                }
+            }
+        }
+        false
     }
 
     /// The (re)association request's per-STA profiles: each names a link address of the
