@@ -90,7 +90,20 @@ fn metrics_serve_vm_radio_link_and_mld_link_counters_as_they_are_now() {
     }
     until(&mut a, |g| statuses(g).len() == 7);
 
-    let (head, body) = get(&addr, "/metrics");
+    // The statuses reach A before B's thread has written every delivery into B's RX ring:
+    // scrape until B's deliveries are all counted (or 5 s pass and the checks below fail).
+    let rb_label = format!("radio=\"{}\"", rb.wire);
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    let (head, body) = loop {
+        let (head, body) = get(&addr, "/metrics");
+        let done = samples(&body, "vhost_hwsim_radio_rx_delivered_total")
+            .iter()
+            .any(|(l, v)| l.contains(&rb_label) && *v >= 7.0);
+        if done || std::time::Instant::now() > deadline {
+            break (head, body);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
     assert!(head.contains("text/plain; version=0.0.4"), "{head}");
     let radio = format!("radio=\"{}\"", ra.wire);
