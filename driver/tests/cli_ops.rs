@@ -88,6 +88,24 @@ fn pass_fds(cmd: &mut Command, fds: &[(i32, i32)]) {
     }
 }
 
+/// A guest with two radios sends `n` frames of `payload` bytes from one to the other and waits
+/// for their TX statuses.
+fn send_acked_frames(socket: &std::path::Path, n: u8, payload: usize) {
+    let mut g = Guest::connect(&GuestConfig {
+        socket: socket.to_owned(),
+        ..GuestConfig::default()
+    })
+    .unwrap();
+    let (a, b) = (TestRadio::new(1, 0), TestRadio::new(1, 1));
+    announce(&mut g, a, a.vif);
+    announce(&mut g, b, b.vif);
+    for i in 0..n {
+        let frame = data_frame(b.vif, a.vif, &vec![i; payload]);
+        send_frame(&mut g, a, &frame, 2412, tx_flags::REQ_TX_STATUS, i.into());
+    }
+    until(&mut g, |got| statuses(got).len() >= usize::from(n));
+}
+
 #[test]
 fn socket_path_is_an_alias_of_socket_and_s_its_short_form() {
     for spelling in ["--socket-path", "-s"] {
@@ -290,21 +308,7 @@ fn a_capture_on_stdout_is_a_pcapng_stream_and_cannot_rotate() {
         stdout.read_to_end(&mut bytes).unwrap();
         bytes
     });
-    {
-        let mut g = Guest::connect(&GuestConfig {
-            socket: socket.clone(),
-            ..GuestConfig::default()
-        })
-        .unwrap();
-        let (a, b) = (TestRadio::new(1, 0), TestRadio::new(1, 1));
-        announce(&mut g, a, a.vif);
-        announce(&mut g, b, b.vif);
-        for i in 0..5u8 {
-            let frame = data_frame(b.vif, a.vif, &[i; 40]);
-            send_frame(&mut g, a, &frame, 2412, tx_flags::REQ_TX_STATUS, i.into());
-        }
-        until(&mut g, |got| statuses(got).len() >= 5);
-    }
+    send_acked_frames(&socket, 5, 40);
     let (status, err) = stop(child);
     assert!(status.success(), "{err}");
     let bytes = reader.join().unwrap();
@@ -352,21 +356,7 @@ fn rotation_keeps_at_most_max_files() {
         .spawn()
         .unwrap();
     wait_path(&control);
-    {
-        let mut g = Guest::connect(&GuestConfig {
-            socket: socket.clone(),
-            ..GuestConfig::default()
-        })
-        .unwrap();
-        let (a, b) = (TestRadio::new(1, 0), TestRadio::new(1, 1));
-        announce(&mut g, a, a.vif);
-        announce(&mut g, b, b.vif);
-        for i in 0..40u8 {
-            let frame = data_frame(b.vif, a.vif, &[i; 200]);
-            send_frame(&mut g, a, &frame, 2412, tx_flags::REQ_TX_STATUS, i.into());
-        }
-        until(&mut g, |got| statuses(got).len() >= 40);
-    }
+    send_acked_frames(&socket, 40, 200);
     let (status, err) = stop(child);
     assert!(status.success(), "{err}");
     let mut files: Vec<String> = std::fs::read_dir(&dir)
