@@ -5,6 +5,8 @@
 # capture queued and dropped (the daemon's capture counters at the end of the traffic).
 # Usage: scripts/bench-capture.sh [SECONDS] [RATES PER VM...]   (0: as fast as possible)
 #   CAPTURE_DIR (default /tmp): where the pcapng goes (it is deleted after each run).
+#   DAEMON=PATH: the vhost-hwsim binary to run (default: the one built here).
+#   CAPTURE_NICE=N: the writer's nice level (--capture-nice; default the daemon's, 10).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-5}
@@ -22,6 +24,8 @@ field() { tr ' ' '\n' | sed -n "s/^$1=//p" | tail -1; }
 run() {
     local rate=$1 capture=$2 out args=()
     [[ $capture == 1 ]] && args+=("--daemon-arg=--capture=$file")
+    [[ $capture == 1 && -n ${CAPTURE_NICE:-} ]] && args+=("--daemon-arg=--capture-nice=$CAPTURE_NICE")
+    [[ -n ${DAEMON:-} ]] && args+=(--daemon "$DAEMON")
     out=$("$load" --vms 2 --radios 2 --size 256 --seconds "$secs" --rate "$rate" "${args[@]}")
     rm -f "$file"*
     printf '%s %s %s\n' "$(tail -1 <<<"$out" | field frames_per_s)" \
