@@ -1,13 +1,15 @@
 //! The medium config's timeline (`[[event]]`, see [`crate::config::events`]) played against
 //! the daemon: one thread applies each event through the control API's own commands when its
 //! time comes, counted from when the config was put in force, and steps attenuation ramps every
-//! [`TICK`]. A reload restarts the timeline with the new file's events.
+//! [`TICK`]. A reload restarts the timeline with the new file's events. Events with
+//! `after = "association"` wait for the MLD tracker's count of successful association
+//! responses to rise above what it was when the config came in force.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::{api, Control, ControlCounters};
-use crate::config::events::{Event, EventAction};
+use crate::config::events::{Anchor, Event, EventAction};
 use crate::medium::impair::LinkBand;
 
 /// How often the timeline looks at the clock (and the granularity of ramps).
@@ -36,11 +38,15 @@ pub fn spawn(control: Arc<Control>) -> std::io::Result<()> {
 fn run(control: &Control) {
     let mut seen = u64::MAX;
     let mut events: Vec<Event> = Vec::new();
+    let mut applied: Vec<bool> = Vec::new();
     let mut since = Instant::now();
-    let mut next = 0;
+    // Associations counted when the config came in force, and when the first one after that
+    // was noticed (time since `since`).
+    let mut associations_before = 0;
+    let mut associated_at: Option<Duration> = None;
     let mut ramps: Vec<Ramp> = Vec::new();
     loop {
-        let done = next >= events.len() && ramps.is_empty();
+        let done = applied.iter().all(|&a| a) && ramps.is_empty();
         std::thread::sleep(if done { IDLE } else { TICK });
         {
             let source = control.source.lock().unwrap_or_else(|e| e.into_inner());
@@ -52,7 +58,9 @@ fn run(control: &Control) {
                     .as_ref()
                     .map(|c| c.events.clone())
                     .unwrap_or_default();
-                next = 0;
+                applied = vec![false; events.len()];
+                associations_before = control.core.mld.associations();
+                associated_at = None;
                 ramps.clear();
                 if !events.is_empty() {
                     tracing::info!(events = events.len(), "timeline started");
@@ -60,8 +68,27 @@ fn run(control: &Control) {
             }
         }
         let now = since.elapsed();
-        while let Some(e) = events.get(next).filter(|e| e.at <= now) {
-            next += 1;
+        if associated_at.is_none() && control.core.mld.associations() > associations_before {
+            associated_at = Some(now);
+            tracing::info!(after = ?now, "timeline: first association");
+        }
+        // Events due now, in the order of their times (file order among equal ones).
+        let mut due: Vec<(Duration, usize)> = events
+            .iter()
+            .enumerate()
+            .filter(|&(i, _)| !applied[i])
+            .filter_map(|(i, e)| {
+                let start = match e.after {
+                    Anchor::InForce => e.at,
+                    Anchor::FirstAssociation => associated_at? + e.at,
+                };
+                (start <= now).then_some((start, i))
+            })
+            .collect();
+        due.sort_unstable();
+        for (start, i) in due {
+            applied[i] = true;
+            let e = &events[i];
             let ramp = match (&e.action, e.ramp) {
                 (
                     EventAction::Link {
@@ -76,7 +103,7 @@ fn run(control: &Control) {
                     band: band.clone(),
                     from_db: attenuation_now(control, node, band),
                     to_db: *to_db,
-                    start: e.at,
+                    start,
                     length,
                 }),
                 _ => None,
