@@ -5,14 +5,15 @@ use std::os::unix::net::UnixStream;
 use std::time::{Duration, Instant};
 
 use vhost::vhost_user::Frontend;
+use vhost::VhostUserMemoryRegionInfo;
 use vmm_sys_util::eventfd::{EventFd, EFD_NONBLOCK};
 
 use crate::connect::{self, VringSetup, VHOST_USER_F_PROTOCOL_FEATURES, VIRTIO_F_RING_EVENT_IDX};
 use crate::memory::{GuestMemory, MEM_BASE};
 use crate::vring::{Layout, SplitRing, RAW_TOKEN};
 use crate::{
-    memory_plan, Error, GuestConfig, GuestStats, MemoryPlan, RawCompletion, RawDesc, RX_QUEUE,
-    TX_QUEUE,
+    memory_plan, Error, FrontendStyle, GuestConfig, GuestStats, MemoryPlan, RawCompletion, RawDesc,
+    RX_QUEUE, TX_QUEUE,
 };
 
 struct Queue {
@@ -64,12 +65,12 @@ impl Guest {
     /// Like [`Guest::connect`], over an already connected stream (`cfg.socket` unused): for
     /// a device in the same process that hands its frontend one end of a socket pair.
     pub fn connect_stream(cfg: &GuestConfig, stream: UnixStream) -> Result<Guest, Error> {
-        Guest::start(cfg, || Ok(connect::from_stream(stream)))
+        Guest::start(cfg, || Ok(stream))
     }
 
     fn start(
         cfg: &GuestConfig,
-        open: impl FnOnce() -> Result<Frontend, Error>,
+        open: impl FnOnce() -> Result<UnixStream, Error>,
     ) -> Result<Guest, Error> {
         let size = cfg.queue_size;
         if !size.is_power_of_two() || size > 32768 {
@@ -89,10 +90,25 @@ impl Guest {
             0xA5,
         )?;
 
-        let mut frontend = open()?;
-        let features = connect::negotiate(&mut frontend, cfg.event_idx, cfg.indirect)?;
+        let stream = open()?;
+        let raw = stream
+            .try_clone()
+            .map_err(Error::io("dup vhost-user socket"))?;
+        let mut frontend = connect::from_stream(stream);
+        let negotiated = connect::negotiate(&mut frontend, cfg.event_idx, cfg.indirect)?;
+        let features = negotiated.features;
         let event_idx = features & VIRTIO_F_RING_EVENT_IDX != 0;
-        connect::set_mem_table(&frontend, mem.region_info())?;
+        // The address space of the region's user address and of SET_VRING_ADDR.
+        let user_addr = |gpa: u64| match cfg.style {
+            FrontendStyle::Qemu => mem.user_addr(gpa),
+            FrontendStyle::Uml => gpa,
+        };
+        let region = VhostUserMemoryRegionInfo {
+            userspace_addr: user_addr(MEM_BASE),
+            ..mem.region_info()
+        };
+        connect::set_mem_table(&frontend, &raw, cfg.style, negotiated.reply_ack, region)?;
+        drop(raw);
 
         let layout = Layout::new(size);
         let mut queues = Vec::with_capacity(2);
@@ -116,9 +132,9 @@ impl Guest {
                 &VringSetup {
                     index: usize::from(index),
                     size,
-                    desc: mem.user_addr(gpa),
-                    avail: mem.user_addr(gpa + layout.avail as u64),
-                    used: mem.user_addr(gpa + layout.used as u64),
+                    desc: user_addr(gpa),
+                    avail: user_addr(gpa + layout.avail as u64),
+                    used: user_addr(gpa + layout.used as u64),
                     call: &q.call,
                     kick: &q.kick,
                     enable: features & VHOST_USER_F_PROTOCOL_FEATURES != 0,

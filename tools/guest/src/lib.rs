@@ -62,6 +62,24 @@ pub struct GuestConfig {
     pub rx_prefill: u16,
     /// How long to retry while the socket does not exist or refuses connections.
     pub connect_timeout: Duration,
+    /// Which frontend's way of declaring memory to copy.
+    pub style: FrontendStyle,
+}
+
+/// How a frontend declares its memory to the device. Devices built on usfstl (wmediumd's
+/// `-u`) work only with [`FrontendStyle::Uml`], `vhost-user-backend` alone only with
+/// [`FrontendStyle::Qemu`]; vhost-hwsim takes both.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FrontendStyle {
+    /// As QEMU and rust-vmm frontends: SET_MEM_TABLE sized by its one region, and "user"
+    /// addresses (the region's and SET_VRING_ADDR's) those of the frontend's own mapping.
+    #[default]
+    Qemu,
+    /// As Linux's `virtio_uml`: SET_MEM_TABLE with `num` = 1 but room for two regions (the
+    /// second zero), and user addresses equal to guest physical ones (UML's physical memory is
+    /// mapped at its physical addresses). usfstl asserts the size and translates descriptor
+    /// addresses through the user address.
+    Uml,
 }
 
 impl GuestConfig {
@@ -82,6 +100,7 @@ impl Default for GuestConfig {
             mem_size: memory_plan(256, DEFAULT_BUF_LEN).total,
             rx_prefill: 256,
             connect_timeout: Duration::from_secs(2),
+            style: FrontendStyle::Qemu,
         }
     }
 }

@@ -59,7 +59,8 @@ impl GuestMemory {
         self.size
     }
 
-    /// The region as the vhost-user SET_MEM_TABLE entry describes it.
+    /// The region as the vhost-user SET_MEM_TABLE entry describes it (user address: our
+    /// mapping's).
     #[allow(clippy::needless_update)]
     pub(crate) fn region_info(&self) -> VhostUserMemoryRegionInfo {
         VhostUserMemoryRegionInfo {

@@ -7,6 +7,7 @@
 
 mod histogram;
 mod payload;
+mod peer;
 mod soak;
 mod worker;
 
@@ -53,6 +54,11 @@ struct Args {
     /// Also measure a bare eventfd ping-pong between two threads (the wake-up baseline).
     #[arg(long)]
     baseline: bool,
+    /// Whose way the workers declare their memory in: `uml` as Linux's virtio_uml (devices
+    /// built on usfstl, such as wmediumd's `-u`, require it; vhost-hwsim accepts it), `qemu` as
+    /// QEMU and rust-vmm frontends.
+    #[arg(long, value_enum, default_value_t = worker::Frontend::Uml)]
+    frontend: worker::Frontend,
     /// Extra argument for the daemon this tool starts (repeatable), e.g.
     /// `--daemon-arg=--config=docs/medium-example.toml`.
     #[arg(long = "daemon-arg", allow_hyphen_values = true)]
@@ -72,6 +78,13 @@ enum Cmd {
     /// One soak VM (internal: `soak` spawns these).
     #[command(hide = true)]
     SoakGuest(soak::SoakGuestArgs),
+    /// Print a wmediumd configuration for this load's radios (--vms, --radios): every radio
+    /// a station by its interface address, every pair at one SNR (docs/bench-peer.md).
+    WmediumdConfig {
+        /// SNR of every link, dB.
+        #[arg(long, default_value_t = 40)]
+        snr: i32,
+    },
     /// Print a shell completion script.
     Completions {
         /// The shell.
@@ -88,6 +101,10 @@ fn main() {
         Some(Cmd::Worker(w)) => worker::run(w),
         Some(Cmd::SoakGuest(g)) => soak::run_guest(g),
         Some(Cmd::Soak(s)) => run_soak(&args, s),
+        Some(Cmd::WmediumdConfig { snr }) => {
+            print!("{}", peer::wmediumd_config(args.vms, args.radios, *snr));
+            Ok(())
+        }
         Some(Cmd::Completions { shell }) => {
             let mut cmd = <Args as clap::CommandFactory>::command();
             clap_complete::generate(*shell, &mut cmd, "hwsim-load", &mut std::io::stdout());
@@ -318,6 +335,8 @@ fn run(args: &Args) -> Result<(), String> {
             .args(["--vms-per-channel", &args.vms_per_channel.to_string()])
             .args(["--rate", &args.rate.to_string()])
             .args(["--start-at", &start_at.to_string()])
+            .arg("--frontend")
+            .arg(args.frontend.as_arg())
             .stdout(Stdio::piped())
             .spawn()
             .map_err(|e| format!("spawn worker: {e}"))?;
@@ -366,18 +385,19 @@ fn run(args: &Args) -> Result<(), String> {
         return Err(failures.join("; "));
     }
     let secs = args.seconds;
-    let fps = total.received as f64 / secs;
+    let fps = total.frames_per_s(secs);
     let gbps = total.rx_bytes as f64 * 8.0 / secs / 1e9;
     println!(
         "vms={} radios={} vms_per_channel={} size={} broadcast={}% rate={} seconds={}",
         args.vms, args.radios, args.vms_per_channel, args.size, args.broadcast, args.rate, secs
     );
     println!(
-        "sent={} tx_statuses={} acked={} received={} tx_ring_full={} lost={}",
+        "sent={} tx_statuses={} acked={} received={} received_late={} tx_ring_full={} lost={}",
         total.sent,
         total.statuses,
         total.acked,
         total.received,
+        total.received_late,
         total.ring_full,
         total.sent.saturating_sub(total.statuses)
     );
