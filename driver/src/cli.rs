@@ -118,6 +118,12 @@ pub struct Args {
     #[arg(long, value_name = "N", requires = "capture_max_bytes",
           value_parser = at_least_one, help_heading = CAPTURE)]
     pub capture_max_files: Option<usize>,
+    /// Nice level of the capture writer thread (0..=19). The default 10 lets the switch win
+    /// under saturation (the capture then drops, counted); 0 keeps the capture complete as far
+    /// as CPU and file system allow, at the switch's expense.
+    #[arg(long, value_name = "N", default_value_t = crate::capture::DEFAULT_WRITER_NICE,
+          value_parser = clap::value_parser!(i32).range(0..=19), help_heading = CAPTURE)]
+    pub capture_nice: i32,
     /// Write all packets of the capture to one pcapng interface (for tools that handle only
     /// one), the radio, frequency and link of each in its packet comment.
     #[arg(long, help_heading = CAPTURE)]
@@ -740,6 +746,7 @@ pub fn capture_config(args: &Args) -> Option<crate::capture::CaptureConfig> {
         monitor: args.monitor.clone(),
         max_file_bytes: args.capture_max_bytes,
         max_files: args.capture_max_files,
+        writer_nice: Some(args.capture_nice),
         ..crate::capture::CaptureConfig::new("")
     })
 }

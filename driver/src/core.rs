@@ -165,6 +165,9 @@ pub struct Core {
     /// its final figures when it goes.
     departed: Arc<Mutex<crate::stats::Departed>>,
     next_vm: AtomicU32,
+    /// Deliveries each VM's inbox may hold: the pool divided by the VMs connected (at most
+    /// the inbox capacity), so that no group of guests can hold every buffer.
+    inbox_share: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Core {
@@ -187,6 +190,9 @@ impl Core {
             vms: Mutex::new(BTreeMap::new()),
             departed: Arc::default(),
             next_vm: AtomicU32::new(1),
+            inbox_share: Arc::new(std::sync::atomic::AtomicUsize::new(
+                limits.inbox_capacity.min(limits.pool_buffers).max(1),
+            )),
         });
         if let Err(e) = crate::mld::MldService::spawn(&core) {
             tracing::warn!(error = %e, "no MLD tracker thread: MLDs will not be tracked");
@@ -252,7 +258,7 @@ impl Core {
         let id = self.next_vm.fetch_add(1, Ordering::Relaxed);
         Ok(Arc::new(VmShared {
             id,
-            inbox: Inbox::new(self.limits.inbox_capacity)?,
+            inbox: Inbox::with_share(self.limits.inbox_capacity, Arc::clone(&self.inbox_share))?,
             counters: VmCounters::default(),
             malformed: MalformedCounters::default(),
             connected_at: Instant::now(),
@@ -267,10 +273,17 @@ impl Core {
     /// Lists a connected VM.
     pub fn register_vm(&self, vm: &Arc<VmShared>) {
         self.mld.register(&vm.mld);
-        self.vms
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(vm.id, Arc::clone(vm));
+        let mut vms = self.vms.lock().unwrap_or_else(|e| e.into_inner());
+        vms.insert(vm.id, Arc::clone(vm));
+        self.share_pool(vms.len());
+    }
+
+    /// Sets every inbox's share of the pool for `vms` connected VMs.
+    fn share_pool(&self, vms: usize) {
+        let share = (self.limits.pool_buffers / vms.max(1))
+            .min(self.limits.inbox_capacity)
+            .max(1);
+        self.inbox_share.store(share, Ordering::Relaxed);
     }
 
     /// Forgets a VM (its threads have ended): its radios leave the routing table, what waited in
@@ -286,11 +299,12 @@ impl Core {
             .collect();
         self.routing.remove_vm(id);
         self.mld.unregister(id);
-        let vm = self
-            .vms
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&id);
+        let vm = {
+            let mut vms = self.vms.lock().unwrap_or_else(|e| e.into_inner());
+            let vm = vms.remove(&id);
+            self.share_pool(vms.len());
+            vm
+        };
         if let Some(vm) = vm {
             let discarded = vm.inbox.close();
             vm.counters

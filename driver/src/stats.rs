@@ -302,6 +302,8 @@ pub struct MldTrackerStats {
     pub malformed_by_error: std::collections::BTreeMap<&'static str, u64>,
     /// Changes to the table.
     pub changes: u64,
+    /// Successful (re)association responses seen (what `after = "association"` waits for).
+    pub associations: u64,
 }
 
 /// The MLD table, each link with its counters, and the tracker counters.
@@ -371,6 +373,7 @@ pub fn mld_stats(core: &Core) -> (Vec<MldStats>, MldTrackerStats) {
         malformed: c.malformed,
         malformed_by_error: table.malformed.clone(),
         changes: c.changes,
+        associations: core.mld.associations(),
     };
     (mlds, tracker)
 }

@@ -47,6 +47,8 @@ pub mod names {
     pub const AP_MLD: u64 = 1 << 32;
     /// The pacer (`--time-travel-pace`).
     pub const PACER: u64 = 1 << 33;
+    /// The medium config's timeline (`[[event]]`).
+    pub const TIMELINE: u64 = 1 << 34;
     /// The participant used only for barriers; it never asks for a turn.
     pub const SYNC: u64 = u64::MAX;
 }

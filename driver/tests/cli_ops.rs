@@ -410,3 +410,60 @@ fn demo_refuses_a_capture_on_stdout_it_would_garble() {
         assert!(err.contains("standard output"), "{err}");
     }
 }
+
+/// The nice level of the daemon's thread named `name` (field 19 of its stat line).
+fn thread_nice(pid: u32, name: &str) -> Option<i64> {
+    for task in std::fs::read_dir(format!("/proc/{pid}/task")).ok()? {
+        let dir = task.ok()?.path();
+        let comm = std::fs::read_to_string(dir.join("comm")).ok()?;
+        if comm.trim() == name {
+            let stat = std::fs::read_to_string(dir.join("stat")).ok()?;
+            let rest = &stat[stat.rfind(')')? + 2..];
+            // After the name: state is field 3 of the line, nice field 19.
+            return rest.split_whitespace().nth(16)?.parse().ok();
+        }
+    }
+    None
+}
+
+#[test]
+fn capture_nice_sets_the_writer_threads_priority_and_refuses_out_of_range() {
+    let dir = test_dir("ops-capture-nice");
+    let socket = dir.join("hwsim.sock");
+    let capture = dir.join("cap.pcapng");
+    for (nice, want) in [(None, 10), (Some("3"), 3)] {
+        let mut cmd = daemon();
+        cmd.arg("--socket")
+            .arg(&socket)
+            .arg("--capture")
+            .arg(&capture)
+            .stderr(Stdio::piped());
+        if let Some(n) = nice {
+            cmd.args(["--capture-nice", n]);
+        }
+        let child = cmd.spawn().unwrap();
+        wait_path(&socket);
+        let mut seen = None;
+        for _ in 0..100 {
+            seen = thread_nice(child.id(), "capture-writer");
+            if seen == Some(want) {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let (status, err) = stop(child);
+        assert!(status.success(), "{err}");
+        assert_eq!(seen, Some(want), "writer nice with {nice:?}");
+    }
+    let out = daemon()
+        .arg("--socket")
+        .arg(&socket)
+        .arg("--capture")
+        .arg(&capture)
+        .args(["--capture-nice", "20"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "a usage error: {err}");
+    assert!(err.contains("--capture-nice"), "{err}");
+}

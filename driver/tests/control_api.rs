@@ -733,3 +733,49 @@ ramp = "1.5s"
     eventually("the timeline again", || applied(&d) > before);
     let _ = &mut p.b;
 }
+
+#[test]
+fn a_timeline_event_after_association_waits_for_the_first_successful_association() {
+    use vhost_hwsim::mld::build::assoc_response;
+    let (ap, sta) = radios();
+    let dir = test_dir("ctl-after-assoc");
+    let base = two_band_config(&dir, ap, sta, 3.0);
+    let mut text = std::fs::read_to_string(&base).unwrap();
+    text.push_str(
+        r#"
+[[event]]
+after = "association"
+at = "300ms"
+link = { node = "sta", band = "6ghz", attenuation_db = 150 }
+"#,
+    );
+    let cfg = dir.join("after-assoc.toml");
+    std::fs::write(&cfg, &text).unwrap();
+    let d = Daemon::start_with("ctl-after-assoc-d", &["--config", cfg.to_str().unwrap()]);
+    let mut p = pair(&d, ap, sta);
+    let applied = |d: &Daemon| control_counter(d, "timeline_applied");
+    let associations = |d: &Daemon| d.stats()["mld_tracker"]["associations"].as_u64().unwrap();
+    // Traffic and a refused association (status 17) are no association.
+    assert_eq!(acked_of(&mut p.a, p.ap[1], p.sta[1], 5955, 3, 0), 3);
+    let refused = assoc_response(p.ap[0].vif, p.sta[0].vif, 17, &[]);
+    send_frame(&mut p.a, p.ap[0], &refused, 5180, 0, 100);
+    std::thread::sleep(Duration::from_millis(800));
+    assert_eq!(associations(&d), 0);
+    assert_eq!(applied(&d), 0, "nothing before an association");
+    let accepted = assoc_response(p.ap[0].vif, p.sta[0].vif, 0, &[]);
+    let sent = Instant::now();
+    send_frame(&mut p.a, p.ap[0], &accepted, 5180, 0, 101);
+    eventually("the association", || associations(&d) == 1);
+    eventually("the event", || applied(&d) == 1);
+    assert!(
+        sent.elapsed() >= Duration::from_millis(300),
+        "applied {:?} after the association, before its 300 ms",
+        sent.elapsed()
+    );
+    assert_eq!(
+        acked_of(&mut p.a, p.ap[1], p.sta[1], 5955, 3, 10),
+        0,
+        "150 dB"
+    );
+    let _ = &mut p.b;
+}

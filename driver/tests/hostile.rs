@@ -240,3 +240,52 @@ fn too_small_and_bad_rx_buffers_are_returned_empty() {
     );
     assert_still_serving(&mut a, &mut b, 79);
 }
+
+#[test]
+fn guests_that_never_post_rx_buffers_cannot_starve_the_others_of_buffers() {
+    let (d, mut a, mut b, _evil) = setup("rx-hoarders");
+    // Three guests that post no RX buffer at all flood one another: every delivery and every
+    // TX status for them waits in their inboxes, holding a pooled buffer.
+    let hoarders: Vec<(hwsim_guest::Guest, TestRadio)> = (0..3)
+        .map(|i| {
+            let mut g = d.guest_with(|c| c.rx_prefill = 0);
+            let r = TestRadio::new(20 + i, 0);
+            announce(&mut g, r, r.vif);
+            (g, r)
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(100));
+    let radios: Vec<TestRadio> = hoarders.iter().map(|(_, r)| *r).collect();
+    let mut cookie = 1000;
+    for (mut g, from) in hoarders {
+        for to in radios.iter().filter(|r| r.wire != from.wire) {
+            for _ in 0..3000 {
+                // The daemon takes TX frames whatever happens to their deliveries: wait for
+                // ring space only.
+                while g.tx_free() == 0 {
+                    g.reclaim_tx();
+                    std::thread::yield_now();
+                }
+                let f = data_frame(to.vif, from.vif, &[0u8; 64]);
+                send_frame(&mut g, from, &f, 2412, tx_flags::REQ_TX_STATUS, cookie);
+                cookie += 1;
+            }
+        }
+        std::mem::forget(g); // stays connected, never reads
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let pool_free = d.stats()["pool_free"].as_u64().unwrap();
+    let pool_allocated = d.stats()["pool_allocated"].as_u64().unwrap();
+    eprintln!("pool: {pool_allocated} allocated, {pool_free} free");
+    // 6 VMs share 8192 buffers: the hoarders hold their three shares and no more; what did
+    // not fit was dropped and counted.
+    assert!(
+        pool_allocated <= 3 * (8192 / 6) + 64,
+        "{pool_allocated} buffers taken"
+    );
+    assert!(d.vm_counter("dropped_inbox_full") > 0);
+    // The well-behaved pair still gets its frames through, acknowledged.
+    for i in 0..20 {
+        assert_still_serving(&mut a, &mut b, 1 + i);
+    }
+}

@@ -6,6 +6,7 @@
 
 mod common;
 
+use std::io::{Read, Write};
 use std::path::Path;
 use std::time::Duration;
 
@@ -14,6 +15,7 @@ use hwsim_frame::nl::tx_flags;
 use hwsim_radio::airtime::ppdu_duration_ns;
 use hwsim_radio::band::Band;
 use hwsim_radio::rates::TxVector;
+use hwsim_timetravel::wire::{Message, Op, MESSAGE_LEN, NO_TIME};
 use vhost::vhost_user::message::VhostUserProtocolFeatures;
 use vhost::vhost_user::{Frontend, VhostUserFrontend};
 use vhost::VhostBackend;
@@ -138,4 +140,119 @@ fn in_band_notifications_are_offered_only_under_time_travel() {
     let tt = start("tt-features-tt");
     let f = offered_protocol_features(&tt.socket);
     assert!(f.contains(VhostUserProtocolFeatures::INBAND_NOTIFICATIONS));
+}
+
+/// A time-travel participant that speaks like `arch/um/kernel/time.c` (every request waits
+/// for its ACK; RUN, FREE_UNTIL and BROADCAST are ACKed as they arrive), without shared memory.
+struct FakeGuest {
+    stream: std::os::unix::net::UnixStream,
+    seq: u32,
+}
+
+impl FakeGuest {
+    fn start(path: &Path, id: u64) -> FakeGuest {
+        let stream = std::os::unix::net::UnixStream::connect(path).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
+        let mut g = FakeGuest { stream, seq: 0 };
+        // The START ACK carries the shared-memory descriptors; reading it without ancillary
+        // space discards them: this guest does not use shared memory.
+        g.call(Op::Start, id);
+        g
+    }
+
+    fn recv(&mut self) -> Message {
+        let mut buf = [0u8; MESSAGE_LEN];
+        self.stream.read_exact(&mut buf).unwrap();
+        Message::from_bytes(&buf)
+    }
+
+    fn ack_if_due(&mut self, msg: Message) {
+        if matches!(msg.op, Op::Run | Op::FreeUntil | Op::Broadcast) {
+            self.stream
+                .write_all(&Message::ack(msg.seq, 0).emit())
+                .unwrap();
+        }
+    }
+
+    fn call(&mut self, op: Op, time: u64) {
+        self.seq += 1;
+        let seq = self.seq;
+        self.stream
+            .write_all(&Message::new(op, seq, time).emit())
+            .unwrap();
+        loop {
+            let msg = self.recv();
+            if msg.op == Op::Ack && msg.seq == seq {
+                return;
+            }
+            self.ack_if_due(msg);
+        }
+    }
+
+    /// Sleeps until `at` (simulated): REQUEST, WAIT, then the RUN; returns the RUN's time.
+    fn sleep_until(&mut self, at: u64) -> u64 {
+        self.call(Op::Request, at);
+        self.call(Op::Wait, NO_TIME);
+        loop {
+            let msg = self.recv();
+            self.ack_if_due(msg);
+            if msg.op == Op::Run {
+                return msg.time;
+            }
+        }
+    }
+}
+
+#[test]
+fn timeline_events_fire_at_their_simulated_times_under_time_travel() {
+    let dir = test_dir("tt-timeline-files");
+    let cfg = dir.join("medium.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "{CONFIG}
+[[node]]
+name = \"sta\"
+addresses = [\"02:00:00:0b:00:00\"]
+position = [0, 0, 0]
+[[event]]
+at = \"1s\"
+link = {{ node = \"sta\", band = \"5ghz\", attenuation_db = 10 }}
+[[event]]
+at = \"5s\"
+link = {{ node = \"sta\", band = \"5ghz\", attenuation_db = 20 }}
+"
+        ),
+    )
+    .unwrap();
+    let time = dir.join("time.sock");
+    let d = Daemon::start_with(
+        "tt-timeline",
+        &[
+            "--config",
+            cfg.to_str().unwrap(),
+            "--time-travel",
+            time.to_str().unwrap(),
+        ],
+    );
+    wait_for_path(&time);
+    let applied = |d: &Daemon| d.stats()["control"]["timeline_applied"].as_u64().unwrap();
+    let wall = std::time::Instant::now();
+    let mut guest = FakeGuest::start(&time, 1);
+    // The timeline asks for its turns once a guest takes part: give it a moment (wall time;
+    // simulated time stands while this guest runs without waiting).
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(guest.sleep_until(3_000_000_000), 3_000_000_000);
+    assert_eq!(applied(&d), 1, "the 1 s event, not yet the 5 s one");
+    assert_eq!(guest.sleep_until(6_000_000_000), 6_000_000_000);
+    assert_eq!(applied(&d), 2, "both events by 6 s");
+    // On the host's clock the 5 s event could not have fired yet.
+    assert!(
+        wall.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        wall.elapsed()
+    );
+    assert_eq!(d.stats()["control"]["timeline_failed"], 0);
 }

@@ -267,33 +267,30 @@ impl ApMld {
             .unwrap_or(0xffff);
         let on = |l: usize| allowed & (1 << (self.links[l].cfg.id & 0x0f)) != 0;
         // The candidates: the operating links the mapping allows, or every operating link if
-        // it allows none of them.
-        let operating: Vec<(usize, MacAddr)> = s
-            .links
-            .iter()
-            .copied()
-            .filter(|(l, _)| self.link_active(*l))
-            .collect();
-        let mapped: Vec<(usize, MacAddr)> =
-            operating.iter().copied().filter(|(l, _)| on(*l)).collect();
-        let candidates = if mapped.is_empty() { operating } else { mapped };
+        // it allows none of them. Iterators walked a few times rather than collected: this
+        // runs for every downlink frame and allocates nothing.
+        let operating = || {
+            s.links
+                .iter()
+                .copied()
+                .filter(|(l, _)| self.link_active(*l))
+        };
+        let any_mapped = operating().any(|(l, _)| on(l));
+        let candidates = || operating().filter(move |(l, _)| !any_mapped || on(*l));
         // Link health (see `health`): now and then a probe on a down link; otherwise the
         // links that are up, or all candidates if none is.
         let down = |l: usize| s.health.get(l).is_some_and(|h| h.down);
         if counter % health::PROBE_EVERY == 0 {
-            if let Some(probe) = candidates.iter().find(|(l, _)| down(*l)) {
-                return Some(*probe);
+            if let Some(probe) = candidates().find(|(l, _)| down(*l)) {
+                return Some(probe);
             }
         }
-        let up: Vec<(usize, MacAddr)> = candidates
-            .iter()
-            .copied()
-            .filter(|(l, _)| !down(*l))
-            .collect();
-        let live = if up.is_empty() { candidates } else { up };
-        if live.is_empty() {
+        let any_up = candidates().any(|(l, _)| !down(l));
+        let live = || candidates().filter(move |(l, _)| !any_up || !down(*l));
+        let n = live().count();
+        if n == 0 {
             return None;
         }
-        Some(live[(counter % live.len() as u64) as usize])
+        live().nth((counter % n as u64) as usize)
     }
 }

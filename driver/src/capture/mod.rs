@@ -11,9 +11,10 @@
 //! into a 1 MiB output buffer, and writes that buffer with one `write` call when it is full or
 //! the queue is empty.
 //!
-//! The writer runs at nice 10 ([`CaptureConfig::background`]): under saturation it gets a small
-//! share of the CPU and the capture drops rather than slowing the switch; at moderate rates that
-//! share is enough to write everything.
+//! The writer runs at nice 10 by default ([`CaptureConfig::writer_nice`], `--capture-nice`):
+//! under saturation it gets a small share of the CPU and the capture drops rather than slowing
+//! the switch; at moderate rates that share is enough to write everything. Nice 0 trades the
+//! switch's rate for a complete capture.
 
 //! # Interfaces
 //! One pcapng interface per (radio, frequency), link type 127 (802.11 + radiotap), `if_tsresol`
@@ -97,13 +98,22 @@ pub struct CaptureConfig {
     pub max_files: Option<usize>,
     /// Records that may wait for the writer; more are dropped and counted.
     pub queue_len: usize,
-    /// Run the writer thread at nice 10, so that under saturation it yields the CPU to the
-    /// switch and the capture drops instead.
-    pub background: bool,
+    /// The writer thread's nice level (`--capture-nice`), or `None` to keep the daemon's.
+    /// [`DEFAULT_WRITER_NICE`] (10): under saturation the writer yields the CPU to the switch
+    /// and the capture drops instead; 0: the capture keeps up as far as the CPU and the file
+    /// system allow, and the switch pays for it (figures in BENCHMARKS.md).
+    pub writer_nice: Option<i32>,
     /// How long the file holds back the packets of a (radio, frequency) that has no name yet
     /// (see "Interfaces" in the module docs); zero writes them at once.
     pub name_grace: std::time::Duration,
 }
+
+/// Default [`CaptureConfig::writer_nice`]. Measured (2 cores, `hwsim-load`, 256 B):
+/// `SCHED_IDLE` or nice 19 starve the writer even at moderate rates; nice 0 costs the switch a
+/// quarter to a half of its maximum rate; nice 10 costs little at the maximum rate (the writer
+/// keeps a third to a half of the frames) and drops nothing at 200 k frames/s on a quiet
+/// machine (see BENCHMARKS.md for the rates on a busy one).
+pub const DEFAULT_WRITER_NICE: i32 = 10;
 
 /// The capture path that means standard output (`--capture -`).
 pub const STDOUT_PATH: &str = "-";
@@ -123,7 +133,7 @@ impl CaptureConfig {
             max_file_bytes: None,
             max_files: None,
             queue_len: DEFAULT_QUEUE_LEN,
-            background: true,
+            writer_nice: Some(DEFAULT_WRITER_NICE),
             name_grace: DEFAULT_NAME_GRACE,
         }
     }

@@ -129,8 +129,8 @@ impl Writer {
     }
 
     pub(super) fn run(mut self) {
-        if self.config.background {
-            lower_priority();
+        if let Some(nice) = self.config.writer_nice {
+            set_priority(nice);
         }
         let shared = self.shared.clone();
         let queue = &shared.queue;
@@ -559,17 +559,15 @@ fn radiotap_header(m: &FrameMeta, buf: &mut [u8; radiotap::MAX_LEN]) -> usize {
     }
 }
 
-/// Nice level of the writer thread. Measured (2 cores, `hwsim-load`): `SCHED_IDLE` or nice 19
-/// starve the writer even at moderate rates (half the frames dropped at 400 k frames/s); nice 0
-/// costs the switch a quarter of its maximum rate; nice 10 costs nothing measurable at the
-/// maximum rate (the writer keeps about a third of the frames) and drops nothing at 400 k/s.
-const WRITER_NICE: i32 = 10;
-
-/// Lowers the calling thread's priority to [`WRITER_NICE`].
-fn lower_priority() {
+/// Sets the calling thread's nice level (a level below the daemon's needs CAP_SYS_NICE).
+fn set_priority(nice: i32) {
     // SAFETY: a plain system call; on Linux `who` 0 is the calling thread.
-    if unsafe { libc::setpriority(libc::PRIO_PROCESS as _, 0, WRITER_NICE) } != 0 {
-        tracing::debug!("capture writer keeps its priority");
+    if unsafe { libc::setpriority(libc::PRIO_PROCESS as _, 0, nice) } != 0 {
+        tracing::warn!(
+            nice,
+            error = %std::io::Error::last_os_error(),
+            "capture writer keeps its priority"
+        );
     }
 }
 

@@ -23,6 +23,17 @@
 //! Each event holds exactly one of `link`, `position`, `tx_power`, whose fields are the control
 //! API's (docs/control-api.md). A ramp (link attenuation only) starts from the link's
 //! attenuation at `at` and reaches the event's at `at + ramp`. Errors name line and column.
+//!
+//! `after = "association"` counts an event's `at` from the first successful (re)association
+//! the medium carries after the config is put in force, instead of from that moment: a
+//! scenario whose guests boot slower on a busy machine keeps its timing relative to them.
+//!
+//! ```toml
+//! [[event]]
+//! after = "association"
+//! at = "3s"                                   # 3 s after the first association
+//! link = { node = "ap", band = "6ghz", down = true }
+//! ```
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -42,6 +53,8 @@ const MAX_TIME: Duration = Duration::from_secs(86_400);
 #[serde(deny_unknown_fields)]
 pub(super) struct EventRepr {
     at: Spanned<toml::Value>,
+    #[serde(default)]
+    after: Option<Spanned<String>>,
     #[serde(default)]
     ramp: Option<Spanned<toml::Value>>,
     #[serde(default)]
@@ -85,11 +98,23 @@ struct TxPowerRepr {
     dbm: f64,
 }
 
+/// What an event's `at` counts from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Anchor {
+    /// The moment the config is put in force (daemon start or reload).
+    #[default]
+    InForce,
+    /// The first successful (re)association response the medium carries after that.
+    FirstAssociation,
+}
+
 /// One scheduled change.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event {
-    /// When, from the moment the config is put in force.
+    /// When, from [`Event::after`].
     pub at: Duration,
+    /// What `at` counts from.
+    pub after: Anchor,
     /// Link attenuation only: reach the event's value over this long, linearly.
     pub ramp: Option<Duration>,
     /// What changes.
@@ -151,6 +176,19 @@ pub(super) fn resolve(
             .as_ref()
             .map(|r| time(r).map_err(|m| at(r.span(), format!("event ramp: {m}"))))
             .transpose()?;
+        let after = match e.after.as_ref() {
+            None => Anchor::InForce,
+            Some(a) => match a.get_ref().as_str() {
+                "start" => Anchor::InForce,
+                "association" => Anchor::FirstAssociation,
+                other => {
+                    return Err(at(
+                        a.span(),
+                        format!("event after {other:?}: give \"start\" or \"association\""),
+                    ))
+                }
+            },
+        };
         let whole = e.at.span();
         let config_node = |node: &str, span: Range<usize>| {
             if names.contains_key(node) {
@@ -259,12 +297,13 @@ pub(super) fn resolve(
         }
         out.push(Event {
             at: when,
+            after,
             ramp,
             action,
             line: line_of(e.at.span().start),
         });
     }
-    out.sort_by_key(|e| e.at);
+    out.sort_by_key(|e| (e.after == Anchor::FirstAssociation, e.at));
     Ok(out)
 }
 

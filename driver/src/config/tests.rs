@@ -214,6 +214,40 @@ link = {{ node = "vm3", band = "5180", down = true }}
 }
 
 #[test]
+fn an_event_may_count_from_the_first_association() {
+    let text = format!(
+        r#"{TWO_NODES}
+[[event]]
+after = "association"
+at = "1s"
+link = {{ node = "sta", band = "6ghz", down = true }}
+[[event]]
+at = "5s"
+after = "start"
+position = {{ node = "sta", position = [9, 0, 0] }}
+"#
+    );
+    let cfg = Config::parse(&text).unwrap();
+    let got: Vec<(events::Anchor, f64)> = cfg
+        .events
+        .iter()
+        .map(|e| (e.after, e.at.as_secs_f64()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (events::Anchor::InForce, 5.0),
+            (events::Anchor::FirstAssociation, 1.0)
+        ]
+    );
+    let e = err(&format!(
+        "{TWO_NODES}[[event]]\nat = \"1s\"\nafter = \"boot\"\nlink = {{ node = \"sta\", band = \"5ghz\", down = true }}\n"
+    ));
+    assert_eq!((e.line, e.column), (Some(12), Some(9)), "{e}");
+    assert!(e.message.contains("\"boot\""), "{e}");
+}
+
+#[test]
 fn bad_events_are_refused_with_line_and_column() {
     let case = |event: &str| err(&format!("{TWO_NODES}[[event]]\n{event}\n"));
     let e = case(

@@ -1,14 +1,19 @@
 //! The medium config's timeline (`[[event]]`, see [`crate::config::events`]) played against
 //! the daemon: one thread applies each event through the control API's own commands when its
 //! time comes, counted from when the config was put in force, and steps attenuation ramps every
-//! [`TICK`]. A reload restarts the timeline with the new file's events.
+//! [`TICK`]. A reload restarts the timeline with the new file's events. Events with
+//! `after = "association"` wait for the MLD tracker's count of successful association
+//! responses to rise above what it was when the config came in force.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use hwsim_timetravel::server::{LocalEvent, LocalParticipant};
+
 use super::{api, Control, ControlCounters};
-use crate::config::events::{Event, EventAction};
+use crate::config::events::{Anchor, Event, EventAction};
 use crate::medium::impair::LinkBand;
+use crate::vtime::{names, Nanos, VirtualTime};
 
 /// How often the timeline looks at the clock (and the granularity of ramps).
 pub const TICK: Duration = Duration::from_millis(20);
@@ -25,6 +30,96 @@ struct Ramp {
     length: Duration,
 }
 
+/// The timeline's clock: the host's, or under `--time-travel` the simulation's, in which the
+/// timeline is a participant of its own and applies each event in a turn at the event's
+/// simulated time (so a run repeats with its events at the same points of the frame sequence).
+enum Clock {
+    Wall,
+    Sim {
+        vt: Arc<VirtualTime>,
+        me: LocalParticipant,
+        /// The turn being run, if any (ended with [`Clock::end_turn`]).
+        turn: Option<Nanos>,
+    },
+}
+
+/// A moment on the timeline's clock.
+#[derive(Clone, Copy)]
+enum Stamp {
+    Wall(Instant),
+    Sim(Nanos),
+}
+
+impl Clock {
+    /// Switches to simulated time once the daemon has it (virtual time starts after the
+    /// control plane).
+    fn follow(&mut self, control: &Control) {
+        if let (Clock::Wall, Some(vt)) = (&*self, control.core.vtime()) {
+            *self = Clock::Sim {
+                me: vt.add_local(names::TIMELINE),
+                vt: Arc::clone(vt),
+                turn: None,
+            };
+        }
+    }
+
+    fn now(&self) -> Stamp {
+        match self {
+            Clock::Wall => Stamp::Wall(Instant::now()),
+            Clock::Sim { vt, turn, .. } => Stamp::Sim(turn.unwrap_or_else(|| vt.now())),
+        }
+    }
+
+    /// Time from `since` to now (zero across a switch of clocks).
+    fn since(&self, since: Stamp) -> Duration {
+        match (since, self.now()) {
+            (Stamp::Wall(a), Stamp::Wall(b)) => b.saturating_duration_since(a),
+            (Stamp::Sim(a), Stamp::Sim(b)) => Duration::from_nanos(b.saturating_sub(a)),
+            _ => Duration::ZERO,
+        }
+    }
+
+    /// The absolute simulated time to ask a turn for, to do `due` (from `since`): only while
+    /// guests take part (with nobody else the controller would run time forward at once), and
+    /// never in the past.
+    fn turn_for(vt: &VirtualTime, since: Stamp, due: Option<Duration>) -> Option<Nanos> {
+        match (since, due) {
+            (Stamp::Sim(base), Some(d)) if vt.stats().remotes > 0 => {
+                let at = base.saturating_add(u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
+                Some(at.max(vt.now()))
+            }
+            _ => None,
+        }
+    }
+
+    /// Waits for the next thing to do: `due` (from `since`) or, with `None`, a while. In
+    /// simulated time it asks for a turn at `due` and returns when it runs or after a tick of
+    /// wall time, to look for reloads and associations.
+    fn wait(&mut self, since: Stamp, due: Option<Duration>, idle: bool) {
+        let pause = if idle { IDLE } else { TICK };
+        match self {
+            Clock::Wall => std::thread::sleep(pause),
+            Clock::Sim { vt, me, turn } => {
+                me.request(Clock::turn_for(vt, since, due));
+                if let LocalEvent::Run(t) = me.next_event(pause) {
+                    *turn = Some(t);
+                }
+            }
+        }
+    }
+
+    /// Ends the turn being run, if any, having asked for the next one at `due`: asked before
+    /// the turn ends, time cannot pass it meanwhile.
+    fn end_turn(&mut self, since: Stamp, due: Option<Duration>) {
+        if let Clock::Sim { vt, me, turn } = self {
+            if turn.take().is_some() {
+                me.request(Clock::turn_for(vt, since, due));
+                me.done();
+            }
+        }
+    }
+}
+
 /// Starts the timeline thread.
 pub fn spawn(control: Arc<Control>) -> std::io::Result<()> {
     std::thread::Builder::new()
@@ -34,34 +129,67 @@ pub fn spawn(control: Arc<Control>) -> std::io::Result<()> {
 }
 
 fn run(control: &Control) {
+    let mut clock = Clock::Wall;
     let mut seen = u64::MAX;
     let mut events: Vec<Event> = Vec::new();
-    let mut since = Instant::now();
-    let mut next = 0;
+    let mut applied: Vec<bool> = Vec::new();
+    let mut since = clock.now();
+    // Associations counted when the config came in force, and when the first one after that
+    // was noticed (time since `since`).
+    let mut associations_before = 0;
+    let mut associated_at: Option<Duration> = None;
     let mut ramps: Vec<Ramp> = Vec::new();
+    let mut due_next: Option<Duration> = None;
     loop {
-        let done = next >= events.len() && ramps.is_empty();
-        std::thread::sleep(if done { IDLE } else { TICK });
+        let done = applied.iter().all(|&a| a) && ramps.is_empty();
+        clock.wait(since, due_next, done);
+        clock.follow(control);
         {
             let source = control.source.lock().unwrap_or_else(|e| e.into_inner());
             if source.generation != seen {
                 seen = source.generation;
-                since = source.in_force_since;
+                since = match clock.now() {
+                    Stamp::Wall(_) => Stamp::Wall(source.in_force_since),
+                    sim => sim,
+                };
                 events = source
                     .loaded
                     .as_ref()
                     .map(|c| c.events.clone())
                     .unwrap_or_default();
-                next = 0;
+                applied = vec![false; events.len()];
+                associations_before = control.core.mld.associations();
+                associated_at = None;
                 ramps.clear();
                 if !events.is_empty() {
                     tracing::info!(events = events.len(), "timeline started");
                 }
             }
         }
-        let now = since.elapsed();
-        while let Some(e) = events.get(next).filter(|e| e.at <= now) {
-            next += 1;
+        if let (Clock::Sim { .. }, Stamp::Wall(_)) = (&clock, since) {
+            // Virtual time came up after the config: count from its start.
+            since = Stamp::Sim(0);
+        }
+        let now = clock.since(since);
+        if associated_at.is_none() && control.core.mld.associations() > associations_before {
+            associated_at = Some(now);
+            tracing::info!(after = ?now, "timeline: first association");
+        }
+        let start_of = |e: &Event| match e.after {
+            Anchor::InForce => Some(e.at),
+            Anchor::FirstAssociation => associated_at.map(|t| t + e.at),
+        };
+        // Events due now, in the order of their times (file order among equal ones).
+        let mut due: Vec<(Duration, usize)> = events
+            .iter()
+            .enumerate()
+            .filter(|&(i, _)| !applied[i])
+            .filter_map(|(i, e)| start_of(e).filter(|&t| t <= now).map(|t| (t, i)))
+            .collect();
+        due.sort_unstable();
+        for (start, i) in due {
+            applied[i] = true;
+            let e = &events[i];
             let ramp = match (&e.action, e.ramp) {
                 (
                     EventAction::Link {
@@ -76,7 +204,7 @@ fn run(control: &Control) {
                     band: band.clone(),
                     from_db: attenuation_now(control, node, band),
                     to_db: *to_db,
-                    start: e.at,
+                    start,
                     length,
                 }),
                 _ => None,
@@ -105,6 +233,15 @@ fn run(control: &Control) {
             }
             done < 1.0
         });
+        // What to wait for: the next event, or the next ramp step a tick from now.
+        due_next = events
+            .iter()
+            .enumerate()
+            .filter(|&(i, _)| !applied[i])
+            .filter_map(|(_, e)| start_of(e))
+            .chain((!ramps.is_empty()).then_some(now + TICK))
+            .min();
+        clock.end_turn(since, due_next);
     }
 }
 

@@ -166,6 +166,8 @@ pub struct MldService {
     watching: AtomicBool,
     /// Addresses of those links (non-AP MLD links with `seen == false`).
     watch: ArcSwap<Vec<MacAddr>>,
+    /// [`TrackerCounters::associations`], for the timeline (`after = "association"`).
+    associations: AtomicU64,
 }
 
 /// Tracker-thread state.
@@ -231,6 +233,7 @@ impl MldService {
             table: ArcSwap::from_pointee(MldTable::default()),
             watching: AtomicBool::new(false),
             watch: ArcSwap::from_pointee(Vec::new()),
+            associations: AtomicU64::new(0),
         }
     }
 
@@ -353,6 +356,8 @@ impl MldService {
             looked = true;
             head.queue.recycle(slot);
         }
+        self.associations
+            .store(w.tracker.counters().associations, Ordering::Relaxed);
         let more = w.heads.iter().any(|h| h.slot.is_some());
         if !self.table.load().mlds.is_empty() {
             changed |= w.tracker.prune(present);
@@ -376,6 +381,11 @@ impl MldService {
         }
         self.table.store(Arc::new(table));
         more
+    }
+
+    /// Successful association responses the tracker has seen so far.
+    pub fn associations(&self) -> u64 {
+        self.associations.load(Ordering::Relaxed)
     }
 
     /// The latest table.

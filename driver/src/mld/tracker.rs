@@ -65,6 +65,8 @@ pub struct TrackerCounters {
     pub pending_overflow: u64,
     /// Times the table changed.
     pub changes: u64,
+    /// Successful (status 0) association and reassociation responses seen, MLD or not.
+    pub associations: u64,
 }
 
 /// The MLD table being built.
@@ -495,6 +497,9 @@ impl MldTracker {
             .payload()
             .get(2..4)
             .map(|s| u16::from_le_bytes([s[0], s[1]]));
+        if status == Some(0) {
+            self.counters.associations += 1;
+        }
         let view = self.ap_view(frame, true);
         let pending = self.pending.remove(&(sta, ap));
         let before = (self.aps.clone(), self.stas.clone());

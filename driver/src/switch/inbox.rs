@@ -5,9 +5,14 @@
 //! routing snapshot may push after that; it sees the inbox closed and empties it itself, so no
 //! delivery (and no pool buffer, and no reference to the radio that owns this inbox) stays
 //! parked in an inbox nobody drains.
+//!
+//! Every queued delivery holds a buffer of the one pool all VMs share. So an inbox holds at
+//! most its VM's share of the pool (the pool divided by the VMs connected, see
+//! [`crate::core::Core`]) besides its own capacity: guests that never post RX buffers fill their
+//! inboxes up to their shares and no further, and the others keep buffers to receive with.
 
 use std::os::fd::{AsRawFd, RawFd};
-use std::sync::atomic::{fence, AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use crossbeam_queue::ArrayQueue;
@@ -49,6 +54,8 @@ pub struct Inbox {
     /// it last finished serving: virtual time waits for them to meet ([`Inbox::served`]).
     posted: AtomicU64,
     served: AtomicU64,
+    /// Most deliveries it may hold now, if shared out (see the module docs).
+    share: Option<Arc<AtomicUsize>>,
 }
 
 /// What became of a delivery that fit in the inbox.
@@ -67,6 +74,15 @@ pub enum Pushed {
 impl Inbox {
     /// An inbox holding at most `capacity` deliveries.
     pub fn new(capacity: usize) -> std::io::Result<Arc<Self>> {
+        Inbox::build(capacity, None)
+    }
+
+    /// An inbox holding at most `capacity` deliveries, and at most `share` at any moment.
+    pub fn with_share(capacity: usize, share: Arc<AtomicUsize>) -> std::io::Result<Arc<Self>> {
+        Inbox::build(capacity, Some(share))
+    }
+
+    fn build(capacity: usize, share: Option<Arc<AtomicUsize>>) -> std::io::Result<Arc<Self>> {
         Ok(Arc::new(Inbox {
             queue: ArrayQueue::new(capacity.max(1)),
             wake: EventFd::new(EFD_NONBLOCK)?,
@@ -74,12 +90,19 @@ impl Inbox {
             closed: AtomicBool::new(false),
             posted: AtomicU64::new(0),
             served: AtomicU64::new(0),
+            share,
         }))
     }
 
     /// Queues a delivery; gives it back if the inbox is full (back-pressure: caller counts a
     /// drop). On a closed inbox the delivery is discarded (see [`Pushed::Discarded`]).
     pub fn push(&self, d: Delivery) -> Result<Pushed, Delivery> {
+        if let Some(share) = &self.share {
+            // Racing producers may overshoot by one each: the share bounds, not exactly.
+            if self.queue.len() >= share.load(Ordering::Relaxed) {
+                return Err(d);
+            }
+        }
         self.queue.push(d)?;
         // Pairs with the fence in `close`: either the closer's drain sees this delivery, or we
         // see `closed` and drain it ourselves.
@@ -211,5 +234,28 @@ mod tests {
         drop(routing);
         assert_eq!(Arc::strong_count(&radio), 1);
         assert_eq!(Arc::strong_count(&inbox), 2, "this test and the radio");
+    }
+
+    #[test]
+    fn an_inbox_holds_no_more_than_its_share_of_the_pool() {
+        let pool = BufferPool::new(8);
+        let share = Arc::new(AtomicUsize::new(2));
+        let inbox = Inbox::with_share(8, Arc::clone(&share)).unwrap();
+        let routing = RoutingTable::default();
+        let key = RadioKey {
+            vm: 1,
+            wire: MacAddr([0x42, 0, 0, 0, 0, 1]),
+        };
+        let radio = routing.add_radio(key, &inbox);
+        assert!(inbox.push(delivery(&pool, &radio)).is_ok());
+        assert!(inbox.push(delivery(&pool, &radio)).is_ok());
+        let refused = inbox.push(delivery(&pool, &radio));
+        assert!(refused.is_err(), "a third beyond a share of 2");
+        drop(refused);
+        assert_eq!(pool.free(), 1, "the refused delivery's buffer is back");
+        // Fewer VMs, a larger share.
+        share.store(3, Ordering::Relaxed);
+        assert!(inbox.push(delivery(&pool, &radio)).is_ok());
+        assert_eq!(inbox.len(), 3);
     }
 }

@@ -209,7 +209,8 @@ fn run_soak(args: &Args, soak_args: &soak::SoakArgs) -> Result<(), String> {
     result
 }
 
-/// Sums the daemon's per-VM counters named in `names` (from its control socket).
+/// Sums the daemon's per-VM counters named in `names` (from its control socket); a name
+/// `capture_X` is the capture's counter `X` instead (0 without a capture).
 fn daemon_counters(
     control: &std::path::Path,
     names: &[&str],
@@ -224,10 +225,13 @@ fn daemon_counters(
     Ok(names
         .iter()
         .map(|n| {
-            let sum = vms
-                .iter()
-                .map(|vm| vm["counters"][*n].as_u64().unwrap_or(0))
-                .sum();
+            let sum = match n.strip_prefix("capture_") {
+                Some(c) => v["capture"][c].as_u64().unwrap_or(0),
+                None => vms
+                    .iter()
+                    .map(|vm| vm["counters"][*n].as_u64().unwrap_or(0))
+                    .sum(),
+            };
             (n.to_string(), sum)
         })
         .collect())
@@ -251,6 +255,16 @@ fn peak_rss_kib(pid: u32) -> Option<u64> {
     let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     s.lines()
         .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+}
+
+/// Resident anonymous memory (RssAnon) of a process, KiB: the daemon's own heap and stacks,
+/// without the guests' shared memory it maps (which VmHWM counts once touched).
+fn anon_rss_kib(pid: u32) -> Option<u64> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    s.lines()
+        .find(|l| l.starts_with("RssAnon:"))
         .and_then(|l| l.split_whitespace().nth(1))
         .and_then(|v| v.parse().ok())
 }
@@ -325,6 +339,7 @@ fn run(args: &Args) -> Result<(), String> {
         }
     }
     let rss = daemon.as_ref().and_then(|d| peak_rss_kib(d.child.id()));
+    let anon = daemon.as_ref().and_then(|d| anon_rss_kib(d.child.id()));
     let cpu = daemon
         .as_ref()
         .and_then(|d| Some(cpu_seconds(d.child.id())? - cpu_at_start?));
@@ -339,6 +354,8 @@ fn run(args: &Args) -> Result<(), String> {
                 "dropped_pool_empty",
                 "deliveries_lost",
                 "tx_status_dropped",
+                "capture_queued",
+                "capture_dropped",
             ],
         )
         .ok(),
@@ -393,6 +410,9 @@ fn run(args: &Args) -> Result<(), String> {
     if let Some(kib) = rss {
         last.push_str(&format!(" daemon_peak_rss_mib={:.1}", kib as f64 / 1024.0));
     }
+    if let Some(kib) = anon {
+        last.push_str(&format!(" daemon_anon_rss_mib={:.1}", kib as f64 / 1024.0));
+    }
     if let Some(cpu) = cpu {
         // CPU time over the run (set-up included), as a share of one core over the traffic
         // time, and per frame delivered.
@@ -405,6 +425,19 @@ fn run(args: &Args) -> Result<(), String> {
                 0.0
             }
         ));
+        // Per frame the daemon took from a TX ring, delivered or not: under overload frames
+        // dropped for back-pressure cost work too.
+        if let Some(tx) = counters
+            .as_ref()
+            .and_then(|c| c.iter().find(|(k, _)| *k == "tx_frames"))
+            .map(|(_, v)| *v)
+            .filter(|&v| v > 0)
+        {
+            last.push_str(&format!(
+                " daemon_cpu_ns_per_tx={:.0}",
+                cpu * 1e9 / tx as f64
+            ));
+        }
     }
     println!("{last}");
     Ok(())
