@@ -78,6 +78,19 @@ pub struct Args {
     #[arg(long, value_name = "N", default_value_t = Limits::default().pool_buffers,
           value_parser = at_least_one, help_heading = SERVING)]
     pub pool: usize,
+    /// Notify a guest of returned TX buffers only once N are waiting (at most a quarter of its
+    /// TX ring; 1: after every drain). Linux's hwsim only frees its copies then, and every
+    /// notification costs a UML guest a SIGIO; a frontend that waits for each TX completion
+    /// needs 1. Wall-clock mode only.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().tx_call_batch,
+          value_parser = at_least_one, help_heading = SERVING)]
+    pub tx_call_batch: usize,
+    /// After a drain of a guest's TX queue that found buffers, leave its kicks off and poll the
+    /// queue again after US microseconds, until a poll finds nothing (0: never poll). Saves a
+    /// sending guest a host syscall and a cross-CPU wake-up per burst; adds up to US to the
+    /// frames of a burst. Wall-clock mode only.
+    #[arg(long, value_name = "US", default_value_t = 0, help_heading = SERVING)]
+    pub tx_poll_us: u64,
     /// Medium configuration (TOML: model, seed, path loss, nodes, links); default: the perfect
     /// medium.
     #[arg(long, value_name = "FILE", help_heading = MEDIUM)]
@@ -274,6 +287,8 @@ impl Args {
             inbox_capacity: self.inbox,
             status_capacity: Limits::default().status_capacity,
             pool_buffers: self.pool,
+            tx_call_batch: self.tx_call_batch,
+            tx_poll: std::time::Duration::from_micros(self.tx_poll_us),
         })
     }
 }

@@ -21,6 +21,12 @@ pub struct Limits {
     pub status_capacity: usize,
     /// Message buffers in the whole daemon.
     pub pool_buffers: usize,
+    /// TX buffers returned to a guest before it is notified of them (1: after every drain of
+    /// its TX queue). See [`crate::vm::worker::VmWorker::process_tx`].
+    pub tx_call_batch: usize,
+    /// After a drain of a guest's TX queue that found buffers, keep its kicks off and look
+    /// again after this long (zero: turn kicks back on at once).
+    pub tx_poll: std::time::Duration,
 }
 
 impl Default for Limits {
@@ -29,6 +35,8 @@ impl Default for Limits {
             inbox_capacity: 4096,
             status_capacity: 1024,
             pool_buffers: 8192,
+            tx_call_batch: 1,
+            tx_poll: std::time::Duration::ZERO,
         }
     }
 }

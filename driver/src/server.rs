@@ -16,7 +16,7 @@ use vmm_sys_util::epoll::EventSet;
 
 use crate::core::Core;
 use crate::socket_file::{PrivateDir, SocketError, SocketFile};
-use crate::vm::backend::{INBOX_EVENT, STOP_EVENT};
+use crate::vm::backend::{INBOX_EVENT, STOP_EVENT, TX_POLL_EVENT};
 use crate::vm::VmBackend;
 
 /// Errors starting or running the server.
@@ -225,6 +225,11 @@ fn serve_as(core: &Arc<Core>, conn: UnixStream, builtin_ap: bool) -> Result<(), 
         handler
             .register_listener(vm.inbox.wake_fd(), EventSet::IN, u64::from(INBOX_EVENT))
             .map_err(|e| ServerError::Connection(format!("epoll: {e}")))?;
+        if let Some(fd) = connection.backend.tx_poll_fd() {
+            handler
+                .register_listener(fd, EventSet::IN, u64::from(TX_POLL_EVENT))
+                .map_err(|e| ServerError::Connection(format!("epoll: {e}")))?;
+        }
     }
     attach(connection.daemon(), conn, vm.id, hooks)
         .map_err(|e| ServerError::Connection(format!("attach: {e}")))?;

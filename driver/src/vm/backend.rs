@@ -12,6 +12,7 @@ use virtio_bindings::virtio_ring::{VIRTIO_RING_F_EVENT_IDX, VIRTIO_RING_F_INDIRE
 use virtio_queue::QueueT;
 use vmm_sys_util::epoll::EventSet;
 use vmm_sys_util::eventfd::{EventFd, EFD_NONBLOCK};
+use vmm_sys_util::timerfd::TimerFd;
 
 use super::inband::Inband;
 use super::worker::{GuestMem, VmWorker};
@@ -31,6 +32,9 @@ pub const TX_BUDGET: usize = 64;
 pub const INBOX_EVENT: u16 = NUM_QUEUES as u16 + 1;
 /// epoll id of the eventfd that ends the VM's epoll thread ([`VmBackend::stop_thread`]).
 pub const STOP_EVENT: u16 = NUM_QUEUES as u16 + 2;
+/// epoll id of the timer that polls the TX queue while its kicks are off
+/// ([`crate::core::Limits::tx_poll`]).
+pub const TX_POLL_EVENT: u16 = NUM_QUEUES as u16 + 3;
 
 /// One VM's vhost-user backend.
 ///
@@ -46,6 +50,8 @@ pub struct VmBackend {
     /// unregisters it (hwsim then falls back to its in-kernel medium).
     backend_req: Mutex<Option<Backend>>,
     stop: EventFd,
+    /// The TX poll timer, when polling is on (wall-clock mode, `tx_poll` > 0).
+    tx_poll: Option<Mutex<TimerFd>>,
     /// In-band notifications (virtual time only; see [`crate::vm::inband`]).
     inband: Option<Arc<Inband>>,
     core: Arc<Core>,
@@ -63,11 +69,21 @@ impl VmBackend {
         vm: Arc<VmShared>,
         inband: Option<Arc<Inband>>,
     ) -> std::io::Result<Self> {
+        let mut worker = VmWorker::new(Arc::clone(&core), Arc::clone(&vm));
+        if inband.is_some() {
+            worker.notify_every_tx();
+        }
+        let tx_poll = if inband.is_none() && !core.limits.tx_poll.is_zero() {
+            Some(Mutex::new(TimerFd::new()?))
+        } else {
+            None
+        };
         Ok(VmBackend {
-            worker: Mutex::new(VmWorker::new(Arc::clone(&core), Arc::clone(&vm))),
+            worker: Mutex::new(worker),
             vm,
             backend_req: Mutex::new(None),
             stop: EventFd::new(EFD_NONBLOCK)?,
+            tx_poll,
             inband,
             core,
         })
@@ -76,6 +92,29 @@ impl VmBackend {
     /// The eventfd to register, as [`STOP_EVENT`], with the VM's epoll thread.
     pub fn stop_fd(&self) -> RawFd {
         self.stop.as_raw_fd()
+    }
+
+    /// The timer to register, as [`TX_POLL_EVENT`], with the VM's epoll thread (if polling).
+    pub fn tx_poll_fd(&self) -> Option<RawFd> {
+        self.tx_poll
+            .as_ref()
+            .map(|t| t.lock().unwrap_or_else(|e| e.into_inner()).as_raw_fd())
+    }
+
+    /// Arms (or clears, `on` false) the TX poll timer.
+    fn set_tx_poll(&self, on: bool) {
+        let Some(timer) = &self.tx_poll else { return };
+        let mut timer = timer.lock().unwrap_or_else(|e| e.into_inner());
+        // A timer that cannot be set would leave the guest's kicks off for good: fall back to
+        // kicks (the next drain turns them on) by firing at once.
+        let result = if on {
+            timer.reset(self.core.limits.tx_poll, None)
+        } else {
+            timer.clear()
+        };
+        if result.is_err() {
+            let _ = timer.reset(std::time::Duration::from_nanos(1), None);
+        }
     }
 
     /// Makes the VM's epoll thread return at its next wake-up. Call it before the handler is
@@ -182,7 +221,13 @@ impl VhostUserBackend for VmBackend {
         let mut worker = self.worker();
         let mut served = None;
         match device_event {
-            TX_QUEUE => {
+            TX_QUEUE | TX_POLL_EVENT => {
+                if device_event == TX_POLL_EVENT {
+                    if let Some(timer) = &self.tx_poll {
+                        // Readable: the read does not block, and clears the expiry.
+                        let _ = timer.lock().unwrap_or_else(|e| e.into_inner()).wait();
+                    }
+                }
                 if tracing::enabled!(tracing::Level::TRACE) {
                     let st = tx.get_ref();
                     let q = st.get_queue();
@@ -199,6 +244,7 @@ impl VhostUserBackend for VmBackend {
                 while worker.process_tx(tx, TX_BUDGET) {
                     worker.flush_rx(rx);
                 }
+                self.set_tx_poll(worker.tx_polling());
                 if self.inband.as_ref().is_some_and(|i| i.active()) {
                     // Virtual time, a guest blocked in its in-band kick (so no turn of the
                     // medium runs meanwhile): the medium clock has placed this kick's frames
