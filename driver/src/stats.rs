@@ -392,6 +392,16 @@ fn vm_stats(vm: &VmShared, connected: bool) -> VmStats {
                     .into_iter()
                     .flatten(),
             )
+            .chain(
+                // Gauges of a connected VM: what waits for the guest's RX buffers now, and
+                // inbox wake-ups its thread has not served (virtual time waits for those).
+                [
+                    ("inbox_waiting", vm.inbox.len() as u64),
+                    ("inbox_unserved", vm.inbox.unserved()),
+                ]
+                .into_iter()
+                .filter(|_| connected),
+            )
             .collect(),
         malformed: vm.malformed.snapshot().into_iter().collect(),
     }
