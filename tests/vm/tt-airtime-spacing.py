@@ -16,7 +16,7 @@ or data frame without the QoS no-ack policy), its response: min(SIFS + ACK or Bl
 control response rate, the ACK timeout SIFS + slot + 20 us), the shorter of what an acknowledged
 and an unacknowledged attempt occupies. AIFS[AC] = SIFS + AIFSN x slot with the EDCA defaults
 (BE 3, BK 7, VI 2, VO 2; management frames VO, non-QoS data BE). Packets on one interface with the
-same timestamp are one PPDU (an A-MPDU: subframes of 4-byte delimiter + MPDU + FCS, padded to 4
+same timestamp (in any of the files: rotation may split an A-MPDU) are one PPDU (an A-MPDU: subframes of 4-byte delimiter + MPDU + FCS, padded to 4
 bytes except the last). PPDU durations are computed here from the radiotap rate and the frame
 length (802.11-2020 17.4.3 for non-HT OFDM, 19.4.3 for HT-mixed), not taken from the daemon.
 
@@ -35,7 +35,7 @@ import sys
 
 FIELDS = [
     "frame.time_epoch",
-    "frame.interface_id",
+    "frame.interface_name",
     "frame.len",
     "radiotap.length",
     "radiotap.channel.freq",
@@ -141,24 +141,27 @@ def read_packets(path):
     for f in FIELDS:
         cmd += ["-e", f]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    packets = []
     for line in out.splitlines():
         v = dict(zip(FIELDS, line.split("|")))
-        yield v
+        packets.append(v)
+    return packets
 
 
-def as_int(s, base=10):
-    return int(s, base) if s not in (None, "") else None
+def as_int(s, base=0):
+    return int(s, base) if s not in (None, "") else None  # base 0: tshark prints some in hex
 
 
 def to_ppdus(packets):
-    """Groups packets into PPDUs: consecutive packets on one interface with the same
-    timestamp are an A-MPDU."""
+    """Groups packets into PPDUs: packets on one interface (by name: each file numbers its
+    interfaces anew) with the same timestamp are an A-MPDU."""
     ppdus = []
+    by_key = {}
     for v in packets:
         if v["radiotap.vht.mcs.0"] or v["radiotap.he.data_3.data_mcs"]:
             raise Unsupported("a VHT or HE PPDU")
         start = epoch_ns(v["frame.time_epoch"])
-        iface = v["frame.interface_id"]
+        iface = v["frame.interface_name"]
         mpdu = int(v["frame.len"]) - int(v["radiotap.length"]) + 4  # + FCS
         ftype = as_int(v["wlan.fc.type"])
         subtype = as_int(v["wlan.fc.subtype"]) or 0
@@ -172,9 +175,9 @@ def to_ppdus(packets):
             ac = "BE"
         else:
             ac = "VO"
-        last = ppdus[-1] if ppdus else None
-        if last is not None and last["iface"] == iface and last["start"] == start:
-            last["mpdu_lens"].append(mpdu)
+        same = by_key.get((iface, start))
+        if same is not None:
+            same["mpdu_lens"].append(mpdu)
             continue
         rate = v["radiotap.datarate"]
         ppdus.append({
@@ -190,6 +193,11 @@ def to_ppdus(packets):
             "asks_response": asks,
             "ac": ac,
         })
+        by_key[(iface, start)] = ppdus[-1]
+    return ppdus
+
+
+def finish_ppdus(ppdus):
     for p in ppdus:
         lens = p.pop("mpdu_lens")
         p["mpdus"] = len(lens)
@@ -201,9 +209,10 @@ def to_ppdus(packets):
 
 
 def check(paths):
-    ppdus = []
+    packets = []
     for path in paths:
-        ppdus += to_ppdus(read_packets(path))
+        packets += read_packets(path)
+    ppdus = finish_ppdus(to_ppdus(packets))
     by_channel = {}
     for p in ppdus:
         by_channel.setdefault(p["freq"], []).append(p)
