@@ -189,6 +189,11 @@ impl VirtualTime {
                     .fetch_add(1, Ordering::Relaxed);
                 tracing::warn!(
                     vm = vm.id,
+                    waiter = std::thread::current().name().unwrap_or("?"),
+                    waiting = vm.inbox.len(),
+                    unserved = vm.inbox.unserved(),
+                    in_kick = vm.inband.get().is_some_and(|i| i.in_kick()),
+                    now = self.now(),
                     "time travel: VM did not serve its inbox in time"
                 );
             }
