@@ -146,6 +146,11 @@ fn time_travel_stats(core: &Core, vt: &crate::vtime::VirtualTime) -> TimeTravelS
         ("acks_unmatched", c.acks_unmatched),
         ("violations", c.violations),
         ("unknown_ops", c.unknown_ops),
+        // A guest that runs while the controller thinks it waits shows here.
+        ("updates_not_running", c.updates_not_running),
+        ("waits_not_running", c.waits_not_running),
+        ("requests_forever", c.requests_forever),
+        ("acks_missing", c.acks_missing),
         ("ack_timeouts", s.socket.ack_timeouts),
         ("socket_refused", s.socket.refused),
         ("slow_readers", s.socket.slow_readers),
