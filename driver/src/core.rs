@@ -312,6 +312,10 @@ impl Core {
                 .fetch_add(discarded as u64, Ordering::Relaxed);
             self.departed().add(&vm, &leaving);
             vm.left.store(true, Ordering::Release);
+            // A settle wait on its inbox is over (a closed inbox counts as served).
+            if let Some(vt) = self.vtime() {
+                vt.progress.bump();
+            }
         }
     }
 

@@ -146,6 +146,11 @@ fn time_travel_stats(core: &Core, vt: &crate::vtime::VirtualTime) -> TimeTravelS
         ("acks_unmatched", c.acks_unmatched),
         ("violations", c.violations),
         ("unknown_ops", c.unknown_ops),
+        // A guest that runs while the controller thinks it waits shows here.
+        ("updates_not_running", c.updates_not_running),
+        ("waits_not_running", c.waits_not_running),
+        ("requests_forever", c.requests_forever),
+        ("acks_missing", c.acks_missing),
         ("ack_timeouts", s.socket.ack_timeouts),
         ("socket_refused", s.socket.refused),
         ("slow_readers", s.socket.slow_readers),
@@ -394,6 +399,16 @@ fn vm_stats(vm: &VmShared, connected: bool) -> VmStats {
                     .map(|i| i.counters.snapshot())
                     .into_iter()
                     .flatten(),
+            )
+            .chain(
+                // Gauges of a connected VM: what waits for the guest's RX buffers now, and
+                // inbox wake-ups its thread has not served (virtual time waits for those).
+                [
+                    ("inbox_waiting", vm.inbox.len() as u64),
+                    ("inbox_unserved", vm.inbox.unserved()),
+                ]
+                .into_iter()
+                .filter(|_| connected),
             )
             .collect(),
         malformed: vm.malformed.snapshot().into_iter().collect(),

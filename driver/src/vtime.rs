@@ -20,7 +20,7 @@
 use std::os::fd::RawFd;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, Condvar, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use hwsim_timetravel::controller::Config;
@@ -64,6 +64,45 @@ pub struct VtimeCounters {
     pub settle_timeouts: AtomicU64,
 }
 
+/// Wakes the settle waits when a VM's epoll thread or the AP MLD has made progress (an event
+/// handled, an inbox served, RX noticed), so they need not poll. Only virtual time bumps it:
+/// the wall-clock data path takes no lock for it.
+#[derive(Default)]
+pub struct Progress {
+    bumps: Mutex<u64>,
+    changed: Condvar,
+}
+
+impl Progress {
+    /// Something a settle wait may be waiting for has changed (call it after the change).
+    pub fn bump(&self) {
+        let mut bumps = self.bumps.lock().unwrap_or_else(|e| e.into_inner());
+        *bumps = bumps.wrapping_add(1);
+        drop(bumps);
+        self.changed.notify_all();
+    }
+
+    /// Waits until `done()` holds (true) or `deadline` passes (false). `done` is checked
+    /// under the lock [`Progress::bump`] takes after every change, so no change is missed.
+    pub fn wait_until(&self, deadline: Instant, done: impl Fn() -> bool) -> bool {
+        let mut bumps = self.bumps.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if done() {
+                return true;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            bumps = self
+                .changed
+                .wait_timeout(bumps, left)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+}
+
 /// The controller and its helpers, shared by the whole daemon.
 pub struct VirtualTime {
     server: ServerHandle,
@@ -74,6 +113,8 @@ pub struct VirtualTime {
     ap_noticed: AtomicU64,
     /// Counters.
     pub counters: VtimeCounters,
+    /// What the settle waits wait on.
+    pub progress: Progress,
 }
 
 impl VirtualTime {
@@ -96,6 +137,7 @@ impl VirtualTime {
             ap_virtual: std::sync::atomic::AtomicBool::new(false),
             ap_noticed: AtomicU64::new(0),
             counters: VtimeCounters::default(),
+            progress: Progress::default(),
         }))
     }
 
@@ -142,33 +184,30 @@ impl VirtualTime {
     fn settle(&self, core: &Core, ap: bool) {
         let deadline = Instant::now() + SETTLE_TIMEOUT;
         for vm in core.vms() {
-            while !vm.inbox.served() {
-                if Instant::now() >= deadline {
-                    self.counters
-                        .settle_timeouts
-                        .fetch_add(1, Ordering::Relaxed);
-                    tracing::warn!(
-                        vm = vm.id,
-                        "time travel: VM did not serve its inbox in time"
-                    );
-                    break;
-                }
-                // The VM's epoll thread needs a few µs; a condition variable per inbox would
-                // cost the wall-clock data path a lock per delivery.
-                std::thread::sleep(Duration::from_micros(20));
+            // Each VM's epoll thread bumps `progress` after every event it handled.
+            if !self.progress.wait_until(deadline, || vm.inbox.served()) {
+                self.counters
+                    .settle_timeouts
+                    .fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(
+                    vm = vm.id,
+                    waiter = std::thread::current().name().unwrap_or("?"),
+                    waiting = vm.inbox.len(),
+                    unserved = vm.inbox.unserved(),
+                    in_kick = vm.inband.get().is_some_and(|i| i.in_kick()),
+                    now = self.now(),
+                    "time travel: VM did not serve its inbox in time"
+                );
             }
         }
         if ap && self.ap_virtual.load(Ordering::Acquire) {
             if let Some(vm) = ap_vm(core) {
-                while self.ap_noticed.load(Ordering::Acquire) < rx_written(&vm) {
-                    if Instant::now() >= deadline {
-                        self.counters
-                            .settle_timeouts
-                            .fetch_add(1, Ordering::Relaxed);
-                        tracing::warn!("time travel: the AP MLD did not notice its RX in time");
-                        break;
-                    }
-                    std::thread::sleep(Duration::from_micros(20));
+                let noticed = || self.ap_noticed.load(Ordering::Acquire) >= rx_written(&vm);
+                if !self.progress.wait_until(deadline, noticed) {
+                    self.counters
+                        .settle_timeouts
+                        .fetch_add(1, Ordering::Relaxed);
+                    tracing::warn!("time travel: the AP MLD did not notice its RX in time");
                 }
             }
         }
@@ -233,15 +272,12 @@ impl VirtualApClock {
         };
         let deadline = Instant::now() + SETTLE_TIMEOUT;
         if let Some(ap) = ap_vm(&core) {
-            while ap.tx_handled.load(Ordering::Acquire) < tx_frames {
-                if Instant::now() >= deadline {
-                    self.vt
-                        .counters
-                        .settle_timeouts
-                        .fetch_add(1, Ordering::Relaxed);
-                    break;
-                }
-                std::thread::sleep(Duration::from_micros(20));
+            let handled = || ap.tx_handled.load(Ordering::Acquire) >= tx_frames;
+            if !self.vt.progress.wait_until(deadline, handled) {
+                self.vt
+                    .counters
+                    .settle_timeouts
+                    .fetch_add(1, Ordering::Relaxed);
             }
         }
         if let Some(air) = core.air_clock_if_started() {
@@ -275,6 +311,7 @@ impl VirtualApClock {
             self.asked = Some(Some(at));
         }
         self.vt.ap_noticed.fetch_max(written, Ordering::AcqRel);
+        self.vt.progress.bump();
     }
 
     fn wanted(&self, next_tbtt: Nanos) -> Option<Nanos> {
@@ -297,6 +334,7 @@ impl hwsim_ap::runtime::ApClock for VirtualApClock {
             let written = self.ap_rx_written();
             if written > self.vt.ap_noticed.load(Ordering::Acquire) {
                 self.vt.ap_noticed.fetch_max(written, Ordering::AcqRel);
+                self.vt.progress.bump();
                 want = Some(at);
             }
             self.me.request(want);
@@ -321,6 +359,7 @@ impl hwsim_ap::runtime::ApClock for VirtualApClock {
                 self.turn = Some(at);
                 let written = self.ap_rx_written();
                 self.vt.ap_noticed.fetch_max(written, Ordering::AcqRel);
+                self.vt.progress.bump();
                 return Ok(true);
             }
             if Instant::now() >= commands {
@@ -379,4 +418,38 @@ pub fn spawn_pacer(vt: &Arc<VirtualTime>, ratio: f64) -> std::io::Result<()> {
             }
         })?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicBool;
+
+    #[test]
+    fn a_settle_wait_wakes_on_the_bump_after_a_change_and_gives_up_at_its_deadline() {
+        let progress = Arc::new(Progress::default());
+        let flag = Arc::new(AtomicBool::new(false));
+        let changer = {
+            let (progress, flag) = (Arc::clone(&progress), Arc::clone(&flag));
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(50));
+                flag.store(true, Ordering::Release);
+                progress.bump();
+            })
+        };
+        let t0 = Instant::now();
+        let done = progress.wait_until(t0 + Duration::from_secs(10), || {
+            flag.load(Ordering::Acquire)
+        });
+        assert!(done);
+        assert!(
+            t0.elapsed() < Duration::from_secs(5),
+            "woken by the bump, not by the deadline"
+        );
+        changer.join().unwrap();
+        // Nothing changes: false once the deadline has passed.
+        let t0 = Instant::now();
+        assert!(!progress.wait_until(t0 + Duration::from_millis(30), || false));
+        assert!(t0.elapsed() >= Duration::from_millis(30));
+    }
 }

@@ -1,8 +1,9 @@
 //! The daemon under `--time-travel` with `hwsim-guest` frontends (which are no time-travel
 //! participants): the medium clock takes its time from the controller, so frames need their
 //! airtime in simulated time, the simulated time reached depends on the frames alone (two
-//! daemons fed the same frames end at the same nanosecond), and the in-band notification
-//! feature is offered only under `--time-travel`.
+//! daemons fed the same frames end at the same nanosecond), the capture is stamped with each
+//! PPDU's simulated start, and the in-band notification feature is offered only under
+//! `--time-travel`.
 
 mod common;
 
@@ -12,7 +13,7 @@ use std::time::Duration;
 
 use common::*;
 use hwsim_frame::nl::tx_flags;
-use hwsim_radio::airtime::ppdu_duration_ns;
+use hwsim_radio::airtime::{ack_duration_ns, aifs_us, ppdu_duration_ns, sifs_us};
 use hwsim_radio::band::Band;
 use hwsim_radio::rates::TxVector;
 use hwsim_timetravel::wire::{Message, Op, MESSAGE_LEN, NO_TIME};
@@ -36,19 +37,22 @@ max_width = 20
 "#;
 
 fn start(name: &str) -> Daemon {
+    start_with(name, &[])
+}
+
+fn start_with(name: &str, extra: &[&str]) -> Daemon {
     let dir = test_dir(&format!("{name}-files"));
     let cfg = dir.join("medium.toml");
     std::fs::write(&cfg, CONFIG).unwrap();
     let time = dir.join("time.sock");
-    let d = Daemon::start_with(
-        name,
-        &[
-            "--config",
-            cfg.to_str().unwrap(),
-            "--time-travel",
-            time.to_str().unwrap(),
-        ],
-    );
+    let mut args = vec![
+        "--config",
+        cfg.to_str().unwrap(),
+        "--time-travel",
+        time.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let d = Daemon::start_with(name, &args);
     wait_for_path(&time);
     d
 }
@@ -119,6 +123,49 @@ fn frames_take_their_airtime_in_simulated_time_and_the_same_frames_end_at_the_sa
         assert_eq!(c["violations"], 0);
     }
     eprintln!("time travel: {N} frames of PPDU {ppdu} ns ended at {t1} ns simulated");
+}
+
+#[test]
+fn the_capture_is_stamped_with_each_ppdu_start_in_simulated_time() {
+    use pcap_file::pcapng::{Block, PcapNgReader};
+    let file = test_dir("tt-capture-out").join("air.pcapng");
+    let mut d = start_with("tt-capture", &["--capture", file.to_str().unwrap()]);
+    let end = send_n(&d);
+    assert!(d.terminate().success());
+    let bytes = std::fs::read(&file).expect("capture written");
+    let mut reader = PcapNgReader::new(&bytes[..]).expect("a pcapng section");
+    let mut starts = Vec::new();
+    while let Some(block) = reader.next_block() {
+        if let Block::EnhancedPacket(epb) = block.expect("well-formed block") {
+            starts.push(epb.timestamp.as_nanos() as u64);
+        }
+    }
+    assert_eq!(starts.len(), N, "one packet per frame");
+    let v = TxVector::ofdm(7).unwrap();
+    let ppdu = ppdu_duration_ns(&v, 24 + PAYLOAD as u32 + 4, Band::Band5G);
+    // One sender: each PPDU waits for the previous one's ACK, then at least AIFS (AIFSN 2 is
+    // the shortest, the voice and video categories; data without QoS waits AIFSN 3).
+    let sifs = sifs_us(Band::Band5G) * 1000;
+    let exchange = ppdu + sifs + ack_duration_ns(&v, Band::Band5G);
+    let aifs_min = aifs_us(Band::Band5G, true, 2) * 1000;
+    let tod = 1_767_225_600 * 1_000_000_000u64;
+    for w in starts.windows(2) {
+        assert!(
+            w[1] >= w[0] + exchange + aifs_min,
+            "PPDU at {} ns starts {} ns after the one at {} ns; the exchange takes {exchange} ns \
+             and AIFS at least {aifs_min} ns",
+            w[1] - tod,
+            w[1] - w[0],
+            w[0] - tod
+        );
+    }
+    // The last exchange ends at the simulated time reached (its status is the last event).
+    let last = *starts.last().unwrap() - tod;
+    assert_eq!(
+        last + exchange,
+        end,
+        "the last PPDU's exchange ends when time stops"
+    );
 }
 
 fn offered_protocol_features(socket: &Path) -> VhostUserProtocolFeatures {

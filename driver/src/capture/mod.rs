@@ -443,6 +443,15 @@ impl CaptureTap {
         true
     }
 
+    /// Counts a frame the caller could not hand to [`CaptureTap::record`] (no buffer to hold
+    /// it until its PPDU's start was known) as dropped.
+    pub fn count_dropped(&self) {
+        self.shared
+            .tap_counters
+            .dropped
+            .fetch_add(1, Ordering::Relaxed);
+    }
+
     /// Names the interface of (radio, frequency), e.g. `ap1/link2`, with an optional
     /// description (band, channel, width, link ID, MLD address). Takes effect at that
     /// interface's next packet, on a new interface block (see the module docs). Takes a lock

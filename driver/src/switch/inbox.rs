@@ -163,6 +163,13 @@ impl Inbox {
             || self.served.load(Ordering::Acquire) >= self.posted.load(Ordering::Acquire)
     }
 
+    /// Wake-ups asked for that the consumer has not served yet (for `stats`).
+    pub fn unserved(&self) -> u64 {
+        self.posted
+            .load(Ordering::Acquire)
+            .saturating_sub(self.served.load(Ordering::Acquire))
+    }
+
     /// Next queued delivery.
     pub fn pop(&self) -> Option<Delivery> {
         self.queue.pop()

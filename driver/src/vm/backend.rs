@@ -273,6 +273,11 @@ impl VhostUserBackend for VmBackend {
         if let Some(upto) = served {
             self.vm.inbox.mark_served(upto);
         }
+        // Virtual time: settle waits look at what this event changed (inbox served, TX handled,
+        // RX written), the built-in AP MLD's VM included.
+        if let Some(vt) = self.core.vtime() {
+            vt.progress.bump();
+        }
         Ok(())
     }
 }

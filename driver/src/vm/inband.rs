@@ -223,6 +223,11 @@ impl Inband {
         sent
     }
 
+    /// True while the guest is blocked in a kick (for diagnostics).
+    pub fn in_kick(&self) -> bool {
+        self.in_kick.load(Ordering::Acquire)
+    }
+
     /// The guest is (no longer) blocked in a kick.
     pub fn set_in_kick(&self, on: bool) {
         self.in_kick.store(on, Ordering::Release);

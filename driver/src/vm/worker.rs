@@ -21,9 +21,10 @@ use virtio_queue::QueueT;
 use vm_memory::{GuestAddressSpace, GuestMemoryAtomic, GuestMemoryMmap};
 
 use super::chain::{ChainError, Segments};
+use crate::capture::FrameMeta;
 use crate::core::{Core, VmShared};
 use crate::counters::LinkTx;
-use crate::medium::airtime::clock::{TimedRx, TimedTx};
+use crate::medium::airtime::clock::{HeldCapture, TimedRx, TimedTx};
 use crate::medium::impair::Verdict;
 use crate::medium::{Candidate, Medium, Reception, Transmission};
 use crate::switch::{Delivery, DeliveryKind, Inbox, Pushed, Radio, RadioKey, Routing};
@@ -327,13 +328,42 @@ impl VmWorker {
         let link_tx = LinkTx::judged(freq, f.frame.len(), ack_from.as_ref(), &status);
         radio.links.record(&link_tx);
         if let Some(tap) = self.core.capture.load().as_ref() {
-            // Under time travel the capture is stamped with simulated time (the kick's time,
-            // which is exact), on the guests' clock of day: a run repeats with its timestamps.
-            let timestamp_ns = match self.core.vtime() {
-                Some(vt) => crate::vtime::TOD_AT_ZERO_NS + vt.now(),
-                None => crate::capture::now_ns(),
-            };
-            record_transmission(tap, &tx, ack_from.as_ref(), &status, timestamp_ns);
+            let meta = transmission_meta(&tx, ack_from.as_ref(), &status);
+            match (self.core.vtime(), timed.as_mut()) {
+                // Virtual time, airtime: the medium clock writes the record when the PPDU gets
+                // the air, stamped with its simulated start, so the capture shows the schedule.
+                (Some(_), Some(t)) => match self.core.pool.take() {
+                    Some(mut frame) => {
+                        let n = tx.frame.len().min(frame.space().len());
+                        frame.space()[..n].copy_from_slice(&tx.frame[..n]);
+                        frame.set_len(n);
+                        t.capture = Some(HeldCapture { meta, frame });
+                    }
+                    None => tap.count_dropped(),
+                },
+                // Virtual time without airtime: the kick's time is exact. On the guests' clock
+                // of day, so a run repeats with its timestamps.
+                (Some(vt), None) => {
+                    let timestamp_ns = crate::vtime::TOD_AT_ZERO_NS + vt.now();
+                    tap.record(
+                        &FrameMeta {
+                            timestamp_ns,
+                            ..meta
+                        },
+                        tx.frame,
+                    );
+                }
+                (None, _) => {
+                    let timestamp_ns = crate::capture::now_ns();
+                    tap.record(
+                        &FrameMeta {
+                            timestamp_ns,
+                            ..meta
+                        },
+                        tx.frame,
+                    );
+                }
+            }
         }
         // Management frames only (checked on the frame control octet), copied to this VM's
         // bounded queue to the MLD tracker; never blocks.
@@ -761,15 +791,13 @@ fn read_message(
     Ok(len)
 }
 
-/// Records one transmission on its transmitter's (radio, frequency) capture interface, with the
-/// signal at the addressed receiver and the TX outcome. Never blocks (the tap drops and counts).
-fn record_transmission(
-    tap: &crate::capture::CaptureTap,
+/// The capture record of one transmission, on its transmitter's (radio, frequency) interface,
+/// with the signal at the addressed receiver and the TX outcome; the caller sets the timestamp.
+fn transmission_meta(
     tx: &Transmission<'_>,
     heard: Option<&Reception>,
     status: &crate::medium::TxStatus,
-    timestamp_ns: u64,
-) {
+) -> FrameMeta {
     use hwsim_frame::radiotap::PhyInfo;
     // The guests only see legacy RX rates; the capture says what they were told.
     const RATES_500K_5G: [u8; 8] = [12, 18, 24, 36, 48, 72, 96, 108];
@@ -788,8 +816,8 @@ fn record_transmission(
         .take_while(|r| r.idx >= 0)
         .map(|r| u32::from(r.count))
         .sum();
-    let meta = crate::capture::FrameMeta {
-        timestamp_ns,
+    FrameMeta {
+        timestamp_ns: 0,
         radio: tx.from,
         freq_mhz: tx.freq,
         signal_dbm: heard.map(|r| r.signal_dbm.clamp(-128, 127) as i8),
@@ -806,6 +834,5 @@ fn record_transmission(
             acked: status.acked,
             retries: attempts.saturating_sub(1).min(255) as u8,
         }),
-    };
-    tap.record(&meta, tx.frame);
+    }
 }

@@ -46,3 +46,23 @@ verdict() {
     [[ $aggregated -gt 0 ]] || FAILURES+=("no frame was aggregated into an A-MPDU")
     figures "assoc=$(get b assoc_s)s ping=ok/ok iperf3=$(get b iperf_mbps)Mb/s over a ${PHY_RATE_MBPS} Mb/s link, a_mpdu_followers=$aggregated"
 }
+
+# Under --time-travel the capture is stamped with each PPDU's simulated start: every PPDU on the
+# channel must start no earlier than the previous exchange (PPDU, SIFS, ACK / Block Ack) ended
+# plus its AIFS, over the whole capture (tt-airtime-spacing.py states the rule). The same check
+# on a copy with one packet moved into another's PPDU must fail: the check can fail.
+eval "wpa2_$(declare -f check_capture)"
+check_capture() {
+    wpa2_check_capture
+    [[ ${TIME_TRAVEL:-0} == 1 ]] || return 0
+    local files=() out
+    for f in "$WORK"/capture*.pcapng; do [[ -f $f ]] && files+=("$f"); done
+    if out=$(python3 "$HERE/tt-airtime-spacing.py" "${files[@]}" 2>&1); then
+        FIGURES="$FIGURES spacing=ok($(sed -n 's/.*: \([0-9]*\) PPDUs.* \([0-9]*\) gaps checked.*smallest slack \([-0-9.]*\) us/\1ppdus,\2gaps,min_slack=\3us/p' <<<"$out" | tail -n1))"
+    else
+        FAILURES+=("capture: PPDU spacing: $(tail -n 3 <<<"$out" | tr '\n' ' ')")
+    fi
+    python3 "$HERE/tt-airtime-spacing.py" --doctor "$WORK/capture.pcapng" "$WORK/doctored.pcapng" >/dev/null 2>&1 \
+        && ! python3 "$HERE/tt-airtime-spacing.py" "$WORK/doctored.pcapng" >/dev/null 2>&1 \
+        || FAILURES+=("capture: the spacing check did not fail on a doctored capture")
+}

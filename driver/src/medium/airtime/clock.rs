@@ -81,6 +81,19 @@ pub struct TimedTx {
     pub acker: Option<usize>,
     /// Index of the receiver added last (the caller picks the acker among them).
     pub last_added: Option<usize>,
+    /// Virtual time: the frame's capture record, held until its PPDU gets the air and then
+    /// stamped with the PPDU's simulated start ([`HeldCapture`]).
+    pub capture: Option<HeldCapture>,
+}
+
+/// A capture record the medium clock writes once the frame's PPDU has a start on the air
+/// (virtual time only: there the capture shows the schedule exactly). The frame's bytes wait
+/// in a pool buffer; frames the medium drops before they get the air are not captured.
+pub struct HeldCapture {
+    /// Everything but the timestamp, as the VM thread judged the frame.
+    pub meta: crate::capture::FrameMeta,
+    /// The frame's bytes.
+    pub frame: crate::switch::PoolBuf,
 }
 
 impl TimedTx {
@@ -97,6 +110,7 @@ impl TimedTx {
             rx: std::array::from_fn(|_| None),
             acker: None,
             last_added: None,
+            capture: None,
         }
     }
 
@@ -459,7 +473,7 @@ impl ClockState {
 
     /// Commits the first burst of `tx` with the radio free from `ready`, aggregating the
     /// frames waiting behind it that may share its A-MPDU.
-    fn start(&mut self, core: &Core, air: &dyn AirModel, tx: TimedTx, ready: Nanos) {
+    fn start(&mut self, core: &Core, air: &dyn AirModel, mut tx: TimedTx, ready: Nanos) {
         let (last, success) = if tx.plan.ack {
             match tx.acked_at {
                 Some(k) => (u32::from(k), true),
@@ -478,8 +492,15 @@ impl ClockState {
             }
         };
         match self.commit(air, &tx.plan, slot, ready, (1, last), success, psdu) {
-            Some((burst, busy)) => {
+            Some((burst, busy, on_air)) => {
                 add_busy(&tx.vm, busy);
+                stamp_capture(core, &mut tx, on_air);
+                if let Some(s) = self.stations.get_mut(&key) {
+                    // The A-MPDU's other frames are in the same PPDU.
+                    for (_, m) in s.backlog.iter_mut().take(followers) {
+                        stamp_capture(core, m, on_air);
+                    }
+                }
                 self.slots[slot] = Some(InFlight {
                     tx,
                     burst,
@@ -555,8 +576,8 @@ impl ClockState {
         )
     }
 
-    /// Places attempts `first..=last` of a PPDU carrying `psdu` on the timeline. `None`: the
-    /// timeline is full.
+    /// Places attempts `first..=last` of a PPDU carrying `psdu` on the timeline: (burst id,
+    /// its length, its start). `None`: the timeline is full.
     #[allow(clippy::too_many_arguments)]
     fn commit(
         &mut self,
@@ -567,7 +588,7 @@ impl ClockState {
         (first, last): (u32, u32),
         success: bool,
         psdu: Psdu,
-    ) -> Option<(u64, Nanos)> {
+    ) -> Option<(u64, Nanos, Nanos)> {
         let seed = air.seed();
         let shape = plan.burst_of(seed, first, last, success, psdu);
         let access = Access {
@@ -586,7 +607,7 @@ impl ClockState {
         self.timeline
             .commit(&access, &power)
             .ok()
-            .map(|b| (b.id, shape.duration))
+            .map(|b| (b.id, shape.duration, b.start))
     }
 
     /// Burst `b` ended: judge its receptions, retry or finish, start the radio's next frame.
@@ -666,7 +687,7 @@ impl ClockState {
                         self.timeline.finish(b.id);
                         let owner = b.owner;
                         let psdu = f.psdu;
-                        if let Some((id, busy)) = self.commit(
+                        if let Some((id, busy, _)) = self.commit(
                             air,
                             &plan,
                             owner,
@@ -755,7 +776,19 @@ enum Outcome {
     Aired { acked_at: Option<u8> },
 }
 
-/// Delivers what survived and sends the status.
+/// Writes the capture record `tx` holds (virtual time), stamped with its PPDU's simulated
+/// start `on_air` on the guests' clock of day.
+fn stamp_capture(core: &Core, tx: &mut TimedTx, on_air: Nanos) {
+    let Some(held) = tx.capture.take() else {
+        return;
+    };
+    if let Some(tap) = core.capture.load().as_ref() {
+        let mut meta = held.meta;
+        meta.timestamp_ns = crate::vtime::TOD_AT_ZERO_NS + on_air;
+        tap.record(&meta, held.frame.message());
+    }
+}
+
 /// Counts `busy` of simulated channel time against the sending VM.
 fn add_busy(vm: &VmShared, busy: Nanos) {
     vm.counters
@@ -763,7 +796,13 @@ fn add_busy(vm: &VmShared, busy: Nanos) {
         .fetch_add(busy / 1_000, Ordering::Relaxed);
 }
 
+/// Delivers what survived and sends the status.
 fn finish(core: &Core, mut tx: TimedTx, outcome: Outcome) {
+    if matches!(outcome, Outcome::Untimed) {
+        // No airtime (a reload replaced the medium): it went out now.
+        let now = core.vtime().map_or(0, |vt| vt.now());
+        stamp_capture(core, &mut tx, now);
+    }
     let routing = core.routing.load();
     if !matches!(outcome, Outcome::Dropped) {
         for rx in tx.rx.iter_mut().filter_map(Option::take) {

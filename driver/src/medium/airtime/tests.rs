@@ -255,13 +255,43 @@ fn a_finished_count_yields_to_a_burst_committed_earlier() {
     assert!(!overlap(&ba, &bb));
     assert!(bb.start >= ba.end, "{ba:?} {bb:?}");
     assert_eq!(bb.start, ba.end + b.aifs_ns());
-    // A short frame that fits before ba goes first.
+    // A short frame that fits before ba, with ba's AIFS after it, goes first.
     b.psdu_len = 14;
     b.seq = 99;
     let mut early = access(&b, 0);
     early.backoff_slots = 0;
     let bc = t.commit(&early, &power).unwrap();
-    assert!(bc.end <= ba.start, "{bc:?} {ba:?}");
+    assert!(bc.end + a.aifs_ns() <= ba.start, "{bc:?} {ba:?}");
+}
+
+#[test]
+fn a_burst_that_would_end_inside_the_next_ones_aifs_goes_after_it() {
+    let power = powers([
+        [0.0, -50.0, -50.0],
+        [-50.0, 0.0, -50.0],
+        [-50.0, -50.0, 0.0],
+    ]);
+    let mut t = Timeline::new(16, CCA_THRESHOLD_DBM);
+    let a = plan(0, 1, 1, 5180, ofdm54());
+    let ba = t.commit(&access(&a, 1_000_000), &power).unwrap();
+    // Node 1's frame, counted down with no backoff, ready so that it would end 1 µs before ba
+    // starts: it fits in the gap, but ba's transmitter would not have seen its AIFS of idle
+    // medium after it (the spacing the capture check of `tests/vm/tt-airtime-spacing.py`
+    // found violated).
+    let b = plan(1, 2, 1, 5180, ofdm54());
+    let mut squeezed = access(&b, 0);
+    squeezed.backoff_slots = 0;
+    squeezed.ready = ba.start - 1_000 - squeezed.duration - squeezed.aifs;
+    let bb = t.commit(&squeezed, &power).unwrap();
+    assert!(bb.start >= ba.end + b.aifs_ns(), "{ba:?} {bb:?}");
+    // With ba's AIFS to spare it goes first.
+    let mut b2 = plan(1, 2, 2, 5180, ofdm54());
+    b2.psdu_len = 14;
+    let mut fits = access(&b2, 0);
+    fits.backoff_slots = 0;
+    fits.ready = ba.start - a.aifs_ns() - fits.duration - fits.aifs;
+    let bc = t.commit(&fits, &power).unwrap();
+    assert_eq!(bc.end + a.aifs_ns(), ba.start, "{bc:?} {ba:?}");
 }
 
 #[test]

@@ -7,9 +7,12 @@
 //! (on an overlapping channel, received at or above the CCA threshold) from its ready time: it
 //! waits for the medium to be idle, then AIFS, then counts down its backoff slots, freezing the
 //! count while the medium is busy again (802.11-2020 10.23.2.2, 10.3.4.3). A burst that has
-//! counted down but would run into a burst committed before it yields and goes after that one
-//! (the earlier committer got the air first). Nodes that hear each other therefore never
-//! overlap; hidden nodes do, and their receivers judge the overlap by SINR.
+//! counted down but would run into a burst committed before it, or end less than that burst's
+//! AIFS before it starts, yields and goes after that one (the earlier committer got the air
+//! first; its transmitter must see the medium idle for its AIFS before it starts). Nodes that
+//! hear each other therefore never overlap, and every burst starts at least its AIFS after the
+//! end of the sensed burst before it; hidden nodes do overlap, and their receivers judge the
+//! overlap by SINR.
 //!
 //! Storage is a vector sized once; a full timeline refuses the burst (the caller drops the
 //! frame and counts it). Bursts that ended before every unfinished one started are pruned.
@@ -60,6 +63,8 @@ pub struct Burst {
     pub ppdu: (Nanos, Nanos),
     /// The caller's handle.
     pub owner: usize,
+    /// The AIFS its transmitter waited: the idle time it needs after any burst before it.
+    pub aifs: Nanos,
     /// The caller has processed its end.
     pub done: bool,
 }
@@ -117,15 +122,17 @@ impl Timeline {
                 t = end;
                 continue;
             }
-            let next_busy = self
+            // The next sensed burst committed before this one, and the idle time its
+            // transmitter needs after whatever goes before it.
+            let (next_busy, next_aifs) = self
                 .bursts
                 .iter()
                 .filter(|b| b.start > t && self.senses(b, a, power))
-                .map(|b| b.start)
+                .map(|b| (b.start, b.aifs))
                 .min()
-                .unwrap_or(Nanos::MAX);
+                .unwrap_or((Nanos::MAX, 0));
             let access = t + a.aifs + remaining * a.slot;
-            if access.saturating_add(a.duration) <= next_busy {
+            if access.saturating_add(a.duration).saturating_add(next_aifs) <= next_busy {
                 break access;
             }
             // The medium turns busy first: keep the slots counted in the idle gap (AIFS must
@@ -147,6 +154,7 @@ impl Timeline {
             end: start + a.duration,
             ppdu: (start + a.ppdu.0, start + a.ppdu.1),
             owner: a.owner,
+            aifs: a.aifs,
             done: false,
         };
         self.next_id += 1;
