@@ -257,6 +257,8 @@ fn guests_that_never_post_rx_buffers_cannot_starve_the_others_of_buffers() {
     std::thread::sleep(Duration::from_millis(100));
     let radios: Vec<TestRadio> = hoarders.iter().map(|(_, r)| *r).collect();
     let mut cookie = 1000;
+    // They stay connected, never reading, until the test ends.
+    let mut kept = Vec::new();
     for (mut g, from) in hoarders {
         for to in radios.iter().filter(|r| r.wire != from.wire) {
             for _ in 0..3000 {
@@ -271,7 +273,7 @@ fn guests_that_never_post_rx_buffers_cannot_starve_the_others_of_buffers() {
                 cookie += 1;
             }
         }
-        std::mem::forget(g); // stays connected, never reads
+        kept.push(g);
     }
     std::thread::sleep(Duration::from_millis(300));
     let pool_free = d.stats()["pool_free"].as_u64().unwrap();
@@ -288,4 +290,5 @@ fn guests_that_never_post_rx_buffers_cannot_starve_the_others_of_buffers() {
     for i in 0..20 {
         assert_still_serving(&mut a, &mut b, 1 + i);
     }
+    drop(kept);
 }
