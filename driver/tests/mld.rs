@@ -334,8 +334,13 @@ fn a_guest_flooding_beacons_and_probe_requests_does_not_hide_other_guests_mlds()
             u64::from(id),
         );
     }
+    // Beacon 0 already names all three links, so wait until each link's own beacon was seen.
     let mlds = until_mlds(&d, |m| {
-        find(m, "ap", AP_MLD).is_some_and(|ap| ap["links"].as_array().is_some_and(|l| l.len() == 3))
+        find(m, "ap", AP_MLD).is_some_and(|ap| {
+            ap["links"]
+                .as_array()
+                .is_some_and(|l| l.len() == 3 && l.iter().all(|l| l["seen"] == true))
+        })
     });
     let ap = find(&mlds, "ap", AP_MLD).unwrap();
     assert!(links(ap).iter().all(|l| l.2 == ra.wire.to_string()));
