@@ -61,8 +61,10 @@ wait_connected() {
 }
 
 # ping_ok DEST COUNT: prints the packet loss percentage, 100 if ping fails outright.
+# -w: with replies coming, iputils ping otherwise gives up on the last reply after twice the
+# largest RTT so far, which counts one late reply (under load or virtual time) as lost.
 ping_loss() {
-    out=$(ping -c "$2" -i 0.2 -W 2 "$1" 2>&1)
+    out=$(ping -c "$2" -i 0.2 -W 2 -w $(($2 / 5 + 10)) "$1" 2>&1)
     echo "$out" | sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p' | head -n1 | grep . || echo 100
 }
 

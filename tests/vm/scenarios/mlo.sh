@@ -235,16 +235,18 @@ scenario() {
     host_result sae_accepted "$(ap_stat | python3 -c 'import json,sys; print(json.load(sys.stdin)["sae_accepted"])' 2>/dev/null)"
     touch "$WORK/shared/twin_go"
     local ping_out iperf_json
-    ping_out=$(chroot "$ROOT" ping -c 10 -i 0.2 -W 2 10.77.0.2 2>&1) || true
+    # -w on every ping: without a deadline, iputils waits only twice the largest RTT for the
+    # last reply, so one slow reply on a busy host counts as lost (see guest-lib.sh).
+    ping_out=$(chroot "$ROOT" ping -c 10 -i 0.2 -W 2 -w 12 10.77.0.2 2>&1) || true
     host_result ping_loss "$(echo "$ping_out" | sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p')"
     host_result ping_avg_ms "$(echo "$ping_out" | sed -n 's|.*= [0-9.]*/\([0-9.]*\)/.*|\1|p')"
-    ping_out=$(chroot "$ROOT" ping -c 5 -i 0.2 -W 2 10.77.0.3 2>&1) || true
+    ping_out=$(chroot "$ROOT" ping -c 5 -i 0.2 -W 2 -w 11 10.77.0.3 2>&1) || true
     host_result ping2_loss "$(echo "$ping_out" | sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p')"
     iperf_json=$(chroot "$ROOT" iperf3 -c 10.77.0.2 -t "$MLO_IPERF_SECONDS" -J 2>&1) || true
     echo "$iperf_json" >"$WORK/shared/iperf3.json"
     host_result iperf_mbps "$(python3 -c 'import json,sys; d=json.load(sys.stdin); print("%.1f" % (d["end"]["sum_received"]["bits_per_second"] / 1e6))' <<<"$iperf_json" 2>/dev/null)"
     for _ in $(seq 200); do [[ -e $WORK/shared/twin_done ]] && break; sleep 0.1; done
-    ping_out=$(chroot "$ROOT" ping -c 5 -i 0.2 -W 2 10.77.0.2 2>&1) || true
+    ping_out=$(chroot "$ROOT" ping -c 5 -i 0.2 -W 2 -w 11 10.77.0.2 2>&1) || true
     host_result ping_after_twin_loss "$(echo "$ping_out" | sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p')"
     ap_stat >"$WORK/shared/ap-stats.json"
     local k

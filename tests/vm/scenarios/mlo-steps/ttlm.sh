@@ -85,7 +85,7 @@ ttlm_host_step() {
     until [[ -e $WORK/shared/ttlm_set ]] || ((SECONDS >= deadline)); do sleep 0.2; done
     local before after ping_out
     before=$(ap_stat | python3 -c "$steered" 2>/dev/null)
-    ping_out=$(chroot "$ROOT" ping -c 20 -i 0.1 -W 2 10.77.0.2 2>&1) || true
+    ping_out=$(chroot "$ROOT" ping -c 20 -i 0.1 -W 2 -w 12 10.77.0.2 2>&1) || true
     host_result ttlm_ping_loss "$(echo "$ping_out" | sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p')"
     chroot "$ROOT" iperf3 -c 10.77.0.2 -t 1 >/dev/null 2>&1 || true
     after=$(ap_stat | python3 -c "$steered" 2>/dev/null)
