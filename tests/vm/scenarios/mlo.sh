@@ -207,6 +207,17 @@ GUEST
 # host_result KEY VALUE: the host side's figures ($WORK/shared/result), read by verdict().
 host_result() { echo "$1=$2" >>"$WORK/shared/result"; }
 
+# host_ping KEY DEST COUNT INTERVAL: pings DEST from the host, records its loss as KEY and keeps
+# ping's output in shared/KEY.txt. -w: without a deadline, iputils waits only twice the largest
+# RTT for the last reply, so one slow reply on a busy host would count as lost.
+host_ping() {
+    local out
+    out=$(chroot "$ROOT" ping -c "$3" -i "$4" -W 2 -w "$(awk -v c="$3" -v i="$4" 'BEGIN { print int(c * i) + 10 }')" "$2" 2>&1) || true
+    echo "$out" >"$WORK/shared/$1.txt"
+    host_result "$1" "$(echo "$out" | sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p')"
+    printf '%s' "$out"
+}
+
 ap_stat() {
     "$VHOST_HWSIM" ap --control "$WORK/control.sock" stats 2>/dev/null
 }
@@ -235,19 +246,14 @@ scenario() {
     host_result sae_accepted "$(ap_stat | python3 -c 'import json,sys; print(json.load(sys.stdin)["sae_accepted"])' 2>/dev/null)"
     touch "$WORK/shared/twin_go"
     local ping_out iperf_json
-    # -w on every ping: without a deadline, iputils waits only twice the largest RTT for the
-    # last reply, so one slow reply on a busy host counts as lost (see guest-lib.sh).
-    ping_out=$(chroot "$ROOT" ping -c 10 -i 0.2 -W 2 -w 12 10.77.0.2 2>&1) || true
-    host_result ping_loss "$(echo "$ping_out" | sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p')"
+    ping_out=$(host_ping ping_loss 10.77.0.2 10 0.2)
     host_result ping_avg_ms "$(echo "$ping_out" | sed -n 's|.*= [0-9.]*/\([0-9.]*\)/.*|\1|p')"
-    ping_out=$(chroot "$ROOT" ping -c 5 -i 0.2 -W 2 -w 11 10.77.0.3 2>&1) || true
-    host_result ping2_loss "$(echo "$ping_out" | sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p')"
+    host_ping ping2_loss 10.77.0.3 5 0.2 >/dev/null
     iperf_json=$(chroot "$ROOT" iperf3 -c 10.77.0.2 -t "$MLO_IPERF_SECONDS" -J 2>&1) || true
     echo "$iperf_json" >"$WORK/shared/iperf3.json"
     host_result iperf_mbps "$(python3 -c 'import json,sys; d=json.load(sys.stdin); print("%.1f" % (d["end"]["sum_received"]["bits_per_second"] / 1e6))' <<<"$iperf_json" 2>/dev/null)"
     for _ in $(seq 200); do [[ -e $WORK/shared/twin_done ]] && break; sleep 0.1; done
-    ping_out=$(chroot "$ROOT" ping -c 5 -i 0.2 -W 2 -w 11 10.77.0.2 2>&1) || true
-    host_result ping_after_twin_loss "$(echo "$ping_out" | sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p')"
+    host_ping ping_after_twin_loss 10.77.0.2 5 0.2 >/dev/null
     ap_stat >"$WORK/shared/ap-stats.json"
     local k
     for k in assoc_comebacks sa_query_confirmed sa_query_timeouts; do

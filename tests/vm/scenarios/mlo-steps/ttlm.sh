@@ -83,10 +83,9 @@ ttlm_host_step() {
     touch "$WORK/shared/ttlm_go"
     local deadline=$((SECONDS + 30))
     until [[ -e $WORK/shared/ttlm_set ]] || ((SECONDS >= deadline)); do sleep 0.2; done
-    local before after ping_out
+    local before after
     before=$(ap_stat | python3 -c "$steered" 2>/dev/null)
-    ping_out=$(chroot "$ROOT" ping -c 20 -i 0.1 -W 2 -w 12 10.77.0.2 2>&1) || true
-    host_result ttlm_ping_loss "$(echo "$ping_out" | sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p')"
+    host_ping ttlm_ping_loss 10.77.0.2 20 0.1 >/dev/null
     chroot "$ROOT" iperf3 -c 10.77.0.2 -t 1 >/dev/null 2>&1 || true
     after=$(ap_stat | python3 -c "$steered" 2>/dev/null)
     host_result ttlm_steered_per_link "$(awk -v a="$before" -v b="$after" 'BEGIN { n = split(a, x, "/"); split(b, y, "/"); for (i = 1; i <= n; i++) printf "%s%d", (i > 1 ? "/" : ""), y[i] - x[i] }')"
