@@ -567,6 +567,7 @@ fn serve(args: &Args) -> Result<(), CliError> {
     let capture = start_taps(&core, &capture_config)?;
     let capture = Arc::new(crate::control::CaptureSlot::new(
         capture.zip(capture_config),
+        capture_options(args),
     ));
     // The sockets appear last, when everything they lead to (capture, monitor interface,
     // metrics, virtual time) is up: whoever waits for them to exist may use the daemon at once.
@@ -742,13 +743,22 @@ pub fn capture_config(args: &Args) -> Option<crate::capture::CaptureConfig> {
     }
     Some(crate::capture::CaptureConfig {
         path: args.capture.clone(),
-        merged: args.capture_merged,
         monitor: args.monitor.clone(),
+        ..capture_options(args)
+    })
+}
+
+/// The arguments' capture options without a file or monitor interface: what a capture the
+/// control API starts uses.
+pub fn capture_options(args: &Args) -> crate::capture::CaptureConfig {
+    crate::capture::CaptureConfig {
+        path: None,
+        merged: args.capture_merged,
         max_file_bytes: args.capture_max_bytes,
         max_files: args.capture_max_files,
         writer_nice: Some(args.capture_nice),
         ..crate::capture::CaptureConfig::new("")
-    })
+    }
 }
 
 /// The log filter: `--log` wins, then a non-empty RUST_LOG, then `default`. An invalid

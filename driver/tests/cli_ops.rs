@@ -467,3 +467,52 @@ fn capture_nice_sets_the_writer_threads_priority_and_refuses_out_of_range() {
     assert_eq!(out.status.code(), Some(2), "a usage error: {err}");
     assert!(err.contains("--capture-nice"), "{err}");
 }
+
+#[test]
+fn a_capture_started_through_the_control_api_takes_the_command_lines_nice_level() {
+    let dir = test_dir("ops-ctl-capture-nice");
+    let socket = dir.join("hwsim.sock");
+    let control = dir.join("control.sock");
+    let capture = dir.join("cap.pcapng");
+    let child = daemon()
+        .arg("--socket")
+        .arg(&socket)
+        .arg("--control")
+        .arg(&control)
+        .args(["--capture-nice", "4"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_path(&control);
+    assert_eq!(
+        thread_nice(child.id(), "capture-writer"),
+        None,
+        "no capture yet"
+    );
+    let out = daemon()
+        .arg("ctl")
+        .arg("--control")
+        .arg(&control)
+        .args(["capture", "start"])
+        .arg(&capture)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut seen = None;
+    for _ in 0..100 {
+        // The writer sets its level right after it starts: wait for it, not for the thread.
+        seen = thread_nice(child.id(), "capture-writer");
+        if seen == Some(4) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let (status, err) = stop(child);
+    assert!(status.success(), "{err}");
+    assert_eq!(seen, Some(4), "the control API's capture writer");
+    assert!(capture.exists());
+}

@@ -517,15 +517,16 @@ fn capture(
             if file.as_os_str() == crate::capture::STDOUT_PATH {
                 return Err("the control API writes captures to files, not standard output".into());
             }
-            // Rotation keeps the running capture's options (merged view, size limit); the
-            // monitor interface stays with the capture that opened it.
+            // Rotation keeps the running capture's options (merged view, size limit); a new
+            // capture takes the command line's. The monitor interface stays with the capture
+            // that opened it.
             let config = match running.as_ref() {
                 Some((_, c)) => crate::capture::CaptureConfig {
                     path: Some(file.clone()),
                     monitor: None,
                     ..c.clone()
                 },
-                None => crate::capture::CaptureConfig::new(&file),
+                None => control.capture.config_for(&file),
             };
             let new = crate::capture::Capture::start(config.clone())
                 .map_err(|e| format!("capture {}: {e}", file.display()))?;

@@ -77,16 +77,34 @@ pub struct MediumSource {
     pub in_force_since: std::time::Instant,
 }
 
-/// The running capture and what it was started with (rotation keeps the options).
+/// The running capture and what it was started with (rotation keeps the options), and the
+/// options a capture started from the control API takes when none runs.
 pub struct CaptureSlot {
     running: Mutex<Option<(crate::capture::Capture, crate::capture::CaptureConfig)>>,
+    template: crate::capture::CaptureConfig,
 }
 
 impl CaptureSlot {
-    /// A slot holding `capture` (started with `config`), or empty.
-    pub fn new(capture: Option<(crate::capture::Capture, crate::capture::CaptureConfig)>) -> Self {
+    /// A slot holding `capture` (started with `config`), or empty; `template` holds the
+    /// command line's capture options (merged view, rotation, writer nice level) for captures
+    /// the control API starts.
+    pub fn new(
+        capture: Option<(crate::capture::Capture, crate::capture::CaptureConfig)>,
+        template: crate::capture::CaptureConfig,
+    ) -> Self {
         CaptureSlot {
             running: Mutex::new(capture),
+            template,
+        }
+    }
+
+    /// The options of a capture to `file` started while none runs: the template's, with no
+    /// monitor interface (that stays with the capture that opened it).
+    pub fn config_for(&self, file: &std::path::Path) -> crate::capture::CaptureConfig {
+        crate::capture::CaptureConfig {
+            path: Some(file.to_path_buf()),
+            monitor: None,
+            ..self.template.clone()
         }
     }
 
