@@ -366,14 +366,8 @@ fn run(core: &Weak<Core>, clock: &AirClock, mut time: Box<dyn MediumTime>) {
                 state.flush(&core);
             }
             let now = time.now();
-            while let Some(b) = state.timeline.next_end().filter(|b| b.end <= now) {
-                state.on_end(&core, air, b);
-            }
             let seen = clock.submitted.load(Ordering::Acquire);
-            while let Some(tx) = clock.queue.pop() {
-                state.arrive(&core, air, tx, now);
-            }
-            let next = state.timeline.next_end().map(|b| b.end);
+            let next = state.pass(&core, air, now, || clock.queue.pop());
             clock.held.store(state.held(), Ordering::Relaxed);
             clock
                 .bursts
@@ -423,6 +417,24 @@ impl ClockState {
             free: Vec::with_capacity(TIMELINE_CAPACITY),
             stations: HashMap::new(),
         }
+    }
+
+    /// One pass of the clock thread at `now`: finishes every burst that ended by then, then
+    /// places what arrived (`arrived` until it returns `None`). Returns the next end.
+    fn pass(
+        &mut self,
+        core: &Core,
+        air: Option<&dyn AirModel>,
+        now: Nanos,
+        mut arrived: impl FnMut() -> Option<TimedTx>,
+    ) -> Option<Nanos> {
+        while let Some(b) = self.timeline.next_end().filter(|b| b.end <= now) {
+            self.on_end(core, air, b);
+        }
+        while let Some(tx) = arrived() {
+            self.arrive(core, air, tx, now);
+        }
+        self.timeline.next_end().map(|b| b.end)
     }
 
     /// Transmissions held: in a slot (on the air) or in a station's backlog.
@@ -893,3 +905,6 @@ fn send_status(core: &Core, vm: &VmShared, sender: &Arc<Radio>, status: &TxInfoR
         Err(_) => dropped(),
     }
 }
+
+#[cfg(test)]
+mod tests;
