@@ -12,8 +12,8 @@
 //! ([`InbandHooks`], [`crate::vm::inband`]): it learns the negotiated protocol features and the
 //! backend-request channel as they pass, gives the library eventfds of ours for each vring
 //! before the guest enables it, and answers VRING_KICK itself once the kick has been handled.
-//! Then every kick is a round trip through this thread (a few µs); without time travel nothing
-//! of this runs.
+//! Then every kick is a round trip through this thread (a few µs, no allocation: the thread
+//! reads every message into the same buffers); without time travel nothing of this runs.
 
 use std::io::{IoSlice, IoSliceMut, Read, Write};
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
@@ -43,11 +43,15 @@ const MAX_VRINGS: usize = 8;
 const MEM_REGION_LEN: usize = 32;
 const MEM_TABLE_HEADER_LEN: usize = 8;
 
-/// One message and the descriptors that came with it.
+/// One message and the descriptors that came with it. A relay thread reads every message into
+/// the same one, so its buffers are allocated once, not per message (under time travel every
+/// frame's kick is a message).
 struct Message {
     header: [u8; HEADER_LEN],
     payload: Vec<u8>,
     fds: Vec<OwnedFd>,
+    /// Room for the descriptors' control message, when reading.
+    cmsg: Vec<u8>,
 }
 
 impl Message {
@@ -85,19 +89,33 @@ impl Message {
         Some(u32::from_le_bytes(b.try_into().ok()?))
     }
 
+    /// A message to read into.
+    fn empty() -> Message {
+        Message {
+            header: [0; HEADER_LEN],
+            payload: Vec::new(),
+            fds: Vec::new(),
+            cmsg: nix::cmsg_space!([RawFd; MAX_FDS]),
+        }
+    }
+
     fn new(request: u32, flags: u32, payload: Vec<u8>, fds: Vec<OwnedFd>) -> Message {
-        let mut header = [0u8; HEADER_LEN];
-        header[0..4].copy_from_slice(&request.to_le_bytes());
-        header[4..8].copy_from_slice(&flags.to_le_bytes());
-        let mut m = Message {
-            header,
+        Message {
+            header: header(request, flags, payload.len()),
             payload,
             fds,
-        };
-        let n = m.payload.len();
-        m.set_size(n);
-        m
+            cmsg: Vec::new(),
+        }
     }
+}
+
+/// A message header.
+fn header(request: u32, flags: u32, size: usize) -> [u8; HEADER_LEN] {
+    let mut h = [0u8; HEADER_LEN];
+    h[0..4].copy_from_slice(&request.to_le_bytes());
+    h[4..8].copy_from_slice(&flags.to_le_bytes());
+    h[8..12].copy_from_slice(&(size as u32).to_le_bytes());
+    h
 }
 
 /// What the relay asks of the connection for in-band notifications (time travel).
@@ -115,23 +133,24 @@ pub trait InbandHooks: Send + Sync {
     fn kick(&self, index: usize) -> bool;
 }
 
-/// Reads one message; `Ok(None)` on a clean end of stream.
-fn read_message(sock: &mut UnixStream) -> std::io::Result<Option<Message>> {
-    let mut header = [0u8; HEADER_LEN];
-    let mut fds = Vec::new();
+/// Reads one message into `m` (its buffers reused); `Ok(false)` on a clean end of stream.
+fn read_message(sock: &mut UnixStream, m: &mut Message) -> std::io::Result<bool> {
+    m.fds.clear();
     let mut got = 0;
+    if m.cmsg.capacity() == 0 {
+        m.cmsg = nix::cmsg_space!([RawFd; MAX_FDS]);
+    }
     while got < HEADER_LEN {
-        let mut cmsg = nix::cmsg_space!([RawFd; MAX_FDS]);
-        let mut iov = [IoSliceMut::new(&mut header[got..])];
+        let mut iov = [IoSliceMut::new(&mut m.header[got..])];
         let msg = recvmsg::<()>(
             sock.as_raw_fd(),
             &mut iov,
-            Some(&mut cmsg),
+            Some(&mut m.cmsg),
             MsgFlags::MSG_CMSG_CLOEXEC,
         )
         .map_err(std::io::Error::from)?;
         if msg.bytes == 0 {
-            return Ok(None);
+            return Ok(false);
         }
         got += msg.bytes;
         for c in msg.cmsgs().map_err(std::io::Error::from)? {
@@ -139,41 +158,62 @@ fn read_message(sock: &mut UnixStream) -> std::io::Result<Option<Message>> {
                 for fd in list {
                     // SAFETY: the kernel just installed `fd` in our table for this message; we
                     // are its only owner.
-                    fds.push(unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) });
+                    m.fds
+                        .push(unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) });
                 }
             }
         }
     }
-    let size = u32::from_le_bytes([header[8], header[9], header[10], header[11]]) as usize;
+    let h = &m.header;
+    let size = u32::from_le_bytes([h[8], h[9], h[10], h[11]]) as usize;
     if size > MAX_PAYLOAD {
         return Err(std::io::Error::new(
             std::io::ErrorKind::InvalidData,
             format!("vhost-user payload of {size} bytes"),
         ));
     }
-    let mut payload = vec![0u8; size];
-    sock.read_exact(&mut payload)?;
-    Ok(Some(Message {
-        header,
-        payload,
-        fds,
-    }))
+    m.payload.clear();
+    m.payload.resize(size, 0);
+    sock.read_exact(&mut m.payload)?;
+    Ok(true)
 }
 
 fn write_message(sock: &mut UnixStream, m: &Message) -> std::io::Result<()> {
-    let raw: Vec<RawFd> = m.fds.iter().map(|f| f.as_raw_fd()).collect();
-    let iov = [IoSlice::new(&m.header), IoSlice::new(&m.payload)];
-    let cmsg = [ControlMessage::ScmRights(&raw)];
+    write_parts(sock, &m.header, &m.payload, &m.fds)
+}
+
+/// Writes a header, its payload and descriptors without allocating.
+fn write_parts(
+    sock: &mut UnixStream,
+    header: &[u8; HEADER_LEN],
+    payload: &[u8],
+    fds: &[OwnedFd],
+) -> std::io::Result<()> {
+    let mut raw = [0 as RawFd; MAX_FDS];
+    let Some(raw) = raw.get_mut(..fds.len()) else {
+        // More than one message may carry (read_message can gather more over several
+        // reads): such a frontend is broken, and the connection ends here.
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("{} descriptors with one vhost-user message", fds.len()),
+        ));
+    };
+    for (r, f) in raw.iter_mut().zip(fds) {
+        *r = f.as_raw_fd();
+    }
+    let iov = [IoSlice::new(header), IoSlice::new(payload)];
+    let cmsg = [ControlMessage::ScmRights(raw)];
     let cmsgs: &[ControlMessage<'_>] = if raw.is_empty() { &[] } else { &cmsg };
-    let sent = sendmsg::<()>(sock.as_raw_fd(), &iov, cmsgs, MsgFlags::empty(), None)
+    let mut skip = sendmsg::<()>(sock.as_raw_fd(), &iov, cmsgs, MsgFlags::empty(), None)
         .map_err(std::io::Error::from)?;
-    let total = HEADER_LEN + m.payload.len();
-    if sent < total {
-        // The descriptors went with the first byte; the rest is plain data.
-        let mut all = Vec::with_capacity(total);
-        all.extend_from_slice(&m.header);
-        all.extend_from_slice(&m.payload);
-        sock.write_all(&all[sent..])?;
+    // The descriptors went with the first byte; the rest is plain data.
+    for part in [&header[..], payload] {
+        if skip >= part.len() {
+            skip -= part.len();
+            continue;
+        }
+        sock.write_all(&part[skip..])?;
+        skip = 0;
     }
     Ok(())
 }
@@ -199,14 +239,14 @@ struct Inband {
 }
 
 impl Inband {
-    /// Handles `m` if it is in-band business; returns it if it still goes to the handler, after
+    /// Handles `m` if it is in-band business; true if it still goes to the handler, after
     /// writing whatever must precede it to `handler` and whatever answers it to `vm`.
     fn intercept(
         &mut self,
-        m: Message,
+        m: &Message,
         handler: &mut UnixStream,
         vm: &Mutex<UnixStream>,
-    ) -> std::io::Result<Option<Message>> {
+    ) -> std::io::Result<bool> {
         match m.request() {
             SET_PROTOCOL_FEATURES => {
                 if let Some(f) = m.u64_at_start() {
@@ -242,20 +282,15 @@ impl Inband {
                     .is_some_and(|index| self.hooks.kick(index as usize));
                 if m.flags() & FLAG_NEED_REPLY != 0 {
                     let status: u64 = if ok { 0 } else { 1 };
-                    let reply = Message::new(
-                        VRING_KICK,
-                        FLAG_VERSION | FLAG_REPLY,
-                        status.to_le_bytes().to_vec(),
-                        Vec::new(),
-                    );
+                    let header = header(VRING_KICK, FLAG_VERSION | FLAG_REPLY, 8);
                     let mut vm = vm.lock().unwrap_or_else(|e| e.into_inner());
-                    write_message(&mut vm, &reply)?;
+                    write_parts(&mut vm, &header, &status.to_le_bytes(), &[])?;
                 }
-                return Ok(None);
+                return Ok(false);
             }
             _ => {}
         }
-        Ok(Some(m))
+        Ok(true)
     }
 }
 
@@ -267,17 +302,17 @@ fn pump_in(
     vm: Arc<Mutex<UnixStream>>,
     mut inband: Option<Inband>,
 ) {
-    while let Ok(Some(mut m)) = read_message(&mut from) {
+    let mut m = Message::empty();
+    while let Ok(true) = read_message(&mut from, &mut m) {
         normalize(&mut m);
-        let m = match inband.as_mut() {
-            Some(i) => match i.intercept(m, &mut to, &vm) {
-                Ok(Some(m)) => m,
-                Ok(None) => continue,
+        let forward = match inband.as_mut() {
+            Some(i) => match i.intercept(&m, &mut to, &vm) {
+                Ok(forward) => forward,
                 Err(_) => break,
             },
-            None => m,
+            None => true,
         };
-        if write_message(&mut to, &m).is_err() {
+        if forward && write_message(&mut to, &m).is_err() {
             break;
         }
     }
@@ -287,7 +322,8 @@ fn pump_in(
 
 /// Copies the handler's replies to the frontend; shuts both down at the end.
 fn pump_out(mut from: UnixStream, to: Arc<Mutex<UnixStream>>) {
-    while let Ok(Some(m)) = read_message(&mut from) {
+    let mut m = Message::empty();
+    while let Ok(true) = read_message(&mut from, &mut m) {
         let mut vm = to.lock().unwrap_or_else(|e| e.into_inner());
         if write_message(&mut vm, &m).is_err() {
             break;
@@ -330,18 +366,14 @@ pub fn spawn_with(
 mod tests {
     use super::*;
 
+    /// One message read from `sock`, `None` at its end.
+    fn read_one(sock: &mut UnixStream) -> std::io::Result<Option<Message>> {
+        let mut m = Message::empty();
+        Ok(read_message(sock, &mut m)?.then_some(m))
+    }
+
     fn msg(request: u32, payload: Vec<u8>) -> Message {
-        let mut header = [0u8; HEADER_LEN];
-        header[0..4].copy_from_slice(&request.to_le_bytes());
-        header[4..8].copy_from_slice(&1u32.to_le_bytes());
-        let mut m = Message {
-            header,
-            payload,
-            fds: Vec::new(),
-        };
-        let n = m.payload.len();
-        m.set_size(n);
-        m
+        Message::new(request, 1, payload, Vec::new())
     }
 
     #[test]
@@ -386,17 +418,17 @@ mod tests {
         let mut m = msg(SET_MEM_TABLE, p);
         m.fds.push(OwnedFd::from(file));
         write_message(&mut a, &m).unwrap();
-        let got = read_message(&mut d).unwrap().unwrap();
+        let got = read_one(&mut d).unwrap().unwrap();
         assert_eq!(got.request(), SET_MEM_TABLE);
         assert_eq!(got.payload.len(), 40, "trimmed on the way in");
         assert_eq!(got.fds.len(), 1, "the region's fd went along");
         // Replies travel back unchanged.
         write_message(&mut d, &msg(1, 0x1234u64.to_le_bytes().to_vec())).unwrap();
-        let back = read_message(&mut a).unwrap().unwrap();
+        let back = read_one(&mut a).unwrap().unwrap();
         assert_eq!(back.payload, 0x1234u64.to_le_bytes());
         drop(a);
         assert!(
-            read_message(&mut d).unwrap().is_none(),
+            read_one(&mut d).unwrap().is_none(),
             "closing one side closes the other"
         );
     }
@@ -465,7 +497,7 @@ mod tests {
             &with_flags(SET_PROTOCOL_FEATURES, 0x9, features.to_le_bytes().to_vec()),
         )
         .unwrap();
-        let got = read_message(&mut handler).unwrap().unwrap();
+        let got = read_one(&mut handler).unwrap().unwrap();
         assert_eq!(got.request(), SET_PROTOCOL_FEATURES, "passed on");
         assert_eq!(*hooks.negotiated.lock().unwrap(), Some(features));
 
@@ -473,7 +505,7 @@ mod tests {
         req.fds
             .push(OwnedFd::from(std::fs::File::open("/dev/null").unwrap()));
         write_message(&mut guest, &req).unwrap();
-        let got = read_message(&mut handler).unwrap().unwrap();
+        let got = read_one(&mut handler).unwrap().unwrap();
         assert_eq!((got.request(), got.fds.len()), (SET_BACKEND_REQ_FD, 1));
         assert!(*hooks.channel.lock().unwrap());
 
@@ -484,14 +516,14 @@ mod tests {
         )
         .unwrap();
         for want in [SET_VRING_CALL, SET_VRING_KICK] {
-            let got = read_message(&mut handler).unwrap().unwrap();
+            let got = read_one(&mut handler).unwrap().unwrap();
             assert_eq!(got.request(), want);
             assert_eq!(got.flags(), FLAG_VERSION, "no reply asked for");
             assert_eq!(got.u64_at_start(), Some(1));
             assert_eq!(got.fds.len(), 1);
         }
         assert_eq!(
-            read_message(&mut handler).unwrap().unwrap().request(),
+            read_one(&mut handler).unwrap().unwrap().request(),
             SET_VRING_ENABLE
         );
         // Only once per vring.
@@ -501,7 +533,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            read_message(&mut handler).unwrap().unwrap().request(),
+            read_one(&mut handler).unwrap().unwrap().request(),
             SET_VRING_ENABLE
         );
 
@@ -517,7 +549,7 @@ mod tests {
         );
         release.send(()).unwrap();
         guest.set_read_timeout(None).unwrap();
-        let reply = read_message(&mut guest).unwrap().unwrap();
+        let reply = read_one(&mut guest).unwrap().unwrap();
         assert_eq!(reply.request(), VRING_KICK);
         assert_eq!(reply.flags(), FLAG_VERSION | FLAG_REPLY);
         assert_eq!(reply.u64_at_start(), Some(0));
@@ -525,13 +557,13 @@ mod tests {
         write_message(&mut guest, &with_flags(VRING_KICK, 0x9, vring_state(9, 0))).unwrap();
         release.send(()).unwrap();
         assert_eq!(
-            read_message(&mut guest).unwrap().unwrap().u64_at_start(),
+            read_one(&mut guest).unwrap().unwrap().u64_at_start(),
             Some(1)
         );
         assert_eq!(*hooks.kicked.lock().unwrap(), vec![0, 9]);
         // Nothing of the kicks reached the handler: the next message is the guest's next one.
         write_message(&mut guest, &with_flags(1, 0x1, Vec::new())).unwrap();
-        assert_eq!(read_message(&mut handler).unwrap().unwrap().request(), 1);
+        assert_eq!(read_one(&mut handler).unwrap().unwrap().request(), 1);
     }
 
     #[test]
@@ -555,21 +587,80 @@ mod tests {
             ),
         )
         .unwrap();
-        read_message(&mut handler).unwrap().unwrap();
+        read_one(&mut handler).unwrap().unwrap();
         write_message(
             &mut guest,
             &with_flags(SET_VRING_ENABLE, 0x9, vring_state(0, 1)),
         )
         .unwrap();
         assert_eq!(
-            read_message(&mut handler).unwrap().unwrap().request(),
+            read_one(&mut handler).unwrap().unwrap().request(),
             SET_VRING_ENABLE
         );
         write_message(&mut guest, &with_flags(VRING_KICK, 0x9, vring_state(0, 0))).unwrap();
         assert_eq!(
-            read_message(&mut handler).unwrap().unwrap().request(),
+            read_one(&mut handler).unwrap().unwrap().request(),
             VRING_KICK
         );
         assert!(hooks.kicked.lock().unwrap().is_empty());
+    }
+
+    /// Hooks that answer every kick at once and allocate nothing.
+    struct QuietHooks;
+
+    impl InbandHooks for QuietHooks {
+        fn negotiated(&self, _features: u64) {}
+        fn active(&self) -> bool {
+            true
+        }
+        fn vring_fds(&self, _index: usize) -> Option<std::io::Result<(OwnedFd, OwnedFd)>> {
+            None
+        }
+        fn backend_channel(&self, _fd: &OwnedFd) {}
+        fn kick(&self, index: usize) -> bool {
+            index < 2
+        }
+    }
+
+    /// Heap allocations of one `pump_in` run (on this thread) that relays `kicks` kicks.
+    fn allocations_for(kicks: usize) -> u64 {
+        let (guest, vm) = UnixStream::pair().unwrap();
+        let (to, _handler) = UnixStream::pair().unwrap();
+        // The guest writes and reads on threads of its own (their allocations are not
+        // counted): small messages fill a socket's buffer after a few hundred.
+        let mut writer = guest.try_clone().unwrap();
+        let writing = std::thread::spawn(move || {
+            let kick = with_flags(VRING_KICK, 0x9, vring_state(0, 0));
+            for _ in 0..kicks {
+                write_message(&mut writer, &kick).unwrap();
+            }
+            writer.shutdown(std::net::Shutdown::Write).unwrap();
+        });
+        let mut reader = guest;
+        let reading = std::thread::spawn(move || {
+            let mut replies = 0;
+            while let Some(m) = read_one(&mut reader).unwrap() {
+                assert_eq!((m.request(), m.u64_at_start()), (VRING_KICK, Some(0)));
+                replies += 1;
+            }
+            replies
+        });
+        let vm_out = Arc::new(Mutex::new(vm.try_clone().unwrap()));
+        let inband = Some(Inband {
+            hooks: Arc::new(QuietHooks),
+            given: [false; MAX_VRINGS],
+        });
+        let before = crate::vm::tests::alloc_count::count();
+        pump_in(vm, to, vm_out, inband);
+        let spent = crate::vm::tests::alloc_count::count() - before;
+        writing.join().unwrap();
+        assert_eq!(reading.join().unwrap(), kicks, "every kick was answered");
+        spent
+    }
+
+    #[test]
+    fn relaying_kicks_allocates_nothing_per_kick() {
+        // The same allocations (the one message's buffers) for 1 kick as for 500.
+        assert_eq!(allocations_for(500), allocations_for(1));
     }
 }

@@ -60,12 +60,10 @@ wait_connected() {
     awk -v s="$start" -v e="$(now)" 'BEGIN { printf "%.2f", e - s }'
 }
 
-# ping_ok DEST COUNT: prints the packet loss percentage, 100 if ping fails outright.
-# -w: with replies coming, iputils ping otherwise gives up on the last reply after twice the
-# largest RTT so far, which counts one late reply (under load or virtual time) as lost.
+# ping_loss DEST COUNT: prints the loss, in percent, of COUNT pings (100 if ping fails
+# outright), counted by ping-loss.awk (why not ping's own figure: see there).
 ping_loss() {
-    out=$(ping -c "$2" -i 0.2 -W 2 -w $(($2 / 5 + 10)) "$1" 2>&1)
-    echo "$out" | sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p' | head -n1 | grep . || echo 100
+    ping -c "$2" -i 0.2 -W 2 -w $(($2 / 5 + 10)) "$1" 2>&1 | awk -v count="$2" -f /scratch/ping-loss.awk
 }
 
 ap_conf_psk() { # IFACE CHANNEL MODE(a|g) SSID KEYMGMT(WPA-PSK|SAE)

@@ -7,4 +7,4 @@ pub mod worker;
 
 pub use backend::VmBackend;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -342,7 +342,7 @@ fn malformed_message_is_counted_by_name() {
 
 /// Counts heap allocations made by the current thread, so a test can assert that the data path
 /// allocates nothing per frame once warmed up.
-mod alloc_count {
+pub(crate) mod alloc_count {
     use std::alloc::{GlobalAlloc, Layout, System};
     use std::cell::Cell;
 

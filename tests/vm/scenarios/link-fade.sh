@@ -149,7 +149,7 @@ scenario() {
     ip addr add 10.78.0.1/24 dev "$FADE_TAP"
     local ping_out
     ping_out=$(chroot "$ROOT" ping -c 5 -i 0.2 -W 2 -w 11 10.78.0.2 2>&1) || true
-    host_result ping_loss "$(echo "$ping_out" | sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p')"
+    host_result ping_loss "$(awk -v count=5 -f "$HERE/ping-loss.awk" <<<"$ping_out")"
     fade_config >"$WORK/fade.toml"
     chroot "$ROOT" iperf3 -c 10.78.0.2 -t "$FADE_IPERF_SECONDS" -i 1 -J >"$WORK/shared/iperf3.json" 2>&1 &
     local iperf=$! t0=$SECONDS

@@ -207,14 +207,14 @@ GUEST
 # host_result KEY VALUE: the host side's figures ($WORK/shared/result), read by verdict().
 host_result() { echo "$1=$2" >>"$WORK/shared/result"; }
 
-# host_ping KEY DEST COUNT INTERVAL: pings DEST from the host, records its loss as KEY and keeps
-# ping's output in shared/KEY.txt. -w: without a deadline, iputils waits only twice the largest
-# RTT for the last reply, so one slow reply on a busy host would count as lost.
+# host_ping KEY DEST COUNT INTERVAL: pings DEST from the host, records its loss as KEY (counted
+# by ping-loss.awk: why not ping's own figure, see there) and keeps ping's output in
+# shared/KEY.txt.
 host_ping() {
     local out
     out=$(chroot "$ROOT" ping -c "$3" -i "$4" -W 2 -w "$(awk -v c="$3" -v i="$4" 'BEGIN { print int(c * i) + 10 }')" "$2" 2>&1) || true
     echo "$out" >"$WORK/shared/$1.txt"
-    host_result "$1" "$(echo "$out" | sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p')"
+    host_result "$1" "$(awk -v count="$3" -f "$HERE/ping-loss.awk" <<<"$out")"
     printf '%s' "$out"
 }
 
