@@ -157,6 +157,17 @@ impl Inbox {
         self.posted.load(Ordering::SeqCst)
     }
 
+    /// Asks the consumer for a drain as if a delivery had been pushed, whatever `signalled`
+    /// says. Virtual time calls it when a settle wait gave up on this inbox: if the wake-up
+    /// for what it waits on was missed, the drain this causes counts it served, so the miss
+    /// costs one wait instead of every later one until some delivery wakes the consumer (with
+    /// the simulation standing still, nothing may: the wpa2 hang). A drain with nothing new
+    /// is harmless.
+    pub fn rearm(&self) {
+        // A failed write means the counter is saturated, i.e. a wake-up is pending anyway.
+        let _ = self.wake.write(1);
+    }
+
     /// Consumer side: everything `begin_drain` returned `upto` for has been served (written
     /// into the guest's RX ring as far as it had buffers, and its notification answered).
     pub fn mark_served(&self, upto: u64) {
