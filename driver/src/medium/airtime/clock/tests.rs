@@ -344,14 +344,14 @@ fn run_case(case: u64, late: bool) {
 
 #[test]
 fn every_frame_gets_one_status_when_passes_run_at_each_end_and_kicks_fall_on_ends() {
-    for case in 0..300 {
+    for case in 0..150 {
         run_case(case, false);
     }
 }
 
 #[test]
 fn every_frame_gets_one_status_when_passes_run_late() {
-    for case in 1000..1300 {
+    for case in 1000..1150 {
         run_case(case, true);
     }
 }
