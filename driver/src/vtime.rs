@@ -198,6 +198,9 @@ impl VirtualTime {
                     now = self.now(),
                     "time travel: VM did not serve its inbox in time"
                 );
+                // Wake its epoll thread anyway: if a wake-up of it was lost, the next wait
+                // would time out too, and simulated time would crawl at 2 s per wait.
+                vm.inbox.rewake();
             }
         }
         if ap && self.ap_virtual.load(Ordering::Acquire) {
