@@ -66,3 +66,6 @@ scripts/soak.sh --cycles 50 --sample-every 10 --no-rss-bound
 
 step "real-guest scenarios (UML guests through vhost-hwsim)"
 tests/vm/run all
+
+step "virtual-time determinism: two airtime runs under --time-travel give identical captures"
+tests/vm/tt-determinism airtime

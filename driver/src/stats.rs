@@ -155,7 +155,7 @@ fn time_travel_stats(core: &Core, vt: &crate::vtime::VirtualTime) -> TimeTravelS
         ("socket_refused", s.socket.refused),
         ("slow_readers", s.socket.slow_readers),
         ("settle_timeouts", d.settle_timeouts.load(Relaxed)),
-        ("settle_rearms", d.settle_rearms.load(Relaxed)),
+        ("settle_rewakes", d.settle_rewakes.load(Relaxed)),
         ("air_held", air.0),
         ("air_bursts", air.1),
     ]

@@ -58,9 +58,9 @@ pub mod names {
 pub const SETTLE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// How long a settle wait that gave up on a VM waits once more after waking that VM's epoll
-/// thread ([`crate::switch::Inbox::rearm`]): a drain takes microseconds, an answered call
+/// thread ([`crate::switch::Inbox::rewake`]): a drain takes microseconds, an answered call
 /// milliseconds.
-pub const SETTLE_REARM_GRACE: Duration = Duration::from_millis(200);
+pub const SETTLE_REWAKE_GRACE: Duration = Duration::from_millis(200);
 
 /// Counters of the virtual-time plumbing (in `stats` as `time_travel`).
 #[derive(Debug, Default)]
@@ -69,7 +69,7 @@ pub struct VtimeCounters {
     pub settle_timeouts: AtomicU64,
     /// Settle waits that ran out but were met once the VM's epoll thread was woken again: a
     /// wake-up for its inbox had been missed.
-    pub settle_rearms: AtomicU64,
+    pub settle_rewakes: AtomicU64,
 }
 
 /// Wakes the settle waits when a VM's epoll thread or the AP MLD has made progress (an event
@@ -200,14 +200,15 @@ impl VirtualTime {
             if self.progress.wait_until(deadline, || vm.inbox.served()) {
                 continue;
             }
-            // Woken once more, a VM whose wake-up was missed serves at once. Without this, the
-            // guest that runs next pays the whole timeout at each of its kicks, and while it
-            // runs nothing else can deliver to that VM and wake it.
-            vm.inbox.rearm();
-            let grace = Instant::now() + SETTLE_REARM_GRACE;
+            // Woken once more, a VM whose wake-up was lost serves at once, and this wait is met
+            // too: the VM's call is answered before time moves on. Without the rewake the guest
+            // that runs next pays the whole timeout at each of its kicks, and while it runs
+            // nothing else can deliver to that VM and wake it.
+            vm.inbox.rewake();
+            let grace = Instant::now() + SETTLE_REWAKE_GRACE;
             let met = self.progress.wait_until(grace, || vm.inbox.served());
             let counter = if met {
-                &self.counters.settle_rearms
+                &self.counters.settle_rewakes
             } else {
                 &self.counters.settle_timeouts
             };
@@ -487,7 +488,7 @@ mod tests {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos());
         let path = std::env::temp_dir().join(format!(
-            "vhost-hwsim-rearm-{}-{stamp}.sock",
+            "vhost-hwsim-rewake-{}-{stamp}.sock",
             std::process::id()
         ));
         let vt = VirtualTime::start(&path, 0).unwrap();
@@ -524,25 +525,31 @@ mod tests {
                 }
             })
         };
-        for _ in 0..3 {
-            vt.settle_within(&core, false, Duration::from_millis(100));
-        }
-        stop.store(true, Ordering::Release);
-        epoll.join().unwrap();
+        // The first wait runs out, wakes the VM and is met: it returns with the VM served,
+        // its call answered before time would move on.
+        vt.settle_within(&core, false, Duration::from_millis(100));
         assert!(
             vm.inbox.served(),
-            "the woken epoll thread counted the missed notify"
+            "the first wait returned only once the woken VM had served"
         );
         let c = &vt.counters;
         assert_eq!(
             c.settle_timeouts.load(Ordering::Relaxed),
             0,
-            "no wait gave up for good"
+            "no wait gave up"
         );
-        assert_eq!(
-            c.settle_rearms.load(Ordering::Relaxed),
-            1,
-            "the first wait paid for the miss, the later ones found the VM served"
+        assert_eq!(c.settle_rewakes.load(Ordering::Relaxed), 1);
+        // Later waits find it served at once.
+        let t0 = Instant::now();
+        vt.settle_within(&core, false, Duration::from_secs(5));
+        vt.settle_within(&core, false, Duration::from_secs(5));
+        assert!(
+            t0.elapsed() < Duration::from_secs(5),
+            "no later wait ran out"
         );
+        assert_eq!(c.settle_timeouts.load(Ordering::Relaxed), 0);
+        assert_eq!(c.settle_rewakes.load(Ordering::Relaxed), 1);
+        stop.store(true, Ordering::Release);
+        epoll.join().unwrap();
     }
 }

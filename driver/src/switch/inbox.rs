@@ -141,6 +141,12 @@ impl Inbox {
         }
     }
 
+    /// Wakes the consumer even if a wake-up seems pending: virtual time's way out when a
+    /// settle wait for this inbox timed out (a spurious wake-up only costs an empty drain).
+    pub fn rewake(&self) {
+        let _ = self.wake.write(1);
+    }
+
     /// Consumer side: clears the wake-up before draining, so a push racing with the drain
     /// re-arms it. Returns the wake-ups asked for so far, for [`Inbox::mark_served`].
     pub fn begin_drain(&self) -> u64 {
@@ -155,17 +161,6 @@ impl Inbox {
         // SeqCst on both sides puts the four operations in one order, which rules that out.
         self.signalled.swap(false, Ordering::SeqCst);
         self.posted.load(Ordering::SeqCst)
-    }
-
-    /// Asks the consumer for a drain as if a delivery had been pushed, whatever `signalled`
-    /// says. Virtual time calls it when a settle wait gave up on this inbox: if the wake-up
-    /// for what it waits on was missed, the drain this causes counts it served, so the miss
-    /// costs one wait instead of every later one until some delivery wakes the consumer (with
-    /// the simulation standing still, nothing may: the wpa2 hang). A drain with nothing new
-    /// is harmless.
-    pub fn rearm(&self) {
-        // A failed write means the counter is saturated, i.e. a wake-up is pending anyway.
-        let _ = self.wake.write(1);
     }
 
     /// Consumer side: everything `begin_drain` returned `upto` for has been served (written
@@ -289,6 +284,25 @@ mod tests {
             lost, 0,
             "notifies neither counted by the drain nor signalled"
         );
+    }
+
+    #[test]
+    fn rewake_wakes_a_consumer_whose_wake_up_was_lost() {
+        let inbox = Inbox::new(1).unwrap();
+        inbox.notify();
+        // The eventfd's count vanishes (as a lost wake-up would leave it): `signalled` still
+        // says a wake-up is pending, so further notifies write nothing either.
+        let mut count = [0u8; 8];
+        // SAFETY: reads 8 bytes into a buffer of 8 from a non-blocking eventfd.
+        let n = unsafe { libc::read(inbox.wake_fd(), count.as_mut_ptr().cast(), 8) };
+        assert_eq!(n, 8);
+        inbox.notify();
+        assert!(!wake_pending(&inbox) && !inbox.served());
+        inbox.rewake();
+        assert!(wake_pending(&inbox));
+        let upto = inbox.begin_drain();
+        inbox.mark_served(upto);
+        assert!(inbox.served());
     }
 
     #[test]
