@@ -21,10 +21,32 @@ fn threads(pid: u32) -> usize {
         .count()
 }
 
+/// Waits until the daemon's accept and control threads run: they start just after their
+/// sockets appear, so a count taken at once may miss them (seen on a loaded machine).
+fn wait_for_serving_threads(pid: u32) {
+    let names = || -> Vec<String> {
+        std::fs::read_dir(format!("/proc/{pid}/task"))
+            .unwrap()
+            .flatten()
+            .filter_map(|t| std::fs::read_to_string(t.path().join("comm")).ok())
+            .map(|n| n.trim().to_owned())
+            .collect()
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    // Thread names are cut to 15 bytes: vhost-hwsim-accept, vhost-hwsim-control.
+    while !["vhost-hwsim-acc", "vhost-hwsim-con"]
+        .iter()
+        .all(|want| names().iter().any(|n| n == want))
+    {
+        assert!(Instant::now() < deadline, "threads: {:?}", names());
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 /// Polls until `read` gives `want` (a VM's teardown ends on its own thread, just after the VM
 /// leaves the stats) and returns the last reading.
 fn settles_at(want: usize, read: impl Fn() -> usize) -> usize {
-    let deadline = Instant::now() + Duration::from_secs(5);
+    let deadline = Instant::now() + Duration::from_secs(15);
     loop {
         let got = read();
         if got == want || Instant::now() > deadline {
@@ -53,6 +75,7 @@ fn vms_that_come_and_go_leave_no_descriptor_thread_or_record_behind() {
     const CONNECTIONS: u64 = 40;
     let d = Daemon::start("departure-fds");
     let pid = d.pid();
+    wait_for_serving_threads(pid);
     let (fds0, threads0) = (open_fds(pid), threads(pid));
     let stay = TestRadio::new(1, 0);
     let mut peer = d.guest();
@@ -62,7 +85,20 @@ fn vms_that_come_and_go_leave_no_descriptor_thread_or_record_behind() {
         let r = TestRadio::new(2, 0);
         announce(&mut g, r, r.vif);
         send_frame(&mut g, r, &data_frame(stay.vif, r.vif, b"hi"), 5180, 0, i);
-        until(&mut peer, |got| frames_for(got, stay).len() == 1);
+        {
+            let mut out = Vec::new();
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while frames_for(&out, stay).len() != 1 {
+                if Instant::now() > deadline {
+                    panic!(
+                        "connection {i}: its frame never came; stats {:#}",
+                        d.stats()
+                    );
+                }
+                peer.recv_with(|m| out.push(own(m)));
+                let _ = peer.wait(Duration::from_millis(20));
+            }
+        }
         g.disconnect();
     }
     drop(peer);

@@ -311,7 +311,7 @@ pub fn until(g: &mut Guest, pred: impl Fn(&[Got]) -> bool) -> Vec<Got> {
     out
 }
 
-fn own(m: &[u8]) -> Got {
+pub fn own(m: &[u8]) -> Got {
     match DeviceMessage::parse(m) {
         Ok(DeviceMessage::Frame(f)) => Got::Frame {
             receiver: f.receiver,
