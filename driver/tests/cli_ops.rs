@@ -426,6 +426,20 @@ fn thread_nice(pid: u32, name: &str) -> Option<i64> {
     None
 }
 
+/// The capture writer's nice level, polled for up to 2 s until it is `want`: the writer sets
+/// its level right after it starts, so wait for the level, not for the thread.
+fn writer_nice_once_set(pid: u32, want: i64) -> Option<i64> {
+    let mut seen = None;
+    for _ in 0..100 {
+        seen = thread_nice(pid, "capture-writer");
+        if seen == Some(want) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    seen
+}
+
 #[test]
 fn capture_nice_sets_the_writer_threads_priority_and_refuses_out_of_range() {
     let dir = test_dir("ops-capture-nice");
@@ -443,14 +457,7 @@ fn capture_nice_sets_the_writer_threads_priority_and_refuses_out_of_range() {
         }
         let child = cmd.spawn().unwrap();
         wait_path(&socket);
-        let mut seen = None;
-        for _ in 0..100 {
-            seen = thread_nice(child.id(), "capture-writer");
-            if seen == Some(want) {
-                break;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
+        let seen = writer_nice_once_set(child.id(), want);
         let (status, err) = stop(child);
         assert!(status.success(), "{err}");
         assert_eq!(seen, Some(want), "writer nice with {nice:?}");
@@ -502,15 +509,7 @@ fn a_capture_started_through_the_control_api_takes_the_command_lines_nice_level(
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let mut seen = None;
-    for _ in 0..100 {
-        // The writer sets its level right after it starts: wait for it, not for the thread.
-        seen = thread_nice(child.id(), "capture-writer");
-        if seen == Some(4) {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    let seen = writer_nice_once_set(child.id(), 4);
     let (status, err) = stop(child);
     assert!(status.success(), "{err}");
     assert_eq!(seen, Some(4), "the control API's capture writer");
