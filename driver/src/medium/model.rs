@@ -58,6 +58,7 @@ use hwsim_radio::rates::{PhyFormat, TxVector};
 use hwsim_radio::rng::{purpose, RngKey};
 
 use super::airtime::{access_category, block_ack_bitmap, AirModel, AirPlan, ChainEntry};
+use super::impair::Endpoint;
 use super::rate_table::{RateTable, REFERENCE_PSDU_LEN};
 use super::{
     fill_retry_chain, legacy_rate_index, sent_at_basic_rate, Candidate, Medium, Reception,
@@ -470,6 +471,7 @@ impl AirModel for RadioMedium {
         AirPlan {
             node,
             radio: radio_id(tx.from),
+            who: Endpoint::transmitter(tx),
             seq: tx.seq,
             band,
             freq: tx.freq,

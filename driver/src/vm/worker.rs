@@ -506,6 +506,7 @@ impl VmWorker {
                 delivery,
                 node: air.node_of(cand.rx_addr, cand.radio.wire),
                 radio: crate::medium::model::radio_id(cand.radio),
+                who: crate::medium::impair::Endpoint::receiver(cand),
                 signal_dbm: rec.signal_dbm,
             };
             if t.add(rx).is_err() {

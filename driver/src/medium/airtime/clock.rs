@@ -24,10 +24,11 @@ use crossbeam_queue::ArrayQueue;
 use hwsim_frame::nl::{tx_flags, TxInfoRepr, TxRate};
 use hwsim_timetravel::server::{LocalEvent, LocalParticipant, LocalWaker};
 
-use super::timeline::{Access, Burst, Timeline};
+use super::timeline::{Access, Antenna, Burst, Timeline};
 use super::{block_ack_bitmap, AirModel, AirPlan, Nanos, Psdu, CCA_THRESHOLD_DBM, PPDU_MAX_NS};
 use crate::core::{Core, VmShared};
 use crate::medium::fill_retry_chain;
+use crate::medium::impair::{Endpoint, Impairments};
 use crate::switch::{Delivery, DeliveryKind, Pushed, Radio, RadioKey};
 use crate::vtime::VirtualTime;
 
@@ -57,8 +58,37 @@ pub struct TimedRx {
     pub node: usize,
     /// The receiving radio's id in the draws.
     pub radio: u64,
+    /// The receiving radio and address, as run-time impairments match them.
+    pub who: Endpoint,
     /// Received signal (faded), dBm.
     pub signal_dbm: i32,
+}
+
+impl TimedRx {
+    /// The receiver as the timeline sees it.
+    fn antenna(&self) -> Antenna {
+        Antenna {
+            node: self.node,
+            who: self.who,
+        }
+    }
+}
+
+/// The median power (dBm) `from` radiates at `to` on `freq` as carrier sense and interference
+/// feel it: the model's, less the run-time attenuation of the links either end is on, or none
+/// at all (−∞) through a link that is down. The reception of the frame itself already met the
+/// same attenuation when its VM thread judged it.
+fn sensed_dbm(
+    air: &dyn AirModel,
+    impaired: &Impairments,
+    from: Antenna,
+    to: Antenna,
+    freq: u32,
+) -> f64 {
+    match impaired.energy_attenuation_db(&from.who, &to.who, freq) {
+        Some(db) => air.rx_power_dbm(from.node, to.node, freq) - db,
+        None => f64::NEG_INFINITY,
+    }
 }
 
 /// A transmission judged against noise, waiting for the air.
@@ -503,7 +533,17 @@ impl ClockState {
                 self.slots.len() - 1
             }
         };
-        match self.commit(air, &tx.plan, slot, ready, (1, last), success, psdu) {
+        let impaired = core.impairments.load();
+        match self.commit(
+            air,
+            &impaired,
+            &tx.plan,
+            slot,
+            ready,
+            (1, last),
+            success,
+            psdu,
+        ) {
             Some((burst, busy, on_air)) => {
                 add_busy(&tx.vm, busy);
                 stamp_capture(core, &mut tx, on_air);
@@ -594,6 +634,7 @@ impl ClockState {
     fn commit(
         &mut self,
         air: &dyn AirModel,
+        impaired: &Impairments,
         plan: &AirPlan,
         owner: usize,
         ready: Nanos,
@@ -606,6 +647,7 @@ impl ClockState {
         let access = Access {
             radio: plan.radio,
             node: plan.node,
+            who: plan.who,
             freq: plan.freq,
             ready,
             aifs: plan.aifs_ns(),
@@ -615,7 +657,7 @@ impl ClockState {
             ppdu: shape.ppdu,
             owner,
         };
-        let power = |f: usize, t: usize, freq: u32| air.rx_power_dbm(f, t, freq);
+        let power = |f: Antenna, t: Antenna, freq: u32| sensed_dbm(air, impaired, f, t, freq);
         self.timeline
             .commit(&access, &power)
             .ok()
@@ -637,7 +679,8 @@ impl ClockState {
         let mut acked_at = (f.tx.plan.ack && f.success).then_some(f.last as u8);
         if let Some(air) = air {
             let seed = air.seed();
-            let power = |from: usize, to: usize, freq: u32| air.rx_power_dbm(from, to, freq);
+            let impaired = core.impairments.load();
+            let power = |f: Antenna, t: Antenna, freq: u32| sensed_dbm(air, &impaired, f, t, freq);
             let plan = f.tx.plan;
             if let Some(i) = f.tx.acker.filter(|_| !f.success) {
                 // Retries after a collision all failed against noise.
@@ -652,20 +695,21 @@ impl ClockState {
             let mut judged = [true; MAX_TIMED_RX];
             for (i, slot) in f.tx.rx.iter().enumerate() {
                 let Some(rx) = slot else { continue };
-                let survives = match self
-                    .timeline
-                    .interference_mw(b.id, rx.node, rx.radio, &power)
-                {
-                    None => false,
-                    Some(mw) => plan.survives_interference(
-                        seed,
-                        rx.radio,
-                        f.last,
-                        f64::from(rx.signal_dbm),
-                        air.noise_dbm(rx.node, plan.freq),
-                        mw,
-                    ),
-                };
+                let survives =
+                    match self
+                        .timeline
+                        .interference_mw(b.id, rx.antenna(), rx.radio, &power)
+                    {
+                        None => false,
+                        Some(mw) => plan.survives_interference(
+                            seed,
+                            rx.radio,
+                            f.last,
+                            f64::from(rx.signal_dbm),
+                            air.noise_dbm(rx.node, plan.freq),
+                            mw,
+                        ),
+                    };
                 judged[i] = survives;
             }
             for (i, ok) in judged.iter().enumerate() {
@@ -701,6 +745,7 @@ impl ClockState {
                         let psdu = f.psdu;
                         if let Some((id, busy, _)) = self.commit(
                             air,
+                            &impaired,
                             &plan,
                             owner,
                             b.end,
