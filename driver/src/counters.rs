@@ -155,6 +155,7 @@ struct LinkSlot {
     retries: AtomicU64,
     acked: AtomicU64,
     lost: AtomicU64,
+    dropped: AtomicU64,
 }
 
 /// Per-(radio, frequency) transmit counters: frames, bytes, airtime, retries, acknowledged and
@@ -193,6 +194,9 @@ pub struct LinkStats {
     pub acked: u64,
     /// Unicast frames not acknowledged after the whole retry chain.
     pub lost: u64,
+    /// Deliveries of these frames dropped for back-pressure: the shared buffer pool empty, a
+    /// receiver's inbox full, or (airtime mode) the air's queues full. One per receiver.
+    pub dropped: u64,
 }
 
 /// One transmission as the link counters count it.
@@ -282,6 +286,15 @@ impl LinkCounters {
         }
     }
 
+    /// Counts `n` deliveries of a frame on `freq` dropped for back-pressure. Written by the
+    /// radio's VM thread and by the medium clock, so an atomic add (drops are not the steady
+    /// state).
+    pub fn count_dropped(&self, freq: u32, n: u64) {
+        if n > 0 {
+            self.slot_for(freq).dropped.fetch_add(n, Ordering::Relaxed);
+        }
+    }
+
     /// The slot counting `freq`, claiming a free one on first use.
     fn slot_for(&self, freq: u32) -> &LinkSlot {
         if freq == 0 {
@@ -322,6 +335,7 @@ impl LinkCounters {
             retries: s.retries.load(Ordering::Relaxed),
             acked: s.acked.load(Ordering::Relaxed),
             lost: s.lost.load(Ordering::Relaxed),
+            dropped: s.dropped.load(Ordering::Relaxed),
         };
         let mut out: Vec<LinkStats> = self
             .slots
@@ -382,6 +396,9 @@ mod tests {
             retries: 0,
             acked: true,
         });
+        c.count_dropped(5180, 2);
+        c.count_dropped(5180, 1);
+        c.count_dropped(2412, 0);
         let s = c.snapshot();
         assert_eq!(
             s,
@@ -393,7 +410,8 @@ mod tests {
                     airtime_us: 0,
                     retries: 0,
                     acked: 1,
-                    lost: 0
+                    lost: 0,
+                    dropped: 0
                 },
                 LinkStats {
                     freq: 5180,
@@ -402,7 +420,8 @@ mod tests {
                     airtime_us: 51,
                     retries: 2,
                     acked: 1,
-                    lost: 1
+                    lost: 1,
+                    dropped: 3
                 },
             ]
         );

@@ -156,6 +156,11 @@ impl TimedTx {
             None => Err(rx),
         }
     }
+
+    /// Receivers it still carries a delivery for.
+    pub fn receivers(&self) -> usize {
+        self.rx.iter().filter(|r| r.is_some()).count()
+    }
 }
 
 /// Where the medium clock takes its time from: one scheduler ([`ClockState`]), two clocks.
@@ -861,7 +866,10 @@ fn finish(core: &Core, mut tx: TimedTx, outcome: Outcome) {
         stamp_capture(core, &mut tx, now);
     }
     let routing = core.routing.load();
-    if !matches!(outcome, Outcome::Dropped) {
+    let mut dropped = 0u64;
+    if matches!(outcome, Outcome::Dropped) {
+        dropped = tx.receivers() as u64;
+    } else {
         for rx in tx.rx.iter_mut().filter_map(Option::take) {
             let to = Arc::clone(&rx.delivery.to);
             // A radio whose VM left has a closed inbox: the push discards and counts it.
@@ -886,10 +894,12 @@ fn finish(core: &Core, mut tx: TimedTx, outcome: Outcome) {
                         .dropped_inbox_full
                         .fetch_add(1, Ordering::Relaxed);
                     to.counters.rx_dropped.fetch_add(1, Ordering::Relaxed);
+                    dropped += 1;
                 }
             }
         }
     }
+    tx.sender.links.count_dropped(tx.plan.freq, dropped);
     let mut status = tx.status;
     let acked = match outcome {
         Outcome::Dropped => {
