@@ -278,7 +278,10 @@ link = { node = "sta", band = "5ghz", down = true }"#,
 link = { node = "sta", band = "5ghz", loss_probability = 2 }"#,
     );
     // The same words as the control API's refusal (one check serves both).
-    assert!(e.message.contains("loss probability 2 is outside 0 ‥ 1"), "{e}");
+    assert!(
+        e.message.contains("loss probability 2 is outside 0 ‥ 1"),
+        "{e}"
+    );
     let e = case(
         r#"at = "1s"
 link = { node = "sta", band = "9ghz", down = true }"#,

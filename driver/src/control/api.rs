@@ -255,6 +255,15 @@ fn link(control: &Control, change: LinkChange) -> Result<Map<String, Value>, Str
                     .into(),
             );
         }
+        if d > 0 && core.vtime().is_some() {
+            // The delay line sleeps on the host's clock: under virtual time a held delivery
+            // would land at whatever simulated time the host's timing gave it.
+            return Err(
+                "added delay is not supported with --time-travel (the delay line runs on \
+                        the host's clock, not the simulated one); nothing changed"
+                    .into(),
+            );
+        }
     }
     // The lock on the source serialises changes (and keeps the config's nodes still).
     let source = control.source.lock().unwrap_or_else(|e| e.into_inner());
