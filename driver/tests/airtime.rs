@@ -400,12 +400,49 @@ extra_loss_db = {extra_loss_db}
             send_frame(g, s, &f, 5180, tx_flags::REQ_TX_STATUS, i as u64);
         }
     }
+    let mut acked_statuses = 0;
+    let mut attempts_reported = 0;
     for g in [&mut ga, &mut gb] {
         let got = until(g, |g| statuses(g).len() >= FRAMES);
         let got = [got, drain(g, Duration::from_millis(100))].concat();
         assert_eq!(statuses(&got).len(), FRAMES, "one status per frame");
+        acked_statuses += statuses(&got).iter().filter(|s| s.acked()).count() as u64;
+        attempts_reported += statuses(&got)
+            .iter()
+            .map(|s| match s {
+                Got::Status { tx_info, .. } => tx_info
+                    .iter()
+                    .take_while(|r| r.idx >= 0)
+                    .map(|r| u64::from(r.count))
+                    .sum::<u64>(),
+                _ => 0,
+            })
+            .sum::<u64>();
     }
     let (collisions, retries) = (d.vm_counter("air_collisions"), d.vm_counter("air_retries"));
+    // The senders' link counters tell what the air did: every frame once, acknowledged as
+    // the statuses say, with the attempts the statuses report.
+    let stats = d.stats();
+    let links: Vec<&serde_json::Value> = stats["radios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r["links"].as_array().unwrap())
+        .collect();
+    let sum = |field: &str| {
+        links
+            .iter()
+            .map(|l| l[field].as_u64().unwrap())
+            .sum::<u64>()
+    };
+    assert_eq!(sum("frames"), 2 * FRAMES as u64, "{stats}");
+    assert_eq!(sum("acked"), acked_statuses, "{stats}");
+    assert_eq!(sum("acked") + sum("lost"), 2 * FRAMES as u64, "{stats}");
+    assert_eq!(
+        sum("frames") + sum("retries"),
+        attempts_reported,
+        "attempts counted on the links vs reported to the guests: {stats}"
+    );
     eprintln!(
         "senders {extra_loss_db} dB apart, b's link {runtime_db:?} dB down: {collisions} \
          receptions lost to collisions, {retries} retries"

@@ -76,7 +76,7 @@ const MAX_ATTEMPTS: u32 = u8::MAX as u32;
 const FALLBACK_MARGIN_DB: f64 = 3.0;
 
 /// 802.11 FCS, part of the PSDU but not of the frame the guest hands us.
-const FCS_LEN: u32 = 4;
+pub(crate) const FCS_LEN: u32 = 4;
 
 /// Signal range reported to guests (mac80211 keeps it in an `s8`).
 const SIGNAL_RANGE_DBM: (f64, f64) = (-127.0, 30.0);

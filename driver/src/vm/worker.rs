@@ -329,8 +329,12 @@ impl VmWorker {
         drop(routing);
         let status = medium.status(&tx, ack_from.as_ref());
         drop(medium_guard);
-        let link_tx = LinkTx::judged(freq, f.frame.len(), ack_from.as_ref(), &status);
-        radio.links.record(&link_tx);
+        if timed.is_none() {
+            // In the airtime mode the medium clock counts the frame once it knows what the air
+            // did to it.
+            let link_tx = LinkTx::judged(freq, f.frame.len(), ack_from.as_ref(), &status);
+            radio.links.record(&link_tx);
+        }
         radio.links.count_dropped(freq, self.frame_dropped);
         if let Some(tap) = self.core.capture.load().as_ref() {
             let meta = transmission_meta(&tx, ack_from.as_ref(), &status);
@@ -388,6 +392,13 @@ impl VmWorker {
                     // Back-pressure: the clock is behind. Drop the frame (its pool buffers go
                     // back with `t`) and report it not acknowledged.
                     radio.links.count_dropped(freq, t.receivers() as u64);
+                    radio.links.record(&LinkTx {
+                        freq,
+                        bytes: u32::try_from(f.frame.len()).unwrap_or(u32::MAX),
+                        airtime_ns: 0,
+                        retries: 0,
+                        acked: false,
+                    });
                     drop(t);
                     self.vm.counters.air_dropped.fetch_add(1, Ordering::Relaxed);
                     self.queue_status(f, &radio, freq, false, None);

@@ -27,8 +27,10 @@ use hwsim_timetravel::server::{LocalEvent, LocalParticipant, LocalWaker};
 use super::timeline::{Access, Antenna, Burst, Timeline};
 use super::{block_ack_bitmap, AirModel, AirPlan, Nanos, Psdu, CCA_THRESHOLD_DBM, PPDU_MAX_NS};
 use crate::core::{Core, VmShared};
+use crate::counters::LinkTx;
 use crate::medium::fill_retry_chain;
 use crate::medium::impair::{Endpoint, Impairments};
+use crate::medium::model::FCS_LEN;
 use crate::switch::{Delivery, DeliveryKind, Pushed, Radio, RadioKey};
 use crate::vtime::VirtualTime;
 
@@ -919,8 +921,40 @@ fn finish(core: &Core, mut tx: TimedTx, outcome: Outcome) {
     } else {
         status.flags &= !tx_flags::STAT_ACK;
     }
+    let attempts = match outcome {
+        Outcome::Dropped => 0,
+        Outcome::Aired { acked_at } if tx.plan.ack => {
+            acked_at.map_or(tx.plan.max_attempts(), u32::from)
+        }
+        Outcome::Aired { .. } => 1,
+        Outcome::Untimed => status
+            .tx_info
+            .iter()
+            .take_while(|r| r.idx >= 0)
+            .map(|r| u32::from(r.count))
+            .sum::<u32>()
+            .max(1),
+    };
+    tx.sender
+        .links
+        .record_aired(&aired(&tx.plan, attempts, acked));
     let live = routing.radio(&tx.sender.key).is_some();
     send_status(core, &tx.vm, &tx.sender, &status, live);
+}
+
+/// A transmission as the link counters count it, with the attempts it really made on the air:
+/// each attempt's PPDU at its entry's vector (as if the frame went alone: an A-MPDU's frames
+/// each count their own), none for a frame dropped before it got the air.
+fn aired(plan: &AirPlan, attempts: u32, acked: bool) -> LinkTx {
+    LinkTx {
+        freq: plan.freq,
+        bytes: plan.psdu_len.saturating_sub(FCS_LEN),
+        airtime_ns: (1..=attempts)
+            .map(|k| plan.ppdu_ns(&plan.vector(k), plan.psdu_len))
+            .sum(),
+        retries: attempts.saturating_sub(1),
+        acked,
+    }
 }
 
 fn send_status(core: &Core, vm: &VmShared, sender: &Arc<Radio>, status: &TxInfoRepr, live: bool) {
