@@ -1,5 +1,5 @@
-//! `--metrics ADDR`: GET /metrics serves the daemon's counters in the Prometheus text format,
-//! per VM, per radio and frequency and per link of each MLD, as they are at scrape time.
+//! `--metrics ADDR`: GET /metrics serves the daemon's counters in the OpenMetrics 1.0 text
+//! format, per VM, per radio and frequency and per link of each MLD, as they are at scrape time.
 
 mod common;
 
@@ -54,6 +54,41 @@ fn samples(body: &str, name: &str) -> Vec<(String, f64)> {
         .collect()
 }
 
+/// Parses a sample line's labels, `{k="v",…}`, undoing the escapes OpenMetrics allows in a
+/// label value (`\\`, `\"`, `\n`); panics on anything else (an unescaped quote ends the value
+/// early and leaves text that is neither `,` nor `}`).
+fn labels(line: &str) -> Vec<(String, String)> {
+    let Some(rest) = line.split_once('{').map(|(_, r)| r) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut chars = rest.chars();
+    loop {
+        let key: String = chars.by_ref().take_while(|&c| c != '=').collect();
+        assert_eq!(chars.next(), Some('"'), "{line}");
+        let mut value = String::new();
+        loop {
+            match chars.next().expect("an unterminated label value") {
+                '"' => break,
+                '\\' => value.push(match chars.next() {
+                    Some('\\') => '\\',
+                    Some('"') => '"',
+                    Some('n') => '\n',
+                    other => panic!("bad escape {other:?} in {line}"),
+                }),
+                c => value.push(c),
+            }
+        }
+        out.push((key, value));
+        match chars.next() {
+            Some(',') => continue,
+            Some('}') => break,
+            other => panic!("{other:?} after a label value in {line}"),
+        }
+    }
+    out
+}
+
 #[test]
 fn metrics_serve_vm_radio_link_and_mld_link_counters_as_they_are_now() {
     let dir = test_dir("metrics-ap");
@@ -105,7 +140,29 @@ fn metrics_serve_vm_radio_link_and_mld_link_counters_as_they_are_now() {
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
-    assert!(head.contains("text/plain; version=0.0.4"), "{head}");
+    assert!(
+        head.contains("Content-Type: application/openmetrics-text; version=1.0.0; charset=utf-8"),
+        "{head}"
+    );
+    // OpenMetrics ends the exposition with `# EOF`, once; a scraper that misses it takes the
+    // page for truncated.
+    assert!(body.ends_with("\n# EOF\n"), "{body}");
+    assert_eq!(body.matches("# EOF").count(), 1, "{body}");
+    // No label carries guest or operator text (VM names are `vmN`/`ap-mld`, radios and MLDs
+    // addresses the daemon formats); every label of every sample still parses as quoted and
+    // escaped (the escaping itself: the unit test in src/metrics.rs).
+    let mut names = std::collections::BTreeSet::new();
+    for line in body.lines().filter(|l| !l.starts_with('#')) {
+        let labels = labels(line);
+        let get = |k: &str| labels.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+        if let Some(name) = get("name") {
+            let vm = get("vm").expect("a VM's name comes with its id");
+            assert!(name == "ap-mld" || name == format!("vm{vm}"), "{line}");
+            names.insert(name.to_owned());
+        }
+    }
+    assert_eq!(names.len(), 3, "{names:?}");
+    assert!(names.contains("ap-mld"), "{names:?}");
     let radio = format!("radio=\"{}\"", ra.wire);
     let tx = samples(&body, "vhost_hwsim_radio_tx_frames_total");
     let mine: Vec<_> = tx.iter().filter(|(l, _)| l.contains(&radio)).collect();
@@ -135,7 +192,10 @@ fn metrics_serve_vm_radio_link_and_mld_link_counters_as_they_are_now() {
     assert!(samples(&body, "vhost_hwsim_vm_tx_frames_total")
         .iter()
         .any(|(l, v)| l.contains("name=\"ap-mld\"") && *v > 0.0));
-    assert!(body.contains("# TYPE vhost_hwsim_radio_tx_frames_total counter"));
+    // OpenMetrics names the family without `_total` and its samples with it.
+    assert!(body.contains("# TYPE vhost_hwsim_radio_tx_frames counter\n"));
+    assert!(body.contains("# TYPE vhost_hwsim_mld_link_airtime_seconds counter\n"));
+    assert!(body.contains("# UNIT vhost_hwsim_mld_link_airtime_seconds seconds\n"));
     assert_eq!(sample(&body, "vhost_hwsim_vms_connected "), Some(3.0));
 
     // The AP MLD's links carry its beacons; the counters grow between scrapes.
@@ -173,5 +233,10 @@ fn metrics_serve_vm_radio_link_and_mld_link_counters_as_they_are_now() {
 
     let (head, _) = get(&addr, "/nothing");
     assert!(head.starts_with("HTTP/1.1 404"), "{head}");
+    let mut s = TcpStream::connect(&addr).unwrap();
+    write!(s, "POST /metrics HTTP/1.1\r\nHost: {addr}\r\n\r\n").unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 405"), "{answer}");
     let _ = &mut b;
 }
