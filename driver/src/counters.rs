@@ -143,8 +143,8 @@ pub const LINK_SLOTS: usize = 128;
 /// FCS bytes the PSDU carries beyond the frame the guest gave us.
 const FCS_LEN: u32 = 4;
 
-/// What one radio sent on one frequency. Written only by the thread of the radio's VM (the one
-/// that handles its transmissions), read by `stats`.
+/// What one radio sent on one frequency. Each lane of [`LinkCounters`] has one writer, read by
+/// `stats`.
 #[derive(Default, Debug)]
 struct LinkSlot {
     /// The frequency (MHz) this slot counts; 0 while free.
@@ -155,21 +155,33 @@ struct LinkSlot {
     retries: AtomicU64,
     acked: AtomicU64,
     lost: AtomicU64,
+    dropped: AtomicU64,
 }
 
-/// Per-(radio, frequency) transmit counters: frames, bytes, airtime, retries, acknowledged and
-/// lost. A fixed table in the radio, found by a hash of the frequency with linear probing, filled
-/// by compare-and-swap: no lock and no allocation on the data path.
-#[derive(Debug)]
+/// Per-(radio, frequency) transmit counters: frames, bytes, airtime, retries, acknowledged,
+/// lost and dropped. Fixed tables in the radio, found by a hash of the frequency with linear
+/// probing, filled by compare-and-swap: no lock and no allocation on the data path.
+///
+/// Two lanes, each with one writer so that its adds need no read-modify-write: the radio's VM
+/// thread counts the frames the medium judges at once ([`LinkCounters::record`]), the medium
+/// clock those that went through the air in the airtime mode, with the attempts and the fate
+/// they really had there ([`LinkCounters::record_aired`]). Reads add the lanes up.
+#[derive(Debug, Default)]
 pub struct LinkCounters {
+    judged: Lane,
+    aired: Lane,
+}
+
+#[derive(Debug)]
+struct Lane {
     slots: Box<[LinkSlot]>,
     /// Frequencies beyond [`LINK_SLOTS`] (and frequency 0).
     other: LinkSlot,
 }
 
-impl Default for LinkCounters {
+impl Default for Lane {
     fn default() -> Self {
-        LinkCounters {
+        Lane {
             slots: (0..LINK_SLOTS).map(|_| LinkSlot::default()).collect(),
             other: LinkSlot::default(),
         }
@@ -193,6 +205,9 @@ pub struct LinkStats {
     pub acked: u64,
     /// Unicast frames not acknowledged after the whole retry chain.
     pub lost: u64,
+    /// Deliveries of these frames dropped for back-pressure: the shared buffer pool empty, a
+    /// receiver's inbox full, or (airtime mode) the air's queues full. One per receiver.
+    pub dropped: u64,
 }
 
 /// One transmission as the link counters count it.
@@ -266,10 +281,62 @@ pub fn tx_vector(band: Band, heard: Option<&Reception>) -> TxVector {
 }
 
 impl LinkCounters {
-    /// Counts one transmission. Never blocks, never allocates.
+    /// Counts one transmission the medium judged at once (on the radio's VM thread). Never
+    /// blocks, never allocates.
     pub fn record(&self, tx: &LinkTx) {
+        self.judged.record(tx);
+    }
+
+    /// Counts one transmission the medium clock put through the air (airtime mode; on the
+    /// clock's thread).
+    pub fn record_aired(&self, tx: &LinkTx) {
+        self.aired.record(tx);
+    }
+
+    /// Counts `n` deliveries of a frame on `freq` dropped for back-pressure. Written by the
+    /// radio's VM thread and by the medium clock, so an atomic add (drops are not the steady
+    /// state).
+    pub fn count_dropped(&self, freq: u32, n: u64) {
+        if n > 0 {
+            self.judged
+                .slot_for(freq)
+                .dropped
+                .fetch_add(n, Ordering::Relaxed);
+        }
+    }
+
+    /// The counters of `freq`, if the radio sent anything there.
+    pub fn get(&self, freq: u32) -> Option<LinkStats> {
+        self.snapshot().into_iter().find(|l| l.freq == freq)
+    }
+
+    /// Every frequency the radio sent on, by frequency (0, the overflow, last if used).
+    pub fn snapshot(&self) -> Vec<LinkStats> {
+        let mut out = self.judged.snapshot();
+        for a in self.aired.snapshot() {
+            match out.iter_mut().find(|l| l.freq == a.freq) {
+                Some(l) => {
+                    l.frames += a.frames;
+                    l.bytes += a.bytes;
+                    l.airtime_us += a.airtime_us;
+                    l.retries += a.retries;
+                    l.acked += a.acked;
+                    l.lost += a.lost;
+                    l.dropped += a.dropped;
+                }
+                None => out.push(a),
+            }
+        }
+        out.retain(|l| l.frames > 0);
+        out.sort_by_key(|l| (l.freq == 0, l.freq));
+        out
+    }
+}
+
+impl Lane {
+    fn record(&self, tx: &LinkTx) {
         let slot = self.slot_for(tx.freq);
-        // One writer per radio (its VM's thread): plain adds, no read-modify-write contention.
+        // One writer per lane: plain adds, no read-modify-write.
         let add = |a: &AtomicU64, v: u64| a.store(a.load(Ordering::Relaxed) + v, Ordering::Relaxed);
         add(&slot.frames, 1);
         add(&slot.bytes, u64::from(tx.bytes));
@@ -307,13 +374,8 @@ impl LinkCounters {
         &self.other
     }
 
-    /// The counters of `freq`, if the radio sent anything there.
-    pub fn get(&self, freq: u32) -> Option<LinkStats> {
-        self.snapshot().into_iter().find(|l| l.freq == freq)
-    }
-
-    /// Every frequency the radio sent on, by frequency (0, the overflow, last if used).
-    pub fn snapshot(&self) -> Vec<LinkStats> {
+    /// Every frequency with a slot (the overflow as 0, if used).
+    fn snapshot(&self) -> Vec<LinkStats> {
         let read = |s: &LinkSlot, freq: u32| LinkStats {
             freq,
             frames: s.frames.load(Ordering::Relaxed),
@@ -322,6 +384,7 @@ impl LinkCounters {
             retries: s.retries.load(Ordering::Relaxed),
             acked: s.acked.load(Ordering::Relaxed),
             lost: s.lost.load(Ordering::Relaxed),
+            dropped: s.dropped.load(Ordering::Relaxed),
         };
         let mut out: Vec<LinkStats> = self
             .slots
@@ -330,11 +393,9 @@ impl LinkCounters {
                 let f = s.freq.load(Ordering::Acquire);
                 (f != 0).then(|| read(s, f))
             })
-            .filter(|l| l.frames > 0)
             .collect();
-        out.sort_by_key(|l| l.freq);
         let other = read(&self.other, 0);
-        if other.frames > 0 {
+        if other.frames > 0 || other.dropped > 0 {
             out.push(other);
         }
         out
@@ -382,6 +443,9 @@ mod tests {
             retries: 0,
             acked: true,
         });
+        c.count_dropped(5180, 2);
+        c.count_dropped(5180, 1);
+        c.count_dropped(2412, 0);
         let s = c.snapshot();
         assert_eq!(
             s,
@@ -393,7 +457,8 @@ mod tests {
                     airtime_us: 0,
                     retries: 0,
                     acked: 1,
-                    lost: 0
+                    lost: 0,
+                    dropped: 0
                 },
                 LinkStats {
                     freq: 5180,
@@ -402,7 +467,8 @@ mod tests {
                     airtime_us: 51,
                     retries: 2,
                     acked: 1,
-                    lost: 1
+                    lost: 1,
+                    dropped: 3
                 },
             ]
         );

@@ -308,22 +308,36 @@ fn reload_to_instant_releases_waiting_frames() {
 /// senders hearing each other never collide.
 #[test]
 fn hidden_nodes_collide_at_the_receiver() {
-    let (collisions, retries) = two_senders_around_a_receiver(40.0);
+    let (collisions, retries) = two_senders_around_a_receiver(40.0, None);
     assert!(collisions > 0 && retries > 0, "{collisions} {retries}");
-    assert_eq!(two_senders_around_a_receiver(0.0), (0, 0));
+    assert_eq!(two_senders_around_a_receiver(0.0, None), (0, 0));
+}
+
+/// Attenuation set at run time through the control API reaches carrier sense too: 10 dB on
+/// one sender's 5 GHz link puts the pair (which hear each other at about −80 dBm) below the
+/// −82 dBm CCA threshold, so they become hidden from each other and collide at the receiver.
+#[test]
+fn a_link_attenuated_at_run_time_is_sensed_less() {
+    let (collisions, retries) = two_senders_around_a_receiver(0.0, Some(10.0));
+    assert!(
+        collisions > 0 && retries > 0,
+        "b's link 10 dB down, yet the senders still defer to each other: {collisions} \
+         collisions, {retries} retries"
+    );
 }
 
 /// Senders 30 m either side of a receiver, `extra_loss_db` between them: at 60 m with path loss
 /// exponent 3 they hear each other at about −80 dBm, just above the −82 dBm CCA threshold; 40 dB
-/// more makes them hidden. Returns (collisions, retries).
-fn two_senders_around_a_receiver(extra_loss_db: f64) -> (u64, u64) {
+/// more makes them hidden. `runtime_db`: attenuation of sender b's 5 GHz link, set through the
+/// control API once the guests are up. Returns (collisions, retries).
+fn two_senders_around_a_receiver(extra_loss_db: f64, runtime_db: Option<f64>) -> (u64, u64) {
     let (a, b, r) = (
         TestRadio::new(1, 0),
         TestRadio::new(2, 0),
         TestRadio::new(3, 0),
     );
     let cfg = std::env::temp_dir().join(format!(
-        "vhost-hwsim-airtime-hidden-{extra_loss_db}-{}.toml",
+        "vhost-hwsim-airtime-hidden-{extra_loss_db}-{runtime_db:?}-{}.toml",
         std::process::id()
     ));
     std::fs::write(
@@ -359,7 +373,7 @@ extra_loss_db = {extra_loss_db}
     )
     .unwrap();
     let d = Daemon::start_with(
-        &format!("airtime-hidden-{extra_loss_db}"),
+        &format!("airtime-hidden-{extra_loss_db}-{runtime_db:?}"),
         &["--config", cfg.to_str().unwrap()],
     );
     let mut ga = d.guest();
@@ -369,6 +383,15 @@ extra_loss_db = {extra_loss_db}
     announce(&mut gb, b, b.vif);
     announce(&mut gr, r, r.vif);
     std::thread::sleep(Duration::from_millis(150));
+    if let Some(db) = runtime_db {
+        let answer = vhost_hwsim::control::request_json(
+            &d.control,
+            &serde_json::json!({"v": 1, "cmd": "link", "node": "b", "band": "5ghz",
+                "attenuation_db": db}),
+        )
+        .expect("control request");
+        assert_eq!(answer["ok"], true, "{answer}");
+    }
     let payload = vec![0x22u8; PAYLOAD];
     const FRAMES: usize = 40;
     for i in 0..FRAMES {
@@ -377,15 +400,52 @@ extra_loss_db = {extra_loss_db}
             send_frame(g, s, &f, 5180, tx_flags::REQ_TX_STATUS, i as u64);
         }
     }
+    let mut acked_statuses = 0;
+    let mut attempts_reported = 0;
     for g in [&mut ga, &mut gb] {
         let got = until(g, |g| statuses(g).len() >= FRAMES);
         let got = [got, drain(g, Duration::from_millis(100))].concat();
         assert_eq!(statuses(&got).len(), FRAMES, "one status per frame");
+        acked_statuses += statuses(&got).iter().filter(|s| s.acked()).count() as u64;
+        attempts_reported += statuses(&got)
+            .iter()
+            .map(|s| match s {
+                Got::Status { tx_info, .. } => tx_info
+                    .iter()
+                    .take_while(|r| r.idx >= 0)
+                    .map(|r| u64::from(r.count))
+                    .sum::<u64>(),
+                _ => 0,
+            })
+            .sum::<u64>();
     }
     let (collisions, retries) = (d.vm_counter("air_collisions"), d.vm_counter("air_retries"));
+    // The senders' link counters tell what the air did: every frame once, acknowledged as
+    // the statuses say, with the attempts the statuses report.
+    let stats = d.stats();
+    let links: Vec<&serde_json::Value> = stats["radios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r["links"].as_array().unwrap())
+        .collect();
+    let sum = |field: &str| {
+        links
+            .iter()
+            .map(|l| l[field].as_u64().unwrap())
+            .sum::<u64>()
+    };
+    assert_eq!(sum("frames"), 2 * FRAMES as u64, "{stats}");
+    assert_eq!(sum("acked"), acked_statuses, "{stats}");
+    assert_eq!(sum("acked") + sum("lost"), 2 * FRAMES as u64, "{stats}");
+    assert_eq!(
+        sum("frames") + sum("retries"),
+        attempts_reported,
+        "attempts counted on the links vs reported to the guests: {stats}"
+    );
     eprintln!(
-        "senders {extra_loss_db} dB apart: {collisions} receptions lost to collisions, \
-         {retries} retries"
+        "senders {extra_loss_db} dB apart, b's link {runtime_db:?} dB down: {collisions} \
+         receptions lost to collisions, {retries} retries"
     );
     let _ = std::fs::remove_file(cfg);
     (collisions, retries)

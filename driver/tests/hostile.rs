@@ -286,6 +286,21 @@ fn guests_that_never_post_rx_buffers_cannot_starve_the_others_of_buffers() {
         "{pool_allocated} buffers taken"
     );
     assert!(d.vm_counter("dropped_inbox_full") > 0);
+    // Each dropped delivery is also counted on the sender's link (radio and frequency).
+    let stats = d.stats();
+    let radios = stats["radios"].as_array().expect("radios");
+    let sum = |f: &dyn Fn(&serde_json::Value) -> u64| radios.iter().map(f).sum::<u64>();
+    let rx_dropped = sum(&|r| r["rx_dropped"].as_u64().unwrap_or(0));
+    let link_dropped = sum(&|r| {
+        r["links"].as_array().map_or(0, |l| {
+            l.iter().map(|l| l["dropped"].as_u64().unwrap_or(0)).sum()
+        })
+    });
+    assert!(rx_dropped > 0);
+    assert_eq!(
+        link_dropped, rx_dropped,
+        "deliveries dropped at receivers vs counted on the senders' links"
+    );
     // The well-behaved pair still gets its frames through, acknowledged.
     for i in 0..20 {
         assert_still_serving(&mut a, &mut b, 1 + i);

@@ -303,3 +303,54 @@ link = {{ node = \"sta\", band = \"5ghz\", attenuation_db = 20 }}
     );
     assert_eq!(d.stats()["control"]["timeline_failed"], 0);
 }
+
+/// The delay line runs on the host's clock, so under virtual time an added delay is refused
+/// (clearly, and nothing changes); the other link impairments are accepted.
+#[test]
+fn an_added_delay_is_refused_under_time_travel() {
+    let dir = test_dir("tt-delay-files");
+    let cfg = dir.join("medium.toml");
+    let instant = CONFIG.replace("time_mode = \"airtime\"\n", "");
+    std::fs::write(
+        &cfg,
+        format!("{instant}[[node]]\nname = \"sta\"\naddresses = [\"02:00:00:0b:00:00\"]\nposition = [0, 0, 0]\n"),
+    )
+    .unwrap();
+    let time = dir.join("time.sock");
+    let d = Daemon::start_with(
+        "tt-delay",
+        &[
+            "--config",
+            cfg.to_str().unwrap(),
+            "--time-travel",
+            time.to_str().unwrap(),
+        ],
+    );
+    wait_for_path(&time);
+    let ask = |req: serde_json::Value| {
+        vhost_hwsim::control::request_json(&d.control, &req).expect("control request")
+    };
+    let refused = ask(
+        serde_json::json!({"v": 1, "cmd": "link", "node": "sta", "band": "5ghz",
+        "delay_us": 2000}),
+    );
+    assert_eq!(refused["ok"], false, "{refused}");
+    assert!(
+        refused["error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("--time-travel"),
+        "{refused}"
+    );
+    let list = ask(serde_json::json!({"v": 1, "cmd": "list"}));
+    assert_eq!(
+        list["links"],
+        serde_json::json!([]),
+        "nothing changed: {list}"
+    );
+    let ok = ask(
+        serde_json::json!({"v": 1, "cmd": "link", "node": "sta", "band": "5ghz",
+        "attenuation_db": 10}),
+    );
+    assert_eq!(ok["ok"], true, "{ok}");
+}

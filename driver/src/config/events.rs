@@ -42,8 +42,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::control::api::{MAX_ATTENUATION_DB, MAX_COORDINATE_M, MAX_DELAY_US, TX_POWER_RANGE_DBM};
-use crate::medium::impair::LinkBand;
+use crate::control::change::{Change, LinkChange, PositionChange, TxPowerChange};
 
 /// Longest time an event may be scheduled at or ramp over (a day).
 const MAX_TIME: Duration = Duration::from_secs(86_400);
@@ -58,44 +57,11 @@ pub(super) struct EventRepr {
     #[serde(default)]
     ramp: Option<Spanned<toml::Value>>,
     #[serde(default)]
-    link: Option<Spanned<LinkRepr>>,
+    link: Option<Spanned<LinkChange>>,
     #[serde(default)]
-    position: Option<Spanned<PositionRepr>>,
+    position: Option<Spanned<PositionChange>>,
     #[serde(default)]
-    tx_power: Option<Spanned<TxPowerRepr>>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct LinkRepr {
-    node: String,
-    band: String,
-    #[serde(default)]
-    attenuation_db: Option<f64>,
-    #[serde(default)]
-    loss_probability: Option<f64>,
-    #[serde(default)]
-    delay_us: Option<u64>,
-    #[serde(default)]
-    down: Option<bool>,
-    #[serde(default)]
-    clear: bool,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PositionRepr {
-    node: String,
-    position: [f64; 3],
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct TxPowerRepr {
-    node: String,
-    #[serde(default)]
-    band: Option<String>,
-    dbm: f64,
+    tx_power: Option<Spanned<TxPowerChange>>,
 }
 
 /// What an event's `at` counts from.
@@ -117,48 +83,10 @@ pub struct Event {
     pub after: Anchor,
     /// Link attenuation only: reach the event's value over this long, linearly.
     pub ramp: Option<Duration>,
-    /// What changes.
-    pub action: EventAction,
+    /// What changes (as the control API's `link`, `set-position`, `set-tx-power` would).
+    pub action: Change,
     /// The line of the file the event's `at` is on (for logs).
     pub line: usize,
-}
-
-/// The change an event makes: the control API's `link`, `set-position`, `set-tx-power`.
-#[derive(Debug, Clone, PartialEq)]
-pub enum EventAction {
-    /// `link`.
-    Link {
-        /// Config node, `ap` or `vmN`.
-        node: String,
-        /// Band or frequency, as written.
-        band: String,
-        /// Extra attenuation, dB.
-        attenuation_db: Option<f64>,
-        /// Loss probability.
-        loss_probability: Option<f64>,
-        /// Added delay, µs.
-        delay_us: Option<u64>,
-        /// Down (true) or up (false).
-        down: Option<bool>,
-        /// Reset the link first.
-        clear: bool,
-    },
-    /// `set-position`.
-    Position {
-        /// Config node.
-        node: String,
-        /// Metres.
-        position: [f64; 3],
-    },
-    /// `set-tx-power`.
-    TxPower {
-        /// Config node.
-        node: String,
-        /// Band as written (none: every band).
-        band: Option<String>,
-        /// dBm.
-        dbm: f64,
-    },
 }
 
 /// Checks the events against the config's node names; sorted by time (stable).
@@ -209,81 +137,31 @@ pub(super) fn resolve(
             (Some(l), None, None) => {
                 let span = l.span();
                 let l = l.get_ref();
-                let is_vm = l
-                    .node
-                    .strip_prefix("vm")
-                    .is_some_and(|n| n.parse::<u32>().is_ok());
-                if !(is_vm || l.node == "ap") {
+                if !l.names_a_connection() {
                     config_node(&l.node, span.clone())?;
                 }
-                LinkBand::parse(&l.band).map_err(|m| at(span.clone(), m))?;
-                check(l.attenuation_db, 0.0, MAX_ATTENUATION_DB, "attenuation_db")
-                    .and(check(l.loss_probability, 0.0, 1.0, "loss_probability"))
-                    .and(check(
-                        l.delay_us.map(|d| d as f64),
-                        0.0,
-                        MAX_DELAY_US as f64,
-                        "delay_us",
-                    ))
-                    .map_err(|m| at(span.clone(), m))?;
+                l.check().map_err(|m| at(span.clone(), m))?;
                 if ramp.is_some() && l.attenuation_db.is_none() {
                     return Err(at(
                         span,
                         "a ramp needs attenuation_db (only attenuation ramps)".into(),
                     ));
                 }
-                EventAction::Link {
-                    node: l.node.clone(),
-                    band: l.band.clone(),
-                    attenuation_db: l.attenuation_db,
-                    loss_probability: l.loss_probability,
-                    delay_us: l.delay_us,
-                    down: l.down,
-                    clear: l.clear,
-                }
+                Change::Link(l.clone())
             }
             (None, Some(p), None) => {
                 let span = p.span();
                 let p = p.get_ref();
                 config_node(&p.node, span.clone())?;
-                if p.position
-                    .iter()
-                    .any(|c| !c.is_finite() || c.abs() > MAX_COORDINATE_M)
-                {
-                    return Err(at(
-                        span,
-                        format!(
-                            "position coordinates must be finite, within ±{MAX_COORDINATE_M} m"
-                        ),
-                    ));
-                }
-                EventAction::Position {
-                    node: p.node.clone(),
-                    position: p.position,
-                }
+                p.check().map_err(|m| at(span, m))?;
+                Change::Position(p.clone())
             }
             (None, None, Some(t)) => {
                 let span = t.span();
                 let t = t.get_ref();
                 config_node(&t.node, span.clone())?;
-                let (lo, hi) = TX_POWER_RANGE_DBM;
-                check(Some(t.dbm), lo, hi, "dbm").map_err(|m| at(span.clone(), m))?;
-                if let Some(b) = &t.band {
-                    match LinkBand::parse(b) {
-                        Ok(LinkBand::Band(_)) => {}
-                        _ => {
-                            return Err(at(
-                                span,
-                                format!("tx_power band {b:?}: give 2.4ghz, 5ghz or 6ghz"),
-                            ))
-                        }
-                    }
-                }
-                EventAction::TxPower {
-                    node: t.node.clone(),
-                    band: t.band.clone(),
-                    dbm: t.dbm,
-                }
+                t.check().map_err(|m| at(span, m))?;
+                Change::TxPower(t.clone())
             }
             _ => {
                 return Err(at(
@@ -292,7 +170,7 @@ pub(super) fn resolve(
                 ))
             }
         };
-        if ramp.is_some() && !matches!(action, EventAction::Link { .. }) {
+        if ramp.is_some() && !matches!(action, Change::Link(_)) {
             return Err(at(whole, "only link attenuation ramps".into()));
         }
         out.push(Event {
@@ -305,13 +183,6 @@ pub(super) fn resolve(
     }
     out.sort_by_key(|e| (e.after == Anchor::FirstAssociation, e.at));
     Ok(out)
-}
-
-fn check(v: Option<f64>, lo: f64, hi: f64, what: &str) -> Result<(), String> {
-    match v {
-        Some(x) if !(lo..=hi).contains(&x) => Err(format!("{what} {x} is outside {lo} ‥ {hi}")),
-        _ => Ok(()),
-    }
 }
 
 /// `"2s"`, `"1500ms"`, `"2.5s"`, or a number of seconds.

@@ -1,4 +1,5 @@
 use super::*;
+use crate::control::change::Change;
 
 const GOOD: &str = r#"
 seed = 3
@@ -202,14 +203,11 @@ link = {{ node = "vm3", band = "5180", down = true }}
     assert_eq!(cfg.events[1].line, 12);
     assert!(matches!(
         &cfg.events[0].action,
-        events::EventAction::Position { node, position } if node == "sta" && position[0] == 9.0
+        Change::Position(p) if p.node == "sta" && p.position[0] == 9.0
     ));
     assert!(matches!(
         &cfg.events[3].action,
-        events::EventAction::Link {
-            down: Some(true),
-            ..
-        }
+        Change::Link(l) if l.down == Some(true)
     ));
 }
 
@@ -279,7 +277,11 @@ link = { node = "sta", band = "5ghz", down = true }"#,
         r#"at = "1s"
 link = { node = "sta", band = "5ghz", loss_probability = 2 }"#,
     );
-    assert!(e.message.contains("loss_probability 2 is outside"), "{e}");
+    // The same words as the control API's refusal (one check serves both).
+    assert!(
+        e.message.contains("loss probability 2 is outside 0 ‥ 1"),
+        "{e}"
+    );
     let e = case(
         r#"at = "1s"
 link = { node = "sta", band = "9ghz", down = true }"#,

@@ -12,26 +12,13 @@ use std::sync::Arc;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
+use super::change::{Change, LinkChange, PositionChange, TxPowerChange};
 use super::{Control, ControlCounters};
-use crate::config::{band_index, ModelKind, BANDS};
-use crate::medium::impair::{
-    band_label, Impairments, LinkBand, LinkEffect, LinkImpairment, NodeMatch,
-};
+use crate::config::{ModelKind, BANDS};
+use crate::medium::impair::{band_label, Impairments, LinkEffect, LinkImpairment, NodeMatch};
 
 /// The protocol version this daemon speaks.
 pub const VERSION: u64 = 1;
-
-/// Most attenuation a link may be given, dB (more is "down").
-pub const MAX_ATTENUATION_DB: f64 = 200.0;
-
-/// Longest added delay, µs (1 s).
-pub const MAX_DELAY_US: u64 = 1_000_000;
-
-/// Tx power range accepted, dBm.
-pub const TX_POWER_RANGE_DBM: (f64, f64) = (-30.0, 40.0);
-
-/// Largest coordinate accepted, m.
-pub const MAX_COORDINATE_M: f64 = 1.0e6;
 
 /// What to do with a request line.
 pub enum Outcome {
@@ -50,29 +37,11 @@ enum Request {
     /// The daemon's counters.
     Stats,
     /// Move a node of the radio model.
-    SetPosition { node: String, position: [f64; 3] },
+    SetPosition(PositionChange),
     /// Set a node's tx power on one band (or all).
-    SetTxPower {
-        node: String,
-        #[serde(default)]
-        band: Option<String>,
-        dbm: f64,
-    },
+    SetTxPower(TxPowerChange),
     /// Impair a node's link on a band or frequency (fields not given stay as they are).
-    Link {
-        node: String,
-        band: String,
-        #[serde(default)]
-        attenuation_db: Option<f64>,
-        #[serde(default)]
-        loss_probability: Option<f64>,
-        #[serde(default)]
-        delay_us: Option<u64>,
-        #[serde(default)]
-        down: Option<bool>,
-        #[serde(default)]
-        clear: bool,
-    },
+    Link(LinkChange),
     /// Start, stop or rotate the capture.
     Capture {
         action: CaptureAction,
@@ -174,69 +143,9 @@ fn execute(control: &Control, request: Request) -> Result<Map<String, Value>, St
                 .map_err(|e| format!("stats: {e}"))?;
             Ok(body(json!({ "stats": stats })))
         }
-        Request::SetPosition { node, position } => {
-            if position
-                .iter()
-                .any(|c| !c.is_finite() || c.abs() > MAX_COORDINATE_M)
-            {
-                return Err(format!(
-                    "position {position:?}: each coordinate must be a finite number of metres \
-                     within ±{MAX_COORDINATE_M}"
-                ));
-            }
-            change_config(control, &node, |n| {
-                n.position = hwsim_radio::pathloss::Position {
-                    x: position[0],
-                    y: position[1],
-                    z: position[2],
-                };
-                Ok(())
-            })?;
-            Ok(body(json!({ "node": node, "position": position })))
-        }
-        Request::SetTxPower { node, band, dbm } => {
-            let (lo, hi) = TX_POWER_RANGE_DBM;
-            if !(lo..=hi).contains(&dbm) {
-                return Err(format!("tx power {dbm} dBm is outside {lo} ‥ {hi} dBm"));
-            }
-            let bands: Vec<usize> = match band.as_deref().map(LinkBand::parse).transpose()? {
-                None => (0..BANDS.len()).collect(),
-                Some(LinkBand::Band(b)) => vec![band_index(b)],
-                Some(LinkBand::Freq(_)) => {
-                    return Err("tx power is set per band: give 2.4ghz, 5ghz or 6ghz".into())
-                }
-            };
-            change_config(control, &node, |n| {
-                for &b in &bands {
-                    n.bands[b].tx_power_dbm = dbm;
-                }
-                Ok(())
-            })?;
-            let names: Vec<&str> = bands.iter().map(|&b| band_label(BANDS[b])).collect();
-            Ok(body(
-                json!({ "node": node, "bands": names, "tx_power_dbm": dbm }),
-            ))
-        }
-        Request::Link {
-            node,
-            band,
-            attenuation_db,
-            loss_probability,
-            delay_us,
-            down,
-            clear,
-        } => link(
-            control,
-            &node,
-            &band,
-            LinkChange {
-                attenuation_db,
-                loss_probability,
-                delay_us,
-                down,
-                clear,
-            },
-        ),
+        Request::SetPosition(change) => set_position(control, change),
+        Request::SetTxPower(change) => set_tx_power(control, change),
+        Request::Link(change) => link(control, change),
         Request::Capture { action, file } => capture(control, action, file),
         Request::Reload { file } => {
             let path = super::reload(core, &control.source, file)?;
@@ -249,33 +158,47 @@ fn execute(control: &Control, request: Request) -> Result<Map<String, Value>, St
 }
 
 /// Applies a timeline event (the same checks and effects as the request it stands for).
-pub(crate) fn apply_event(
+pub(crate) fn apply_change(
     control: &Control,
-    action: &crate::config::events::EventAction,
+    change: &Change,
 ) -> Result<Map<String, Value>, String> {
-    use crate::config::events::EventAction;
-    let request = match action.clone() {
-        EventAction::Link {
-            node,
-            band,
-            attenuation_db,
-            loss_probability,
-            delay_us,
-            down,
-            clear,
-        } => Request::Link {
-            node,
-            band,
-            attenuation_db,
-            loss_probability,
-            delay_us,
-            down,
-            clear,
-        },
-        EventAction::Position { node, position } => Request::SetPosition { node, position },
-        EventAction::TxPower { node, band, dbm } => Request::SetTxPower { node, band, dbm },
+    let request = match change.clone() {
+        Change::Link(c) => Request::Link(c),
+        Change::Position(c) => Request::SetPosition(c),
+        Change::TxPower(c) => Request::SetTxPower(c),
     };
     execute(control, request)
+}
+
+/// `set-position`: moves a node of the radio model.
+fn set_position(control: &Control, change: PositionChange) -> Result<Map<String, Value>, String> {
+    change.check()?;
+    let PositionChange { node, position } = change;
+    change_config(control, &node, |n| {
+        n.position = hwsim_radio::pathloss::Position {
+            x: position[0],
+            y: position[1],
+            z: position[2],
+        };
+        Ok(())
+    })?;
+    Ok(body(json!({ "node": node, "position": position })))
+}
+
+/// `set-tx-power`: a node's tx power on one band or all.
+fn set_tx_power(control: &Control, change: TxPowerChange) -> Result<Map<String, Value>, String> {
+    let bands = change.check()?;
+    let (node, dbm) = (change.node, change.dbm);
+    change_config(control, &node, |n| {
+        for &b in &bands {
+            n.bands[b].tx_power_dbm = dbm;
+        }
+        Ok(())
+    })?;
+    let names: Vec<&str> = bands.iter().map(|&b| band_label(BANDS[b])).collect();
+    Ok(body(
+        json!({ "node": node, "bands": names, "tx_power_dbm": dbm }),
+    ))
 }
 
 /// Changes one node of the config in force with `f` and puts the rebuilt medium in force.
@@ -319,43 +242,25 @@ fn unknown_node(node: &str, config: &crate::config::Config, any: bool) -> String
     )
 }
 
-struct LinkChange {
-    attenuation_db: Option<f64>,
-    loss_probability: Option<f64>,
-    delay_us: Option<u64>,
-    down: Option<bool>,
-    clear: bool,
-}
-
 /// `link`: sets (or clears) what is done to `node`'s link on `band`.
-fn link(
-    control: &Control,
-    node: &str,
-    band: &str,
-    change: LinkChange,
-) -> Result<Map<String, Value>, String> {
+fn link(control: &Control, change: LinkChange) -> Result<Map<String, Value>, String> {
     let core = &*control.core;
-    let band = LinkBand::parse(band)?;
-    if let Some(a) = change.attenuation_db {
-        if !(0.0..=MAX_ATTENUATION_DB).contains(&a) {
-            return Err(format!(
-                "attenuation {a} dB is outside 0 ‥ {MAX_ATTENUATION_DB} dB (use down for a dead link)"
-            ));
-        }
-    }
-    if let Some(p) = change.loss_probability {
-        if !(0.0..=1.0).contains(&p) {
-            return Err(format!("loss probability {p} is outside 0 ‥ 1"));
-        }
-    }
+    let band = change.check()?;
+    let node = change.node.as_str();
     if let Some(d) = change.delay_us {
-        if d > MAX_DELAY_US {
-            return Err(format!("delay {d} µs is over {MAX_DELAY_US} µs"));
-        }
         if d > 0 && core.medium.load().air().is_some() {
             return Err(
                 "added delay is not supported in the airtime time mode (the medium \
                         clock times deliveries); nothing changed"
+                    .into(),
+            );
+        }
+        if d > 0 && core.vtime().is_some() {
+            // The delay line sleeps on the host's clock: under virtual time a held delivery
+            // would land at whatever simulated time the host's timing gave it.
+            return Err(
+                "added delay is not supported with --time-travel (the delay line runs on \
+                        the host's clock, not the simulated one); nothing changed"
                     .into(),
             );
         }

@@ -28,6 +28,7 @@
 //! lock on [`MediumSource`], which only control-plane threads take.
 
 pub mod api;
+pub mod change;
 pub mod timeline;
 
 use std::io::{BufRead, BufReader, Read, Write};

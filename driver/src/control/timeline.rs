@@ -10,8 +10,9 @@ use std::time::{Duration, Instant};
 
 use hwsim_timetravel::server::{LocalEvent, LocalParticipant};
 
+use super::change::{Change, LinkChange};
 use super::{api, Control, ControlCounters};
-use crate::config::events::{Anchor, Event, EventAction};
+use crate::config::events::{Anchor, Event};
 use crate::medium::impair::LinkBand;
 use crate::vtime::{names, Nanos, VirtualTime};
 
@@ -191,22 +192,18 @@ fn run(control: &Control) {
             applied[i] = true;
             let e = &events[i];
             let ramp = match (&e.action, e.ramp) {
-                (
-                    EventAction::Link {
-                        node,
-                        band,
-                        attenuation_db: Some(to_db),
-                        ..
-                    },
-                    Some(length),
-                ) if !length.is_zero() => Some(Ramp {
-                    node: node.clone(),
-                    band: band.clone(),
-                    from_db: attenuation_now(control, node, band),
-                    to_db: *to_db,
-                    start,
-                    length,
-                }),
+                (Change::Link(l), Some(length))
+                    if !length.is_zero() && l.attenuation_db.is_some() =>
+                {
+                    Some(Ramp {
+                        node: l.node.clone(),
+                        band: l.band.clone(),
+                        from_db: attenuation_now(control, &l.node, &l.band),
+                        to_db: l.attenuation_db.unwrap_or_default(),
+                        start,
+                        length,
+                    })
+                }
                 _ => None,
             };
             // A ramp's first step applies the event's other fields at the starting attenuation.
@@ -218,16 +215,8 @@ fn run(control: &Control) {
             let done =
                 (now.saturating_sub(r.start).as_secs_f64() / r.length.as_secs_f64()).min(1.0);
             let db = r.from_db + (r.to_db - r.from_db) * done;
-            let step = EventAction::Link {
-                node: r.node.clone(),
-                band: r.band.clone(),
-                attenuation_db: Some(db),
-                loss_probability: None,
-                delay_us: None,
-                down: None,
-                clear: false,
-            };
-            if let Err(e) = api::apply_event(control, &step) {
+            let step = Change::Link(LinkChange::attenuation(&r.node, &r.band, db));
+            if let Err(e) = api::apply_change(control, &step) {
                 tracing::warn!(node = %r.node, band = %r.band, error = %e, "timeline ramp stopped");
                 return false;
             }
@@ -262,17 +251,11 @@ fn attenuation_now(control: &Control, node: &str, band: &str) -> f64 {
 
 fn apply(control: &Control, e: &Event, attenuation_db: Option<f64>) {
     let mut action = e.action.clone();
-    if let (
-        EventAction::Link {
-            attenuation_db: a, ..
-        },
-        Some(start),
-    ) = (&mut action, attenuation_db)
-    {
-        *a = Some(start);
+    if let (Change::Link(l), Some(start)) = (&mut action, attenuation_db) {
+        l.attenuation_db = Some(start);
     }
     let counters = &control.core.control;
-    match api::apply_event(control, &action) {
+    match api::apply_change(control, &action) {
         Ok(_) => {
             ControlCounters::bump(&counters.changes);
             ControlCounters::bump(&counters.timeline_applied);

@@ -11,7 +11,9 @@
 //! medium as [`super::Candidate::attenuation_db`]: the radio model takes it off the SNR (so
 //! the rate and the packet error rate follow), the perfect medium only off the signal it
 //! reports. Loss and down are decided here, before the medium is asked; an added delay holds
-//! the deliveries in [`crate::switch::delay`] (the TX status is not delayed).
+//! the deliveries in [`crate::switch::delay`] (the TX status is not delayed). In the airtime
+//! time mode the medium clock's carrier sense and interference read the same snapshot
+//! ([`Impairments::energy_attenuation_db`]), so an attenuated link is also sensed less.
 
 use hwsim_frame::MacAddr;
 use hwsim_radio::band::{band_of, Band};
@@ -19,7 +21,7 @@ use hwsim_radio::rng::RngKey;
 use serde::Serialize;
 
 use super::{Candidate, Transmission};
-use crate::switch::VmId;
+use crate::switch::{RadioKey, VmId};
 
 /// The draw of an impairment's loss probability (distinct from the medium's own purposes).
 const IMPAIRED_LOSS: u32 = 0x1_0004;
@@ -135,21 +137,41 @@ impl LinkImpairment {
         self.node == node && self.band == band
     }
 
-    fn is_transmitter(&self, tx: &Transmission<'_>) -> bool {
+    /// Whether `e` is one of this node's radios.
+    fn is_endpoint(&self, e: &Endpoint) -> bool {
         match &self.matches {
-            NodeMatch::Vm(vm) => tx.from.vm == *vm,
+            NodeMatch::Vm(vm) => e.radio.vm == *vm,
             NodeMatch::Addresses(a) => {
-                a.contains(&tx.from.wire) || tx.sender.is_some_and(|s| a.contains(&s))
+                a.contains(&e.radio.wire) || e.addr.is_some_and(|addr| a.contains(&addr))
             }
         }
     }
+}
 
-    fn is_receiver(&self, rx: &Candidate) -> bool {
-        match &self.matches {
-            NodeMatch::Vm(vm) => rx.radio.vm == *vm,
-            NodeMatch::Addresses(a) => {
-                a.contains(&rx.radio.wire) || rx.rx_addr.is_some_and(|r| a.contains(&r))
-            }
+/// One end of a link as the impairments match it: the radio and, when known, the 802.11
+/// address it sends from or answers to (an MLD link address, a vif address).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Endpoint {
+    /// The radio.
+    pub radio: RadioKey,
+    /// Its 802.11 address for this frame.
+    pub addr: Option<MacAddr>,
+}
+
+impl Endpoint {
+    /// The transmitting end of `tx`.
+    pub fn transmitter(tx: &Transmission<'_>) -> Endpoint {
+        Endpoint {
+            radio: tx.from,
+            addr: tx.sender,
+        }
+    }
+
+    /// The receiving end of `rx`.
+    pub fn receiver(rx: &Candidate) -> Endpoint {
+        Endpoint {
+            radio: rx.radio,
+            addr: rx.rx_addr,
         }
     }
 }
@@ -182,8 +204,9 @@ impl Impairments {
     /// The fate of `tx` at `rx`. No allocation; nothing to do when no link is impaired.
     pub fn judge(&self, tx: &Transmission<'_>, rx: &Candidate) -> Verdict {
         let (mut attenuation_db, mut delay_us) = (0.0, 0u64);
+        let (from, to) = (Endpoint::transmitter(tx), Endpoint::receiver(rx));
         for l in self.links.iter().filter(|l| l.band.covers(tx.freq)) {
-            if !(l.is_transmitter(tx) || l.is_receiver(rx)) {
+            if !(l.is_endpoint(&from) || l.is_endpoint(&to)) {
                 continue;
             }
             let e = &l.effect;
@@ -206,12 +229,30 @@ impl Impairments {
             delay_us,
         }
     }
+
+    /// The extra attenuation (dB) of the energy `from` radiates at `to` on `freq`, as carrier
+    /// sense and interference feel it in the airtime time mode: the attenuations of the links
+    /// either end is on add up, as for a frame. `None` when one of those links is down:
+    /// nothing of it reaches the other end. Loss probabilities are drawn per frame and leave
+    /// the energy as it is.
+    pub fn energy_attenuation_db(&self, from: &Endpoint, to: &Endpoint, freq: u32) -> Option<f64> {
+        let mut db = 0.0;
+        for l in self.links.iter().filter(|l| l.band.covers(freq)) {
+            if !(l.is_endpoint(from) || l.is_endpoint(to)) {
+                continue;
+            }
+            if l.effect.down {
+                return None;
+            }
+            db += l.effect.attenuation_db;
+        }
+        Some(db)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::switch::RadioKey;
     use hwsim_frame::nl::TxRate;
 
     fn key(vm: u32, last: u8) -> RadioKey {
@@ -339,6 +380,44 @@ mod tests {
                 delay_us: 0
             }
         );
+    }
+
+    #[test]
+    fn energy_meets_the_same_attenuation_as_frames_and_none_through_a_downed_link() {
+        let mut imp = one(
+            NodeMatch::Vm(1),
+            LinkBand::Band(Band::Band5G),
+            LinkEffect {
+                attenuation_db: 10.0,
+                loss_probability: 0.5,
+                ..LinkEffect::default()
+            },
+        );
+        let end = |k: RadioKey| Endpoint {
+            radio: k,
+            addr: None,
+        };
+        let (a, b, c) = (end(key(1, 1)), end(key(2, 2)), end(key(3, 3)));
+        assert_eq!(imp.energy_attenuation_db(&a, &b, 5180), Some(10.0));
+        assert_eq!(imp.energy_attenuation_db(&b, &a, 5180), Some(10.0));
+        assert_eq!(imp.energy_attenuation_db(&b, &c, 5180), Some(0.0));
+        assert_eq!(imp.energy_attenuation_db(&a, &b, 2412), Some(0.0));
+        imp.links.push(LinkImpairment::new(
+            "by address".into(),
+            NodeMatch::Addresses(vec![MacAddr([2, 0, 0, 0, 0, 3])]),
+            LinkBand::Freq(5180),
+            LinkEffect {
+                down: true,
+                ..LinkEffect::default()
+            },
+        ));
+        let c_addressed = Endpoint {
+            addr: Some(MacAddr([2, 0, 0, 0, 0, 3])),
+            ..c
+        };
+        assert_eq!(imp.energy_attenuation_db(&b, &c_addressed, 5180), None);
+        assert_eq!(imp.energy_attenuation_db(&c_addressed, &a, 5180), None);
+        assert_eq!(imp.energy_attenuation_db(&b, &c_addressed, 5200), Some(0.0));
     }
 
     #[test]

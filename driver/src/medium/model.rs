@@ -58,6 +58,7 @@ use hwsim_radio::rates::{PhyFormat, TxVector};
 use hwsim_radio::rng::{purpose, RngKey};
 
 use super::airtime::{access_category, block_ack_bitmap, AirModel, AirPlan, ChainEntry};
+use super::impair::Endpoint;
 use super::rate_table::{RateTable, REFERENCE_PSDU_LEN};
 use super::{
     fill_retry_chain, legacy_rate_index, sent_at_basic_rate, Candidate, Medium, Reception,
@@ -75,7 +76,7 @@ const MAX_ATTEMPTS: u32 = u8::MAX as u32;
 const FALLBACK_MARGIN_DB: f64 = 3.0;
 
 /// 802.11 FCS, part of the PSDU but not of the frame the guest hands us.
-const FCS_LEN: u32 = 4;
+pub(crate) const FCS_LEN: u32 = 4;
 
 /// Signal range reported to guests (mac80211 keeps it in an `s8`).
 const SIGNAL_RANGE_DBM: (f64, f64) = (-127.0, 30.0);
@@ -470,6 +471,7 @@ impl AirModel for RadioMedium {
         AirPlan {
             node,
             radio: radio_id(tx.from),
+            who: Endpoint::transmitter(tx),
             seq: tx.seq,
             band,
             freq: tx.freq,

@@ -59,6 +59,8 @@ pub struct VmWorker {
     tx_poll: bool,
     /// The last [`VmWorker::process_tx`] left TX notifications off: poll again.
     tx_polling: bool,
+    /// Deliveries of the frame being handled dropped for back-pressure, for its link counters.
+    frame_dropped: u64,
 }
 
 impl VmWorker {
@@ -76,6 +78,7 @@ impl VmWorker {
             tx_call_batch: core.limits.tx_call_batch.max(1),
             tx_poll: !core.limits.tx_poll.is_zero(),
             tx_polling: false,
+            frame_dropped: 0,
             core,
         }
     }
@@ -257,6 +260,7 @@ impl VmWorker {
         };
         let receiver = header.addr1();
         let addr2 = header.addr2().filter(|a| !a.is_group());
+        self.frame_dropped = 0;
         self.learn_transmitter(key, addr2, freq);
 
         let routing = self.core.routing.load();
@@ -325,8 +329,13 @@ impl VmWorker {
         drop(routing);
         let status = medium.status(&tx, ack_from.as_ref());
         drop(medium_guard);
-        let link_tx = LinkTx::judged(freq, f.frame.len(), ack_from.as_ref(), &status);
-        radio.links.record(&link_tx);
+        if timed.is_none() {
+            // In the airtime mode the medium clock counts the frame once it knows what the air
+            // did to it.
+            let link_tx = LinkTx::judged(freq, f.frame.len(), ack_from.as_ref(), &status);
+            radio.links.record(&link_tx);
+        }
+        radio.links.count_dropped(freq, self.frame_dropped);
         if let Some(tap) = self.core.capture.load().as_ref() {
             let meta = transmission_meta(&tx, ack_from.as_ref(), &status);
             match (self.core.vtime(), timed.as_mut()) {
@@ -382,6 +391,14 @@ impl VmWorker {
                 Some(t) => {
                     // Back-pressure: the clock is behind. Drop the frame (its pool buffers go
                     // back with `t`) and report it not acknowledged.
+                    radio.links.count_dropped(freq, t.receivers() as u64);
+                    radio.links.record(&LinkTx {
+                        freq,
+                        bytes: u32::try_from(f.frame.len()).unwrap_or(u32::MAX),
+                        airtime_ns: 0,
+                        retries: 0,
+                        acked: false,
+                    });
                     drop(t);
                     self.vm.counters.air_dropped.fetch_add(1, Ordering::Relaxed);
                     self.queue_status(f, &radio, freq, false, None);
@@ -479,6 +496,7 @@ impl VmWorker {
         let Some(mut buf) = self.core.pool.take() else {
             counters.dropped_pool_empty.fetch_add(1, Ordering::Relaxed);
             to.counters.rx_dropped.fetch_add(1, Ordering::Relaxed);
+            self.frame_dropped += 1;
             return Some(rec);
         };
         let repr = RxFrameRepr {
@@ -506,11 +524,13 @@ impl VmWorker {
                 delivery,
                 node: air.node_of(cand.rx_addr, cand.radio.wire),
                 radio: crate::medium::model::radio_id(cand.radio),
+                who: crate::medium::impair::Endpoint::receiver(cand),
                 signal_dbm: rec.signal_dbm,
             };
             if t.add(rx).is_err() {
                 counters.air_rx_overflow.fetch_add(1, Ordering::Relaxed);
                 to.counters.rx_dropped.fetch_add(1, Ordering::Relaxed);
+                self.frame_dropped += 1;
             }
             return Some(rec);
         }
@@ -531,6 +551,7 @@ impl VmWorker {
                 Err(_) => {
                     counters.dropped_inbox_full.fetch_add(1, Ordering::Relaxed);
                     to.counters.rx_dropped.fetch_add(1, Ordering::Relaxed);
+                    self.frame_dropped += 1;
                     return Some(rec);
                 }
             },
@@ -546,6 +567,7 @@ impl VmWorker {
             Err(_) => {
                 counters.dropped_inbox_full.fetch_add(1, Ordering::Relaxed);
                 to.counters.rx_dropped.fetch_add(1, Ordering::Relaxed);
+                self.frame_dropped += 1;
                 return Some(rec);
             }
         }

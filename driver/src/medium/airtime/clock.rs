@@ -24,10 +24,13 @@ use crossbeam_queue::ArrayQueue;
 use hwsim_frame::nl::{tx_flags, TxInfoRepr, TxRate};
 use hwsim_timetravel::server::{LocalEvent, LocalParticipant, LocalWaker};
 
-use super::timeline::{Access, Burst, Timeline};
+use super::timeline::{Access, Antenna, Burst, Timeline};
 use super::{block_ack_bitmap, AirModel, AirPlan, Nanos, Psdu, CCA_THRESHOLD_DBM, PPDU_MAX_NS};
 use crate::core::{Core, VmShared};
+use crate::counters::LinkTx;
 use crate::medium::fill_retry_chain;
+use crate::medium::impair::{Endpoint, Impairments};
+use crate::medium::model::FCS_LEN;
 use crate::switch::{Delivery, DeliveryKind, Pushed, Radio, RadioKey};
 use crate::vtime::VirtualTime;
 
@@ -57,8 +60,37 @@ pub struct TimedRx {
     pub node: usize,
     /// The receiving radio's id in the draws.
     pub radio: u64,
+    /// The receiving radio and address, as run-time impairments match them.
+    pub who: Endpoint,
     /// Received signal (faded), dBm.
     pub signal_dbm: i32,
+}
+
+impl TimedRx {
+    /// The receiver as the timeline sees it.
+    fn antenna(&self) -> Antenna {
+        Antenna {
+            node: self.node,
+            who: self.who,
+        }
+    }
+}
+
+/// The median power (dBm) `from` radiates at `to` on `freq` as carrier sense and interference
+/// feel it: the model's, less the run-time attenuation of the links either end is on, or none
+/// at all (−∞) through a link that is down. The reception of the frame itself already met the
+/// same attenuation when its VM thread judged it.
+fn sensed_dbm(
+    air: &dyn AirModel,
+    impaired: &Impairments,
+    from: Antenna,
+    to: Antenna,
+    freq: u32,
+) -> f64 {
+    match impaired.energy_attenuation_db(&from.who, &to.who, freq) {
+        Some(db) => air.rx_power_dbm(from.node, to.node, freq) - db,
+        None => f64::NEG_INFINITY,
+    }
 }
 
 /// A transmission judged against noise, waiting for the air.
@@ -125,6 +157,11 @@ impl TimedTx {
             }
             None => Err(rx),
         }
+    }
+
+    /// Receivers it still carries a delivery for.
+    pub fn receivers(&self) -> usize {
+        self.rx.iter().filter(|r| r.is_some()).count()
     }
 }
 
@@ -503,7 +540,17 @@ impl ClockState {
                 self.slots.len() - 1
             }
         };
-        match self.commit(air, &tx.plan, slot, ready, (1, last), success, psdu) {
+        let impaired = core.impairments.load();
+        match self.commit(
+            air,
+            &impaired,
+            &tx.plan,
+            slot,
+            ready,
+            (1, last),
+            success,
+            psdu,
+        ) {
             Some((burst, busy, on_air)) => {
                 add_busy(&tx.vm, busy);
                 stamp_capture(core, &mut tx, on_air);
@@ -594,6 +641,7 @@ impl ClockState {
     fn commit(
         &mut self,
         air: &dyn AirModel,
+        impaired: &Impairments,
         plan: &AirPlan,
         owner: usize,
         ready: Nanos,
@@ -606,6 +654,7 @@ impl ClockState {
         let access = Access {
             radio: plan.radio,
             node: plan.node,
+            who: plan.who,
             freq: plan.freq,
             ready,
             aifs: plan.aifs_ns(),
@@ -615,7 +664,7 @@ impl ClockState {
             ppdu: shape.ppdu,
             owner,
         };
-        let power = |f: usize, t: usize, freq: u32| air.rx_power_dbm(f, t, freq);
+        let power = |f: Antenna, t: Antenna, freq: u32| sensed_dbm(air, impaired, f, t, freq);
         self.timeline
             .commit(&access, &power)
             .ok()
@@ -637,7 +686,8 @@ impl ClockState {
         let mut acked_at = (f.tx.plan.ack && f.success).then_some(f.last as u8);
         if let Some(air) = air {
             let seed = air.seed();
-            let power = |from: usize, to: usize, freq: u32| air.rx_power_dbm(from, to, freq);
+            let impaired = core.impairments.load();
+            let power = |f: Antenna, t: Antenna, freq: u32| sensed_dbm(air, &impaired, f, t, freq);
             let plan = f.tx.plan;
             if let Some(i) = f.tx.acker.filter(|_| !f.success) {
                 // Retries after a collision all failed against noise.
@@ -652,20 +702,21 @@ impl ClockState {
             let mut judged = [true; MAX_TIMED_RX];
             for (i, slot) in f.tx.rx.iter().enumerate() {
                 let Some(rx) = slot else { continue };
-                let survives = match self
-                    .timeline
-                    .interference_mw(b.id, rx.node, rx.radio, &power)
-                {
-                    None => false,
-                    Some(mw) => plan.survives_interference(
-                        seed,
-                        rx.radio,
-                        f.last,
-                        f64::from(rx.signal_dbm),
-                        air.noise_dbm(rx.node, plan.freq),
-                        mw,
-                    ),
-                };
+                let survives =
+                    match self
+                        .timeline
+                        .interference_mw(b.id, rx.antenna(), rx.radio, &power)
+                    {
+                        None => false,
+                        Some(mw) => plan.survives_interference(
+                            seed,
+                            rx.radio,
+                            f.last,
+                            f64::from(rx.signal_dbm),
+                            air.noise_dbm(rx.node, plan.freq),
+                            mw,
+                        ),
+                    };
                 judged[i] = survives;
             }
             for (i, ok) in judged.iter().enumerate() {
@@ -701,6 +752,7 @@ impl ClockState {
                         let psdu = f.psdu;
                         if let Some((id, busy, _)) = self.commit(
                             air,
+                            &impaired,
                             &plan,
                             owner,
                             b.end,
@@ -816,7 +868,10 @@ fn finish(core: &Core, mut tx: TimedTx, outcome: Outcome) {
         stamp_capture(core, &mut tx, now);
     }
     let routing = core.routing.load();
-    if !matches!(outcome, Outcome::Dropped) {
+    let mut dropped = 0u64;
+    if matches!(outcome, Outcome::Dropped) {
+        dropped = tx.receivers() as u64;
+    } else {
         for rx in tx.rx.iter_mut().filter_map(Option::take) {
             let to = Arc::clone(&rx.delivery.to);
             // A radio whose VM left has a closed inbox: the push discards and counts it.
@@ -841,10 +896,12 @@ fn finish(core: &Core, mut tx: TimedTx, outcome: Outcome) {
                         .dropped_inbox_full
                         .fetch_add(1, Ordering::Relaxed);
                     to.counters.rx_dropped.fetch_add(1, Ordering::Relaxed);
+                    dropped += 1;
                 }
             }
         }
     }
+    tx.sender.links.count_dropped(tx.plan.freq, dropped);
     let mut status = tx.status;
     let acked = match outcome {
         Outcome::Dropped => {
@@ -864,8 +921,40 @@ fn finish(core: &Core, mut tx: TimedTx, outcome: Outcome) {
     } else {
         status.flags &= !tx_flags::STAT_ACK;
     }
+    let attempts = match outcome {
+        Outcome::Dropped => 0,
+        Outcome::Aired { acked_at } if tx.plan.ack => {
+            acked_at.map_or(tx.plan.max_attempts(), u32::from)
+        }
+        Outcome::Aired { .. } => 1,
+        Outcome::Untimed => status
+            .tx_info
+            .iter()
+            .take_while(|r| r.idx >= 0)
+            .map(|r| u32::from(r.count))
+            .sum::<u32>()
+            .max(1),
+    };
+    tx.sender
+        .links
+        .record_aired(&aired(&tx.plan, attempts, acked));
     let live = routing.radio(&tx.sender.key).is_some();
     send_status(core, &tx.vm, &tx.sender, &status, live);
+}
+
+/// A transmission as the link counters count it, with the attempts it really made on the air:
+/// each attempt's PPDU at its entry's vector (as if the frame went alone: an A-MPDU's frames
+/// each count their own), none for a frame dropped before it got the air.
+fn aired(plan: &AirPlan, attempts: u32, acked: bool) -> LinkTx {
+    LinkTx {
+        freq: plan.freq,
+        bytes: plan.psdu_len.saturating_sub(FCS_LEN),
+        airtime_ns: (1..=attempts)
+            .map(|k| plan.ppdu_ns(&plan.vector(k), plan.psdu_len))
+            .sum(),
+        retries: attempts.saturating_sub(1),
+        acked,
+    }
 }
 
 fn send_status(core: &Core, vm: &VmShared, sender: &Arc<Radio>, status: &TxInfoRepr, live: bool) {

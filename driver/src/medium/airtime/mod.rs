@@ -28,6 +28,8 @@ use hwsim_radio::per::per;
 use hwsim_radio::rates::{PhyFormat, TxVector};
 use hwsim_radio::rng::{purpose, RngKey};
 
+use super::impair::Endpoint;
+
 use super::Transmission;
 
 /// Nanoseconds on the medium clock.
@@ -79,6 +81,8 @@ pub struct AirPlan {
     pub node: usize,
     /// Transmitting radio's id in the draws.
     pub radio: u64,
+    /// The transmitting radio and address, as run-time impairments match them.
+    pub who: Endpoint,
     /// The radio's frame counter.
     pub seq: u64,
     /// Band of the transmission.

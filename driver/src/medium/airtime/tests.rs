@@ -4,16 +4,37 @@ use hwsim_radio::airtime::{ack_duration_ns, ppdu_duration_ns, AccessCategory, No
 use hwsim_radio::band::Band;
 use hwsim_radio::rates::{GuardInterval, PhyFormat, TxVector};
 
-use super::timeline::{Access, Burst, Timeline};
+use super::timeline::{Access, Antenna, Burst, Timeline};
 use super::*;
+use crate::switch::RadioKey;
 
 const SEED: u64 = 42;
+
+/// The radio of node `node` as impairments see it (VM `node`, one radio).
+fn endpoint(node: usize) -> Endpoint {
+    Endpoint {
+        radio: RadioKey {
+            vm: node as u32,
+            wire: hwsim_frame::MacAddr([0x42, 0, 0, 0, 0, node as u8]),
+        },
+        addr: None,
+    }
+}
+
+/// Node `node` as a receiver.
+fn antenna(node: usize) -> Antenna {
+    Antenna {
+        node,
+        who: endpoint(node),
+    }
+}
 
 fn plan(node: usize, radio: u64, seq: u64, freq: u32, vector: TxVector) -> AirPlan {
     let unused = ChainEntry { vector, tries: 0 };
     AirPlan {
         node,
         radio,
+        who: endpoint(node),
         seq,
         band: Band::Band5G,
         freq,
@@ -31,6 +52,7 @@ fn access(p: &AirPlan, ready: Nanos) -> Access {
     Access {
         radio: p.radio,
         node: p.node,
+        who: p.who,
         freq: p.freq,
         ready,
         aifs: p.aifs_ns(),
@@ -55,8 +77,8 @@ fn overlap(a: &Burst, b: &Burst) -> bool {
 }
 
 /// Received powers: `hear[i][j]` dBm from node i at node j.
-fn powers(hear: [[f64; 3]; 3]) -> impl Fn(usize, usize, u32) -> f64 {
-    move |from, to, _freq| hear[from][to]
+fn powers(hear: [[f64; 3]; 3]) -> impl Fn(Antenna, Antenna, u32) -> f64 {
+    move |from, to, _freq| hear[from.node][to.node]
 }
 
 #[test]
@@ -206,7 +228,7 @@ fn hidden_nodes_overlap_and_sinr_decides_the_collision() {
     // At node 2 the frame from 0 (−50 dBm) meets −53 dBm from node 1: SINR ≈ 3 dB, far below
     // what HE MCS 11 needs.
     let noise = -94.0;
-    let mw = t.interference_mw(ba.id, 2, 3, &power).unwrap();
+    let mw = t.interference_mw(ba.id, antenna(2), 3, &power).unwrap();
     assert!((mw - 10f64.powf(-5.3)).abs() < 1e-9, "{mw}");
     assert!(!a.survives_interference(SEED, 3, 1, -50.0, noise, mw));
     // A weak interferer (SINR ≈ 40 dB) spoils nothing.
@@ -216,7 +238,7 @@ fn hidden_nodes_overlap_and_sinr_decides_the_collision() {
     let robust = plan(0, 1, 1, 5180, TxVector::ofdm(0).unwrap());
     assert!(robust.survives_interference(SEED, 3, 1, -50.0, noise, mw));
     // The transmitter of the overlapping burst cannot receive meanwhile (half duplex).
-    assert_eq!(t.interference_mw(ba.id, 1, 2, &power), None);
+    assert_eq!(t.interference_mw(ba.id, antenna(1), 2, &power), None);
 }
 
 #[test]
@@ -232,7 +254,7 @@ fn different_channels_do_not_contend() {
     let ba = t.commit(&access(&a, 0), &power).unwrap();
     let bb = t.commit(&access(&b, 0), &power).unwrap();
     assert!(overlap(&ba, &bb));
-    assert_eq!(t.interference_mw(ba.id, 2, 3, &power), Some(0.0));
+    assert_eq!(t.interference_mw(ba.id, antenna(2), 3, &power), Some(0.0));
     // 2.4 GHz channels 1 and 3 share spectrum; 1 and 6 do not.
     assert!(same_medium(2412, 2422));
     assert!(!same_medium(2412, 2437));

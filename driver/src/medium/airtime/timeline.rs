@@ -18,6 +18,18 @@
 //! frame and counts it). Bursts that ended before every unfinished one started are pruned.
 
 use super::{same_medium, Nanos};
+use crate::medium::impair::Endpoint;
+
+/// A radio where energy is radiated or sensed: the model's node (for median powers) and the
+/// radio as run-time impairments name it (an attenuated or downed link radiates and senses
+/// less, as it receives less).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Antenna {
+    /// The model's node.
+    pub node: usize,
+    /// The radio and its address.
+    pub who: Endpoint,
+}
 
 /// A request for the air.
 #[derive(Clone, Copy, Debug)]
@@ -26,6 +38,8 @@ pub struct Access {
     pub radio: u64,
     /// Transmitting node, for received powers.
     pub node: usize,
+    /// Transmitting radio, for run-time impairments.
+    pub who: Endpoint,
     /// Primary channel, MHz.
     pub freq: u32,
     /// When the transmitter has the frame and is free to contend.
@@ -53,6 +67,8 @@ pub struct Burst {
     pub radio: u64,
     /// Transmitting node.
     pub node: usize,
+    /// Transmitting radio, for run-time impairments.
+    pub who: Endpoint,
     /// Primary channel, MHz.
     pub freq: u32,
     /// First attempt's start.
@@ -67,6 +83,26 @@ pub struct Burst {
     pub aifs: Nanos,
     /// The caller has processed its end.
     pub done: bool,
+}
+
+impl Access {
+    /// The transmitter as an antenna.
+    pub fn antenna(&self) -> Antenna {
+        Antenna {
+            node: self.node,
+            who: self.who,
+        }
+    }
+}
+
+impl Burst {
+    /// The transmitter as an antenna.
+    pub fn antenna(&self) -> Antenna {
+        Antenna {
+            node: self.node,
+            who: self.who,
+        }
+    }
 }
 
 /// The timeline is full.
@@ -93,17 +129,19 @@ impl Timeline {
         }
     }
 
-    /// Whether node `listener` senses `b`. `power(from, to, freq)` is the model's median power.
-    fn senses(&self, b: &Burst, a: &Access, power: &impl Fn(usize, usize, u32) -> f64) -> bool {
+    /// Whether `a`'s transmitter senses `b`. `power(from, to, freq)` is the median power the
+    /// caller's model gives (with any run-time attenuation).
+    fn senses(&self, b: &Burst, a: &Access, power: &impl Fn(Antenna, Antenna, u32) -> f64) -> bool {
         b.radio == a.radio
-            || (same_medium(b.freq, a.freq) && power(b.node, a.node, b.freq) >= self.cca_dbm)
+            || (same_medium(b.freq, a.freq)
+                && power(b.antenna(), a.antenna(), b.freq) >= self.cca_dbm)
     }
 
     /// Gives `a` the air: the earliest start its sensing and backoff allow. Returns the burst.
     pub fn commit(
         &mut self,
         a: &Access,
-        power: &impl Fn(usize, usize, u32) -> f64,
+        power: &impl Fn(Antenna, Antenna, u32) -> f64,
     ) -> Result<Burst, TimelineFull> {
         if self.bursts.len() >= self.capacity {
             return Err(TimelineFull);
@@ -149,6 +187,7 @@ impl Timeline {
             id: self.next_id,
             radio: a.radio,
             node: a.node,
+            who: a.who,
             freq: a.freq,
             start,
             end: start + a.duration,
@@ -193,15 +232,15 @@ impl Timeline {
         self.bursts.retain(|b| !b.done || b.end > keep_after);
     }
 
-    /// Interference (mW) at node `rx_node` during burst `id`'s judged PPDU from every other
-    /// burst on an overlapping channel that overlaps it in time. `None` if radio `rx_radio`
-    /// was itself transmitting then (half duplex) or the burst is unknown.
+    /// Interference (mW) at `rx` during burst `id`'s judged PPDU from every other burst on an
+    /// overlapping channel that overlaps it in time. `None` if radio `rx_radio` was itself
+    /// transmitting then (half duplex) or the burst is unknown.
     pub fn interference_mw(
         &self,
         id: u64,
-        rx_node: usize,
+        rx: Antenna,
         rx_radio: u64,
-        power: &impl Fn(usize, usize, u32) -> f64,
+        power: &impl Fn(Antenna, Antenna, u32) -> f64,
     ) -> Option<f64> {
         let me = self.bursts.iter().find(|b| b.id == id)?;
         let (from, to) = me.ppdu;
@@ -216,7 +255,7 @@ impl Timeline {
             if b.radio == rx_radio {
                 return None;
             }
-            mw += 10f64.powf(power(b.node, rx_node, b.freq) / 10.0);
+            mw += 10f64.powf(power(b.antenna(), rx, b.freq) / 10.0);
         }
         Some(mw)
     }

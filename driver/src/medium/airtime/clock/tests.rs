@@ -15,6 +15,7 @@ use hwsim_radio::rates::{GuardInterval, PhyFormat, TxVector};
 use super::*;
 use crate::core::Limits;
 use crate::medium::airtime::ChainEntry;
+use crate::medium::impair::LinkEffect;
 use crate::medium::PerfectMedium;
 use crate::switch::{Delivery, DeliveryKind};
 
@@ -123,6 +124,10 @@ impl Rig {
         let plan = AirPlan {
             node: from,
             radio: from as u64 + 1,
+            who: Endpoint {
+                radio: self.radios[from].key,
+                addr: None,
+            },
             seq: self.seq,
             band: Band::Band5G,
             freq: 5180,
@@ -169,6 +174,10 @@ impl Rig {
                 },
                 node: r,
                 radio: r as u64 + 1,
+                who: Endpoint {
+                    radio: self.radios[r].key,
+                    addr: None,
+                },
                 signal_dbm: -50,
             };
             let i = tx.add(rx).ok().expect("one receiver fits");
@@ -354,4 +363,119 @@ fn every_frame_gets_one_status_when_passes_run_late() {
     for case in 1000..1150 {
         run_case(case, true);
     }
+}
+
+/// Impairs station `i`'s 5 GHz link in the rig's core.
+fn impair(rig: &Rig, i: usize, effect: LinkEffect) {
+    use crate::medium::impair::{LinkBand, LinkImpairment, NodeMatch};
+    let link = LinkImpairment::new(
+        format!("vm{}", rig.vms[i].id),
+        NodeMatch::Vm(rig.vms[i].id),
+        LinkBand::Band(Band::Band5G),
+        effect,
+    );
+    rig.core.impairments.store(Arc::new(Impairments {
+        seed: 7,
+        links: vec![link],
+    }));
+}
+
+/// Stations 0 and 1 each hand over one data frame for station 2 at time 0: the two bursts.
+fn two_senders_at_once(rig: &mut Rig, air: &FakeAir) -> (Burst, Burst) {
+    let mut state = ClockState::new();
+    let core = Arc::clone(&rig.core);
+    let mut arrivals: VecDeque<TimedTx> = VecDeque::new();
+    arrivals.push_back(rig.frame(0, 2, Kind::Data, 1504));
+    arrivals.push_back(rig.frame(1, 2, Kind::Data, 1504));
+    let mut next = state.pass(&core, Some(air), 0, || arrivals.pop_front());
+    let bursts = state.timeline.bursts().to_vec();
+    assert_eq!(bursts.len(), 2, "both frames are on the timeline");
+    while let Some(end) = next {
+        next = state.pass(&core, Some(air), end, || None);
+    }
+    rig.drain_inboxes();
+    assert_eq!(state.held(), 0);
+    (bursts[0], bursts[1])
+}
+
+fn overlap(a: &Burst, b: &Burst) -> bool {
+    a.start < b.end && b.start < a.end
+}
+
+#[test]
+fn an_attenuated_link_is_sensed_less_and_a_downed_one_not_at_all() {
+    let air = FakeAir { hidden: None };
+    // Everybody hears everybody at −50 dBm: the second sender defers for the first.
+    let mut rig = Rig::new(3);
+    let (a, b) = two_senders_at_once(&mut rig, &air);
+    assert!(!overlap(&a, &b), "{a:?} and {b:?} overlap");
+    // 20 dB more: −70 dBm is still above the −82 dBm CCA threshold.
+    let mut rig = Rig::new(3);
+    impair(
+        &rig,
+        1,
+        LinkEffect {
+            attenuation_db: 20.0,
+            ..LinkEffect::default()
+        },
+    );
+    let (a, b) = two_senders_at_once(&mut rig, &air);
+    assert!(
+        !overlap(&a, &b),
+        "sensed at −70 dBm, yet {a:?} and {b:?} overlap"
+    );
+    // 40 dB more: −90 dBm is below it, and neither sender senses the other.
+    for effect in [
+        LinkEffect {
+            attenuation_db: 40.0,
+            ..LinkEffect::default()
+        },
+        LinkEffect {
+            down: true,
+            ..LinkEffect::default()
+        },
+    ] {
+        let mut rig = Rig::new(3);
+        impair(&rig, 1, effect);
+        let (a, b) = two_senders_at_once(&mut rig, &air);
+        assert!(
+            overlap(&a, &b),
+            "{effect:?}: station 1 should no longer be sensed; {a:?} and {b:?} do not overlap"
+        );
+    }
+}
+
+#[test]
+fn a_downed_link_no_longer_interferes() {
+    // Stations 0 and 1 are hidden from each other and both reach station 2 at −50 dBm: their
+    // simultaneous frames collide there.
+    let air = FakeAir {
+        hidden: Some((0, 1)),
+    };
+    let collisions =
+        |rig: &Rig, i: usize| rig.vms[i].counters.air_collisions.load(Ordering::Relaxed);
+    let mut rig = Rig::new(3);
+    let (a, b) = two_senders_at_once(&mut rig, &air);
+    assert!(overlap(&a, &b));
+    assert!(
+        collisions(&rig, 0) > 0,
+        "station 0's frame should collide with station 1's at station 2"
+    );
+    // Station 1's link down: its energy reaches nobody, and station 0's frame gets through.
+    let mut rig = Rig::new(3);
+    impair(
+        &rig,
+        1,
+        LinkEffect {
+            down: true,
+            ..LinkEffect::default()
+        },
+    );
+    let (a, b) = two_senders_at_once(&mut rig, &air);
+    assert!(overlap(&a, &b));
+    assert_eq!(
+        collisions(&rig, 0),
+        0,
+        "station 1's link is down, yet it spoiled station 0's frame"
+    );
 }
