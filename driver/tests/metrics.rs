@@ -230,6 +230,9 @@ fn metrics_serve_vm_radio_link_and_mld_link_counters_as_they_are_now() {
     assert!(samples(&body, "vhost_hwsim_mld_link_airtime_seconds_total")
         .iter()
         .any(|(l, v)| l.contains("kind=\"ap\"") && *v > 0.0));
+    assert!(samples(&body, "vhost_hwsim_mld_link_dropped_total")
+        .iter()
+        .any(|(l, _)| l.contains("kind=\"ap\"") && l.contains("link_id=\"1\"")));
 
     let (head, _) = get(&addr, "/nothing");
     assert!(head.starts_with("HTTP/1.1 404"), "{head}");
