@@ -9,7 +9,7 @@
 //! samples. The registry is built once, when the thread starts; nothing is registered or
 //! updated per frame. Per VM (every named VM counter), per radio (frames, acknowledged,
 //! received, lost, dropped), per radio and frequency and per link of each MLD (frames, bytes,
-//! airtime, retries, acknowledged, lost), the control socket and the capture.
+//! airtime, retries, acknowledged, lost, dropped), the control socket and the capture.
 //!
 //! The HTTP side stays a small responder written here: it answers one fixed path with one
 //! body, one connection at a time with short timeouts ([`IO_WAIT`]), so a scraper that stalls
@@ -361,7 +361,7 @@ fn family<L: EncodeLabelSet, M: EncodeMetric>(
     Ok(())
 }
 
-/// The six per-link families, `{prefix}_frames` … `{prefix}_lost`, a sample per entry.
+/// The seven per-link families, `{prefix}_frames` … `{prefix}_dropped`, a sample per entry.
 fn link_families<const N: usize>(
     out: &mut DescriptorEncoder,
     prefix: &str,
@@ -369,7 +369,7 @@ fn link_families<const N: usize>(
     links: &[(Labels<N>, &LinkStats)],
 ) -> fmt::Result {
     type PerLink = (&'static str, String, fn(&LinkStats) -> u64);
-    let counters: [PerLink; 5] = [
+    let counters: [PerLink; 6] = [
         ("frames", format!("Frames sent {what}"), |l| l.frames),
         (
             "bytes",
@@ -386,6 +386,11 @@ fn link_families<const N: usize>(
             "lost",
             format!("Unicast frames not acknowledged after the whole retry chain {what}"),
             |l| l.lost,
+        ),
+        (
+            "dropped",
+            format!("Deliveries of frames sent {what} dropped for back-pressure, one per receiver"),
+            |l| l.dropped,
         ),
     ];
     for (name, help, value) in counters {
@@ -529,6 +534,7 @@ mod tests {
                 retries: 1,
                 acked: 2,
                 lost: 1,
+                dropped: 4,
             };
             let labels: Labels<1> = [("freq", "5180".to_owned())];
             link_families(&mut out, "test_link", "in the test", &[(labels, &link)])?;
@@ -555,6 +561,7 @@ mod tests {
             ("retries", "1"),
             ("acked", "2"),
             ("lost", "1"),
+            ("dropped", "4"),
         ] {
             let line = format!("vhost_hwsim_test_link_{name}_total{{freq=\"5180\"}} {v}\n");
             assert!(text.contains(&line), "{line}in\n{text}");
