@@ -2,6 +2,7 @@
 //! ([`LinkCounters`]): what each radio sent on each (link) frequency.
 
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::OnceLock;
 
 use hwsim_radio::airtime::{ppdu_duration_ns_with, NominalPadding, PpduOptions};
 use hwsim_radio::band::{band_of, Band};
@@ -166,10 +167,13 @@ struct LinkSlot {
 /// thread counts the frames the medium judges at once ([`LinkCounters::record`]), the medium
 /// clock those that went through the air in the airtime mode, with the attempts and the fate
 /// they really had there ([`LinkCounters::record_aired`]). Reads add the lanes up.
+///
+/// The clock's lane is allocated the first time it counts (once per radio, in the airtime mode
+/// only), so radios of an instant medium carry one table.
 #[derive(Debug, Default)]
 pub struct LinkCounters {
     judged: Lane,
-    aired: Lane,
+    aired: OnceLock<Lane>,
 }
 
 #[derive(Debug)]
@@ -225,18 +229,23 @@ pub struct LinkTx {
     pub acked: bool,
 }
 
+/// Attempts a reported retry chain made (at least 1): the counts of its entries up to the first
+/// unused one.
+pub fn attempts_in(chain: &[hwsim_frame::nl::TxRate]) -> u32 {
+    chain
+        .iter()
+        .take_while(|r| r.idx >= 0)
+        .map(|r| u32::from(r.count))
+        .sum::<u32>()
+        .max(1)
+}
+
 impl LinkTx {
     /// The transmission of a `len`-byte frame on `freq` as the medium judged it: its status
     /// (acknowledged, the retry chain as attempted) and the addressed receiver's reception, whose
     /// rate is the one the medium used (see [`tx_vector`]).
     pub fn judged(freq: u32, len: usize, heard: Option<&Reception>, status: &TxStatus) -> LinkTx {
-        let attempts: u32 = status
-            .rates
-            .iter()
-            .take_while(|r| r.idx >= 0)
-            .map(|r| u32::from(r.count))
-            .sum::<u32>()
-            .max(1);
+        let attempts = attempts_in(&status.rates);
         let bytes = u32::try_from(len).unwrap_or(u32::MAX);
         let band = band_of(freq).unwrap_or(if freq < 4000 {
             Band::Band2G4
@@ -290,7 +299,7 @@ impl LinkCounters {
     /// Counts one transmission the medium clock put through the air (airtime mode; on the
     /// clock's thread).
     pub fn record_aired(&self, tx: &LinkTx) {
-        self.aired.record(tx);
+        self.aired.get_or_init(Lane::default).record(tx);
     }
 
     /// Counts `n` deliveries of a frame on `freq` dropped for back-pressure. Written by the
@@ -313,7 +322,7 @@ impl LinkCounters {
     /// Every frequency the radio sent on, by frequency (0, the overflow, last if used).
     pub fn snapshot(&self) -> Vec<LinkStats> {
         let mut out = self.judged.snapshot();
-        for a in self.aired.snapshot() {
+        for a in self.aired.get().map(Lane::snapshot).unwrap_or_default() {
             match out.iter_mut().find(|l| l.freq == a.freq) {
                 Some(l) => {
                     l.frames += a.frames;

@@ -8,7 +8,7 @@
 mod common;
 
 use std::io::{Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use common::*;
@@ -41,9 +41,15 @@ fn start(name: &str) -> Daemon {
 }
 
 fn start_with(name: &str, extra: &[&str]) -> Daemon {
+    start_config(name, CONFIG, extra).0
+}
+
+/// A daemon under `--time-travel` with medium config `config`, once its time socket (the
+/// path returned) exists.
+fn start_config(name: &str, config: &str, extra: &[&str]) -> (Daemon, PathBuf) {
     let dir = test_dir(&format!("{name}-files"));
     let cfg = dir.join("medium.toml");
-    std::fs::write(&cfg, CONFIG).unwrap();
+    std::fs::write(&cfg, config).unwrap();
     let time = dir.join("time.sock");
     let mut args = vec![
         "--config",
@@ -54,7 +60,7 @@ fn start_with(name: &str, extra: &[&str]) -> Daemon {
     args.extend_from_slice(extra);
     let d = Daemon::start_with(name, &args);
     wait_for_path(&time);
-    d
+    (d, time)
 }
 
 fn simulated_now(d: &Daemon) -> u64 {
@@ -254,12 +260,8 @@ impl FakeGuest {
 
 #[test]
 fn timeline_events_fire_at_their_simulated_times_under_time_travel() {
-    let dir = test_dir("tt-timeline-files");
-    let cfg = dir.join("medium.toml");
-    std::fs::write(
-        &cfg,
-        format!(
-            "{CONFIG}
+    let config = format!(
+        "{CONFIG}
 [[node]]
 name = \"sta\"
 addresses = [\"02:00:00:0b:00:00\"]
@@ -271,20 +273,8 @@ link = {{ node = \"sta\", band = \"5ghz\", attenuation_db = 10 }}
 at = \"5s\"
 link = {{ node = \"sta\", band = \"5ghz\", attenuation_db = 20 }}
 "
-        ),
-    )
-    .unwrap();
-    let time = dir.join("time.sock");
-    let d = Daemon::start_with(
-        "tt-timeline",
-        &[
-            "--config",
-            cfg.to_str().unwrap(),
-            "--time-travel",
-            time.to_str().unwrap(),
-        ],
     );
-    wait_for_path(&time);
+    let (d, time) = start_config("tt-timeline", &config, &[]);
     let applied = |d: &Daemon| d.stats()["control"]["timeline_applied"].as_u64().unwrap();
     let wall = std::time::Instant::now();
     let mut guest = FakeGuest::start(&time, 1);
@@ -308,25 +298,12 @@ link = {{ node = \"sta\", band = \"5ghz\", attenuation_db = 20 }}
 /// (clearly, and nothing changes); the other link impairments are accepted.
 #[test]
 fn an_added_delay_is_refused_under_time_travel() {
-    let dir = test_dir("tt-delay-files");
-    let cfg = dir.join("medium.toml");
     let instant = CONFIG.replace("time_mode = \"airtime\"\n", "");
-    std::fs::write(
-        &cfg,
-        format!("{instant}[[node]]\nname = \"sta\"\naddresses = [\"02:00:00:0b:00:00\"]\nposition = [0, 0, 0]\n"),
-    )
-    .unwrap();
-    let time = dir.join("time.sock");
-    let d = Daemon::start_with(
-        "tt-delay",
-        &[
-            "--config",
-            cfg.to_str().unwrap(),
-            "--time-travel",
-            time.to_str().unwrap(),
-        ],
+    let config = format!(
+        "{instant}[[node]]\nname = \"sta\"\naddresses = [\"02:00:00:0b:00:00\"]\n\
+         position = [0, 0, 0]\n"
     );
-    wait_for_path(&time);
+    let (d, _time) = start_config("tt-delay", &config, &[]);
     let ask = |req: serde_json::Value| {
         vhost_hwsim::control::request_json(&d.control, &req).expect("control request")
     };

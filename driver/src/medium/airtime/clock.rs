@@ -27,7 +27,7 @@ use hwsim_timetravel::server::{LocalEvent, LocalParticipant, LocalWaker};
 use super::timeline::{Access, Antenna, Burst, Timeline};
 use super::{block_ack_bitmap, AirModel, AirPlan, Nanos, Psdu, CCA_THRESHOLD_DBM, PPDU_MAX_NS};
 use crate::core::{Core, VmShared};
-use crate::counters::LinkTx;
+use crate::counters::{attempts_in, LinkTx};
 use crate::medium::fill_retry_chain;
 use crate::medium::impair::{Endpoint, Impairments};
 use crate::medium::model::FCS_LEN;
@@ -927,13 +927,7 @@ fn finish(core: &Core, mut tx: TimedTx, outcome: Outcome) {
             acked_at.map_or(tx.plan.max_attempts(), u32::from)
         }
         Outcome::Aired { .. } => 1,
-        Outcome::Untimed => status
-            .tx_info
-            .iter()
-            .take_while(|r| r.idx >= 0)
-            .map(|r| u32::from(r.count))
-            .sum::<u32>()
-            .max(1),
+        Outcome::Untimed => attempts_in(&status.tx_info),
     };
     tx.sender
         .links
@@ -946,12 +940,27 @@ fn finish(core: &Core, mut tx: TimedTx, outcome: Outcome) {
 /// each attempt's PPDU at its entry's vector (as if the frame went alone: an A-MPDU's frames
 /// each count their own), none for a frame dropped before it got the air.
 fn aired(plan: &AirPlan, attempts: u32, acked: bool) -> LinkTx {
+    // One PPDU duration per chain entry used, times the attempts made at it (attempts beyond
+    // the chain stay at its last vector, as `AirPlan::vector` has them).
+    let mut airtime_ns: Nanos = 0;
+    let mut left = attempts;
+    let mut last = plan.entries[0].vector;
+    for e in plan.entries.iter().filter(|e| e.tries > 0) {
+        if left == 0 {
+            break;
+        }
+        let here = left.min(u32::from(e.tries));
+        airtime_ns += u64::from(here) * plan.ppdu_ns(&e.vector, plan.psdu_len);
+        left -= here;
+        last = e.vector;
+    }
+    if left > 0 {
+        airtime_ns += u64::from(left) * plan.ppdu_ns(&last, plan.psdu_len);
+    }
     LinkTx {
         freq: plan.freq,
         bytes: plan.psdu_len.saturating_sub(FCS_LEN),
-        airtime_ns: (1..=attempts)
-            .map(|k| plan.ppdu_ns(&plan.vector(k), plan.psdu_len))
-            .sum(),
+        airtime_ns,
         retries: attempts.saturating_sub(1),
         acked,
     }

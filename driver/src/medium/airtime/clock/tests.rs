@@ -479,3 +479,30 @@ fn a_downed_link_no_longer_interferes() {
         "station 1's link is down, yet it spoiled station 0's frame"
     );
 }
+
+#[test]
+fn an_aired_frame_counts_each_attempt_at_its_chain_entry() {
+    let mut rig = Rig::new(2);
+    let mut plan = rig.frame(0, 1, Kind::Data, 1504).plan;
+    let fast = plan.entries[0].vector;
+    let slow = TxVector::ofdm(0).unwrap();
+    plan.entries[0].tries = 2;
+    plan.entries[1] = ChainEntry {
+        vector: slow,
+        tries: 2,
+    };
+    let (f, s) = (plan.ppdu_ns(&fast, 1504), plan.ppdu_ns(&slow, 1504));
+    assert!(s > f);
+    // Per attempt, as `AirPlan::vector` gives the vector of each attempt.
+    for attempts in 0..=6u32 {
+        let by_attempt: Nanos = (1..=attempts)
+            .map(|k| plan.ppdu_ns(&plan.vector(k), 1504))
+            .sum();
+        let t = aired(&plan, attempts, false);
+        assert_eq!(t.airtime_ns, by_attempt, "{attempts} attempts");
+        assert_eq!(t.retries, attempts.saturating_sub(1));
+        assert_eq!(t.bytes, 1500);
+    }
+    assert_eq!(aired(&plan, 3, true).airtime_ns, 2 * f + s);
+    rig.drain_inboxes();
+}
